@@ -1,0 +1,3 @@
+module github.com/ferryvm/ferry
+
+go 1.26

@@ -1,0 +1,84 @@
+// Package store holds the run-time state of instantiated modules: functions,
+// tables, memories, globals and segments, shared by every execution tier.
+// It knows nothing about how code runs: a tier attaches its lowered code to
+// Function.Code and reads and writes this state directly.
+package store
+
+import (
+	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/wasm"
+)
+
+// Function is a function instance: defined by a WebAssembly module or
+// provided by the host.
+type Function struct {
+	Type   *wasm.FuncType
+	TypeID uint32 // canonical signature id in the Store: equal ids, equal types
+	// Ref is this function's funcref value in value-stack slots and tables:
+	// its position in Store.Funcs plus one (0 is the null reference). Go
+	// pointers never live in value slots, so the GC and checkpoints never see
+	// them there.
+	Ref uint64
+
+	Instance *Instance // the defining instance; for host functions, the host module's
+	Index    uint32    // index in the defining module's function space
+	Name     string    // for stack traces: name section or host name
+
+	Host api.HostFunc // non-nil for host functions
+	// Code is the execution tier's lowered body for a defined function; set
+	// when the instance is created, read by the tier on every call.
+	Code any
+}
+
+// Table is a table instance. Elements are reference values encoded as in
+// value slots (funcref: Function.Ref; externref: the host value; 0: null).
+type Table struct {
+	Type  wasm.TableType
+	Elems []uint64
+	Max   uint64 // effective maximum number of elements
+}
+
+// Global is a global instance; a v128 global uses Hi as well.
+type Global struct {
+	Type   wasm.GlobalType
+	Lo, Hi uint64
+}
+
+// Instance is an instantiated module.
+type Instance struct {
+	Store  *Store
+	Module *wasm.Module
+	Name   string
+
+	// Index spaces, imports first.
+	Funcs    []*Function
+	Tables   []*Table
+	Memories []*Memory
+	Globals  []*Global
+
+	// Segments still available to memory.init / table.init; a dropped (or
+	// applied active) segment is nil.
+	Datas [][]byte
+	Elems [][]uint64
+
+	Exports map[string]wasm.Export
+}
+
+// Memory is a linear memory instance. Buf is the accessible memory (its
+// length is the current size, a multiple of wasm.PageSize); it is a prefix of
+// a reservation of the maximum size made when the memory is created, so
+// growing never moves it and untouched pages are never committed.
+type Memory struct {
+	Type wasm.MemType
+	Buf  []byte
+	Max  uint64 // effective maximum in pages
+	// reservation is the whole reserved mapping (Buf is a prefix of it).
+	reservation []byte
+}
+
+// Store is the set of instances of one runtime: it owns the function-reference
+// space (Funcs) and the canonical signature ids.
+type Store struct {
+	Funcs []*Function // index = Ref-1
+	types map[string]uint32
+}

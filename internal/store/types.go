@@ -5,6 +5,8 @@
 package store
 
 import (
+	"sync/atomic"
+
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
@@ -62,7 +64,21 @@ type Instance struct {
 	Elems [][]uint64
 
 	Exports map[string]wasm.Export
+
+	// TypeIDs maps the module's type indices to the Store's canonical
+	// signature ids (call_indirect compares these).
+	TypeIDs []uint32
+
+	// Interrupt is polled by the execution tiers at function entries and
+	// loop back-edges (ARCHITECTURE.md §3). Bit InterruptPause asks the
+	// running code to stop at the next pause point.
+	Interrupt atomic.Uint32
 }
+
+// Interrupt bits.
+const (
+	InterruptPause uint32 = 1 << iota
+)
 
 // Memory is a linear memory instance. Buf is the accessible memory (its
 // length is the current size, a multiple of wasm.PageSize); it is a prefix of

@@ -5,6 +5,7 @@
 package store
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"github.com/ferryvm/ferry/api"
@@ -73,11 +74,19 @@ type Instance struct {
 	// loop back-edges (ARCHITECTURE.md §3). Bit InterruptPause asks the
 	// running code to stop at the next pause point.
 	Interrupt atomic.Uint32
+
+	closed atomic.Bool
 }
 
 // Interrupt bits.
 const (
 	InterruptPause uint32 = 1 << iota
+	// InterruptCancel is set when the context of a running call is
+	// cancelled; the tier stops with the context's error.
+	InterruptCancel
+	// InterruptStep makes every pause point take the tier's slow path; the
+	// interpreter uses it to count pause points deterministically in tests.
+	InterruptStep
 )
 
 // Memory is a linear memory instance. Buf is the accessible memory (its
@@ -90,11 +99,27 @@ type Memory struct {
 	Max  uint64 // effective maximum in pages
 	// reservation is the whole reserved mapping (Buf is a prefix of it).
 	reservation []byte
+	// users counts the instances holding this memory (its creator and every
+	// importer); the reservation is released when the last one closes.
+	users  atomic.Int32
+	closed atomic.Bool
+	// mmapped says whether reservation came from mmap (and must be unmapped).
+	mmapped bool
 }
 
 // Store is the set of instances of one runtime: it owns the function-reference
 // space (Funcs) and the canonical signature ids.
+//
+// Funcs only grows, under mu; code that may run while another goroutine
+// instantiates into the same Store reads it through FuncByRef.
 type Store struct {
 	Funcs []*Function // index = Ref-1
 	types map[string]uint32
+
+	// MemoryLimitPages caps every memory created in this store (declared
+	// minimum, declared maximum and growth), in pages. Set it before the
+	// first instantiation; NewStore sets wasm.MaxPages.
+	MemoryLimitPages uint64
+
+	mu sync.RWMutex
 }

@@ -1,0 +1,69 @@
+package bench
+
+import (
+	"context"
+	"testing"
+)
+
+// BenchmarkKernels times run(Arg) for every kernel under every runtime, as
+// BenchmarkKernels/<kernel>/<runtime>, so results compare with benchstat:
+//
+//	go test -run '^$' -bench . -count 6 > new.txt && benchstat old.txt new.txt
+//
+// Loading (compile + instantiate) is outside the timed region.
+func BenchmarkKernels(b *testing.B) {
+	kernels, err := Kernels()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, k := range kernels {
+		b.Run(k.Name, func(b *testing.B) {
+			for _, rt := range Runtimes() {
+				b.Run(rt.Name, func(b *testing.B) {
+					call, release, err := rt.Load(ctx, k.Wasm, "run")
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer release()
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						out, err := call(ctx, k.Arg)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if got := uint32(out[0]); got != k.Want {
+							b.Fatalf("checksum %#x, want %#x", got, k.Want)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestKernelChecksums runs every kernel once under every runtime and checks
+// the recorded checksum, so a runtime that computes a wrong answer fails a
+// plain `go test` rather than only a benchmark run.
+func TestKernelChecksums(t *testing.T) {
+	kernels, err := Kernels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range kernels {
+		for _, rt := range Runtimes() {
+			t.Run(k.Name+"/"+rt.Name, func(t *testing.T) {
+				if testing.Short() && rt.Name != NameWazeroCompiler {
+					t.Skip("interpreters are slow; -short runs the compiler only")
+				}
+				res := Measure(context.Background(), rt, k, 0, 1)
+				if res.Err != nil {
+					t.Fatal(res.Err)
+				}
+				if res.Checksum != k.Want {
+					t.Fatalf("checksum %#x, want %#x", res.Checksum, k.Want)
+				}
+			})
+		}
+	}
+}

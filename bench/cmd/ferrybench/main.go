@@ -1,0 +1,177 @@
+// Command ferrybench times Ferry's interpreter against wazero's interpreter
+// and compiler on the kernels in bench/kernels, checks that every runtime
+// computes the same checksum, and prints a table of median times with the
+// speedup of Ferry over wazero's interpreter and their geometric mean.
+//
+//	cd bench && go run ./cmd/ferrybench [-n 5] [-warmup 1] [-kernels fib,sort] [-runtimes ferry,wazero-interp]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ferryvm/ferry/bench"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ferrybench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	reps := fs.Int("n", 5, "timed `repetitions` per kernel and runtime (the median is reported)")
+	warmup := fs.Int("warmup", 1, "untimed `calls` before the timed ones")
+	kernelList := fs.String("kernels", "", "comma-separated kernels to run (default all)")
+	runtimeList := fs.String("runtimes", "", "comma-separated runtimes to run (default all)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *reps < 1 {
+		fmt.Fprintln(stderr, "ferrybench: -n must be at least 1")
+		return 2
+	}
+	kernels, err := bench.Kernels()
+	if err != nil {
+		fmt.Fprintln(stderr, "ferrybench:", err)
+		return 1
+	}
+	kernels = filter(kernels, *kernelList, func(k bench.Kernel) string { return k.Name })
+	runtimes := filter(bench.Runtimes(), *runtimeList, func(r bench.Runtime) string { return r.Name })
+	if len(kernels) == 0 || len(runtimes) == 0 {
+		fmt.Fprintln(stderr, "ferrybench: nothing selected")
+		return 2
+	}
+
+	ctx := context.Background()
+	failed := false
+	table := make([][]bench.Result, len(kernels))
+	for i, k := range kernels {
+		for _, rt := range runtimes {
+			res := bench.Measure(ctx, rt, k, *warmup, *reps)
+			switch {
+			case res.Err != nil:
+				fmt.Fprintf(stderr, "%s on %s: %v\n", k.Name, rt.Name, res.Err)
+				failed = true
+			case k.Want != 0 && res.Checksum != k.Want:
+				fmt.Fprintf(stderr, "%s on %s: checksum %#x, want %#x\n", k.Name, rt.Name, res.Checksum, k.Want)
+				failed = true
+			}
+			table[i] = append(table[i], res)
+		}
+		// All runtimes must agree, whatever the recorded checksum says.
+		for _, res := range table[i][1:] {
+			if res.Err == nil && table[i][0].Err == nil && res.Checksum != table[i][0].Checksum {
+				fmt.Fprintf(stderr, "%s: %s gives %#x but %s gives %#x\n", k.Name,
+					res.Runtime, res.Checksum, table[i][0].Runtime, table[i][0].Checksum)
+				failed = true
+			}
+		}
+	}
+	printTable(stdout, kernels, runtimes, table, *reps)
+	if failed {
+		fmt.Fprintln(stderr, "ferrybench: FAILED (see above)")
+		return 1
+	}
+	return 0
+}
+
+// printTable prints one row per kernel: the checksum, the median time per
+// runtime, and Ferry's speedup over wazero's interpreter (> 1 means Ferry is
+// faster), then the geometric mean of those speedups.
+func printTable(w io.Writer, kernels []bench.Kernel, runtimes []bench.Runtime, table [][]bench.Result, reps int) {
+	ferryCol, interpCol := -1, -1
+	for j, rt := range runtimes {
+		switch rt.Name {
+		case bench.NameFerry:
+			ferryCol = j
+		case bench.NameWazeroInterp:
+			interpCol = j
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "kernel\targ\tchecksum\t")
+	for _, rt := range runtimes {
+		fmt.Fprintf(tw, "%s\t", rt.Name)
+	}
+	speedupHeader := ferryCol >= 0 && interpCol >= 0
+	if speedupHeader {
+		fmt.Fprintf(tw, "ferry/wazero-interp speedup\t")
+	}
+	fmt.Fprintln(tw)
+	var logSum float64
+	var nSpeedups int
+	for i, k := range kernels {
+		row := table[i]
+		fmt.Fprintf(tw, "%s\t%d\t%#08x\t", k.Name, k.Arg, firstChecksum(row))
+		for _, res := range row {
+			if res.Err != nil {
+				fmt.Fprintf(tw, "error\t")
+			} else {
+				fmt.Fprintf(tw, "%s\t", fmtDuration(res.Median()))
+			}
+		}
+		if speedupHeader {
+			f, wi := row[ferryCol], row[interpCol]
+			if f.Err == nil && wi.Err == nil && f.Median() > 0 {
+				s := float64(wi.Median()) / float64(f.Median())
+				logSum += math.Log(s)
+				nSpeedups++
+				fmt.Fprintf(tw, "%.2fx\t", s)
+			} else {
+				fmt.Fprintf(tw, "-\t")
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "(median of %d calls per cell)\n", reps)
+	if nSpeedups > 0 {
+		fmt.Fprintf(w, "geometric mean ferry/wazero-interp speedup: %.2fx over %d kernels\n",
+			math.Exp(logSum/float64(nSpeedups)), nSpeedups)
+	}
+}
+
+func firstChecksum(row []bench.Result) uint32 {
+	for _, r := range row {
+		if r.Err == nil {
+			return r.Checksum
+		}
+	}
+	return 0
+}
+
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.1fµs", float64(d)/float64(time.Microsecond))
+	}
+}
+
+// filter keeps the items whose name is in the comma-separated list (all
+// items when the list is empty).
+func filter[T any](items []T, list string, name func(T) string) []T {
+	if list == "" {
+		return items
+	}
+	want := map[string]bool{}
+	for _, n := range strings.Split(list, ",") {
+		want[strings.TrimSpace(n)] = true
+	}
+	var out []T
+	for _, it := range items {
+		if want[name(it)] {
+			out = append(out, it)
+		}
+	}
+	return out
+}

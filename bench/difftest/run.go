@@ -1,0 +1,157 @@
+package difftest
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// hangLimitExport is binaryen's export that resets the generated code's loop
+// and recursion budget; it is called before every other export.
+const hangLimitExport = "hangLimitInitializer"
+
+// Module verdicts.
+const (
+	verdictCompared       = "compared"
+	verdictBothRejected   = "rejected by both"
+	verdictWazeroRejected = "rejected by wazero only"
+	verdictSubjectRejects = "rejected by the subject only" // a disagreement
+	verdictUnsupported    = "uses unsupported imports"
+)
+
+// disagreement is one observable difference, with what is needed to
+// reproduce it.
+type disagreement struct {
+	export   string // "" for a load-time difference
+	what     string
+	ref, sub string // both outcomes
+}
+
+// moduleReport is the result of running one module under both engines.
+type moduleReport struct {
+	verdict       string
+	loadErr       string // the rejecting runtime's error, for reports
+	funcs         int    // export calls compared
+	inconclusive  int    // calls that timed out or exhausted the stack
+	disagreements []disagreement
+}
+
+// compareModule runs every exported function of wasm under ref and sub,
+// each call bounded by timeout, and compares what they observably do.
+func compareModule(ctx context.Context, wasm []byte, ref, sub engine, timeout time.Duration) moduleReport {
+	var rep moduleReport
+	shape, err := inspect(ctx, wasm)
+	if err != nil {
+		// wazero rejects the module (or it imports something we do not
+		// provide): see whether the subject rejects it too.
+		var refLog, subLog hostLog
+		_ = refLog
+		inst, _, subErr := sub.load(ctx, wasm, &moduleShape{}, &subLog)
+		if inst != nil {
+			inst.close()
+		}
+		rep.loadErr = err.Error()
+		if subErr != nil {
+			rep.verdict = verdictBothRejected
+		} else {
+			rep.verdict = verdictWazeroRejected
+		}
+		return rep
+	}
+
+	var refLog, subLog hostLog
+	refInst, refStage, refErr := ref.load(ctx, wasm, shape, &refLog)
+	subInst, subStage, subErr := sub.load(ctx, wasm, shape, &subLog)
+	if refInst != nil {
+		defer refInst.close()
+	}
+	if subInst != nil {
+		defer subInst.close()
+	}
+	switch {
+	case refErr != nil && subErr != nil:
+		rep.verdict, rep.loadErr = verdictBothRejected, refErr.Error()
+		if refStage != subStage {
+			rep.disagreements = append(rep.disagreements, disagreement{
+				what: "failed at different stages",
+				ref:  fmt.Sprintf("%s: %v", refStage, refErr), sub: fmt.Sprintf("%s: %v", subStage, subErr)})
+		}
+		return rep
+	case refErr != nil:
+		rep.verdict, rep.loadErr = verdictWazeroRejected, refErr.Error()
+		return rep
+	case subErr != nil:
+		rep.verdict, rep.loadErr = verdictSubjectRejects, subErr.Error()
+		rep.disagreements = append(rep.disagreements, disagreement{
+			what: fmt.Sprintf("%s rejects the module at %s", sub.name, subStage),
+			ref:  "loaded", sub: subErr.Error()})
+		return rep
+	}
+	rep.verdict = verdictCompared
+
+	// Instantiation may already have run a start function that logs.
+	if d := diff(nil, drained(&refLog), drained(&subLog)); d != "" {
+		rep.disagreements = append(rep.disagreements, disagreement{what: "start function: " + d})
+	}
+
+	hasHangLimit := false
+	for _, e := range shape.exports {
+		if e.name == hangLimitExport {
+			hasHangLimit = true
+		}
+	}
+	for _, e := range shape.exports {
+		if e.name == hangLimitExport {
+			continue
+		}
+		params := make([]uint64, len(e.params)) // zero, or null for references
+		r := callOne(ctx, refInst, &refLog, shape, e.name, hasHangLimit, params, timeout)
+		s := callOne(ctx, subInst, &subLog, shape, e.name, hasHangLimit, params, timeout)
+		if inconclusive(r.class) || inconclusive(s.class) {
+			// Time and stack limits are the engines' own; after such a
+			// call the states may differ, so stop here.
+			rep.inconclusive++
+			return rep
+		}
+		rep.funcs++
+		if d := diff(e.results, r, s); d != "" {
+			rep.disagreements = append(rep.disagreements, disagreement{
+				export: e.name, what: d, ref: r.String(), sub: s.String()})
+			return rep // later calls would only repeat the divergence
+		}
+	}
+	return rep
+}
+
+func drained(l *hostLog) outcome {
+	calls, dropped := l.drain()
+	return outcome{calls: calls, dropped: dropped}
+}
+
+// callOne resets the hang limit, calls the export, and collects the outcome.
+func callOne(ctx context.Context, inst instance, log *hostLog, shape *moduleShape, name string, hangLimit bool, params []uint64, timeout time.Duration) outcome {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if hangLimit {
+		if _, err := inst.call(ctx, hangLimitExport, nil); err != nil {
+			return outcome{class: classify(err), err: fmt.Errorf("%s: %w", hangLimitExport, err)}
+		}
+		log.drain()
+	}
+	results, err := inst.call(ctx, name, params)
+	o := drained(log)
+	o.class, o.err, o.results = classify(err), err, results
+	if inconclusive(o.class) {
+		return o // wazero closes a module whose context expired
+	}
+	o.memories = map[string]memoryState{}
+	for _, m := range shape.memories {
+		h, size, err := inst.memoryHash(m)
+		if err != nil {
+			o.class, o.err = trapOtherPrefix+err.Error(), err
+			return o
+		}
+		o.memories[m] = memoryState{h, size}
+	}
+	return o
+}

@@ -1,0 +1,53 @@
+// Package bench compares Ferry with its peers on a fixed set of WebAssembly
+// kernels (kernels/*.c, built by kernels/build.sh into the committed
+// kernels/*.wasm). It lives in a module of its own so that the runtime
+// module never depends on the peers it is measured against.
+package bench
+
+import (
+	"embed"
+	"fmt"
+)
+
+//go:embed kernels/*.wasm
+var kernelFS embed.FS
+
+// Kernel is one benchmark program: a module exporting run(n) -> i32 checksum.
+type Kernel struct {
+	Name string
+	// Arg is the n passed to run, sized so one call takes roughly 50-200 ms
+	// in an interpreter on a slow machine (the whole ferrybench run, three
+	// runtimes, stays well under two minutes).
+	Arg uint64
+	// Want is the checksum run(Arg) returns. It was computed once with
+	// wazero's compiler; every runtime must reproduce it.
+	Want uint32
+	Wasm []byte
+}
+
+// kernelTable lists the kernels in report order.
+var kernelTable = []struct {
+	name string
+	arg  uint64
+	want uint32
+}{
+	{"fib", 30, 832040},
+	{"sieve", 600_000, 49098},
+	{"matmul", 128, 0x86b4ec5a},
+	{"sha256", 1 << 18, 0x3c7762a3},
+	{"sort", 100_000, 0x44eda7b7},
+	{"vm", 60_000, 0x20e7dbf9},
+}
+
+// Kernels returns the benchmark kernels with their embedded modules.
+func Kernels() ([]Kernel, error) {
+	out := make([]Kernel, 0, len(kernelTable))
+	for _, k := range kernelTable {
+		wasm, err := kernelFS.ReadFile("kernels/" + k.name + ".wasm")
+		if err != nil {
+			return nil, fmt.Errorf("kernel %s: %w (run kernels/build.sh)", k.name, err)
+		}
+		out = append(out, Kernel{Name: k.name, Arg: k.arg, Want: k.want, Wasm: wasm})
+	}
+	return out, nil
+}

@@ -1,0 +1,66 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tetratelabs/wazero"
+)
+
+// Runtime is one engine under measurement. Load compiles and instantiates a
+// module once; the returned Entry is then called repeatedly.
+type Runtime struct {
+	// Name identifies the runtime in tables and benchmark names.
+	Name string
+	// Load compiles and instantiates wasm in a fresh engine and returns the
+	// exported function called name, plus a function releasing the engine.
+	Load func(ctx context.Context, wasm []byte, name string) (Entry, func(), error)
+}
+
+// Entry calls one exported function with slot-encoded params and returns its
+// slot-encoded results.
+type Entry func(ctx context.Context, params ...uint64) ([]uint64, error)
+
+// Runtime names, in report order.
+const (
+	NameFerry          = "ferry"
+	NameWazeroInterp   = "wazero-interp"
+	NameWazeroCompiler = "wazero-compiler"
+)
+
+// Runtimes returns every runtime this build knows, Ferry first (absent in a
+// build with the noferry tag), then wazero's interpreter and compiler.
+func Runtimes() []Runtime {
+	var rts []Runtime
+	if ferryRuntime != nil {
+		rts = append(rts, *ferryRuntime)
+	}
+	return append(rts,
+		wazeroRuntime(NameWazeroInterp, wazero.NewRuntimeConfigInterpreter),
+		wazeroRuntime(NameWazeroCompiler, wazero.NewRuntimeConfigCompiler),
+	)
+}
+
+// ferryRuntime is set by ferry.go unless the build has the noferry tag, which
+// exists so the peers can be measured while Ferry's facade does not build.
+var ferryRuntime *Runtime
+
+func wazeroRuntime(name string, config func() wazero.RuntimeConfig) Runtime {
+	return Runtime{Name: name, Load: func(ctx context.Context, wasm []byte, fn string) (Entry, func(), error) {
+		r := wazero.NewRuntimeWithConfig(ctx, config())
+		release := func() { _ = r.Close(context.Background()) }
+		mod, err := r.Instantiate(ctx, wasm)
+		if err != nil {
+			release()
+			return nil, nil, err
+		}
+		f := mod.ExportedFunction(fn)
+		if f == nil {
+			release()
+			return nil, nil, fmt.Errorf("%s: no exported function %q", name, fn)
+		}
+		return func(ctx context.Context, params ...uint64) ([]uint64, error) {
+			return f.Call(ctx, params...)
+		}, release, nil
+	}}
+}

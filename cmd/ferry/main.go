@@ -1,0 +1,129 @@
+// Command ferry runs WebAssembly modules and WebAssembly test scripts.
+//
+// Usage:
+//
+//	ferry COMMAND [FLAGS] [ARGS...]
+//
+// Run "ferry help" for the list of commands and "ferry help COMMAND" for one
+// command's flags.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+)
+
+// Exit codes shared by the subcommands.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the command ran and failed (compile, link, failing tests)
+	exitUsage = 2 // bad flags or arguments, unreadable input
+	// exitTrap is a guest trap: 128 + SIGABRT, as a process that aborted.
+	exitTrap = 134
+	// exitInterrupted is a run cancelled by SIGINT: 128 + SIGINT.
+	exitInterrupted = 130
+)
+
+// subcommand is one entry of the command table.
+type subcommand struct {
+	name    string
+	group   string // heading the command is listed under in the help text
+	summary string // one line for the command list
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+// groups orders the help text's headings.
+var groups = []string{"Running programs", "Testing", "Information"}
+
+func commands() []subcommand {
+	return []subcommand{
+		{"run", "Running programs", "run a WebAssembly module", runRun},
+		{"wast", "Testing", "run WebAssembly scripts (spec tests)", runWast},
+		{"version", "Information", "print Ferry's version", runVersion},
+		{"help", "Information", "show help for a command", runHelp},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the command line args (without the program name) and returns
+// the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK
+	}
+	cmd, ok := lookup(name)
+	if !ok {
+		fmt.Fprintf(stderr, "ferry: unknown command %q\n\n", name)
+		usage(stderr)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return cmd.run(ctx, args[1:], stdout, stderr)
+}
+
+func lookup(name string) (subcommand, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return subcommand{}, false
+}
+
+// usage prints the command list grouped by purpose.
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Ferry is a WebAssembly virtual machine whose programs can be checkpointed and restored.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: ferry COMMAND [FLAGS] [ARGS...]")
+	cmds := commands()
+	width := 0
+	for _, c := range cmds {
+		width = max(width, len(c.name))
+	}
+	for _, g := range groups {
+		fmt.Fprintf(w, "\n%s:\n", g)
+		for _, c := range cmds {
+			if c.group == g {
+				fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
+			}
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, `Run "ferry help COMMAND" for a command's flags and exit codes.`)
+}
+
+func runHelp(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stdout)
+		return exitOK
+	}
+	if len(args) > 1 {
+		fmt.Fprintln(stderr, "usage: ferry help [COMMAND]")
+		return exitUsage
+	}
+	cmd, ok := lookup(args[0])
+	if !ok {
+		fmt.Fprintf(stderr, "ferry: unknown command %q\n", args[0])
+		return exitUsage
+	}
+	if cmd.name == "help" {
+		usage(stdout)
+		return exitOK
+	}
+	// Every subcommand prints its help for -h on stdout and exits 0.
+	return cmd.run(context.Background(), []string{"-h"}, stdout, stderr)
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ferryvm/ferry/internal/spectest"
+)
+
+// writeWast writes a script into a temporary directory.
+func writeWast(t *testing.T, name, src string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const passingWast = `(module
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1))))
+(assert_return (invoke "add" (i32.const 1) (i32.const 2)) (i32.const 3))
+(assert_trap (invoke "div" (i32.const 1) (i32.const 0)) "integer divide by zero")
+(assert_malformed (module quote "(func") "unexpected end")
+`
+
+func TestWastPasses(t *testing.T) {
+	path := writeWast(t, "ok.wast", passingWast)
+	code, stdout, stderr := runCLI(t, "wast", path)
+	if code != exitOK {
+		t.Errorf("exit %d, want 0; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	want := "ok.json: 3 passed, 0 failed, 1 skipped\n3 passed, 0 failed, 1 skipped\n"
+	if stdout != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", stdout, want)
+	}
+}
+
+func TestWastFailures(t *testing.T) {
+	bad := writeWast(t, "bad.wast", `(module (func (export "one") (result i32) (i32.const 1)))
+(assert_return (invoke "one") (i32.const 2))
+(assert_return (invoke "one") (i32.const 1))
+`)
+	good := writeWast(t, "ok.wast", passingWast)
+	code, stdout, _ := runCLI(t, "wast", bad, good)
+	if code != exitFail {
+		t.Errorf("exit %d, want %d", code, exitFail)
+	}
+	for _, want := range []string{
+		`bad.wast:2: assert_return invoke "one"(): expected [i32:2], got [i32:1]` + "\n",
+		"bad.json: 2 passed, 1 failed, 0 skipped\n",
+		"ok.json: 3 passed, 0 failed, 1 skipped\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.HasSuffix(stdout, "\n5 passed, 1 failed, 1 skipped\n") {
+		t.Errorf("stdout does not end with the total:\n%s", stdout)
+	}
+}
+
+func TestWastUsageErrors(t *testing.T) {
+	if code, _, stderr := runCLI(t, "wast"); code != exitUsage || !strings.Contains(stderr, "no FILE given") {
+		t.Errorf("no files: exit %d, stderr:\n%s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "wast", "--timeout", "soon", "x.json"); code != exitUsage || !strings.Contains(stderr, "usage: ferry wast") {
+		t.Errorf("bad flag: exit %d, stderr:\n%s", code, stderr)
+	}
+	missing := filepath.Join(t.TempDir(), "missing.json")
+	if code, _, stderr := runCLI(t, "wast", missing); code != exitUsage || !strings.Contains(stderr, "missing.json") {
+		t.Errorf("missing file: exit %d, stderr:\n%s", code, stderr)
+	}
+	broken := writeWast(t, "broken.wast", "(module (func (i32.bogus)))\n")
+	if code, _, stderr := runCLI(t, "wast", broken); code != exitUsage || !strings.Contains(stderr, "wast2json") {
+		t.Errorf("unparsable script: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+func TestWastWithoutWast2json(t *testing.T) {
+	path := writeWast(t, "ok.wast", passingWast)
+	t.Setenv("PATH", t.TempDir())
+	code, _, stderr := runCLI(t, "wast", path)
+	if code != exitUsage || !strings.Contains(stderr, "wast2json not found on PATH") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// TestSpecSuite runs every script of the official spec suite through
+// "ferry wast" and requires every command to pass.
+func TestSpecSuite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the spec suite takes a while; not in -short mode")
+	}
+	// Two scripts at a time: the machine is shared.
+	sem := make(chan struct{}, 2)
+	for _, path := range spectest.WastFiles(t) {
+		name := strings.TrimSuffix(filepath.Base(path), ".wast")
+		t.Run(name, func(t *testing.T) {
+			if strings.HasPrefix(name, "simd_") {
+				t.Skip("SIMD (v128 instructions) is not implemented yet; tracked separately")
+			}
+			t.Parallel()
+			jsonPath := spectest.Convert(t, path)
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			code, stdout, stderr := runCLI(t, "wast", jsonPath)
+			lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+			if len(lines) >= 2 {
+				t.Log(lines[len(lines)-2]) // the script's summary line
+			}
+			if code != exitOK {
+				t.Errorf("ferry wast %s: exit %d\n%s%s", jsonPath, code, firstLines(stdout, 40), stderr)
+			}
+		})
+	}
+}
+
+// firstLines keeps a failing script's report readable.
+func firstLines(s string, n int) string {
+	lines := strings.SplitAfter(s, "\n")
+	if len(lines) <= n+2 {
+		return s
+	}
+	// The last two lines are the file's summary and the total.
+	tail := lines[len(lines)-3:]
+	return strings.Join(lines[:n], "") + fmt.Sprintf("... %d more lines ...\n", len(lines)-n-3) + strings.Join(tail, "")
+}

@@ -1,0 +1,51 @@
+package ferry
+
+// RuntimeConfig configures a Runtime. It is an immutable value: every With
+// method returns a modified copy and leaves the receiver unchanged, so one
+// base configuration can be shared and specialised freely.
+type RuntimeConfig struct {
+	maxCallDepth     int
+	memoryLimitPages uint32
+	pausePolling     bool
+}
+
+// NewRuntimeConfig returns the defaults: a call depth of 50000 frames, pause
+// polling on, and memories of up to 65536 pages (4 GiB).
+func NewRuntimeConfig() RuntimeConfig {
+	return RuntimeConfig{maxCallDepth: 50000, memoryLimitPages: 65536, pausePolling: true}
+}
+
+// WithMaxCallDepth sets how deep WebAssembly calls may nest before a call
+// traps with "call stack exhausted". Values below 1 mean the default.
+func (c RuntimeConfig) WithMaxCallDepth(n int) RuntimeConfig {
+	c.maxCallDepth = n
+	return c
+}
+
+// WithMemoryLimitPages caps every memory of the runtime, in 64 KiB pages: a
+// module whose memory needs more at instantiation fails, and memory.grow
+// beyond it returns -1. Values above 65536 mean 65536.
+func (c RuntimeConfig) WithMemoryLimitPages(pages uint32) RuntimeConfig {
+	c.memoryLimitPages = pages
+	return c
+}
+
+// WithPausePolling turns the polling of pause requests at function entries
+// and loop back-edges on or off. With polling off, a running call cannot be
+// cancelled or checkpointed until it returns, in exchange for a little
+// speed.
+func (c RuntimeConfig) WithPausePolling(on bool) RuntimeConfig {
+	c.pausePolling = on
+	return c
+}
+
+// normalized applies the defaults to out-of-range values.
+func (c RuntimeConfig) normalized() RuntimeConfig {
+	if c.maxCallDepth < 1 {
+		c.maxCallDepth = 50000
+	}
+	if c.memoryLimitPages > 65536 {
+		c.memoryLimitPages = 65536
+	}
+	return c
+}

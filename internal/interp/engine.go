@@ -1,0 +1,294 @@
+package interp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/store"
+	"github.com/ferryvm/ferry/internal/wasm"
+)
+
+// Config configures an Engine.
+type Config struct {
+	// MaxCallDepth bounds the number of Wasm frames of one call; deeper
+	// calls trap with api.ErrCallStackExhausted. 0 means DefaultMaxCallDepth.
+	MaxCallDepth int
+	// PausePolling makes the engine honour store.InterruptPause requests.
+	// The interrupt word is polled either way (cancellation uses it).
+	PausePolling bool
+	// PauseAfter, when positive, stops every call at its PauseAfter-th
+	// polled pause point, as if a pause had been requested there. It is a
+	// deterministic hook for checkpoint tests.
+	PauseAfter int64
+}
+
+// DefaultMaxCallDepth is the call-depth limit when Config leaves it 0.
+const DefaultMaxCallDepth = 50000
+
+// Engine runs lowered code. It holds no per-call state and is safe for
+// concurrent calls.
+type Engine struct {
+	cfg  Config
+	pool sync.Pool
+}
+
+// NewEngine returns an engine with the given configuration.
+func NewEngine(cfg Config) *Engine {
+	if cfg.MaxCallDepth <= 0 {
+		cfg.MaxCallDepth = DefaultMaxCallDepth
+	}
+	return &Engine{cfg: cfg}
+}
+
+// ErrSuspended is wrapped by the error a call returns when it stopped at a
+// pause point (see Suspended).
+var ErrSuspended = errors.New("execution suspended at a pause point")
+
+// ErrInternal marks an engine bug caught at run time (a Go runtime panic in
+// the execution loop): the call fails instead of crashing the host.
+var ErrInternal = errors.New("interpreter internal error")
+
+var (
+	errNotCompiled = fmt.Errorf("%w: function has no interpreter code", ErrInternal)
+	errBadOp       = fmt.Errorf("%w: invalid IR operation", ErrInternal)
+)
+
+// Suspended is returned (as an error) by Call and Resume when the run stopped
+// at a pause point. Frames describe every frame of the call in WebAssembly
+// terms, outermost first; Resume continues from them.
+type Suspended struct {
+	Instance *store.Instance
+	Frames   []api.Frame
+}
+
+func (s *Suspended) Error() string {
+	if n := len(s.Frames); n > 0 {
+		f := s.Frames[n-1]
+		return fmt.Sprintf("%v: %d frames, innermost func %d at %v +0x%x", ErrSuspended, n, f.Func, f.Kind, f.Offset)
+	}
+	return ErrSuspended.Error()
+}
+
+// Is makes errors.Is(err, ErrSuspended) hold.
+func (s *Suspended) Is(target error) bool { return target == ErrSuspended }
+
+// machine is the state of one call: the value stack and the frame headers.
+type machine struct {
+	e         *Engine
+	ctx       context.Context
+	stack     []uint64
+	frames    []frame
+	floor     int // frames below this belong to nobody (always 0)
+	maxDepth  int
+	intr      *atomic.Uint32
+	root      *store.Instance
+	countdown int64
+	host      *store.Function // the host function running, if any
+}
+
+func (e *Engine) machine(ctx context.Context, inst *store.Instance) *machine {
+	m, _ := e.pool.Get().(*machine)
+	if m == nil {
+		m = &machine{e: e, stack: make([]uint64, 1024)}
+	}
+	m.ctx, m.root, m.intr = ctx, inst, &inst.Interrupt
+	m.maxDepth, m.countdown, m.host = e.cfg.MaxCallDepth, 0, nil
+	m.frames = m.frames[:0]
+	return m
+}
+
+func (e *Engine) release(m *machine) {
+	m.ctx, m.root, m.intr, m.host = nil, nil, nil, nil
+	clear(m.frames)
+	m.frames = m.frames[:0]
+	e.pool.Put(m)
+}
+
+func paramSlots(ts []wasm.ValType) int {
+	n := 0
+	for _, t := range ts {
+		n += t.Slots()
+	}
+	return n
+}
+
+// Call runs fn (a Wasm or host function) with args in slot encoding and
+// returns its results in slot encoding. It returns a *api.TrapError for a
+// trap or a cancelled context, and a *Suspended when the run stopped at a
+// pause point.
+func (e *Engine) Call(ctx context.Context, fn *store.Function, args []uint64) ([]uint64, error) {
+	np, nr := paramSlots(fn.Type.Params), paramSlots(fn.Type.Results)
+	if len(args) != np {
+		return nil, fmt.Errorf("interp: function takes %d argument slots, got %d", np, len(args))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, &api.TrapError{Kind: err}
+	}
+	if fn.Host != nil {
+		return callHostDirect(ctx, fn, args, np, nr)
+	}
+	if _, ok := fn.Code.(*funcCode); !ok {
+		return nil, errNotCompiled
+	}
+	m := e.machine(ctx, fn.Instance)
+	defer e.release(m)
+	return m.execute(fn.Type.Results, func() {
+		if len(m.stack) < np {
+			m.stack = make([]uint64, np+1024)
+		}
+		copy(m.stack, args)
+		i := 0
+		for _, t := range fn.Type.Params { // i32 params: upper bits are ignored
+			if t == wasm.I32 {
+				m.stack[i] = uint64(uint32(m.stack[i]))
+			}
+			i += t.Slots()
+		}
+		m.push(fn, 0)
+	})
+}
+
+func callHostDirect(ctx context.Context, fn *store.Function, args []uint64, np, nr int) (out []uint64, err error) {
+	s := make([]uint64, max(np, nr))
+	copy(s, args)
+	defer func() {
+		if r := recover(); r != nil {
+			err = &api.TrapError{Kind: api.ErrHostPanic, Cause: panicError(r),
+				Stack: []api.TraceFrame{hostTrace(fn)}}
+		}
+	}()
+	var caller api.Module
+	if fn.Instance != nil {
+		caller = fn.Instance.Caller()
+	}
+	fn.Host(ctx, caller, s)
+	return s[:nr], nil
+}
+
+func hostTrace(fn *store.Function) api.TraceFrame {
+	t := api.TraceFrame{Func: fn.Index, Name: fn.Name}
+	if fn.Instance != nil {
+		t.Module = fn.Instance.Name
+	}
+	return t
+}
+
+func panicError(r any) error {
+	if err, ok := r.(error); ok {
+		return err
+	}
+	return fmt.Errorf("%v", r)
+}
+
+// execute sets up cancellation and the pause hook, runs setup and the loop,
+// and turns the outcome into results or an error. Every panic of the run is
+// recovered here, exactly once.
+func (m *machine) execute(results []wasm.ValType, setup func()) (out []uint64, err error) {
+	if m.ctx.Done() != nil {
+		intr := m.intr
+		stop := context.AfterFunc(m.ctx, func() { intr.Or(store.InterruptCancel) })
+		defer func() {
+			if !stop() {
+				intr.And(^store.InterruptCancel)
+			}
+		}()
+	}
+	if n := m.e.cfg.PauseAfter; n > 0 {
+		m.countdown = n
+		m.intr.Or(store.InterruptStep)
+		defer m.intr.And(^store.InterruptStep)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, m.recovered(r)
+		}
+	}()
+	setup()
+	if m.run() {
+		s, err := m.export()
+		if err != nil {
+			return nil, err
+		}
+		return nil, s
+	}
+	n := paramSlots(results)
+	out = make([]uint64, n)
+	copy(out, m.stack[:n])
+	return out, nil
+}
+
+// interrupted handles a non-zero interrupt word at a pause point; the
+// innermost frame's pc is the pause point's instruction. It reports whether
+// the run must stop there, and raises the cancellation trap.
+func (m *machine) interrupted() bool {
+	bits := m.intr.Load()
+	if bits&store.InterruptCancel != 0 {
+		if err := m.ctx.Err(); err != nil {
+			m.frames[len(m.frames)-1].pc++ // traces point one past the fault
+			panic(trapSignal{err})
+		}
+	}
+	if bits&store.InterruptStep != 0 && m.countdown > 0 {
+		m.countdown--
+		if m.countdown == 0 {
+			return true
+		}
+	}
+	if bits&store.InterruptPause != 0 && m.e.cfg.PausePolling {
+		m.intr.And(^store.InterruptPause)
+		return true
+	}
+	return false
+}
+
+// callHost calls a host function with its slots of the caller's frame.
+func (m *machine) callHost(f *store.Function, caller *store.Instance, base int) {
+	n := max(paramSlots(f.Type.Params), paramSlots(f.Type.Results))
+	m.host = f
+	f.Host(m.ctx, caller.Caller(), m.stack[base:base+n:base+n])
+	m.host = nil
+}
+
+func (m *machine) recovered(r any) error {
+	if m.host != nil {
+		return &api.TrapError{Kind: api.ErrHostPanic, Cause: panicError(r),
+			Stack: append([]api.TraceFrame{hostTrace(m.host)}, m.trace()...)}
+	}
+	if t, ok := r.(trapSignal); ok {
+		if errors.Is(t.kind, ErrInternal) {
+			return &api.TrapError{Kind: ErrInternal, Cause: t.kind, Stack: m.trace()}
+		}
+		return &api.TrapError{Kind: t.kind, Stack: m.trace()}
+	}
+	return &api.TrapError{Kind: ErrInternal, Cause: panicError(r), Stack: m.trace()}
+}
+
+// trace renders the frames as a stack trace, innermost first. Every frame's
+// pc is one past the instruction it stopped at (the fault, or its call).
+func (m *machine) trace() []api.TraceFrame {
+	out := make([]api.TraceFrame, 0, len(m.frames))
+	for i := len(m.frames) - 1; i >= 0; i-- {
+		fr := &m.frames[i]
+		t := api.TraceFrame{Func: fr.fn.Index, Name: fr.fn.Name}
+		if inst := fr.fn.Instance; inst != nil {
+			t.Module = inst.Name
+			if t.Name == "" && inst.Module != nil {
+				t.Name = inst.Module.FuncName(fr.fn.Index)
+			}
+		}
+		pc := fr.pc
+		if pc > 0 {
+			pc--
+		}
+		if int(pc) < len(fr.code.offsets) {
+			t.Offset = fr.code.offsets[pc]
+		}
+		t.FileOffset = fr.code.bodyStart + t.Offset
+		out = append(out, t)
+	}
+	return out
+}

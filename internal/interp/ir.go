@@ -1,0 +1,342 @@
+// Package interp is Ferry's portable interpreter: it lowers validated
+// WebAssembly function bodies to a register-style IR whose operands are
+// frame-relative value-stack slots, and runs that IR in a non-recursive loop
+// that can stop at any pause point and export its frames in WebAssembly terms.
+// docs/interpreter.md explains the design.
+package interp
+
+import (
+	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/wasm"
+)
+
+// op is an IR operation kind. The numeric operations that take their
+// operands from slots reuse the WebAssembly opcode value (0x45..0xC4), so the
+// lowering of plain arithmetic is a table-free conversion; the saturating
+// truncations (0xFC 0..7) are mapped to 0xC5..0xCC; every other kind is
+// defined below. The numbering is dense so the Go compiler turns the
+// execution switch into a jump table.
+type op uint16
+
+// instr is one IR instruction. Operand fields hold frame-relative slot
+// indices (slot 0 is the frame's first parameter), IR indices (branch
+// targets) or immediates, as documented per op kind. Slot indices are always
+// below the function's frameSlots, which the call sequence reserves, so the
+// loop does not check them.
+type instr struct {
+	op      op
+	a, b, c uint32
+	imm     uint64
+}
+
+// Numeric operations, one per WebAssembly opcode, with the opcode's value:
+//
+//	unary  (eqz, clz, ctz, popcnt, abs, neg, ceil ... conversions,
+//	        reinterpretations, sign extensions):  a = dst, b = src
+//	binary (arith, compare):                     a = dst, b = lhs, c = rhs
+//
+// Stack effect in WebAssembly terms is the opcode's; in slots, dst is the
+// home slot of the first operand (or a local, when a following local.set was
+// fused). The trapping ones (div, rem, trunc) trap at the instruction's Wasm
+// offset.
+const (
+	opSatBase op = 0xC5 // i32.trunc_sat_f32_s .. i64.trunc_sat_f64_u: a = dst, b = src
+)
+
+// Non-numeric operations.
+const (
+	// opPoll is a pause point that polls the instance's interrupt word:
+	// function entries and loop headers. a = pause point id.
+	opPoll op = 0xD0 + iota
+	// opUnreachable traps with api.ErrUnreachable.
+	opUnreachable
+	// opBr jumps: a = target IR index.
+	opBr
+	// opBrCopy copies imm slots from slot b to slot c, then jumps to a.
+	// (Branch values move from the top of the stack to the label's slots.)
+	opBrCopy
+	// opBrIf jumps to a when slot b (i32) is non-zero.
+	opBrIf
+	// opBrIfNot jumps to a when slot b (i32) is zero (if, br_if of eqz).
+	opBrIfNot
+	// opBrIfCopy: when slot b is non-zero, copies imm>>32 slots from slot c
+	// to slot uint32(imm), then jumps to a.
+	opBrIfCopy
+	// opBrTable: a = index slot; the targets are brTargets[b : b+c], the
+	// last one being the default.
+	opBrTable
+	// opReturn copies c slots from slot b to slot 0 (the results land where
+	// the arguments were) and pops the frame.
+	opReturn
+	// opCall calls function a of the instance; its arguments sit at slot b,
+	// which becomes the callee's slot 0 and receives the results.
+	// c = pause point id of the call.
+	opCall
+	// opCallIndirect: a = type index, b = table index, c = argument slot,
+	// imm = slot of the table index operand | pause point id << 32.
+	opCallIndirect
+	// opConst: slot a = imm.
+	opConst
+	// opMov: slot a = slot b.
+	opMov
+	// opMov2: slots a, a+1 = slots b, b+1 (v128).
+	opMov2
+	// opSelect: slot a = slot imm != 0 ? slot b : slot c.
+	opSelect
+	// opSelect2 is opSelect for v128 (two slots each).
+	opSelect2
+	// opGlobalGet: slot a = global b; opGlobalSet: global a = slot b.
+	opGlobalGet
+	opGlobalSet
+	// opGlobalGet2 / opGlobalSet2: the v128 forms (two slots).
+	opGlobalGet2
+	opGlobalSet2
+	// Loads: a = dst, b = address slot, imm = memarg offset. Effective
+	// address uint64(uint32(slot b)) + imm; out of bounds traps.
+	opI32Load
+	opI64Load
+	opF32Load
+	opF64Load
+	opI32Load8S
+	opI32Load8U
+	opI32Load16S
+	opI32Load16U
+	opI64Load8S
+	opI64Load8U
+	opI64Load16S
+	opI64Load16U
+	opI64Load32S
+	opI64Load32U
+	// Stores: a = address slot, b = value slot, imm = memarg offset.
+	opI32Store
+	opI64Store
+	opF32Store
+	opF64Store
+	opI32Store8
+	opI32Store16
+	opI64Store8
+	opI64Store16
+	opI64Store32
+	// opMemorySize: slot a = pages. opMemoryGrow: slot a = grow(slot b).
+	opMemorySize
+	opMemoryGrow
+	// Bulk memory; operands are in consecutive slots from b:
+	// memory.init (d, s, n) with a = data index; memory.copy (d, s, n);
+	// memory.fill (d, val, n). opDataDrop: a = data index.
+	opMemoryInit
+	opMemoryCopy
+	opMemoryFill
+	opDataDrop
+	// Tables: opTableGet slot a = table b [slot c]; opTableSet table a
+	// [slot b] = slot c; opTableSize slot a = size of table b;
+	// opTableGrow table a, operands (init, n) at slot b, result at slot b;
+	// opTableFill table a, operands (i, val, n) at b; opTableCopy dst table
+	// a, src table b, operands (d, s, n) at c; opTableInit element a, table
+	// b, operands (d, s, n) at c; opElemDrop element a.
+	opTableGet
+	opTableSet
+	opTableSize
+	opTableGrow
+	opTableFill
+	opTableCopy
+	opTableInit
+	opElemDrop
+	// opRefFunc: slot a = funcref of function b.
+	opRefFunc
+
+	// Immediate forms of the integer binary operations: a = dst,
+	// b = lhs slot, imm = the constant rhs. Same order as the opcodes.
+	opI32EqI
+	opI32NeI
+	opI32LtSI
+	opI32LtUI
+	opI32GtSI
+	opI32GtUI
+	opI32LeSI
+	opI32LeUI
+	opI32GeSI
+	opI32GeUI
+	opI32AddI
+	opI32SubI
+	opI32MulI
+	opI32DivSI
+	opI32DivUI
+	opI32RemSI
+	opI32RemUI
+	opI32AndI
+	opI32OrI
+	opI32XorI
+	opI32ShlI
+	opI32ShrSI
+	opI32ShrUI
+	opI32RotlI
+	opI32RotrI
+	opI64EqI
+	opI64NeI
+	opI64LtSI
+	opI64LtUI
+	opI64GtSI
+	opI64GtUI
+	opI64LeSI
+	opI64LeUI
+	opI64GeSI
+	opI64GeUI
+	opI64AddI
+	opI64SubI
+	opI64MulI
+	opI64DivSI
+	opI64DivUI
+	opI64RemSI
+	opI64RemUI
+	opI64AndI
+	opI64OrI
+	opI64XorI
+	opI64ShlI
+	opI64ShrSI
+	opI64ShrUI
+	opI64RotlI
+	opI64RotrI
+
+	// Compare-and-branch (an i32 comparison fused with br_if or if):
+	// jump to a when (slot b OP slot c); the ...I forms compare with imm.
+	opBrI32Eq
+	opBrI32Ne
+	opBrI32LtS
+	opBrI32LtU
+	opBrI32GtS
+	opBrI32GtU
+	opBrI32LeS
+	opBrI32LeU
+	opBrI32GeS
+	opBrI32GeU
+	opBrI32EqI
+	opBrI32NeI
+	opBrI32LtSI
+	opBrI32LtUI
+	opBrI32GtSI
+	opBrI32GtUI
+	opBrI32LeSI
+	opBrI32LeUI
+	opBrI32GeSI
+	opBrI32GeUI
+
+	opCount
+)
+
+// immOp returns the immediate form of an integer binary opcode, if any.
+func immOp(w wasm.Opcode) (op, bool) {
+	switch {
+	case w >= wasm.OpI32Eq && w <= wasm.OpI32GeU:
+		return opI32EqI + op(w-wasm.OpI32Eq), true
+	case w >= wasm.OpI32Add && w <= wasm.OpI32Rotr:
+		return opI32AddI + op(w-wasm.OpI32Add), true
+	case w >= wasm.OpI64Eq && w <= wasm.OpI64GeU:
+		return opI64EqI + op(w-wasm.OpI64Eq), true
+	case w >= wasm.OpI64Add && w <= wasm.OpI64Rotr:
+		return opI64AddI + op(w-wasm.OpI64Add), true
+	}
+	return 0, false
+}
+
+// branchOp returns the compare-and-branch form of an i32 comparison (plain
+// or immediate form), negated if asked (for `if`, which branches when the
+// condition is false).
+func branchOp(o op, negate bool) (op, bool) {
+	var idx int
+	var imm bool
+	switch {
+	case o >= op(wasm.OpI32Eq) && o <= op(wasm.OpI32GeU):
+		idx = int(o - op(wasm.OpI32Eq))
+	case o >= opI32EqI && o <= opI32GeUI:
+		idx, imm = int(o-opI32EqI), true
+	default:
+		return 0, false
+	}
+	if negate {
+		// eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u
+		idx = [10]int{1, 0, 8, 9, 6, 7, 4, 5, 2, 3}[idx]
+	}
+	if imm {
+		return opBrI32EqI + op(idx), true
+	}
+	return opBrI32Eq + op(idx), true
+}
+
+// brTarget is one br_table destination: copy n slots from src to dst, then
+// jump to pc.
+type brTarget struct {
+	pc, src, dst, n uint32
+}
+
+// PausePoint is one entry of a function's pause-point table: the contract
+// between the IR, the frame exporter and every later tier.
+type PausePoint struct {
+	// Offset is the Wasm byte offset of the instruction (the loop, the call,
+	// the function's first instruction) counted from wasm.Func.BodyStart.
+	Offset uint32
+	// Kind is PauseFuncEntry, PauseLoop or PauseCall. A call whose callee may
+	// be a host function (an imported function, or any call_indirect) has
+	// Kind PauseCall and MaybeHost set: a frame stopped there reports
+	// PauseHostCall when the callee it calls is a host function.
+	Kind      api.PauseKind
+	MaybeHost bool
+	// Stack is the operand stack's types there, bottom first; at a call it
+	// is the stack below the call's operands.
+	Stack []wasm.ValType
+	// Operands are a call's operand types (the arguments, then the table
+	// index for call_indirect); nil for other kinds. A frame paused at the
+	// call itself (the innermost frame, about to call) holds Stack and then
+	// Operands; a caller frame holds Stack only, the arguments being the
+	// callee's parameters.
+	Operands []wasm.ValType
+	// IR is the index of the instruction that implements the pause point
+	// (opPoll, opCall or opCallIndirect).
+	IR uint32
+	// Callee is a direct call's function index.
+	Callee   uint32
+	Indirect bool
+}
+
+// funcCode is a lowered function body; it is what Compiled.Code returns and
+// the store keeps in store.Function.Code.
+type funcCode struct {
+	index      uint32 // function index in the module
+	sig        *wasm.FuncType
+	locals     []wasm.ValType // parameters then declared locals
+	localSlots uint32         // slots taken by the locals
+	paramSlots uint32
+	frameSlots uint32 // locals plus the deepest operand stack
+	code       []instr
+	// offsets[i] is the Wasm offset (from BodyStart) of the instruction that
+	// code[i] came from: traps and stack traces read it, the loop never does.
+	offsets   []uint32
+	brTargets []brTarget
+	pauses    []PausePoint
+	bodyStart uint32
+}
+
+// pauseAt returns the pause point implemented by IR index pc, or nil.
+func (f *funcCode) pauseAt(pc uint32) *PausePoint {
+	lo, hi := 0, len(f.pauses)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if f.pauses[mid].IR < pc {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(f.pauses) && f.pauses[lo].IR == pc {
+		return &f.pauses[lo]
+	}
+	return nil
+}
+
+// PausePoints returns the pause-point table of a lowered function (the value
+// of a store.Function.Code set from Compiled.Code), or nil.
+func PausePoints(code any) []PausePoint {
+	if f, ok := code.(*funcCode); ok {
+		return f.pauses
+	}
+	return nil
+}

@@ -1,0 +1,657 @@
+package interp
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/validate"
+	"github.com/ferryvm/ferry/internal/wasm"
+)
+
+// ErrSIMD is returned by Compile for modules that use SIMD instructions.
+var ErrSIMD = errors.New("SIMD not supported yet")
+
+// Compiled is a module lowered for the interpreter.
+type Compiled struct {
+	funcs []*funcCode
+}
+
+// Compile validates m and lowers every defined function in the same pass.
+func Compile(m *wasm.Module) (*Compiled, error) {
+	l := &lowerer{m: m}
+	if err := validate.Module(m, l); err != nil {
+		return nil, err
+	}
+	return &Compiled{funcs: l.out}, nil
+}
+
+// Code returns one lowered body per defined function, in order, for
+// store.Function.Code.
+func (c *Compiled) Code() []any {
+	out := make([]any, len(c.funcs))
+	for i, f := range c.funcs {
+		out[i] = f
+	}
+	return out
+}
+
+// Location kinds of an operand-stack entry during lowering. Values produced
+// by local.get and constants stay "pending" (not yet written to their home
+// slot) so that consumers read the local or the immediate directly; they are
+// materialized before any pause point, label or instruction that needs them
+// in their slot.
+const (
+	inSlot  = iota // the value is in its home slot
+	inLocal        // the value is local slot src
+	isConst        // the value is imm (never v128)
+)
+
+type entry struct {
+	kind     uint8
+	wide     bool // v128: two slots
+	src      uint32
+	imm      uint64
+	slot     uint32 // home slot
+	producer int    // IR index of the instruction that wrote it, or -1
+}
+
+type ctrlFrame struct {
+	op        wasm.Opcode
+	dead      bool // the whole construct is unreachable code (not lowered)
+	unreach   bool // the rest of the construct is unreachable
+	height    int  // operand entries below the params
+	slot      uint32
+	params    []wasm.ValType
+	results   []wasm.ValType
+	loopPC    uint32
+	elseFix   int // for if: IR index of the branch to else, -1 once resolved
+	fixups    []fixup
+	typeStack []wasm.ValType // operand types below the params (for pause points)
+}
+
+type fixup struct {
+	at    int
+	table bool
+}
+
+// lowerer implements validate.Visitor.
+type lowerer struct {
+	m     *wasm.Module
+	out   []*funcCode
+	f     *funcCode
+	bias  uint32 // add to Instr.Pos to get an offset from BodyStart
+	off   uint32 // offset of the current instruction
+	local []uint32
+	vs    []entry
+	ctrls []ctrlFrame
+}
+
+func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, locals []wasm.ValType) error {
+	def := &m.Funcs[idx-m.NumImportedFuncs()]
+	f := &funcCode{index: idx, sig: sig, bodyStart: def.BodyStart}
+	f.locals = append(append([]wasm.ValType(nil), sig.Params...), locals...)
+	l.local = l.local[:0]
+	var n uint32
+	for i, t := range f.locals {
+		if i == len(sig.Params) {
+			f.paramSlots = n
+		}
+		l.local = append(l.local, n)
+		n += uint32(t.Slots())
+	}
+	if len(sig.Params) == len(f.locals) {
+		f.paramSlots = n
+	}
+	f.localSlots, f.frameSlots = n, n
+	for _, t := range sig.Results {
+		f.frameSlots += uint32(t.Slots())
+	}
+	l.f, l.bias = f, def.BodyOffset-def.BodyStart
+	l.vs = l.vs[:0]
+	l.ctrls = append(l.ctrls[:0], ctrlFrame{op: wasm.OpBlock, slot: n, results: sig.Results, elseFix: -1})
+	l.off = def.BodyOffset - def.BodyStart
+	id := l.pause(api.PauseFuncEntry, nil, nil)
+	l.emit(instr{op: opPoll, a: id})
+	return nil
+}
+
+func (l *lowerer) EndFunc() error {
+	l.out = append(l.out, l.f)
+	l.f = nil
+	return nil
+}
+
+func (l *lowerer) emit(in instr) int {
+	l.f.code = append(l.f.code, in)
+	l.f.offsets = append(l.f.offsets, l.off)
+	return len(l.f.code) - 1
+}
+
+func (l *lowerer) pause(kind api.PauseKind, stack, operands []wasm.ValType) uint32 {
+	p := PausePoint{Offset: l.off, Kind: kind, IR: uint32(len(l.f.code))}
+	p.Stack = append([]wasm.ValType{}, stack...)
+	if operands != nil {
+		p.Operands = append([]wasm.ValType{}, operands...)
+	}
+	l.f.pauses = append(l.f.pauses, p)
+	return uint32(len(l.f.pauses) - 1)
+}
+
+// top returns the home slot the next pushed value would take.
+func (l *lowerer) nextSlot() uint32 {
+	if n := len(l.vs); n > 0 {
+		e := &l.vs[n-1]
+		if e.wide {
+			return e.slot + 2
+		}
+		return e.slot + 1
+	}
+	return l.f.localSlots
+}
+
+func (l *lowerer) push(e entry) *entry {
+	e.slot = l.nextSlot()
+	end := e.slot + 1
+	if e.wide {
+		end++
+	}
+	if end > l.f.frameSlots {
+		l.f.frameSlots = end
+	}
+	l.vs = append(l.vs, e)
+	return &l.vs[len(l.vs)-1]
+}
+
+func (l *lowerer) pop() entry {
+	e := l.vs[len(l.vs)-1]
+	l.vs = l.vs[:len(l.vs)-1]
+	return e
+}
+
+// pushResult pushes a value that instruction at IR index p writes to its
+// home slot (the slot the caller must have used as p's destination).
+func (l *lowerer) pushResult(wide bool, p int) {
+	l.push(entry{kind: inSlot, wide: wide, producer: p})
+}
+
+// materialize writes a pending entry to its home slot.
+func (l *lowerer) materialize(e *entry) {
+	switch e.kind {
+	case inLocal:
+		if e.wide {
+			l.emit(instr{op: opMov2, a: e.slot, b: e.src})
+		} else {
+			l.emit(instr{op: opMov, a: e.slot, b: e.src})
+		}
+	case isConst:
+		l.emit(instr{op: opConst, a: e.slot, imm: e.imm})
+	default:
+		return
+	}
+	e.kind, e.producer = inSlot, -1
+}
+
+func (l *lowerer) flush() {
+	for i := range l.vs {
+		l.materialize(&l.vs[i])
+	}
+}
+
+// use returns the slot an operand can be read from, materializing a
+// constant in its home slot.
+func (l *lowerer) use(e *entry) uint32 {
+	switch e.kind {
+	case inLocal:
+		return e.src
+	case isConst:
+		l.materialize(e)
+	}
+	return e.slot
+}
+
+func (l *lowerer) types(stack []wasm.ValType) []wasm.ValType { return stack }
+
+func (l *lowerer) blockSig(bt wasm.BlockType) ([]wasm.ValType, []wasm.ValType) {
+	p, r, _ := bt.Signature(l.m)
+	return p, r
+}
+
+// slotOf returns the home slot of operand entry i (len(vs) for the next one).
+func (l *lowerer) slotOf(i int) uint32 {
+	if i < len(l.vs) {
+		return l.vs[i].slot
+	}
+	return l.nextSlot()
+}
+
+func slotsOf(ts []wasm.ValType) uint32 {
+	var n uint32
+	for _, t := range ts {
+		n += uint32(t.Slots())
+	}
+	return n
+}
+
+// branch emits a branch to label depth; cond is the condition slot, or -1
+// for an unconditional branch. All operands must be materialized.
+func (l *lowerer) branch(depth uint32, cond int64) {
+	c := &l.ctrls[len(l.ctrls)-1-int(depth)]
+	vals := c.results
+	if c.op == wasm.OpLoop {
+		vals = c.params
+	}
+	n := slotsOf(vals)
+	src := l.slotOf(len(l.vs) - len(vals))
+	var in instr
+	switch {
+	case cond < 0 && (n == 0 || src == c.slot):
+		in = instr{op: opBr}
+	case cond < 0:
+		in = instr{op: opBrCopy, b: src, c: c.slot, imm: uint64(n)}
+	case n == 0 || src == c.slot:
+		in = instr{op: opBrIf, b: uint32(cond)}
+	default:
+		in = instr{op: opBrIfCopy, b: uint32(cond), c: src, imm: uint64(c.slot) | uint64(n)<<32}
+	}
+	l.target(c, l.emit(in), false)
+}
+
+// target points the branch at IR index at (or brTargets[at]) to label c.
+func (l *lowerer) target(c *ctrlFrame, at int, table bool) {
+	if c.op == wasm.OpLoop {
+		if table {
+			l.f.brTargets[at].pc = c.loopPC
+		} else {
+			l.f.code[at].a = c.loopPC
+		}
+		return
+	}
+	c.fixups = append(c.fixups, fixup{at, table})
+}
+
+func (l *lowerer) resolve(c *ctrlFrame) {
+	here := uint32(len(l.f.code))
+	for _, fx := range c.fixups {
+		if fx.table {
+			l.f.brTargets[fx.at].pc = here
+		} else {
+			l.f.code[fx.at].a = here
+		}
+	}
+	c.fixups = c.fixups[:0]
+}
+
+// resetTo drops the operand entries above height and pushes ts as values in
+// their home slots (the state at a label).
+func (l *lowerer) resetTo(height int, ts []wasm.ValType) {
+	l.vs = l.vs[:height]
+	for _, t := range ts {
+		l.push(entry{kind: inSlot, wide: t == wasm.V128, producer: -1})
+	}
+}
+
+// condBranch pops an i32 condition and emits a branch taken when it is
+// non-zero (negate=false) or zero (negate=true), fusing a comparison that
+// produced it when nothing else needs to be emitted in between. It returns
+// the branch's IR index. Used for br_if without values and for if.
+func (l *lowerer) condBranch(negate bool) int {
+	cond := l.pop()
+	pending := false
+	for i := range l.vs {
+		if l.vs[i].kind != inSlot {
+			pending = true
+		}
+	}
+	last := len(l.f.code) - 1
+	if !pending && cond.kind == inSlot && cond.producer == last && last >= 0 {
+		p := &l.f.code[last]
+		if bo, ok := branchOp(p.op, negate); ok {
+			p.op = bo
+			p.a = 0
+			return last
+		}
+		if p.op == op(wasm.OpI32Eqz) {
+			o := opBrIfNot
+			if negate {
+				o = opBrIf
+			}
+			p.op, p.a = o, 0
+			return last
+		}
+	}
+	var src uint32
+	switch cond.kind {
+	case isConst:
+		src = l.use(&cond)
+	default:
+		src = l.use(&cond)
+	}
+	l.flush()
+	o := opBrIf
+	if negate {
+		o = opBrIfNot
+	}
+	return l.emit(instr{op: o, b: src})
+}
+
+func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) error {
+	l.off = in.Pos + l.bias
+	cur := &l.ctrls[len(l.ctrls)-1]
+	if cur.unreach || cur.dead {
+		switch in.Op {
+		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
+			l.ctrls = append(l.ctrls, ctrlFrame{op: in.Op, dead: true, unreach: true, elseFix: -1})
+			return nil
+		case wasm.OpElse, wasm.OpEnd:
+		default:
+			return nil
+		}
+	} else if len(stack) != len(l.vs) {
+		return fmt.Errorf("interp: internal error: operand height %d, lowering has %d at +0x%x", len(stack), len(l.vs), l.off)
+	}
+	f := l.f
+	switch w := in.Op; {
+	case w == wasm.OpNop:
+	case w == wasm.OpUnreachable:
+		l.emit(instr{op: opUnreachable})
+		cur.unreach = true
+	case w == wasm.OpBlock || w == wasm.OpLoop:
+		params, results := l.blockSig(in.BlockType)
+		l.flush()
+		h := len(l.vs) - len(params)
+		c := ctrlFrame{op: w, height: h, slot: l.slotOf(h), params: params, results: results, elseFix: -1}
+		if w == wasm.OpLoop {
+			c.loopPC = uint32(len(f.code))
+			id := l.pause(api.PauseLoop, stack, nil)
+			l.emit(instr{op: opPoll, a: id})
+		}
+		l.ctrls = append(l.ctrls, c)
+	case w == wasm.OpIf:
+		params, results := l.blockSig(in.BlockType)
+		at := l.condBranch(true)
+		l.flush()
+		h := len(l.vs) - len(params)
+		l.ctrls = append(l.ctrls, ctrlFrame{op: w, height: h, slot: l.slotOf(h), params: params, results: results, elseFix: at})
+	case w == wasm.OpElse:
+		if cur.dead {
+			return nil
+		}
+		if !cur.unreach {
+			l.flush()
+			l.target(cur, l.emit(instr{op: opBr}), false)
+		}
+		f.code[cur.elseFix].a = uint32(len(f.code))
+		cur.elseFix = -1
+		cur.unreach = false
+		l.resetTo(cur.height, cur.params)
+	case w == wasm.OpEnd:
+		if cur.dead {
+			l.ctrls = l.ctrls[:len(l.ctrls)-1]
+			return nil
+		}
+		if !cur.unreach {
+			l.flush()
+		}
+		if cur.elseFix >= 0 {
+			f.code[cur.elseFix].a = uint32(len(f.code))
+		}
+		l.resolve(cur)
+		if len(l.ctrls) == 1 {
+			// The function's end: results are at the label slot.
+			l.emit(instr{op: opReturn, b: cur.slot, c: slotsOf(cur.results)})
+			l.ctrls = l.ctrls[:0]
+			return nil
+		}
+		h, rs := cur.height, cur.results
+		l.ctrls = l.ctrls[:len(l.ctrls)-1]
+		l.resetTo(h, rs)
+	case w == wasm.OpBr:
+		l.flush()
+		l.branch(in.A, -1)
+		cur.unreach = true
+	case w == wasm.OpBrIf:
+		c := &l.ctrls[len(l.ctrls)-1-int(in.A)]
+		vals := c.results
+		if c.op == wasm.OpLoop {
+			vals = c.params
+		}
+		if n := len(vals); n == 0 || l.slotOf(len(l.vs)-1-n) == c.slot {
+			at := l.condBranch(false)
+			l.target(c, at, false)
+			return nil
+		}
+		cond := l.pop()
+		src := l.use(&cond)
+		l.flush()
+		l.branch(in.A, int64(src))
+	case w == wasm.OpBrTable:
+		idx := l.pop()
+		src := l.use(&idx)
+		l.flush()
+		start := len(f.brTargets)
+		for _, d := range in.Labels {
+			c := &l.ctrls[len(l.ctrls)-1-int(d)]
+			vals := c.results
+			if c.op == wasm.OpLoop {
+				vals = c.params
+			}
+			f.brTargets = append(f.brTargets, brTarget{src: l.slotOf(len(l.vs) - len(vals)), dst: c.slot, n: slotsOf(vals)})
+		}
+		for i, d := range in.Labels {
+			l.target(&l.ctrls[len(l.ctrls)-1-int(d)], start+i, true)
+		}
+		l.emit(instr{op: opBrTable, a: src, b: uint32(start), c: uint32(len(in.Labels))})
+		cur.unreach = true
+	case w == wasm.OpReturn:
+		l.flush()
+		rs := l.ctrls[0].results
+		l.emit(instr{op: opReturn, b: l.slotOf(len(l.vs) - len(rs)), c: slotsOf(rs)})
+		cur.unreach = true
+	case w == wasm.OpCall || w == wasm.OpCallIndirect:
+		var ft *wasm.FuncType
+		nops := 0
+		if w == wasm.OpCall {
+			ft = l.m.FuncType(in.A)
+		} else {
+			ft = &l.m.Types[in.A]
+			nops = 1
+		}
+		l.flush()
+		nops += len(ft.Params)
+		below := stack[:len(stack)-nops]
+		id := l.pause(api.PauseCall, below, stack[len(stack)-nops:])
+		p := &f.pauses[id]
+		argSlot := l.slotOf(len(l.vs) - nops)
+		if w == wasm.OpCall {
+			p.Callee, p.MaybeHost = in.A, in.A < l.m.NumImportedFuncs()
+			l.emit(instr{op: opCall, a: in.A, b: argSlot, c: id})
+		} else {
+			p.Indirect, p.MaybeHost = true, true
+			l.emit(instr{op: opCallIndirect, a: in.A, b: in.B, c: argSlot, imm: uint64(l.vs[len(l.vs)-1].slot) | uint64(id)<<32})
+		}
+		l.vs = l.vs[:len(l.vs)-nops]
+		for _, t := range ft.Results {
+			l.push(entry{kind: inSlot, wide: t == wasm.V128, producer: -1})
+		}
+	case w == wasm.OpDrop:
+		l.pop()
+	case w == wasm.OpSelect || w == wasm.OpSelectT:
+		cond := l.pop()
+		y := l.pop()
+		x := l.pop()
+		cs := l.use(&cond)
+		ys := l.use(&y)
+		xs := l.use(&x)
+		o := opSelect
+		if x.wide {
+			o = opSelect2
+		}
+		l.pushResult(x.wide, l.emit(instr{op: o, a: x.slot, b: xs, c: ys, imm: uint64(cs)}))
+	case w == wasm.OpLocalGet:
+		t := f.locals[in.A]
+		l.push(entry{kind: inLocal, wide: t == wasm.V128, src: l.local[in.A], producer: -1})
+	case w == wasm.OpLocalSet || w == wasm.OpLocalTee:
+		t := f.locals[in.A]
+		dst := l.local[in.A]
+		e := l.pop()
+		// A pending read of this local below must see the old value.
+		for i := range l.vs {
+			if l.vs[i].kind == inLocal && l.vs[i].src == dst {
+				l.materialize(&l.vs[i])
+			}
+		}
+		last := len(f.code) - 1
+		switch {
+		case e.kind == inSlot && e.producer == last && last >= 0 && !e.wide:
+			f.code[last].a = dst
+		case e.kind == inLocal && e.src == dst:
+		case e.kind == isConst:
+			l.emit(instr{op: opConst, a: dst, imm: e.imm})
+		case t == wasm.V128:
+			l.emit(instr{op: opMov2, a: dst, b: l.use(&e)})
+		default:
+			l.emit(instr{op: opMov, a: dst, b: l.use(&e)})
+		}
+		if w == wasm.OpLocalTee {
+			l.push(entry{kind: inLocal, wide: e.wide, src: dst, producer: -1})
+		}
+	case w == wasm.OpGlobalGet:
+		if l.m.GlobalType(in.A).Type == wasm.V128 {
+			s := l.nextSlot()
+			l.pushResult(true, l.emit(instr{op: opGlobalGet2, a: s, b: in.A}))
+		} else {
+			s := l.nextSlot()
+			l.pushResult(false, l.emit(instr{op: opGlobalGet, a: s, b: in.A}))
+		}
+	case w == wasm.OpGlobalSet:
+		e := l.pop()
+		o := opGlobalSet
+		if e.wide {
+			o = opGlobalSet2
+		}
+		l.emit(instr{op: o, a: in.A, b: l.use(&e)})
+	case w >= wasm.OpI32Load && w <= wasm.OpI64Load32U:
+		a := l.pop()
+		s := l.use(&a)
+		l.pushResult(false, l.emit(instr{op: opI32Load + opcodeDelta(w, wasm.OpI32Load), a: a.slot, b: s, imm: in.Offset}))
+	case w >= wasm.OpI32Store && w <= wasm.OpI64Store32:
+		v := l.pop()
+		a := l.pop()
+		vs := l.use(&v)
+		as := l.use(&a)
+		l.emit(instr{op: opI32Store + opcodeDelta(w, wasm.OpI32Store), a: as, b: vs, imm: in.Offset})
+	case w == wasm.OpMemorySize:
+		l.pushResult(false, l.emit(instr{op: opMemorySize, a: l.nextSlot()}))
+	case w == wasm.OpMemoryGrow:
+		d := l.pop()
+		s := l.use(&d)
+		l.pushResult(false, l.emit(instr{op: opMemoryGrow, a: d.slot, b: s}))
+	case w == wasm.OpI32Const || w == wasm.OpI64Const || w == wasm.OpF32Const || w == wasm.OpF64Const:
+		v := in.Imm
+		if w == wasm.OpI32Const {
+			v = uint64(uint32(v))
+		}
+		l.push(entry{kind: isConst, imm: v, producer: -1})
+	case w == wasm.OpRefNull:
+		l.push(entry{kind: isConst, imm: 0, producer: -1})
+	case w == wasm.OpRefIsNull:
+		x := l.pop()
+		s := l.use(&x)
+		l.pushResult(false, l.emit(instr{op: op_(wasm.OpI64Eqz), a: x.slot, b: s}))
+	case w == wasm.OpRefFunc:
+		l.pushResult(false, l.emit(instr{op: opRefFunc, a: l.nextSlot(), b: in.A}))
+	case w == wasm.OpV128Const:
+		e := l.push(entry{kind: inSlot, wide: true, producer: -1})
+		s := e.slot
+		l.emit(instr{op: opConst, a: s, imm: in.Imm})
+		l.emit(instr{op: opConst, a: s + 1, imm: in.Imm2})
+	case w >= wasm.OpI32Eqz && w <= wasm.OpI64Extend32S:
+		l.numeric(w)
+	case w >= wasm.OpI32TruncSatF32S && w <= wasm.OpI64TruncSatF64U:
+		x := l.pop()
+		s := l.use(&x)
+		l.pushResult(false, l.emit(instr{op: opSatBase + opcodeDelta(w, wasm.OpI32TruncSatF32S), a: x.slot, b: s}))
+	case w == wasm.OpMemoryInit || w == wasm.OpMemoryCopy || w == wasm.OpMemoryFill:
+		l.flush()
+		base := l.slotOf(len(l.vs) - 3)
+		l.vs = l.vs[:len(l.vs)-3]
+		o := map[wasm.Opcode]op{wasm.OpMemoryInit: opMemoryInit, wasm.OpMemoryCopy: opMemoryCopy, wasm.OpMemoryFill: opMemoryFill}[w]
+		l.emit(instr{op: o, a: in.A, b: base})
+	case w == wasm.OpDataDrop:
+		l.emit(instr{op: opDataDrop, a: in.A})
+	case w == wasm.OpElemDrop:
+		l.emit(instr{op: opElemDrop, a: in.A})
+	case w == wasm.OpTableGet:
+		i := l.pop()
+		s := l.use(&i)
+		l.pushResult(false, l.emit(instr{op: opTableGet, a: i.slot, b: in.A, c: s}))
+	case w == wasm.OpTableSet:
+		v := l.pop()
+		i := l.pop()
+		vs := l.use(&v)
+		is := l.use(&i)
+		l.emit(instr{op: opTableSet, a: in.A, b: is, c: vs})
+	case w == wasm.OpTableSize:
+		l.pushResult(false, l.emit(instr{op: opTableSize, a: l.nextSlot(), b: in.A}))
+	case w == wasm.OpTableGrow:
+		l.flush()
+		base := l.slotOf(len(l.vs) - 2)
+		l.vs = l.vs[:len(l.vs)-2]
+		l.emit(instr{op: opTableGrow, a: in.A, b: base})
+		l.pushResult(false, -1)
+	case w == wasm.OpTableFill:
+		l.flush()
+		base := l.slotOf(len(l.vs) - 3)
+		l.vs = l.vs[:len(l.vs)-3]
+		l.emit(instr{op: opTableFill, a: in.A, b: base})
+	case w == wasm.OpTableCopy || w == wasm.OpTableInit:
+		l.flush()
+		base := l.slotOf(len(l.vs) - 3)
+		l.vs = l.vs[:len(l.vs)-3]
+		o := opTableCopy
+		if w == wasm.OpTableInit {
+			o = opTableInit
+		}
+		l.emit(instr{op: o, a: in.A, b: in.B, c: base})
+	case w >= 0x200:
+		return fmt.Errorf("interp: %w: %v at +0x%x", ErrSIMD, w, l.off)
+	default:
+		return fmt.Errorf("interp: unsupported instruction %v at +0x%x", w, l.off)
+	}
+	return nil
+}
+
+func op_(w wasm.Opcode) op { return op(w) }
+
+func opcodeDelta(a, b wasm.Opcode) op { return op(a - b) }
+
+// isBinary reports whether a numeric opcode takes two operands.
+func isBinary(w wasm.Opcode) bool {
+	switch {
+	case w >= wasm.OpI32Eq && w <= wasm.OpI32GeU, w >= wasm.OpI64Eq && w <= wasm.OpF64Ge,
+		w >= wasm.OpI32Add && w <= wasm.OpI32Rotr, w >= wasm.OpI64Add && w <= wasm.OpI64Rotr,
+		w >= wasm.OpF32Add && w <= wasm.OpF32Copysign, w >= wasm.OpF64Add && w <= wasm.OpF64Copysign:
+		return true
+	}
+	return false
+}
+
+func (l *lowerer) numeric(w wasm.Opcode) {
+	if !isBinary(w) {
+		x := l.pop()
+		s := l.use(&x)
+		l.pushResult(false, l.emit(instr{op: op(w), a: x.slot, b: s}))
+		return
+	}
+	y := l.pop()
+	x := l.pop()
+	if io, ok := immOp(w); ok && y.kind == isConst {
+		s := l.use(&x)
+		l.pushResult(false, l.emit(instr{op: io, a: x.slot, b: s, imm: y.imm}))
+		return
+	}
+	xs := l.use(&x)
+	ys := l.use(&y)
+	l.pushResult(false, l.emit(instr{op: op(w), a: x.slot, b: xs, c: ys}))
+}

@@ -1,0 +1,64 @@
+// Package wast runs WebAssembly scripts (the spec suite's .wast files) in the
+// JSON form that wabt's wast2json produces: one JSON file listing the
+// commands, next to the .wasm modules it refers to.
+//
+// Modules in the text format (module_type "text", used by assert_malformed
+// and assert_invalid for source-level errors) are skipped: Ferry's input is the
+// binary format, and wast2json has already turned every well-formed text module
+// into binary.
+package wast
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// script is the top level of a wast2json output file.
+type script struct {
+	SourceFilename string    `json:"source_filename"`
+	Commands       []command `json:"commands"`
+}
+
+// command is one script command. Which fields are set depends on Type.
+type command struct {
+	Type       string  `json:"type"`
+	Line       int     `json:"line"`
+	Name       string  `json:"name"`        // module: its $name; register: the module registered
+	As         string  `json:"as"`          // register: the import name it is registered under
+	Filename   string  `json:"filename"`    // module and module assertions: the module file
+	Text       string  `json:"text"`        // assertions: the expected failure message
+	ModuleType string  `json:"module_type"` // module assertions: "binary" or "text"
+	Action     *action `json:"action"`      // action and action assertions
+	Expected   []value `json:"expected"`    // assert_return: the results
+}
+
+// action is an invoke of an exported function or a get of an exported global.
+type action struct {
+	Type   string  `json:"type"`   // "invoke" or "get"
+	Module string  `json:"module"` // $name of the module, "" for the current one
+	Field  string  `json:"field"`  // export name
+	Args   []value `json:"args"`
+}
+
+// value is a typed constant or result pattern as wast2json writes it: scalars
+// are decimal strings of the bits ("nan:canonical" and "nan:arithmetic" for
+// NaN patterns), references "null" or a number, and v128 a list of lanes of
+// LaneType. A missing Value on a reference result means "any non-null".
+type value struct {
+	Type     string          `json:"type"`
+	LaneType string          `json:"lane_type"`
+	Value    json.RawMessage `json:"value"`
+}
+
+func readScript(path string) (*script, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s script
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("%s: not a wast2json script: %w", path, err)
+	}
+	return &s, nil
+}

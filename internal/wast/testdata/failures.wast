@@ -1,0 +1,16 @@
+;; Every command here fails, except the module and the skipped text module.
+(module
+  (func (export "add") (param i32 i32) (result i32)
+    (i32.add (local.get 0) (local.get 1)))
+  (func (export "nan") (result f32) (f32.const nan:0x200000))
+  (func (export "div") (param i32 i32) (result i32)
+    (i32.div_u (local.get 0) (local.get 1)))
+  (func (export "loop") (loop (br 0))))
+(assert_return (invoke "add" (i32.const 1) (i32.const 1)) (i32.const 3))
+(assert_return (invoke "nan") (f32.const nan:canonical))
+(assert_trap (invoke "div" (i32.const 1) (i32.const 0)) "integer overflow")
+(assert_trap (invoke "div" (i32.const 1) (i32.const 1)) "integer divide by zero")
+(assert_invalid (module (func)) "type mismatch")
+(assert_unlinkable (module (import "spectest" "print_i32" (func (param i32)))) "unknown import")
+(assert_return (invoke "loop"))
+(assert_malformed (module quote "(func") "unexpected end")

@@ -1,0 +1,55 @@
+package ferry
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/ferryvm/ferry/internal/wasm"
+)
+
+// CompiledModule is a decoded, validated and lowered module, ready to be
+// instantiated any number of times in the runtime that compiled it.
+type CompiledModule struct {
+	module *wasm.Module
+	code   []any
+	closed atomic.Bool
+}
+
+// ImportDesc describes one import. Kind is "func", "table", "memory" or
+// "global".
+type ImportDesc struct {
+	Module, Name string
+	Kind         string
+}
+
+// ExportDesc describes one export. Kind is "func", "table", "memory" or
+// "global".
+type ExportDesc struct {
+	Name, Kind string
+}
+
+// Imports lists the module's imports in declaration order.
+func (m *CompiledModule) Imports() []ImportDesc {
+	out := make([]ImportDesc, len(m.module.Imports))
+	for i, imp := range m.module.Imports {
+		out[i] = ImportDesc{Module: imp.Module, Name: imp.Name, Kind: imp.Kind.String()}
+	}
+	return out
+}
+
+// Exports lists the module's exports in declaration order.
+func (m *CompiledModule) Exports() []ExportDesc {
+	out := make([]ExportDesc, len(m.module.Exports))
+	for i, e := range m.module.Exports {
+		out[i] = ExportDesc{Name: e.Name, Kind: e.Kind.String()}
+	}
+	return out
+}
+
+// Close releases the compiled module; instances already created from it are
+// not affected. It is idempotent; afterwards the module cannot be
+// instantiated.
+func (m *CompiledModule) Close(ctx context.Context) error {
+	m.closed.Store(true)
+	return nil
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test of Ferry: the runtime module (unit tests, the official
+# WebAssembly spec suite through `ferry wast`, fuzz seeds) and the separate
+# bench module (differential tests against wazero).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+export PATH=$PATH:/usr/local/go/bin
+echo "== vet"
+go vet ./...
+echo "== runtime module"
+go test -count=1 ./...
+echo "== bench module (peers, differential tests)"
+(cd bench && go vet ./... && go test -count=1 ./...)

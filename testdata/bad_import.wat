@@ -1,0 +1,2 @@
+(module
+  (import "provider" "inc" (func (param i32) (result i32))))

@@ -1,0 +1,11 @@
+(module
+  (import "provider" "inc" (func $inc (result i32)))
+  (import "provider" "counter" (global $counter (mut i32)))
+  (import "provider" "mem" (memory 1))
+  (import "provider" "tab" (table 2 funcref))
+  (type $t (func (result i32)))
+  (func (export "inc_twice") (result i32)
+    (drop (call $inc))
+    (call_indirect (type $t) (i32.const 0)))
+  (func (export "counter") (result i32) (global.get $counter))
+  (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1))))

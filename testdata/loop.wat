@@ -1,0 +1,3 @@
+(module
+  (func (export "spin")
+    (loop $l (br $l))))

@@ -38,6 +38,7 @@ type summary struct {
 	modules, funcs, inconclusive, disagreements int
 	verdicts                                    map[string]int
 	rejections                                  map[string]int // first line of wazero's error -> count
+	traps                                       map[string]int // trap class -> calls
 }
 
 func (s *summary) add(rep moduleReport) {
@@ -46,7 +47,10 @@ func (s *summary) add(rep moduleReport) {
 	s.inconclusive += rep.inconclusive
 	s.disagreements += len(rep.disagreements)
 	if s.verdicts == nil {
-		s.verdicts, s.rejections = map[string]int{}, map[string]int{}
+		s.verdicts, s.rejections, s.traps = map[string]int{}, map[string]int{}, map[string]int{}
+	}
+	for class, n := range rep.traps {
+		s.traps[class] += n
 	}
 	s.verdicts[rep.verdict]++
 	if rep.loadErr != "" {
@@ -65,6 +69,14 @@ func (s *summary) String() string {
 	sort.Strings(vs)
 	for _, v := range vs {
 		fmt.Fprintf(&b, "  %-30s %d\n", v+":", s.verdicts[v])
+	}
+	var classes []string
+	for c := range s.traps {
+		classes = append(classes, c)
+	}
+	sort.Strings(classes)
+	for _, c := range classes {
+		fmt.Fprintf(&b, "  calls trapping with %-32s %d\n", c+":", s.traps[c])
 	}
 	// The most frequent load errors (binaryen 108's invalid reference-type
 	// modules make many near-identical ones).

@@ -30,9 +30,10 @@ type disagreement struct {
 // moduleReport is the result of running one module under both engines.
 type moduleReport struct {
 	verdict       string
-	loadErr       string // the rejecting runtime's error, for reports
-	funcs         int    // export calls compared
-	inconclusive  int    // calls that timed out or exhausted the stack
+	loadErr       string         // the rejecting runtime's error, for reports
+	funcs         int            // export calls compared
+	inconclusive  int            // calls that timed out or exhausted the stack
+	traps         map[string]int // trap class -> compared calls that trapped so (in both)
 	disagreements []disagreement
 }
 
@@ -114,6 +115,12 @@ func compareModule(ctx context.Context, wasm []byte, ref, sub engine, timeout ti
 			return rep
 		}
 		rep.funcs++
+		if r.class != trapNone && r.class == s.class {
+			if rep.traps == nil {
+				rep.traps = map[string]int{}
+			}
+			rep.traps[r.class]++
+		}
 		if d := diff(e.results, r, s); d != "" {
 			rep.disagreements = append(rep.disagreements, disagreement{
 				export: e.name, what: d, ref: r.String(), sub: s.String()})

@@ -124,6 +124,16 @@ func TestRunStart(t *testing.T) {
 	if code != exitTrap || !strings.Contains(stderr, "unreachable") || !strings.Contains(stderr, "boom") {
 		t.Errorf("trapping _start: exit %d, stderr:\n%s", code, stderr)
 	}
+	// A trap in the start section happens while instantiating.
+	startSection := wat2wasm(t, `(module
+  (memory 1)
+  (func $init (i32.store (i32.const 65536) (i32.const 1)))
+  (start $init)
+  (func (export "_start")))`)
+	code, _, stderr = runCLI(t, "run", startSection)
+	if code != exitTrap || !strings.Contains(stderr, "out of bounds memory access") || !strings.Contains(stderr, "init") {
+		t.Errorf("trapping start section: exit %d, stderr:\n%s", code, stderr)
+	}
 	noStart := wat2wasm(t, arithWat)
 	code, _, stderr = runCLI(t, "run", noStart)
 	if code != exitFail || !strings.Contains(stderr, `no exported function "_start"`) || !strings.Contains(stderr, `"add"`) {

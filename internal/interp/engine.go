@@ -251,6 +251,16 @@ func (m *machine) callHost(f *store.Function, caller *store.Instance, base int) 
 	m.host = f
 	f.Host(m.ctx, caller.Caller(), m.stack[base:base+n:base+n])
 	m.host = nil
+	// A call back into the engine from the host may have consumed the
+	// cancellation bit of this instance (it clears the bit when its own
+	// context fired); restore it if our context is done too.
+	if done := m.ctx.Done(); done != nil {
+		select {
+		case <-done:
+			m.intr.Or(store.InterruptCancel)
+		default:
+		}
+	}
 }
 
 func (m *machine) recovered(r any) error {

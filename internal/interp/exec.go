@@ -22,6 +22,10 @@ type frame struct {
 	base int
 }
 
+// maxStackSlots bounds the value stack (64 MiB): deep recursion through
+// functions with large frames traps before the depth limit would.
+const maxStackSlots = 1 << 23
+
 // trapSignal is the panic value the loop raises at a fault; Call recovers it.
 type trapSignal struct{ kind error }
 
@@ -52,6 +56,9 @@ func (m *machine) push(f *store.Function, base int) {
 	}
 	need := base + int(c.frameSlots)
 	if need > len(m.stack) {
+		if need > maxStackSlots {
+			panic(trapSignal{api.ErrCallStackExhausted})
+		}
 		n := 2 * len(m.stack)
 		if n < need+64 {
 			n = need + 64

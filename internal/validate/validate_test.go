@@ -377,3 +377,43 @@ func TestErrorFormat(t *testing.T) {
 		t.Fatalf("got %#v", err)
 	}
 }
+
+// TestEveryOpcodeIsTyped feeds every WebAssembly 2.0 opcode, with zero
+// immediates, to the validator in dead code: none may fall through to the
+// "does not know" case.
+func TestEveryOpcodeIsTyped(t *testing.T) {
+	n := 0
+	for op := wasm.Opcode(0); op < wasm.NumOpcodes; op++ {
+		if !op.Known() || op == wasm.OpElse || op == wasm.OpEnd {
+			continue // structure, tested elsewhere
+		}
+		n++
+		body := []byte{xUnreachable}
+		switch {
+		case op >= 0x200:
+			sub := op - 0x200
+			body = append(body, xSIMD, byte(sub&0x7F)|0x80, byte(sub>>7)) // LEB128 sub-opcode
+		case op >= 0x100:
+			body = append(body, xPrefix, byte(op-0x100))
+		default:
+			body = append(body, byte(op))
+		}
+		switch op {
+		case wasm.OpRefNull:
+			body = append(body, tFuncRef)
+		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
+			body = append(body, tEmpty, xEnd)
+		}
+		body = append(body, make([]byte, 20)...) // immediates, then unreachables
+		m := module1(nil, nil, body...)
+		m.Memories = []wasm.MemType{{}}
+		m.Tables = []wasm.TableType{{Elem: wasm.FuncRef}}
+		err := Module(m, nil)
+		if err != nil && (strings.Contains(err.Error(), "does not know") || errors.Is(err, ErrMalformed)) {
+			t.Errorf("%v: %v", op, err)
+		}
+	}
+	if n < 400 {
+		t.Fatalf("only %d opcodes known", n)
+	}
+}

@@ -75,9 +75,11 @@ func (s *System) pathOpen(_ context.Context, m guestMem, p []uint64) Errno {
 	flags := unix.O_CLOEXEC | unix.O_NOFOLLOW
 	wantWrite := reqBase&(RightFdWrite|RightFdAllocate|RightFdFilestatSetSize) != 0
 	wantRead := reqBase&(RightFdRead|RightFdReaddir) != 0
+	if oflags&uint32(OflagDirectory) != 0 {
+		// With write rights the kernel refuses the directory (EISDIR).
+		flags |= unix.O_DIRECTORY
+	}
 	switch {
-	case oflags&uint32(OflagDirectory) != 0:
-		flags |= unix.O_RDONLY | unix.O_DIRECTORY
 	case wantWrite && wantRead:
 		flags |= unix.O_RDWR
 	case wantWrite:
@@ -124,9 +126,6 @@ func (s *System) pathOpen(_ context.Context, m guestMem, p []uint64) Errno {
 		if r.slash {
 			if fl&unix.O_CREAT != 0 {
 				r.close()
-				if r.name == "." {
-					return ErrnoIsdir
-				}
 				return ErrnoIsdir
 			}
 			fl |= unix.O_DIRECTORY

@@ -174,7 +174,7 @@ func (walkResolver) resolve(root int, path string, follow bool) (resolved, Errno
 		}
 		top := stack[len(stack)-1]
 		if last && !follow {
-			return finishStack(stack, c, false), 0
+			return finishStack(stack, c, slash), 0
 		}
 		if last {
 			// Expand a final symlink; anything else stays for the caller.
@@ -233,8 +233,8 @@ func (walkResolver) resolve(root int, path string, follow bool) (resolved, Errno
 // finishStack keeps the top of the stack as the result directory and closes
 // the rest.
 func finishStack(stack []int, name string, slash bool) resolved {
-	for _, fd := range stack[1 : len(stack)-1] {
-		unix.Close(fd)
+	for i := 1; i < len(stack)-1; i++ {
+		unix.Close(stack[i])
 	}
 	r := resolved{dir: stack[len(stack)-1], name: name, slash: slash, owned: len(stack) > 1}
 	if name == "." {

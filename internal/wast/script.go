@@ -44,7 +44,8 @@ type action struct {
 // value is a typed constant or result pattern as wast2json writes it: scalars
 // are decimal strings of the bits ("nan:canonical" and "nan:arithmetic" for
 // NaN patterns), references "null" or a number, and v128 a list of lanes of
-// LaneType. A missing Value on a reference result means "any non-null".
+// LaneType. On a reference result, a missing Value means "any non-null", and
+// so does a funcref's number: it is a function index, not an engine handle.
 type value struct {
 	Type     string          `json:"type"`
 	LaneType string          `json:"lane_type"`

@@ -103,6 +103,8 @@ func TestExpectationMatches(t *testing.T) {
 		{`{"type": "externref"}`, api.Value{Type: api.ValueTypeExternref}, false},
 		{`{"type": "funcref"}`, api.Value{Type: api.ValueTypeFuncref, Lo: 7}, true},
 		{`{"type": "funcref", "value": "null"}`, api.Value{Type: api.ValueTypeFuncref, Lo: 7}, false},
+		{`{"type": "funcref", "value": "0"}`, api.Value{Type: api.ValueTypeFuncref, Lo: 7}, true},
+		{`{"type": "funcref", "value": "0"}`, api.Value{Type: api.ValueTypeFuncref}, false},
 		{`{"type": "v128", "lane_type": "f32", "value": ["nan:canonical", "1065353216", "nan:arithmetic", "0"]}`,
 			api.Value{Type: api.ValueTypeV128, Lo: 0x3f800000_7fc00000, Hi: 0x00000000_ffc00001}, true},
 		{`{"type": "v128", "lane_type": "f32", "value": ["nan:canonical", "1065353216", "nan:arithmetic", "0"]}`,

@@ -1,0 +1,72 @@
+package interp
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ferryvm/ferry/internal/binary"
+	"github.com/ferryvm/ferry/internal/store"
+)
+
+const benchWat = `(module
+  (memory 1)
+  (func $fib (export "fib") (param $n i32) (result i32)
+    (if (result i32) (i32.lt_s (local.get $n) (i32.const 2))
+      (then (local.get $n))
+      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
+                     (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
+  ;; A loop-heavy kernel: n rounds of an xorshift hash over a 4 KiB buffer.
+  (func (export "hash") (param $n i32) (result i32)
+    (local $i i32) (local $j i32) (local $h i32)
+    (local.set $h (i32.const 0x12345678))
+    (loop $outer
+      (local.set $j (i32.const 0))
+      (loop $inner
+        (local.set $h (i32.xor (local.get $h) (i32.shl (local.get $h) (i32.const 13))))
+        (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 17))))
+        (local.set $h (i32.xor (local.get $h) (i32.shl (local.get $h) (i32.const 5))))
+        (i32.store (local.get $j) (i32.add (i32.load (local.get $j)) (local.get $h)))
+        (br_if $inner (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 4))) (i32.const 4096))))
+      (br_if $outer (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+    (local.get $h))
+)`
+
+// benchInstance compiles benchWat with or without poll instructions.
+func benchInstance(b *testing.B, noPoll bool) *store.Instance {
+	m, err := binary.Decode(wat(b, benchWat))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := compile(m, noPoll)
+	if err != nil {
+		b.Fatal(err)
+	}
+	inst, err := store.NewStore().Instantiate(m, "bench", c.Code(), func(string, string) (store.Extern, bool) { return store.Extern{}, false })
+	if err != nil {
+		b.Fatal(err)
+	}
+	return inst
+}
+
+func benchCall(b *testing.B, fn string, arg uint64, noPoll, pausePolling bool) {
+	inst := benchInstance(b, noPoll)
+	e := NewEngine(Config{PausePolling: pausePolling})
+	f := export(b, inst, fn)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := e.Call(ctx, f, []uint64{arg}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The three variants of each kernel: no poll instructions at all (the
+// baseline for the polling cost), polling with pause requests ignored, and
+// polling with pause requests honoured (the default configuration).
+func BenchmarkFib25NoPoll(b *testing.B)  { benchCall(b, "fib", 25, true, false) }
+func BenchmarkFib25Poll(b *testing.B)    { benchCall(b, "fib", 25, false, false) }
+func BenchmarkFib25Pause(b *testing.B)   { benchCall(b, "fib", 25, false, true) }
+func BenchmarkHashNoPoll(b *testing.B)   { benchCall(b, "hash", 200, true, false) }
+func BenchmarkHashPoll(b *testing.B)     { benchCall(b, "hash", 200, false, false) }
+func BenchmarkHashPause(b *testing.B)    { benchCall(b, "hash", 200, false, true) }

@@ -1,0 +1,101 @@
+package wasi
+
+import (
+	"io"
+	"net"
+
+	iwasi "github.com/ferryvm/ferry/internal/wasi"
+)
+
+// Config describes what a guest sees of the host: arguments, environment,
+// pre-opened directories and sockets, and standard streams. A Config is
+// immutable: every With method returns a modified copy, so one base
+// configuration can be shared and specialised safely.
+//
+// The zero value and NewConfig() are the same: no arguments, an empty
+// environment, no directories, stdin at end of file, stdout and stderr
+// discarded.
+type Config struct {
+	args      []string
+	env       []string
+	preopens  []iwasi.Preopen
+	stdin     io.Reader
+	stdout    io.Writer
+	stderr    io.Writer
+	listeners []net.Listener
+	tcpListen []string
+	resolve   iwasi.ResolveMode
+}
+
+// NewConfig returns the empty configuration.
+func NewConfig() Config { return Config{} }
+
+// WithArgs sets the guest's argv; by convention args[0] is the program name.
+func (c Config) WithArgs(args ...string) Config {
+	c.args = append([]string(nil), args...)
+	return c
+}
+
+// WithEnv adds the environment variable key=value, replacing an earlier
+// value of the same key.
+func (c Config) WithEnv(key, value string) Config {
+	env := make([]string, 0, len(c.env)+1)
+	for _, kv := range c.env {
+		if len(kv) > len(key) && kv[:len(key)] == key && kv[len(key)] == '=' {
+			continue
+		}
+		env = append(env, kv)
+	}
+	c.env = append(env, key+"="+value)
+	return c
+}
+
+// WithPreopen makes the host directory hostDir visible to the guest as
+// guestPath (e.g. "/", "/data" or "."). The guest can reach nothing outside
+// its pre-opens: see docs/wasi.md.
+func (c Config) WithPreopen(hostDir, guestPath string) Config {
+	c.preopens = append(append([]iwasi.Preopen(nil), c.preopens...), iwasi.Preopen{HostDir: hostDir, GuestPath: guestPath})
+	return c
+}
+
+// WithStdin sets the guest's standard input (default: empty).
+func (c Config) WithStdin(r io.Reader) Config { c.stdin = r; return c }
+
+// WithStdout sets the guest's standard output (default: discarded).
+func (c Config) WithStdout(w io.Writer) Config { c.stdout = w; return c }
+
+// WithStderr sets the guest's standard error (default: discarded).
+func (c Config) WithStderr(w io.Writer) Config { c.stderr = w; return c }
+
+// WithListener pre-opens a listening socket; the guest accepts connections
+// on it with sock_accept. The module owns the listener from Instantiate on
+// and closes it in Close.
+func (c Config) WithListener(l net.Listener) Config {
+	c.listeners = append(append([]net.Listener(nil), c.listeners...), l)
+	return c
+}
+
+// WithTCPListen makes Instantiate listen on the TCP address addr (as
+// net.Listen does) and pre-open the listener for the guest.
+func (c Config) WithTCPListen(addr string) Config {
+	c.tcpListen = append(append([]string(nil), c.tcpListen...), addr)
+	return c
+}
+
+// Resolution selects how guest paths are resolved on the host.
+type Resolution = iwasi.ResolveMode
+
+const (
+	// ResolveAuto uses openat2(RESOLVE_BENEATH) where the kernel has it and
+	// a component-by-component walk otherwise. It is the default.
+	ResolveAuto = iwasi.ResolveAuto
+	// ResolveOpenat2 requires openat2; Instantiate fails without it.
+	ResolveOpenat2 = iwasi.ResolveOpenat2
+	// ResolveWalk always uses the portable component walk.
+	ResolveWalk = iwasi.ResolveWalk
+)
+
+// WithPathResolution picks the path-resolution strategy. Both strategies
+// confine the guest identically; the choice exists for testing and for
+// kernels whose openat2 misbehaves.
+func (c Config) WithPathResolution(r Resolution) Config { c.resolve = r; return c }

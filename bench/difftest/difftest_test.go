@@ -36,6 +36,7 @@ func referenceEngine() engine {
 // summary aggregates module reports.
 type summary struct {
 	modules, funcs, inconclusive, disagreements int
+	referenceBugs                               int
 	verdicts                                    map[string]int
 	rejections                                  map[string]int // first line of wazero's error -> count
 	traps                                       map[string]int // trap class -> calls
@@ -46,6 +47,7 @@ func (s *summary) add(rep moduleReport) {
 	s.funcs += rep.funcs
 	s.inconclusive += rep.inconclusive
 	s.disagreements += len(rep.disagreements)
+	s.referenceBugs += len(rep.referenceBugs)
 	if s.verdicts == nil {
 		s.verdicts, s.rejections, s.traps = map[string]int{}, map[string]int{}, map[string]int{}
 	}
@@ -60,8 +62,8 @@ func (s *summary) add(rep moduleReport) {
 
 func (s *summary) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "modules: %d, functions compared: %d, inconclusive calls: %d, disagreements: %d\n",
-		s.modules, s.funcs, s.inconclusive, s.disagreements)
+	fmt.Fprintf(&b, "modules: %d, functions compared: %d, inconclusive calls: %d, disagreements: %d, wazero deviations (binaryen sides with the subject): %d\n",
+		s.modules, s.funcs, s.inconclusive, s.disagreements, s.referenceBugs)
 	var vs []string
 	for v := range s.verdicts {
 		vs = append(vs, v)
@@ -121,8 +123,11 @@ func TestDifferentialTTF(t *testing.T) {
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
-		rep := compareModule(ctx, wasm, ref, sub, *flagTimeout)
+		rep := compareModule(ctx, wasm, ref, sub, *flagTimeout, binaryenArbiter(wasmOpt, featureFlags(seed), dir))
 		sum.add(rep)
+		for _, d := range rep.referenceBugs {
+			t.Logf("seed %d, export %s: wazero deviation: %s", seed, d.export, d.what)
+		}
 		if len(rep.disagreements) > 0 {
 			reportFailure(t, fmt.Sprintf("seed %d", seed), wasm, rep, ref, sub)
 			if *flagKeep {
@@ -153,17 +158,30 @@ func TestDifferentialRegressions(t *testing.T) {
 		t.Skip("no regression modules in testdata/")
 	}
 	ref, sub := referenceEngine(), subjectEngine()
+	var arbitrate arbiter
+	if wasmOpt, err := findWasmOpt(); err == nil {
+		arbitrate = binaryenArbiter(wasmOpt, append(ttfFeatures, "--enable-reference-types"), t.TempDir())
+	}
 	for _, path := range paths {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			wasm, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep := compareModule(context.Background(), wasm, ref, sub, *flagTimeout)
+			rep := compareModule(context.Background(), wasm, ref, sub, *flagTimeout, arbitrate)
+			for _, d := range rep.referenceBugs {
+				t.Logf("export %s: wazero deviation: %s", d.export, d.what)
+			}
 			if len(rep.disagreements) > 0 {
 				reportFailure(t, path, wasm, rep, ref, sub)
 			}
 		})
+	}
+}
+
+func binaryenArbiter(wasmOpt string, features []string, dir string) arbiter {
+	return func(ctx context.Context, wasm []byte) (map[string]bool, error) {
+		return binaryenTraps(ctx, wasmOpt, wasm, features, dir)
 	}
 }
 

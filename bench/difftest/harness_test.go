@@ -52,7 +52,7 @@ var harnessModule = []byte{
 
 func TestHarnessAgreesWithItself(t *testing.T) {
 	ref := wazeroEngine("wazero-interp", wazero.NewRuntimeConfigInterpreter)
-	rep := compareModule(context.Background(), harnessModule, ref, ref, time.Second)
+	rep := compareModule(context.Background(), harnessModule, ref, ref, time.Second, nil)
 	if rep.verdict != verdictCompared || rep.funcs != 2 || len(rep.disagreements) != 0 {
 		t.Fatalf("report %+v", rep)
 	}
@@ -60,7 +60,7 @@ func TestHarnessAgreesWithItself(t *testing.T) {
 
 func TestHarnessDetectsDifference(t *testing.T) {
 	ref := wazeroEngine("wazero-interp", wazero.NewRuntimeConfigInterpreter)
-	rep := compareModule(context.Background(), harnessModule, ref, skewed(ref), time.Second)
+	rep := compareModule(context.Background(), harnessModule, ref, skewed(ref), time.Second, nil)
 	if len(rep.disagreements) != 1 {
 		t.Fatalf("want one disagreement, report %+v", rep)
 	}

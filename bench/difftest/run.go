@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// hangLimitExport is binaryen's export that resets the generated code's loop
-// and recursion budget; it is called before every other export.
-const hangLimitExport = "hangLimitInitializer"
+// arbiter says, for each export, whether a third runtime (binaryen's
+// interpreter) traps when calling it; nil when there is none.
+type arbiter func(ctx context.Context, wasm []byte) (map[string]bool, error)
 
 // Module verdicts.
 const (
@@ -39,7 +39,7 @@ type moduleReport struct {
 
 // compareModule runs every exported function of wasm under ref and sub,
 // each call bounded by timeout, and compares what they observably do.
-func compareModule(ctx context.Context, wasm []byte, ref, sub engine, timeout time.Duration) moduleReport {
+func compareModule(ctx context.Context, wasm []byte, ref, sub engine, timeout time.Duration, arbitrate arbiter) moduleReport {
 	var rep moduleReport
 	shape, err := inspect(ctx, wasm)
 	if err != nil {
@@ -95,19 +95,15 @@ func compareModule(ctx context.Context, wasm []byte, ref, sub engine, timeout ti
 		rep.disagreements = append(rep.disagreements, disagreement{what: "start function: " + d})
 	}
 
-	hasHangLimit := false
-	for _, e := range shape.exports {
-		if e.name == hangLimitExport {
-			hasHangLimit = true
-		}
+	exports, err := callOrder(wasm, shape)
+	if err != nil {
+		rep.disagreements = append(rep.disagreements, disagreement{what: "reading exports: " + err.Error()})
+		return rep
 	}
-	for _, e := range shape.exports {
-		if e.name == hangLimitExport {
-			continue
-		}
+	for _, e := range exports {
 		params := make([]uint64, len(e.params)) // zero, or null for references
-		r := callOne(ctx, refInst, &refLog, shape, e.name, hasHangLimit, params, timeout)
-		s := callOne(ctx, subInst, &subLog, shape, e.name, hasHangLimit, params, timeout)
+		r := callOne(ctx, refInst, &refLog, shape, e.name, params, timeout)
+		s := callOne(ctx, subInst, &subLog, shape, e.name, params, timeout)
 		if inconclusive(r.class) || inconclusive(s.class) {
 			// Time and stack limits are the engines' own; after such a
 			// call the states may differ, so stop here.
@@ -122,8 +118,13 @@ func compareModule(ctx context.Context, wasm []byte, ref, sub engine, timeout ti
 			rep.traps[r.class]++
 		}
 		if d := diff(e.results, r, s); d != "" {
-			rep.disagreements = append(rep.disagreements, disagreement{
-				export: e.name, what: d, ref: r.String(), sub: s.String()})
+			dis := disagreement{export: e.name, what: d, ref: r.String(), sub: s.String()}
+			if subjectVindicated(ctx, arbitrate, wasm, e.name, r, s) {
+				dis.what += " (binaryen's interpreter agrees with " + sub.name + ")"
+				rep.referenceBugs = append(rep.referenceBugs, dis)
+			} else {
+				rep.disagreements = append(rep.disagreements, dis)
+			}
 			return rep // later calls would only repeat the divergence
 		}
 	}
@@ -135,16 +136,46 @@ func drained(l *hostLog) outcome {
 	return outcome{calls: calls, dropped: dropped}
 }
 
-// callOne resets the hang limit, calls the export, and collects the outcome.
-func callOne(ctx context.Context, inst instance, log *hostLog, shape *moduleShape, name string, hangLimit bool, params []uint64, timeout time.Duration) outcome {
+// callOrder is the order binaryen's fuzz-exec uses: every function export,
+// once, in declaration order (hangLimitInitializer, which resets the
+// generated code's loop budget, is called where it is declared, like any
+// other export).
+func callOrder(wasm []byte, shape *moduleShape) ([]export, error) {
+	names, err := exportOrder(wasm)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]export{}
+	for _, e := range shape.exports {
+		byName[e.name] = e
+	}
+	var out []export
+	for _, n := range names {
+		if e, ok := byName[n]; ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// subjectVindicated reports whether the runtimes disagree on whether the
+// call traps and the arbiter sides with the subject.
+func subjectVindicated(ctx context.Context, arbitrate arbiter, wasm []byte, name string, ref, sub outcome) bool {
+	if arbitrate == nil || (ref.class == trapNone) == (sub.class == trapNone) {
+		return false
+	}
+	traps, err := arbitrate(ctx, wasm)
+	if err != nil {
+		return false
+	}
+	trapped, called := traps[name]
+	return called && trapped == (sub.class != trapNone)
+}
+
+// callOne calls the export and collects the outcome.
+func callOne(ctx context.Context, inst instance, log *hostLog, shape *moduleShape, name string, params []uint64, timeout time.Duration) outcome {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if hangLimit {
-		if _, err := inst.call(ctx, hangLimitExport, nil); err != nil {
-			return outcome{class: classify(err), err: fmt.Errorf("%s: %w", hangLimitExport, err)}
-		}
-		log.drain()
-	}
 	results, err := inst.call(ctx, name, params)
 	o := drained(log)
 	o.class, o.err, o.results = classify(err), err, results

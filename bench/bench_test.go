@@ -10,7 +10,8 @@ import (
 //
 //	go test -run '^$' -bench . -count 6 > new.txt && benchstat old.txt new.txt
 //
-// Loading (compile + instantiate) is outside the timed region.
+// Loading (compile + instantiate) is outside the timed region. ferry-nopoll
+// (pause polling off) is included so the cost of polling can be read off.
 func BenchmarkKernels(b *testing.B) {
 	kernels, err := Kernels()
 	if err != nil {
@@ -19,7 +20,7 @@ func BenchmarkKernels(b *testing.B) {
 	ctx := context.Background()
 	for _, k := range kernels {
 		b.Run(k.Name, func(b *testing.B) {
-			for _, rt := range Runtimes() {
+			for _, rt := range AllRuntimes() {
 				b.Run(rt.Name, func(b *testing.B) {
 					call, release, err := rt.Load(ctx, k.Wasm, "run")
 					if err != nil {

@@ -26,6 +26,9 @@ const (
 	NameFerry          = "ferry"
 	NameWazeroInterp   = "wazero-interp"
 	NameWazeroCompiler = "wazero-compiler"
+	// NameFerryNoPoll is Ferry with pause polling off; not in the default
+	// set, it is there to measure what polling costs.
+	NameFerryNoPoll = "ferry-nopoll"
 )
 
 // Runtimes returns every runtime this build knows, Ferry first (absent in a
@@ -41,9 +44,19 @@ func Runtimes() []Runtime {
 	)
 }
 
-// ferryRuntime is set by ferry.go unless the build has the noferry tag, which
-// exists so the peers can be measured while Ferry's facade does not build.
-var ferryRuntime *Runtime
+// AllRuntimes is Runtimes plus the opt-in variants (ferry-nopoll).
+func AllRuntimes() []Runtime {
+	rts := Runtimes()
+	if ferryNoPollRuntime != nil {
+		rts = append(rts[:1:1], append([]Runtime{*ferryNoPollRuntime}, rts[1:]...)...)
+	}
+	return rts
+}
+
+// ferryRuntime and ferryNoPollRuntime are set by ferry.go unless the build
+// has the noferry tag, which exists so the peers can be measured while
+// Ferry's facade does not build.
+var ferryRuntime, ferryNoPollRuntime *Runtime
 
 func wazeroRuntime(name string, config func() wazero.RuntimeConfig) Runtime {
 	return Runtime{Name: name, Load: func(ctx context.Context, wasm []byte, fn string) (Entry, func(), error) {

@@ -51,3 +51,33 @@ func TestGoProgram(t *testing.T) {
 		t.Errorf("out.txt = %q", b)
 	}
 }
+
+// TestCProgram builds testdata/chello with clang --target=wasm32-wasi
+// (wasi-libc) when the toolchain is installed and runs it.
+func TestCProgram(t *testing.T) {
+	clang, err := exec.LookPath("clang")
+	if err != nil {
+		t.Skip("no clang")
+	}
+	wasmPath := filepath.Join(t.TempDir(), "chello.wasm")
+	if out, err := exec.Command(clang, "--target=wasm32-wasi", "-O1", "-o", wasmPath, "testdata/chello/main.c").CombinedOutput(); err != nil {
+		t.Skipf("clang cannot build for wasm32-wasi here: %v\n%s", err, out)
+	}
+	wasmBytes, err := os.ReadFile(wasmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "in.txt"), []byte("from the host"), 0o644)
+	var stdout, stderr bytes.Buffer
+	cfg := wasi.NewConfig().WithArgs("chello", "/data/in.txt").WithEnv("WHO", "ferry").
+		WithPreopen(dir, "/data").WithStdout(&stdout).WithStderr(&stderr)
+	code, err := wasi.Run(context.Background(), ferry.NewRuntime(ferry.NewRuntimeConfig()), wasmBytes, cfg)
+	if err != nil {
+		t.Fatalf("run: %v\nstderr: %s", err, stderr.String())
+	}
+	want := "read: from the host|env=ferry\nentries: 3\nescape: -1 errno=Operation not permitted\n"
+	if code != 5 || stdout.String() != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 5, stdout %q", code, stdout.String(), stderr.String(), want)
+	}
+}

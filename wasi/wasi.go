@@ -26,9 +26,19 @@ const ModuleName = iwasi.ModuleName
 // travels as the cause of an *api.TrapError, so errors.As finds it.
 type ExitError = iwasi.ExitError
 
+// InterruptedError is the error a blocking call (poll_oneoff, fd_read on a
+// pipe, sock_accept, sock_recv) raises when its context is cancelled; it
+// unwraps to the context's error. The guest sees nothing: the call is
+// abandoned and is issued again after a restore.
+type InterruptedError = iwasi.InterruptedError
+
 // Descriptor is the portable state of one guest file descriptor, as a
 // checkpoint records it.
 type Descriptor = iwasi.FDEntry
+
+// State is the portable host state of a guest: arguments, environment,
+// every descriptor and the clock readings a restore rebases onto.
+type State = iwasi.State
 
 // Module is an instantiated wasi_snapshot_preview1 host module.
 type Module struct {
@@ -85,6 +95,9 @@ func Instantiate(ctx context.Context, r *ferry.Runtime, cfg Config) (*Module, er
 // Descriptors returns the portable state of every open guest descriptor,
 // ordered by number, with current file offsets.
 func (m *Module) Descriptors() []Descriptor { return m.sys.Table().Snapshot() }
+
+// State captures the guest's host state for a checkpoint.
+func (m *Module) State() State { return m.sys.State() }
 
 // Close unregisters the host module and closes every host descriptor the
 // guest still holds (files, directories, sockets). It is idempotent.

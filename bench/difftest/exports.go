@@ -65,3 +65,80 @@ func uleb(b []byte) (v uint64, n int) {
 	}
 	return 0, 0
 }
+
+// section returns the body of the first section with the given id.
+func section(wasm []byte, want byte) ([]byte, bool) {
+	if len(wasm) < 8 {
+		return nil, false
+	}
+	for p := 8; p < len(wasm); {
+		id := wasm[p]
+		p++
+		size, n := uleb(wasm[p:])
+		if n == 0 || p+n+int(size) > len(wasm) {
+			return nil, false
+		}
+		p += n
+		if id == want {
+			return wasm[p : p+int(size)], true
+		}
+		p += int(size)
+	}
+	return nil, false
+}
+
+// activeDataSegments reports, per data segment, whether it is active.
+func activeDataSegments(wasm []byte) ([]bool, bool) {
+	body, ok := section(wasm, 11)
+	if !ok {
+		return nil, false
+	}
+	count, q := uleb(body)
+	out := make([]bool, 0, count)
+	for i := uint64(0); i < count; i++ {
+		flags, n := uleb(body[q:])
+		if n == 0 {
+			return nil, false
+		}
+		q += n
+		if flags == 2 {
+			_, n = uleb(body[q:]) // memory index
+			q += n
+		}
+		if flags != 1 {
+			// The offset: one constant instruction, then end (0x0b). With
+			// extended-const disabled that is i32.const or global.get.
+			if q >= len(body) || (body[q] != 0x41 && body[q] != 0x23) {
+				return nil, false
+			}
+			_, n = uleb(body[q+1:]) // sleb and uleb have the same length
+			q += 1 + n
+			if q >= len(body) || body[q] != 0x0b {
+				return nil, false
+			}
+			q++
+		}
+		size, n := uleb(body[q:])
+		if n == 0 || q+n+int(size) > len(body) {
+			return nil, false
+		}
+		q += n + int(size)
+		out = append(out, flags != 1)
+	}
+	return out, true
+}
+
+// isActiveMemoryInit reports whether the instruction at fileOffset is a
+// memory.init (0xfc 0x08) of an active data segment.
+func isActiveMemoryInit(wasm []byte, fileOffset uint32) bool {
+	p := int(fileOffset)
+	if p+2 >= len(wasm) || wasm[p] != 0xfc || wasm[p+1] != 0x08 {
+		return false
+	}
+	seg, n := uleb(wasm[p+2:])
+	if n == 0 {
+		return false
+	}
+	active, ok := activeDataSegments(wasm)
+	return ok && seg < uint64(len(active)) && active[seg]
+}

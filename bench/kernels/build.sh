@@ -15,5 +15,6 @@ for src in fib sieve matmul sha256 sort vm; do
 		-Wl,--no-entry -Wl,--export=run -Wl,--strip-all \
 		-Wl,-z,stack-size=65536 \
 		-o "$src.wasm" "$src.c"
+	chmod -x "$src.wasm"
 	echo "built $src.wasm ($(wc -c <"$src.wasm") bytes)"
 done

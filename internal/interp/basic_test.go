@@ -38,11 +38,13 @@ func TestFib(t *testing.T) {
 	}
 }
 
-func TestTrapStack(t *testing.T) {
-	tm := load(t, `(module
+const trapWat = `(module
   (func $inner (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
   (func $outer (export "f") (param i32) (result i32) (call $inner (local.get 0)))
-  (func $rec (export "rec") (call $rec)))`)
+  (func $rec (export "rec") (call $rec)))`
+
+func TestTrapStack(t *testing.T) {
+	tm := load(t, trapWat)
 	inst := tm.instance(t, nil)
 	e := NewEngine(Config{MaxCallDepth: 1000})
 	_, err := invoke(t, e, inst, "f", 0)
@@ -52,6 +54,18 @@ func TestTrapStack(t *testing.T) {
 	}
 	if len(te.Stack) != 2 || te.Stack[0].Name != "inner" || te.Stack[1].Name != "outer" {
 		t.Fatalf("stack = %+v", te.Stack)
+	}
+	// FileOffset names the trapping i32.div_s and the call in the module file.
+	bin := wat(t, trapWat)
+	if b := bin[te.Stack[0].FileOffset]; b != 0x6d {
+		t.Errorf("inner frame points at byte %#x, want i32.div_s (0x6d)", b)
+	}
+	if b := bin[te.Stack[1].FileOffset]; b != 0x10 {
+		t.Errorf("outer frame points at byte %#x, want call (0x10)", b)
+	}
+	fn := tm.mod.Funcs[0]
+	if te.Stack[0].FileOffset != fn.BodyStart+te.Stack[0].Offset {
+		t.Errorf("Offset %#x and FileOffset %#x disagree", te.Stack[0].Offset, te.Stack[0].FileOffset)
 	}
 	if _, err := invoke(t, e, inst, "rec"); !errors.Is(err, api.ErrCallStackExhausted) {
 		t.Fatalf("rec: %v", err)

@@ -2,6 +2,8 @@ package interp
 
 import (
 	"context"
+	"os"
+	"runtime"
 	"testing"
 
 	"github.com/ferryvm/ferry/internal/binary"
@@ -32,7 +34,7 @@ const benchWat = `(module
 )`
 
 // benchInstance compiles benchWat with or without poll instructions.
-func benchInstance(b *testing.B, noPoll bool) *store.Instance {
+func benchInstance(b testing.TB, noPoll bool) *store.Instance {
 	m, err := binary.Decode(wat(b, benchWat))
 	if err != nil {
 		b.Fatal(err)
@@ -53,20 +55,74 @@ func benchCall(b *testing.B, fn string, arg uint64, noPoll, pausePolling bool) {
 	e := NewEngine(Config{PausePolling: pausePolling})
 	f := export(b, inst, fn)
 	ctx := context.Background()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	b.ResetTimer()
+	cpu := threadCPU()
 	for i := 0; i < b.N; i++ {
 		if _, err := e.Call(ctx, f, []uint64{arg}); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if cpu != 0 {
+		b.ReportMetric(float64(threadCPU()-cpu)/float64(b.N), "cpu-ns/op")
 	}
 }
 
 // The three variants of each kernel: no poll instructions at all (the
 // baseline for the polling cost), polling with pause requests ignored, and
 // polling with pause requests honoured (the default configuration).
-func BenchmarkFib25NoPoll(b *testing.B)  { benchCall(b, "fib", 25, true, false) }
-func BenchmarkFib25Poll(b *testing.B)    { benchCall(b, "fib", 25, false, false) }
-func BenchmarkFib25Pause(b *testing.B)   { benchCall(b, "fib", 25, false, true) }
-func BenchmarkHashNoPoll(b *testing.B)   { benchCall(b, "hash", 200, true, false) }
-func BenchmarkHashPoll(b *testing.B)     { benchCall(b, "hash", 200, false, false) }
-func BenchmarkHashPause(b *testing.B)    { benchCall(b, "hash", 200, false, true) }
+func BenchmarkFib25NoPoll(b *testing.B) { benchCall(b, "fib", 25, true, false) }
+func BenchmarkFib25Poll(b *testing.B)   { benchCall(b, "fib", 25, false, false) }
+func BenchmarkFib25Pause(b *testing.B)  { benchCall(b, "fib", 25, false, true) }
+func BenchmarkHashNoPoll(b *testing.B)  { benchCall(b, "hash", 200, true, false) }
+func BenchmarkHashPoll(b *testing.B)    { benchCall(b, "hash", 200, false, false) }
+func BenchmarkHashPause(b *testing.B)   { benchCall(b, "hash", 200, false, true) }
+
+// TestPollingCost measures what polling costs by running the variants
+// interleaved, round after round, and comparing their best thread-CPU times
+// (set FERRY_POLLCOST=1; on a shared machine, interleaving keeps load
+// changes from favouring one variant).
+func TestPollingCost(t *testing.T) {
+	if os.Getenv("FERRY_POLLCOST") == "" {
+		t.Skip("set FERRY_POLLCOST=1 to measure")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for _, k := range []struct {
+		fn  string
+		arg uint64
+	}{{"fib", 25}, {"hash", 200}} {
+		type variant struct {
+			name string
+			e    *Engine
+			f    *store.Function
+			best int64
+		}
+		var vs []*variant
+		for _, v := range []struct {
+			name           string
+			noPoll, honour bool
+		}{{"no-poll", true, false}, {"poll", false, false}, {"poll+pause", false, true}} {
+			inst := benchInstance(t, v.noPoll)
+			vs = append(vs, &variant{name: v.name, e: NewEngine(Config{PausePolling: v.honour}), f: export(t, inst, k.fn), best: 1 << 62})
+		}
+		ctx := context.Background()
+		for round := 0; round < 40; round++ {
+			for _, v := range vs {
+				c := threadCPU()
+				for i := 0; i < 3; i++ {
+					if _, err := v.e.Call(ctx, v.f, []uint64{k.arg}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if d := (threadCPU() - c) / 3; d < v.best {
+					v.best = d
+				}
+			}
+		}
+		for _, v := range vs {
+			t.Logf("%s %-10s best %8.3f ms  (%+.1f%% vs no-poll)", k.fn, v.name, float64(v.best)/1e6, 100*float64(v.best-vs[0].best)/float64(vs[0].best))
+		}
+	}
+}

@@ -68,7 +68,14 @@ func (m *machine) push(f *store.Function, base int) {
 		m.stack = s
 	}
 	clear(m.stack[base+int(c.paramSlots) : base+int(c.localSlots)])
-	m.frames = append(m.frames, frame{fn: f, code: c, base: base})
+	// The entry poll is done here rather than by dispatching its opPoll:
+	// when the word is clear the frame starts after it. Otherwise it starts
+	// at the opPoll, which takes the slow path as usual.
+	var pc uint32
+	if c.entryPoll && m.intr.Load() == 0 {
+		pc = 1
+	}
+	m.frames = append(m.frames, frame{fn: f, code: c, base: base, pc: pc})
 }
 
 // run executes until the frame stack is empty (returning false) or the run
@@ -91,12 +98,17 @@ reload:
 	code = fr.code.code
 	pc = fr.pc
 	fp = unsafe.Pointer(&m.stack[fr.base])
-	inst = fr.fn.Instance
-	funcs, globals = inst.Funcs, inst.Globals
-	mem, buf = nil, nil
-	if len(inst.Memories) > 0 {
-		mem = inst.Memories[0]
-		buf = mem.Buf
+	if fi := fr.fn.Instance; fi != inst {
+		inst = fi
+		funcs, globals = inst.Funcs, inst.Globals
+		mem = nil
+		if len(inst.Memories) > 0 {
+			mem = inst.Memories[0]
+		}
+	}
+	buf = nil
+	if mem != nil {
+		buf = mem.Buf // a callee may have grown it
 	}
 	for {
 		in := &code[pc]
@@ -114,7 +126,11 @@ reload:
 		case opBr:
 			pc = in.a
 		case opBrCopy:
-			copy(slots(fp, in.c, uint32(in.imm)), slots(fp, in.b, uint32(in.imm)))
+			if in.imm == 1 {
+				*sl(fp, in.c) = *sl(fp, in.b)
+			} else {
+				copy(slots(fp, in.c, uint32(in.imm)), slots(fp, in.b, uint32(in.imm)))
+			}
 			pc = in.a
 		case opBrIf:
 			if uint32(*sl(fp, in.b)) != 0 {
@@ -141,8 +157,12 @@ reload:
 			}
 			pc = t.pc
 		case opReturn:
-			if in.c != 0 && in.b != 0 {
-				copy(slots(fp, 0, in.c), slots(fp, in.b, in.c))
+			if in.b != 0 {
+				if in.c == 1 {
+					*sl(fp, 0) = *sl(fp, in.b)
+				} else {
+					copy(slots(fp, 0, in.c), slots(fp, in.b, in.c))
+				}
 			}
 			m.frames = m.frames[:len(m.frames)-1]
 			if len(m.frames) == m.floor {
@@ -580,6 +600,193 @@ reload:
 			if uint32(*sl(fp, in.b)) >= uint32(in.imm) {
 				pc = in.a
 			}
+
+		// Loop back-edges (see opBrBack).
+		case opBrBack:
+			pc = in.a
+			if intr.Load() != 0 {
+				pc--
+			}
+		case opBrIfBack:
+			if uint32(*sl(fp, in.b)) != 0 {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrIfNotBack:
+			if uint32(*sl(fp, in.b)) == 0 {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32EqBack:
+			if uint32(*sl(fp, in.b)) == uint32(*sl(fp, in.c)) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32NeBack:
+			if uint32(*sl(fp, in.b)) != uint32(*sl(fp, in.c)) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32LtSBack:
+			if int32(*sl(fp, in.b)) < int32(*sl(fp, in.c)) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32LtUBack:
+			if uint32(*sl(fp, in.b)) < uint32(*sl(fp, in.c)) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32GtSBack:
+			if int32(*sl(fp, in.b)) > int32(*sl(fp, in.c)) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32GtUBack:
+			if uint32(*sl(fp, in.b)) > uint32(*sl(fp, in.c)) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32LeSBack:
+			if int32(*sl(fp, in.b)) <= int32(*sl(fp, in.c)) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32LeUBack:
+			if uint32(*sl(fp, in.b)) <= uint32(*sl(fp, in.c)) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32GeSBack:
+			if int32(*sl(fp, in.b)) >= int32(*sl(fp, in.c)) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32GeUBack:
+			if uint32(*sl(fp, in.b)) >= uint32(*sl(fp, in.c)) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32EqIBack:
+			if uint32(*sl(fp, in.b)) == uint32(in.imm) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32NeIBack:
+			if uint32(*sl(fp, in.b)) != uint32(in.imm) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32LtSIBack:
+			if int32(*sl(fp, in.b)) < int32(in.imm) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32LtUIBack:
+			if uint32(*sl(fp, in.b)) < uint32(in.imm) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32GtSIBack:
+			if int32(*sl(fp, in.b)) > int32(in.imm) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32GtUIBack:
+			if uint32(*sl(fp, in.b)) > uint32(in.imm) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32LeSIBack:
+			if int32(*sl(fp, in.b)) <= int32(in.imm) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32LeUIBack:
+			if uint32(*sl(fp, in.b)) <= uint32(in.imm) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32GeSIBack:
+			if int32(*sl(fp, in.b)) >= int32(in.imm) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+		case opBrI32GeUIBack:
+			if uint32(*sl(fp, in.b)) >= uint32(in.imm) {
+				pc = in.a
+				if intr.Load() != 0 {
+					pc--
+				}
+			}
+
+		// Stores of constants.
+		case opI32StoreI:
+			ea := uint64(uint32(*sl(fp, in.a))) + in.imm
+			if ea+4 > uint64(len(buf)) {
+				m.trap(fr, pc, api.ErrOutOfBoundsMemory)
+			}
+			binary.LittleEndian.PutUint32(buf[ea:], in.c)
+		case opI32Store8I:
+			ea := uint64(uint32(*sl(fp, in.a))) + in.imm
+			if ea >= uint64(len(buf)) {
+				m.trap(fr, pc, api.ErrOutOfBoundsMemory)
+			}
+			buf[ea] = byte(in.c)
+		case opI32Store16I:
+			ea := uint64(uint32(*sl(fp, in.a))) + in.imm
+			if ea+2 > uint64(len(buf)) {
+				m.trap(fr, pc, api.ErrOutOfBoundsMemory)
+			}
+			binary.LittleEndian.PutUint16(buf[ea:], uint16(in.c))
+		case opI64StoreI:
+			ea := uint64(uint32(*sl(fp, in.a))) + in.imm
+			if ea+8 > uint64(len(buf)) {
+				m.trap(fr, pc, api.ErrOutOfBoundsMemory)
+			}
+			binary.LittleEndian.PutUint64(buf[ea:], uint64(int64(int32(in.c))))
 
 		// i64.
 		case op(wasm.OpI64Eqz):

@@ -220,6 +220,42 @@ const (
 	opBrI32GeSI
 	opBrI32GeUI
 
+	// Stores of a constant: a = address slot, c = the value (i64: sign-
+	// extended from 32 bits), imm = memarg offset.
+	opI32StoreI
+	opI32Store8I
+	opI32Store16I
+	opI64StoreI
+
+	// Loop back-edges. A branch to a loop header targets the instruction
+	// after the header's opPoll and does the poll's fast check itself: when
+	// the interrupt word is set it goes to the opPoll (a-1) instead, which
+	// takes the slow path as usual. Saves one dispatch per iteration.
+	// Operands as for opBr, opBrIf, opBrIfNot and opBrI32<cmp>[I].
+	opBrBack
+	opBrIfBack
+	opBrIfNotBack
+	opBrI32EqBack
+	opBrI32NeBack
+	opBrI32LtSBack
+	opBrI32LtUBack
+	opBrI32GtSBack
+	opBrI32GtUBack
+	opBrI32LeSBack
+	opBrI32LeUBack
+	opBrI32GeSBack
+	opBrI32GeUBack
+	opBrI32EqIBack
+	opBrI32NeIBack
+	opBrI32LtSIBack
+	opBrI32LtUIBack
+	opBrI32GtSIBack
+	opBrI32GtUIBack
+	opBrI32LeSIBack
+	opBrI32LeUIBack
+	opBrI32GeSIBack
+	opBrI32GeUIBack
+
 	opCount
 )
 
@@ -260,6 +296,21 @@ func branchOp(o op, negate bool) (op, bool) {
 		return opBrI32EqI + op(idx), true
 	}
 	return opBrI32Eq + op(idx), true
+}
+
+// backOp returns the back-edge form of a branch op, if it has one.
+func backOp(o op) (op, bool) {
+	switch {
+	case o == opBr:
+		return opBrBack, true
+	case o == opBrIf:
+		return opBrIfBack, true
+	case o == opBrIfNot:
+		return opBrIfNotBack, true
+	case o >= opBrI32Eq && o <= opBrI32GeUI:
+		return opBrI32EqBack + (o - opBrI32Eq), true
+	}
+	return 0, false
 }
 
 // brTarget is one br_table destination: copy n slots from src to dst, then
@@ -307,6 +358,7 @@ type funcCode struct {
 	paramSlots uint32
 	frameSlots uint32 // locals plus the deepest operand stack
 	code       []instr
+	entryPoll  bool // code[0] is the function-entry opPoll
 	// offsets[i] is the Wasm offset (from BodyStart) of the instruction that
 	// code[i] came from: traps and stack traces read it, the loop never does.
 	offsets   []uint32

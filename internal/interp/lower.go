@@ -121,6 +121,7 @@ func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, loca
 	id := l.pause(api.PauseFuncEntry, nil, nil)
 	if !l.noPoll {
 		l.emit(instr{op: opPoll, a: id})
+		f.entryPoll = true
 	}
 	return nil
 }
@@ -269,8 +270,12 @@ func (l *lowerer) target(c *ctrlFrame, at int, table bool) {
 	if c.op == wasm.OpLoop {
 		if table {
 			l.f.brTargets[at].pc = c.loopPC
-		} else {
-			l.f.code[at].a = c.loopPC
+			return
+		}
+		in := &l.f.code[at]
+		in.a = c.loopPC
+		if bo, ok := backOp(in.op); ok && !l.noPoll {
+			in.op, in.a = bo, c.loopPC+1
 		}
 		return
 	}
@@ -547,6 +552,12 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 	case w >= wasm.OpI32Store && w <= wasm.OpI64Store32:
 		v := l.pop()
 		a := l.pop()
+		if v.kind == isConst {
+			if so, ok := storeImm(w, v.imm); ok {
+				l.emit(instr{op: so, a: l.use(&a), c: uint32(v.imm), imm: in.Offset})
+				return nil
+			}
+		}
 		vs := l.use(&v)
 		as := l.use(&a)
 		l.emit(instr{op: opI32Store + opcodeDelta(w, wasm.OpI32Store), a: as, b: vs, imm: in.Offset})
@@ -629,6 +640,23 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 		return fmt.Errorf("interp: unsupported instruction %v at +0x%x", w, l.off)
 	}
 	return nil
+}
+
+// storeImm returns the constant-value form of a store, if v fits it.
+func storeImm(w wasm.Opcode, v uint64) (op, bool) {
+	switch w {
+	case wasm.OpI32Store, wasm.OpF32Store:
+		return opI32StoreI, true
+	case wasm.OpI32Store8:
+		return opI32Store8I, true
+	case wasm.OpI32Store16:
+		return opI32Store16I, true
+	case wasm.OpI64Store, wasm.OpF64Store:
+		if int64(v) == int64(int32(v)) {
+			return opI64StoreI, true
+		}
+	}
+	return 0, false
 }
 
 func op_(w wasm.Opcode) op { return op(w) }

@@ -10,10 +10,10 @@ import (
 // binary32/binary64 with round-to-nearest-even, as Wasm requires; only the
 // operations below differ from Go's library in NaN or signed-zero handling.
 
-func f32(x uint64) float32   { return math.Float32frombits(uint32(x)) }
-func f64(x uint64) float64   { return math.Float64frombits(x) }
-func pf32(v float32) uint64  { return uint64(math.Float32bits(v)) }
-func pf64(v float64) uint64  { return math.Float64bits(v) }
+func f32(x uint64) float32  { return math.Float32frombits(uint32(x)) }
+func f64(x uint64) float64  { return math.Float64frombits(x) }
+func pf32(v float32) uint64 { return uint64(math.Float32bits(v)) }
+func pf64(v float64) uint64 { return math.Float64bits(v) }
 func b2u(b bool) uint64 {
 	if b {
 		return 1

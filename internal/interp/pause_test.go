@@ -195,17 +195,22 @@ func TestResumeRejectsBadFrames(t *testing.T) {
 		return out
 	}
 	muts := map[string]func(fs []api.Frame) []api.Frame{
-		"func":        func(fs []api.Frame) []api.Frame { fs[0].Func = 999; return fs },
-		"host func":   func(fs []api.Frame) []api.Frame { fs[0].Func = 0; return fs },
-		"offset":      func(fs []api.Frame) []api.Frame { fs[len(fs)-1].Offset += 1; return fs },
-		"kind":        func(fs []api.Frame) []api.Frame { fs[0].Kind = api.PauseLoop; return fs },
-		"bad kind":    func(fs []api.Frame) []api.Frame { fs[len(fs)-1].Kind = 77; return fs },
-		"local type":  func(fs []api.Frame) []api.Frame { fs[0].Locals[0].Type = api.ValueTypeF64; return fs },
-		"locals":      func(fs []api.Frame) []api.Frame { fs[0].Locals = fs[0].Locals[:1]; return fs },
-		"stack":       func(fs []api.Frame) []api.Frame { fs[0].Stack = append(fs[0].Stack, api.Value{Type: api.ValueTypeI32}); return fs },
-		"callee":      func(fs []api.Frame) []api.Frame { fs[1].Func = 1; return fs },
-		"empty":       func(fs []api.Frame) []api.Frame { return nil },
-		"outer entry": func(fs []api.Frame) []api.Frame { return append([]api.Frame{{Func: 1, Kind: api.PauseFuncEntry}}, fs...) },
+		"func":       func(fs []api.Frame) []api.Frame { fs[0].Func = 999; return fs },
+		"host func":  func(fs []api.Frame) []api.Frame { fs[0].Func = 0; return fs },
+		"offset":     func(fs []api.Frame) []api.Frame { fs[len(fs)-1].Offset += 1; return fs },
+		"kind":       func(fs []api.Frame) []api.Frame { fs[0].Kind = api.PauseLoop; return fs },
+		"bad kind":   func(fs []api.Frame) []api.Frame { fs[len(fs)-1].Kind = 77; return fs },
+		"local type": func(fs []api.Frame) []api.Frame { fs[0].Locals[0].Type = api.ValueTypeF64; return fs },
+		"locals":     func(fs []api.Frame) []api.Frame { fs[0].Locals = fs[0].Locals[:1]; return fs },
+		"stack": func(fs []api.Frame) []api.Frame {
+			fs[0].Stack = append(fs[0].Stack, api.Value{Type: api.ValueTypeI32})
+			return fs
+		},
+		"callee": func(fs []api.Frame) []api.Frame { fs[1].Func = 1; return fs },
+		"empty":  func(fs []api.Frame) []api.Frame { return nil },
+		"outer entry": func(fs []api.Frame) []api.Frame {
+			return append([]api.Frame{{Func: 1, Kind: api.PauseFuncEntry}}, fs...)
+		},
 	}
 	for name, mut := range muts {
 		fresh := tm.instance(t, host)

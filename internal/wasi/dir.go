@@ -113,9 +113,12 @@ func (s *System) fdReaddir(_ context.Context, m guestMem, p []uint64) Errno {
 			rec[20] = ent.ftype
 			// An entry that does not fit is truncated; the guest sees
 			// bufused == buf_len and asks again from its cookie.
+			whole := len(buf)-used >= sizeDirent+len(ent.name)
 			used += copy(buf[used:], rec[:])
 			used += copy(buf[used:], ent.name)
-			d.DirCookie = uint64(i + 1)
+			if whole {
+				d.DirCookie = uint64(i + 1)
+			}
 		}
 	}
 	return m.putU32(uint32(p[4]), uint32(used))

@@ -77,9 +77,7 @@ var hostErrnos = map[unix.Errno]Errno{
 	unix.EPIPE: ErrnoPipe, unix.EPROTO: ErrnoProto, unix.EPROTONOSUPPORT: ErrnoProtonosupport,
 	unix.EPROTOTYPE: ErrnoPrototype, unix.ERANGE: ErrnoRange, unix.EROFS: ErrnoRofs,
 	unix.ESPIPE: ErrnoSpipe, unix.ESRCH: ErrnoSrch, unix.ESTALE: ErrnoStale,
-	unix.ETIMEDOUT: ErrnoTimedout, unix.ETXTBSY: ErrnoTxtbsy,
-	// Escaping a RESOLVE_BENEATH root is a capability violation.
-	unix.EXDEV: ErrnoNotcapable,
+	unix.ETIMEDOUT: ErrnoTimedout, unix.ETXTBSY: ErrnoTxtbsy, unix.EXDEV: ErrnoXdev,
 }
 
 // ToErrno maps a host error to the WASI errno the guest sees.

@@ -248,7 +248,7 @@ func (s *System) fdFilestatSetSize(_ context.Context, _ guestMem, p []uint64) Er
 }
 
 // timespecs converts WASI (atim, mtim, fstflags) to utimensat times.
-func timespecs(atim, mtim uint64, flags uint16, clock *Clock) ([2]unix.Timespec, Errno) {
+func timespecs(atim, mtim uint64, flags uint16) ([2]unix.Timespec, Errno) {
 	var ts [2]unix.Timespec
 	if flags&^(FstflagAtim|FstflagAtimNow|FstflagMtim|FstflagMtimNow) != 0 {
 		return ts, ErrnoInval
@@ -281,7 +281,7 @@ func futimens(fd int, ts *[2]unix.Timespec) error {
 }
 
 func (s *System) fdFilestatSetTimes(_ context.Context, _ guestMem, p []uint64) Errno {
-	ts, e := timespecs(p[1], p[2], uint16(p[3]), s.clock)
+	ts, e := timespecs(p[1], p[2], uint16(p[3]))
 	if e != 0 {
 		return e
 	}
@@ -403,7 +403,7 @@ func writeAll(w io.Writer, bufs [][]byte) (int, Errno) {
 	return total, 0
 }
 
-func (s *System) fdRead(_ context.Context, m guestMem, p []uint64) Errno {
+func (s *System) fdRead(ctx context.Context, m guestMem, p []uint64) Errno {
 	d, e := s.desc(uint32(p[0]), RightFdRead)
 	if e != 0 {
 		return e
@@ -411,6 +411,14 @@ func (s *System) fdRead(_ context.Context, m guestMem, p []uint64) Errno {
 	bufs, e := m.iovecs(uint32(p[1]), uint32(p[2]))
 	if e != 0 {
 		return e
+	}
+	// Wait for a pipe, terminal or socket interruptibly before reading.
+	if d.Kind == KindStdio || d.Kind == KindConn {
+		if fd, ok := pollableFD(d); ok && d.FDFlags&FdflagNonblock == 0 {
+			if e := waitReady(ctx, "fd_read", fd, unix.POLLIN); e != 0 {
+				return e
+			}
+		}
 	}
 	n, e := s.readv(d, bufs)
 	if e != 0 {

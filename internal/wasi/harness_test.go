@@ -37,6 +37,7 @@ func (m fakeModule) Memory() api.Memory { return m.mem }
 // guest drives a System through its host functions, as a Wasm guest would.
 type guest struct {
 	t    testing.TB
+	ctx  context.Context
 	sys  *System
 	mem  *fakeMemory
 	fns  map[string]HostFunction
@@ -50,7 +51,7 @@ func newGuest(t testing.TB, o Options) *guest {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sys.Close() })
-	g := &guest{t: t, sys: sys, mem: &fakeMemory{b: make([]byte, 1<<16)}, fns: map[string]HostFunction{}, next: 1024}
+	g := &guest{t: t, ctx: context.Background(), sys: sys, mem: &fakeMemory{b: make([]byte, 1<<16)}, fns: map[string]HostFunction{}, next: 1024}
 	for _, f := range sys.Functions() {
 		g.fns[f.Name] = f
 	}
@@ -69,7 +70,7 @@ func (g *guest) call(name string, params ...uint64) Errno {
 	}
 	stack := make([]uint64, max(len(params), len(f.Results), 1))
 	copy(stack, params)
-	f.Fn(context.Background(), fakeModule{g.mem}, stack)
+	f.Fn(g.ctx, fakeModule{g.mem}, stack)
 	return Errno(stack[0])
 }
 

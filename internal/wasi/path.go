@@ -222,7 +222,7 @@ func (s *System) pathFilestatGet(_ context.Context, m guestMem, p []uint64) Errn
 }
 
 func (s *System) pathFilestatSetTimes(_ context.Context, m guestMem, p []uint64) Errno {
-	ts, e := timespecs(p[4], p[5], uint16(p[6]), s.clock)
+	ts, e := timespecs(p[4], p[5], uint16(p[6]))
 	if e != 0 || uint32(p[6]) > 0xffff {
 		return ErrnoInval
 	}

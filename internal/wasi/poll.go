@@ -30,10 +30,9 @@ type clockWait struct {
 }
 
 // pollOneoff waits for the first of its subscriptions. Regular files are
-// always ready; sockets are polled on their host descriptors; stdio backed
-// by Go readers and writers is reported ready. The wait is interruptible:
-// a cancelled context ends it with ErrnoIntr, and the guest may reissue
-// the call (after a restore, too).
+// always ready; sockets and *os.File stdio are polled on their host
+// descriptors; other Go-backed stdio is reported ready. A cancelled context
+// interrupts the wait (see InterruptedError).
 func (s *System) pollOneoff(ctx context.Context, m guestMem, p []uint64) Errno {
 	in, out, nsubs, neventsPtr := uint32(p[0]), uint32(p[1]), uint32(p[2]), uint32(p[3])
 	if nsubs == 0 {
@@ -111,6 +110,9 @@ func (s *System) pollOneoff(ctx context.Context, m guestMem, p []uint64) Errno {
 	if len(ready) == 0 {
 		var err Errno
 		ready, err = waitEvents(ctx, waits, clocks)
+		if err == ErrnoIntr {
+			interrupt(ctx, "poll_oneoff")
+		}
 		if err != 0 {
 			return err
 		}
@@ -129,24 +131,23 @@ func (s *System) pollOneoff(ctx context.Context, m guestMem, p []uint64) Errno {
 	return m.putU32(neventsPtr, uint32(len(ready)))
 }
 
-// pollableFD returns the host descriptor of a socket, which poll(2) can
-// wait on.
+// pollableFD returns the host descriptor of a socket, or of stdio backed
+// by an *os.File, which poll(2) can wait on. It goes through
+// syscall.Conn, which (unlike os.File.Fd) leaves the file's mode alone.
 func pollableFD(d *fileDesc) (int, bool) {
-	var sc syscall.Conn
+	var obj any
 	switch {
+	case d.Kind == KindStdio && d.Stdio == 0:
+		obj = d.reader
+	case d.Kind == KindStdio:
+		obj = d.writer
 	case d.conn != nil:
-		c, ok := d.conn.(syscall.Conn)
-		if !ok {
-			return 0, false
-		}
-		sc = c
+		obj = d.conn
 	case d.ln != nil:
-		c, ok := d.ln.(syscall.Conn)
-		if !ok {
-			return 0, false
-		}
-		sc = c
-	default:
+		obj = d.ln
+	}
+	sc, ok := obj.(syscall.Conn)
+	if !ok {
 		return 0, false
 	}
 	rc, err := sc.SyscallConn()
@@ -164,7 +165,6 @@ func pollableFD(d *fileDesc) (int, bool) {
 // slices short enough to notice cancellation promptly.
 func waitEvents(ctx context.Context, waits []pollWait, clocks []clockWait) ([]event, Errno) {
 	start := time.Now()
-	const slice = 50 * time.Millisecond
 	for {
 		if ctx.Err() != nil {
 			return nil, ErrnoIntr
@@ -182,7 +182,7 @@ func waitEvents(ctx context.Context, waits []pollWait, clocks []clockWait) ([]ev
 		if len(fired) > 0 {
 			return fired, 0
 		}
-		wait := slice
+		wait := pollSlice
 		if next >= 0 && next < wait {
 			wait = next
 		}

@@ -6,6 +6,8 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Sockets. Preview 1 cannot create sockets; the embedder pre-opens
@@ -33,6 +35,11 @@ func (s *System) sockAccept(ctx context.Context, m guestMem, p []uint64) Errno {
 			dl.SetDeadline(time.Now())
 		} else {
 			dl.SetDeadline(time.Time{})
+		}
+	}
+	if fd, ok := pollableFD(d); ok && !nonblock {
+		if e := waitReady(ctx, "sock_accept", fd, unix.POLLIN); e != 0 {
+			return e
 		}
 	}
 	conn, err := d.ln.Accept()
@@ -65,7 +72,7 @@ func (s *System) connDesc(fd uint32) (*fileDesc, Errno) {
 	return d, 0
 }
 
-func (s *System) sockRecv(_ context.Context, m guestMem, p []uint64) Errno {
+func (s *System) sockRecv(ctx context.Context, m guestMem, p []uint64) Errno {
 	d, e := s.connDesc(uint32(p[0]))
 	if e != 0 {
 		return e
@@ -87,6 +94,11 @@ func (s *System) sockRecv(_ context.Context, m guestMem, p []uint64) Errno {
 	if d.FDFlags&FdflagNonblock != 0 {
 		d.conn.SetReadDeadline(time.Now())
 	} else {
+		if fd, ok := pollableFD(d); ok {
+			if e := waitReady(ctx, "sock_recv", fd, unix.POLLIN); e != 0 {
+				return e
+			}
+		}
 		d.conn.SetReadDeadline(time.Time{})
 	}
 	var n int

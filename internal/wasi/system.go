@@ -139,3 +139,17 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 func childPath(base, p string) string {
 	return path.Clean(base + "/" + p)
 }
+
+// State is the portable host state of a guest (ARCHITECTURE.md §2): what a
+// checkpoint writes so that a restore elsewhere can rebuild the System.
+type State struct {
+	Args        []string
+	Env         []string
+	Descriptors []FDEntry
+	Clock       ClockState
+}
+
+// State captures the current host state.
+func (s *System) State() State {
+	return State{Args: s.Args(), Env: s.Env(), Descriptors: s.table.Snapshot(), Clock: s.clock.State()}
+}

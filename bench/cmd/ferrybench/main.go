@@ -28,7 +28,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	reps := fs.Int("n", 5, "timed `repetitions` per kernel and runtime (the median is reported)")
 	warmup := fs.Int("warmup", 1, "untimed `calls` before the timed ones")
 	kernelList := fs.String("kernels", "", "comma-separated kernels to run (default all)")
-	runtimeList := fs.String("runtimes", "", "comma-separated runtimes to run (default all)")
+	runtimeList := fs.String("runtimes", "", "comma-separated runtimes to run: ferry, ferry-nopoll, wazero-interp, wazero-compiler (default all but ferry-nopoll)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -42,7 +42,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	kernels = filter(kernels, *kernelList, func(k bench.Kernel) string { return k.Name })
-	runtimes := filter(bench.Runtimes(), *runtimeList, func(r bench.Runtime) string { return r.Name })
+	runtimes := bench.Runtimes()
+	if *runtimeList != "" {
+		runtimes = filter(bench.AllRuntimes(), *runtimeList, func(r bench.Runtime) string { return r.Name })
+	}
 	if len(kernels) == 0 || len(runtimes) == 0 {
 		fmt.Fprintln(stderr, "ferrybench: nothing selected")
 		return 2

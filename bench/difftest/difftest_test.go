@@ -62,7 +62,7 @@ func (s *summary) add(rep moduleReport) {
 
 func (s *summary) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "modules: %d, functions compared: %d, inconclusive calls: %d, disagreements: %d, wazero deviations (binaryen sides with the subject): %d\n",
+	fmt.Fprintf(&b, "modules: %d, functions compared: %d, inconclusive calls: %d, disagreements: %d, excused wazero deviations: %d\n",
 		s.modules, s.funcs, s.inconclusive, s.disagreements, s.referenceBugs)
 	var vs []string
 	for v := range s.verdicts {

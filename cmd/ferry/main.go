@@ -32,7 +32,7 @@ type subcommand struct {
 	name    string
 	group   string // heading the command is listed under in the help text
 	summary string // one line for the command list
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	run     func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
 }
 
 // groups orders the help text's headings.
@@ -51,9 +51,14 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run executes the command line args (without the program name) and returns
-// the process exit code.
+// run executes the command line args (without the program name), with this
+// process's standard input, and returns the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runStdio(args, os.Stdin, stdout, stderr)
+}
+
+// runStdio is run with the guest-visible standard input given explicitly.
+func runStdio(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return exitUsage
@@ -72,7 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	return cmd.run(ctx, args[1:], stdout, stderr)
+	return cmd.run(ctx, args[1:], stdin, stdout, stderr)
 }
 
 func lookup(name string) (subcommand, bool) {
@@ -106,7 +111,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, `Run "ferry help COMMAND" for a command's flags and exit codes.`)
 }
 
-func runHelp(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func runHelp(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stdout)
 		return exitOK
@@ -125,5 +130,5 @@ func runHelp(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	// Every subcommand prints its help for -h on stdout and exits 0.
-	return cmd.run(context.Background(), []string{"-h"}, stdout, stderr)
+	return cmd.run(context.Background(), []string{"-h"}, nil, stdout, stderr)
 }

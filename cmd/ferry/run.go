@@ -6,27 +6,43 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"strconv"
 	"strings"
 
 	"github.com/ferryvm/ferry"
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/wasi"
 )
 
-const runUsage = `usage: ferry run [--invoke NAME] FILE.wasm [ARGS...]
+const runUsage = `usage: ferry run [FLAGS] FILE.wasm [ARGS...]
 
-Runs a WebAssembly module: its export _start, or with --invoke the exported
-function NAME called with ARGS, printing each result on its own line.
-
-WASI is not supported yet: a module that imports anything fails to link.
+Runs a WebAssembly module. A module that imports WASI preview 1
+(wasi_snapshot_preview1) runs as a command: its export _start is called
+with argv = FILE.wasm (as given) followed by ARGS, the standard streams of
+this process, the environment and directories the flags grant, and nothing
+else of the host. With --invoke, the exported function NAME is called
+instead, with ARGS parsed as its parameters, and each result is printed on
+its own line. Flags come before FILE.wasm; "--" ends them.
 
 Flags:
+  --dir HOST[::GUEST]
+                  pre-open the host directory HOST as GUEST (default: HOST
+                  itself, e.g. --dir . or --dir /data::/ or --dir /::/);
+                  the guest can reach nothing outside its pre-opens.
+                  Repeatable.
+  --env NAME=VAL  set the guest environment variable NAME; --env NAME
+                  copies NAME from ferry's own environment (nothing if it is
+                  unset). The guest sees no other variables. Repeatable.
+  --tcplisten ADDR
+                  listen on the TCP address ADDR (host:port) and pre-open the
+                  socket for the guest, after the directories. Repeatable.
   --invoke NAME   call the exported function NAME instead of _start
   --max-call-depth N
                   nested calls allowed before "call stack exhausted" (default 50000)
 
-Arguments (--invoke only), one per parameter:
+Arguments with --invoke, one per parameter:
   i32, i64        decimal integers, signed or unsigned (-1, 4294967295)
   f32, f64        decimal floats (1.5, -0, 1e10), nan, -nan, inf, -inf
   v128            0x followed by 32 hex digits, most significant first
@@ -36,17 +52,31 @@ Arguments (--invoke only), one per parameter:
 Results: integers as signed decimals, floats in shortest form, v128 in hex.
 
 Exit codes:
-  0    the function returned
-  1    the module failed to compile, link or instantiate, or lacks the export
-  2    bad flags or arguments, or FILE cannot be read
+  0    _start (or NAME) returned
+  N    the guest called proc_exit(N), 0 <= N <= 255
+  1    the module failed to compile, link or instantiate, lacks the export,
+       or called proc_exit with a status above 255
+  2    bad flags or arguments, a --dir that is not a directory, or FILE
+       cannot be read
   130  interrupted (SIGINT)
-  134  the guest trapped; the trap and its WebAssembly stack trace go to stderr
+  134  the guest trapped; the trap and its WebAssembly stack trace go to
+       stderr (as wasmtime: 128 + SIGABRT)
 `
 
-func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, " ") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("run", stderr)
 	invoke := fs.String("invoke", "", "exported function to call instead of _start")
 	maxDepth := fs.Int("max-call-depth", 50000, "nested calls allowed")
+	var dirs, envs, listens listFlag
+	fs.Var(&dirs, "dir", "pre-open HOST[::GUEST]")
+	fs.Var(&envs, "env", "guest environment NAME=VAL or NAME")
+	fs.Var(&listens, "tcplisten", "pre-open a TCP listener on ADDR")
 	if code, done := parseFlags(fs, args, runUsage, stdout, stderr); done {
 		return code
 	}
@@ -57,12 +87,17 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, runUsage, "run: --max-call-depth must be at least 1")
 	}
 	path, rest := fs.Arg(0), fs.Args()[1:]
+	cfg, err := wasiConfig(path, dirs, envs, listens)
+	if err != nil {
+		return usageError(stderr, runUsage, "run: %v", err)
+	}
 	name := *invoke
 	if name == "" {
-		if len(rest) > 0 {
-			return usageError(stderr, runUsage, "run: arguments need --invoke (_start takes none, and WASI is not supported yet)")
-		}
 		name = "_start"
+		cfg = cfg.WithArgs(append([]string{path}, rest...)...)
+		rest = nil
+	} else {
+		cfg = cfg.WithArgs(path)
 	}
 	wasm, err := os.ReadFile(path)
 	if err != nil {
@@ -77,15 +112,19 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ferry: %s: %v\n", path, err)
 		return exitFail
 	}
-	if imports := m.Imports(); len(imports) > 0 {
-		names := make([]string, len(imports))
-		for i, im := range imports {
-			names[i] = fmt.Sprintf("%s.%s (%s)", im.Module, im.Name, im.Kind)
-		}
-		fmt.Fprintf(stderr, "ferry: %s: link error: unknown import %s: ferry run provides no imports yet (no WASI)\n",
-			path, strings.Join(names, ", "))
+	if unknown := foreignImports(m); len(unknown) > 0 {
+		fmt.Fprintf(stderr, "ferry: %s: link error: unknown import %s: ferry run provides only %s\n",
+			path, strings.Join(unknown, ", "), wasi.ModuleName)
 		return exitFail
 	}
+	// The WASI module is instantiated for every guest, even one that
+	// imports none of it, so --dir and --tcplisten mistakes always show.
+	w, err := wasi.Instantiate(ctx, rt, cfg.WithStdin(stdin).WithStdout(stdout).WithStderr(stderr))
+	if err != nil {
+		fmt.Fprintf(stderr, "ferry: %v\n", err)
+		return exitFail
+	}
+	defer w.Close(context.WithoutCancel(ctx))
 	inst, err := rt.Instantiate(ctx, m, "")
 	if err != nil {
 		return reportCallError(stderr, path, err)
@@ -122,11 +161,72 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// wasiConfig builds the guest's WASI configuration from the --dir, --env
+// and --tcplisten flags. Host directories are checked here so that a typo
+// is a usage error rather than a failure inside the guest.
+func wasiConfig(path string, dirs, envs, listens []string) (wasi.Config, error) {
+	cfg := wasi.NewConfig()
+	for _, d := range dirs {
+		host, guest, ok := strings.Cut(d, "::")
+		if !ok {
+			guest = host
+		}
+		if host == "" || guest == "" {
+			return cfg, fmt.Errorf("--dir %q: want HOST or HOST::GUEST", d)
+		}
+		if fi, err := os.Stat(host); err != nil {
+			return cfg, fmt.Errorf("--dir %q: %w", d, err)
+		} else if !fi.IsDir() {
+			return cfg, fmt.Errorf("--dir %q: %s is not a directory", d, host)
+		}
+		cfg = cfg.WithPreopen(host, guest)
+	}
+	for _, e := range envs {
+		key, value, ok := strings.Cut(e, "=")
+		if key == "" {
+			return cfg, fmt.Errorf("--env %q: want NAME=VAL or NAME", e)
+		}
+		if !ok {
+			if value, ok = os.LookupEnv(key); !ok {
+				continue
+			}
+		}
+		cfg = cfg.WithEnv(key, value)
+	}
+	for _, addr := range listens {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return cfg, fmt.Errorf("--tcplisten %q: %w", addr, err)
+		}
+		cfg = cfg.WithTCPListen(addr)
+	}
+	return cfg, nil
+}
+
+// foreignImports lists the module's imports that ferry run cannot satisfy:
+// everything not from WASI preview 1.
+func foreignImports(m *ferry.CompiledModule) []string {
+	var names []string
+	for _, im := range m.Imports() {
+		if im.Module != wasi.ModuleName {
+			names = append(names, fmt.Sprintf("%s.%s (%s)", im.Module, im.Name, im.Kind))
+		}
+	}
+	return names
+}
+
 // reportCallError prints an instantiation or call failure and picks the exit
-// code: traps (with their stack trace) 134, interruption 130, the rest 1.
+// code: the guest's own for proc_exit, 134 for traps (with their stack
+// trace), 130 for interruption, 1 for the rest.
 func reportCallError(stderr io.Writer, path string, err error) int {
 	var trap *api.TrapError
+	var exit *wasi.ExitError
 	switch {
+	case errors.As(err, &exit):
+		if exit.Code > 255 {
+			fmt.Fprintf(stderr, "ferry: %s: proc_exit(%d): a process exit status is at most 255\n", path, exit.Code)
+			return exitFail
+		}
+		return int(exit.Code)
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "ferry: %s: interrupted\n", path)
 		return exitInterrupted

@@ -33,7 +33,11 @@ func TestRunUsageErrors(t *testing.T) {
 		{"unknown flag", []string{"run", "--bogus", wasm}, "flag provided but not defined: -bogus"},
 		{"flag without value", []string{"run", "--invoke"}, "flag needs an argument: -invoke"},
 		{"no file", []string{"run"}, "missing FILE.wasm"},
-		{"args without invoke", []string{"run", wasm, "1"}, "arguments need --invoke"},
+		{"bad dir", []string{"run", "--dir", filepath.Join(t.TempDir(), "nowhere"), wasm}, "no such file"},
+		{"dir is a file", []string{"run", "--dir", wasm + "::/", wasm}, "is not a directory"},
+		{"empty guest dir", []string{"run", "--dir", ".::", wasm}, "want HOST or HOST::GUEST"},
+		{"empty env name", []string{"run", "--env", "=x", wasm}, "want NAME=VAL or NAME"},
+		{"bad listen address", []string{"run", "--tcplisten", "8080", wasm}, "--tcplisten"},
 		{"too few args", []string{"run", "--invoke", "add", wasm, "1"}, "add takes 2 arguments (i32 i32), got 1"},
 		{"not an integer", []string{"run", "--invoke", "add", wasm, "1", "x"}, `argument 2 of add: "x" is not a i32`},
 		{"i32 out of range", []string{"run", "--invoke", "add", wasm, "1", "4294967296"}, "is not a i32"},
@@ -145,16 +149,17 @@ func TestRunStart(t *testing.T) {
 	}
 }
 
-func TestRunImportsFailToLink(t *testing.T) {
+func TestRunForeignImportsFailToLink(t *testing.T) {
 	wasm := wat2wasm(t, `(module
   (import "wasi_snapshot_preview1" "proc_exit" (func (param i32)))
+  (import "env" "log" (func (param i32)))
   (func (export "_start")))`)
 	code, _, stderr := runCLI(t, "run", wasm)
 	if code != exitFail {
 		t.Errorf("exit %d, want %d", code, exitFail)
 	}
-	if !strings.Contains(stderr, "link error") || !strings.Contains(stderr, "wasi_snapshot_preview1.proc_exit") {
-		t.Errorf("stderr does not name the import:\n%s", stderr)
+	if !strings.Contains(stderr, "link error") || !strings.Contains(stderr, "env.log") || strings.Contains(stderr, "proc_exit") {
+		t.Errorf("stderr does not name exactly the foreign import:\n%s", stderr)
 	}
 }
 

@@ -14,7 +14,7 @@ Prints Ferry's version: the module version, or the source revision it was
 built from, and the Go toolchain and platform.
 `
 
-func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func runVersion(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("version", stderr)
 	if code, done := parseFlags(fs, args, versionUsage, stdout, stderr); done {
 		return code

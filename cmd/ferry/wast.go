@@ -36,7 +36,7 @@ Exit codes:
   130  interrupted (SIGINT)
 `
 
-func runWast(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runWast(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("wast", stderr)
 	timeout := fs.Duration("timeout", wast.DefaultCommandTimeout, "limit for each instantiation and action")
 	if code, done := parseFlags(fs, args, wastUsage, stdout, stderr); done {

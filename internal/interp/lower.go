@@ -404,6 +404,14 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 			l.ctrls = l.ctrls[:len(l.ctrls)-1]
 			return nil
 		}
+		if len(l.ctrls) == 1 && !cur.unreach && len(cur.fixups) == 0 && len(cur.results) == 1 && !l.vs[len(l.vs)-1].wide {
+			// The function's end, reached only by falling through: return
+			// the result from wherever it is (a local, say).
+			e := l.pop()
+			l.emit(instr{op: opReturn, b: l.use(&e), c: 1})
+			l.ctrls = l.ctrls[:0]
+			return nil
+		}
 		if !cur.unreach {
 			l.flush()
 		}
@@ -458,8 +466,14 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 		l.emit(instr{op: opBrTable, a: src, b: uint32(start), c: uint32(len(in.Labels))})
 		cur.unreach = true
 	case w == wasm.OpReturn:
-		l.flush()
 		rs := l.ctrls[0].results
+		if len(rs) == 1 && !l.vs[len(l.vs)-1].wide {
+			e := l.pop()
+			l.emit(instr{op: opReturn, b: l.use(&e), c: 1})
+			cur.unreach = true
+			return nil
+		}
+		l.flush()
 		l.emit(instr{op: opReturn, b: l.slotOf(len(l.vs) - len(rs)), c: slotsOf(rs)})
 		cur.unreach = true
 	case w == wasm.OpCall || w == wasm.OpCallIndirect:

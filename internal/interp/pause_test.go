@@ -279,3 +279,67 @@ func TestHostPanic(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// TestResumeRandomFrames feeds Resume randomly corrupted frame descriptions:
+// it must return an error or run (bounded by a deadline), never panic.
+func TestResumeRandomFrames(t *testing.T) {
+	tm := load(t, pauseWat)
+	host := mixHost()
+	var all [][]api.Frame
+	for _, n := range []int64{3, 17, 40, 75} {
+		inst := tm.instance(t, host)
+		_, err := NewEngine(Config{PauseAfter: n}).Call(context.Background(), export(t, inst, "nested"), []uint64{25})
+		var s *Suspended
+		if !errors.As(err, &s) {
+			t.Fatalf("N=%d: %v", n, err)
+		}
+		all = append(all, s.Frames)
+	}
+	rng := uint64(12345)
+	next := func(n int) int {
+		rng ^= rng << 13
+		rng ^= rng >> 7
+		rng ^= rng << 17
+		return int(rng % uint64(n))
+	}
+	types := []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeF32, api.ValueTypeF64, api.ValueTypeV128, api.ValueTypeFuncref, 0}
+	for i := 0; i < 3000; i++ {
+		src := all[next(len(all))]
+		fs := make([]api.Frame, len(src))
+		for j, f := range src {
+			f.Locals = append([]api.Value(nil), f.Locals...)
+			f.Stack = append([]api.Value(nil), f.Stack...)
+			fs[j] = f
+		}
+		for k := 0; k <= next(3); k++ {
+			f := &fs[next(len(fs))]
+			switch next(7) {
+			case 0:
+				f.Func = uint32(next(8))
+			case 1:
+				f.Offset = uint32(next(200))
+			case 2:
+				f.Kind = api.PauseKind(next(6))
+			case 3:
+				if len(f.Locals) > 0 {
+					f.Locals[next(len(f.Locals))].Type = types[next(len(types))]
+				}
+			case 4:
+				if len(f.Stack) > 0 {
+					f.Stack = f.Stack[:next(len(f.Stack))]
+				} else {
+					f.Stack = append(f.Stack, api.Value{Type: types[next(len(types))]})
+				}
+			case 5:
+				if len(f.Locals) > 0 {
+					f.Locals[next(len(f.Locals))].Lo = uint64(next(1 << 20))
+				}
+			case 6:
+				fs = append(fs, fs[next(len(fs))])
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		_, _ = NewEngine(Config{}).Resume(ctx, tm.instance(t, host), fs)
+		cancel()
+	}
+}

@@ -2,8 +2,11 @@ package interp
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/ferryvm/ferry/internal/binary"
 )
 
 // dump renders a lowered function for debugging.
@@ -15,9 +18,30 @@ func dump(f *funcCode) string {
 	return b.String()
 }
 
-func TestDumpBench(t *testing.T) {
-	tm := load(t, benchWat)
-	for _, f := range tm.comp.funcs {
+// TestDump prints the IR of a module file (FERRY_DUMP=path.wasm) or, with
+// FERRY_DUMP=bench, of the benchmark module.
+func TestDump(t *testing.T) {
+	p := os.Getenv("FERRY_DUMP")
+	if p == "" {
+		t.Skip("set FERRY_DUMP to a .wasm file, or to bench")
+	}
+	var c *Compiled
+	if p == "bench" {
+		c = load(t, benchWat).comp
+	} else {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := binary.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, err = Compile(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range c.funcs {
 		t.Logf("func %d (locals %d, frame %d):\n%s", f.index, f.localSlots, f.frameSlots, dump(f))
 	}
 }

@@ -168,7 +168,13 @@ reload:
 			if len(m.frames) == m.floor {
 				return false
 			}
-			goto reload
+			fr = &m.frames[len(m.frames)-1]
+			if fr.fn.Instance != inst {
+				goto reload
+			}
+			// Same instance: funcs, globals, mem and buf (which a callee's
+			// memory.grow updated in this very loop) are still current.
+			code, pc, fp = fr.code.code, fr.pc, unsafe.Pointer(&m.stack[fr.base])
 		case opCall:
 			f := funcs[in.a]
 			if f.Host != nil {
@@ -186,8 +192,21 @@ reload:
 				continue
 			}
 			fr.pc = pc
-			m.push(f, fr.base+int(in.b))
-			goto reload
+			nb := fr.base + int(in.b)
+			c, ok := f.Code.(*funcCode)
+			if !ok || f.Instance != inst || len(m.frames) >= m.maxDepth || nb+int(c.frameSlots) > len(m.stack) {
+				m.push(f, nb) // the general path: traps, stack growth, other instances
+				goto reload
+			}
+			// The common case, inlined: same instance, room on the stack.
+			clear(m.stack[nb+int(c.paramSlots) : nb+int(c.localSlots)])
+			pc = 0
+			if c.entryPoll && intr.Load() == 0 {
+				pc = 1
+			}
+			m.frames = append(m.frames, frame{fn: f, code: c, base: nb, pc: pc})
+			fr = &m.frames[len(m.frames)-1]
+			code, fp = c.code, unsafe.Pointer(&m.stack[nb])
 		case opCallIndirect:
 			tab := inst.Tables[in.b]
 			i := uint64(uint32(*sl(fp, uint32(in.imm))))

@@ -529,3 +529,35 @@ func TestBlockingReadIsInterruptible(t *testing.T) {
 		t.Errorf("restarted read: %q %v", b, e)
 	}
 }
+
+// TestPathOpenTruncGoRoot pins the bug Go's os tests found (Root.Create
+// failing with "operation not permitted"): Go's wasip1 port opens a
+// directory for os.Root with base rights lacking path_filestat_set_size but
+// inheriting fd_filestat_set_size, then opens files in it with O_TRUNC.
+// The open must succeed, since the guest could truncate the new descriptor
+// anyway; without either right it must still fail.
+func TestPathOpenTruncGoRoot(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "root"), 0o755)
+	os.WriteFile(filepath.Join(dir, "root", "f"), []byte("data"), 0o644)
+	g := newGuest(t, Options{Preopens: []Preopen{{HostDir: dir, GuestPath: "/"}}})
+	root, e := g.open(3, "root", true, OflagDirectory, RightsDir&^RightPathFilestatSetSize, 0)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	fd, e := g.open(root, "f", true, OflagCreat|OflagTrunc, RightsFile, 0)
+	if e != 0 {
+		t.Fatalf("O_TRUNC with fd_filestat_set_size requested: %v", e)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "root", "f")); len(b) != 0 {
+		t.Errorf("not truncated: %q", b)
+	}
+	g.call("fd_close", uint64(fd))
+	os.WriteFile(filepath.Join(dir, "root", "f"), []byte("data"), 0o644)
+	if _, e := g.open(root, "f", true, OflagTrunc, RightsFile&^RightFdFilestatSetSize, 0); e != ErrnoPerm {
+		t.Errorf("O_TRUNC without either right: %v, want perm", e)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "root", "f")); string(b) != "data" {
+		t.Errorf("file changed: %q", b)
+	}
+}

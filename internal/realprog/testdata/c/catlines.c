@@ -1,8 +1,10 @@
 // catlines: copies each file named on the command line ("-" or no
 // arguments: standard input) to standard output, numbering the lines, then
 // prints a summary. Exit status: the number of files that could not be
-// opened.
+// opened. An argument "--abort" makes it flush its output and abort(), which
+// kills a native process with SIGABRT and traps under WebAssembly.
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +31,10 @@ int main(int argc, char **argv) {
 		copy(stdin, "-");
 	}
 	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--abort") == 0) {
+			fflush(stdout);
+			abort();
+		}
 		if (strcmp(argv[i], "-") == 0) {
 			copy(stdin, "-");
 			continue;

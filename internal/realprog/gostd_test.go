@@ -1,0 +1,143 @@
+package realprog
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// goStdlibAll is the list of standard-library packages whose own
+// tests must pass under Ferry.
+var goStdlibAll = []string{
+	"strconv", "sort", "strings", "bytes", "unicode/utf8", "encoding/json",
+	"compress/flate", "regexp", "bufio", "hash/crc32", "encoding/base64",
+	"math/big", "text/template", "os", "path/filepath", "io", "archive/tar",
+	"net/url",
+}
+
+// goStdlibDefault is the representative subset run by default: text
+// processing, reflection-heavy encoding, the file system through WASI
+// (os: directories, symlinks, permissions, temp files), and a
+// computation-heavy package, at a modest cost in time. See docs/realprog.md
+// for the measurements behind the choice.
+var goStdlibDefault = []string{"strconv", "encoding/json", "os", "path/filepath", "hash/crc32", "net/url"}
+
+// TestGoStdlib builds the tests of standard-library packages with
+// GOOS=wasip1 GOARCH=wasm go test -c and runs each binary under the ferry
+// command the way Go's misc/wasm/go_wasip1_wasm_exec runs it under
+// wasmtime: the host root pre-opened as the guest root (--dir /::/), PWD
+// (the package's source directory) and PATH passed in, and -test.short.
+//
+// FERRY_GOSTD selects the packages: unset, the default subset; "all", the
+// whole list; otherwise a comma-separated list. FERRY_GOSTD_TIMEOUT (a Go
+// duration, default 10m) limits each package. Built binaries are cached in
+// os.TempDir() by Go version. Skipped with -short.
+func TestGoStdlib(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs standard-library test binaries")
+	}
+	pkgs := goStdlibDefault
+	switch sel := os.Getenv("FERRY_GOSTD"); sel {
+	case "":
+	case "all":
+		pkgs = goStdlibAll
+	default:
+		pkgs = strings.Split(sel, ",")
+	}
+	timeout := 10 * time.Minute
+	if s := os.Getenv("FERRY_GOSTD_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatalf("FERRY_GOSTD_TIMEOUT=%q: %v", s, err)
+		}
+		timeout = d
+	}
+	cache := goTestCache(t)
+	goroot := runtime.GOROOT()
+
+	var table strings.Builder
+	fmt.Fprintf(&table, "%-16s %-6s %10s %10s\n", "package", "result", "wall", "cpu")
+	for _, pkg := range pkgs {
+		var result string
+		var wall, cpu time.Duration
+		t.Run(strings.ReplaceAll(pkg, "/", "_"), func(t *testing.T) {
+			result = "FAIL"
+			wasm := buildGoTest(t, cache, pkg)
+			dir := filepath.Join(goroot, "src", pkg)
+			ctx, cancel := context.WithTimeout(context.Background(), timeout+time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, ferryBin, "run",
+				"--dir=/::/", "--env", "PWD="+dir, "--env", "PATH",
+				wasm, "-test.short", "-test.paniconexit0", "-test.timeout="+timeout.String())
+			cmd.Dir = dir
+			cmd.WaitDelay = 5 * time.Second
+			start := time.Now()
+			out, err := cmd.CombinedOutput()
+			wall = time.Since(start)
+			if cmd.ProcessState != nil {
+				cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+			}
+			t.Logf("%s: wall %v, cpu %v", pkg, wall.Round(time.Millisecond), cpu.Round(time.Millisecond))
+			if ctx.Err() != nil {
+				result = "TIME"
+				t.Fatalf("%s: killed after %v\n%s", pkg, timeout+time.Minute, tail(out, 40))
+			}
+			if err != nil || !strings.HasSuffix(strings.TrimSpace(string(out)), "PASS") {
+				t.Fatalf("%s: %v\n%s", pkg, err, tail(out, 60))
+			}
+			result = "ok"
+		})
+		fmt.Fprintf(&table, "%-16s %-6s %10v %10v\n", pkg, result, wall.Round(100*time.Millisecond), cpu.Round(100*time.Millisecond))
+	}
+	t.Logf("Go standard-library tests under ferry run:\n%s", table.String())
+}
+
+// goTestCache is the directory caching built test binaries, keyed by the
+// toolchain's version and location.
+func goTestCache(t *testing.T) string {
+	sum := sha256.Sum256([]byte(runtime.Version() + "\x00" + runtime.GOROOT()))
+	dir := filepath.Join(os.TempDir(), "ferry-gostd", runtime.Version()+"-"+hex.EncodeToString(sum[:4]))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// buildGoTest builds pkg's test binary for wasip1 into the cache, unless
+// it is there already, and returns its path.
+func buildGoTest(t *testing.T, cache, pkg string) string {
+	out := filepath.Join(cache, strings.ReplaceAll(pkg, "/", "_")+".test.wasm")
+	if _, err := os.Stat(out); err == nil {
+		return out
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp", out, os.Getpid())
+	cmd := exec.Command(goTool(), "test", "-c", "-o", tmp, pkg)
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "GOFLAGS=")
+	start := time.Now()
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		os.Remove(tmp)
+		t.Fatalf("go test -c %s: %v\n%s", pkg, err, msg)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("built %s in %v", filepath.Base(out), time.Since(start).Round(time.Millisecond))
+	return out
+}
+
+// tail returns the last n lines of out.
+func tail(out []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{"..."}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}

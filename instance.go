@@ -15,6 +15,7 @@ import (
 type Instance struct {
 	rt     *Runtime
 	inst   *store.Instance
+	module *CompiledModule // nil for host modules
 	closed atomic.Bool
 }
 
@@ -109,7 +110,8 @@ func (f *Function) Call(ctx context.Context, params ...uint64) ([]uint64, error)
 	if params == nil {
 		params = []uint64{}
 	}
-	return f.owner.rt.call(ctx, f.fn, params)
+	results, err := f.owner.rt.call(ctx, f.fn, params)
+	return results, f.owner.paused(err, pauseCount{})
 }
 
 func (f *Function) describe() string {

@@ -12,6 +12,9 @@ import (
 type CompiledModule struct {
 	module *wasm.Module
 	code   []any
+	// source is a copy of the module's bytes, which a checkpoint
+	// identifies the module by (and usually carries).
+	source []byte
 	closed atomic.Bool
 }
 

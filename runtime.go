@@ -66,7 +66,7 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*CompiledModule, er
 	if len(code) != len(m.Funcs) {
 		return nil, fmt.Errorf("ferry: compile: %d lowered bodies for %d functions", len(code), len(m.Funcs))
 	}
-	return &CompiledModule{module: m, code: code}, nil
+	return &CompiledModule{module: m, code: code, source: append([]byte(nil), wasm...)}, nil
 }
 
 // Instantiate links the module's imports against the instances registered in
@@ -112,7 +112,7 @@ func (r *Runtime) Instantiate(ctx context.Context, m *CompiledModule, name strin
 			return nil, err
 		}
 	}
-	inst = &Instance{rt: r, inst: si}
+	inst = &Instance{rt: r, inst: si, module: m}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {

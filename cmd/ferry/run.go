@@ -23,8 +23,10 @@ Runs a WebAssembly module. A module that imports WASI preview 1
 with argv = FILE.wasm (as given) followed by ARGS, the standard streams of
 this process, the environment and directories the flags grant, and nothing
 else of the host. With --invoke, the exported function NAME is called
-instead, with ARGS parsed as its parameters, and each result is printed on
-its own line. Flags come before FILE.wasm; "--" ends them.
+instead, with ARGS parsed as its parameters (argv is then FILE.wasm
+alone), and each result is printed on its own line. A module that imports
+nothing runs the same way; imports from any other module fail to link.
+Flags come before FILE.wasm; "--" ends them.
 
 Flags:
   --dir HOST[::GUEST]

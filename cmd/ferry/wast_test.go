@@ -101,9 +101,6 @@ func TestSpecSuite(t *testing.T) {
 	for _, path := range spectest.WastFiles(t) {
 		name := strings.TrimSuffix(filepath.Base(path), ".wast")
 		t.Run(name, func(t *testing.T) {
-			if strings.HasPrefix(name, "simd_") {
-				t.Skip("SIMD (v128 instructions) is not implemented yet; tracked separately")
-			}
 			t.Parallel()
 			jsonPath := spectest.Convert(t, path)
 			sem <- struct{}{}

@@ -31,6 +31,20 @@ const benchWat = `(module
         (br_if $inner (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 4))) (i32.const 4096))))
       (br_if $outer (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
     (local.get $h))
+  ;; The same kernel on v128 (i32x4 lanes): 4x the data per iteration.
+  (func (export "vhash") (param $n i32) (result i32)
+    (local $i i32) (local $j i32) (local $h v128)
+    (local.set $h (v128.const i32x4 0x12345678 0x9abcdef0 0x0fedcba9 0x87654321))
+    (loop $outer
+      (local.set $j (i32.const 0))
+      (loop $inner
+        (local.set $h (v128.xor (local.get $h) (i32x4.shl (local.get $h) (i32.const 13))))
+        (local.set $h (v128.xor (local.get $h) (i32x4.shr_u (local.get $h) (i32.const 17))))
+        (local.set $h (v128.xor (local.get $h) (i32x4.shl (local.get $h) (i32.const 5))))
+        (v128.store (local.get $j) (i32x4.add (v128.load (local.get $j)) (local.get $h)))
+        (br_if $inner (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 16))) (i32.const 4096))))
+      (br_if $outer (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+    (i32x4.extract_lane 0 (local.get $h)))
 )`
 
 // benchInstance compiles benchWat with or without poll instructions.
@@ -78,6 +92,10 @@ func BenchmarkFib25Pause(b *testing.B)  { benchCall(b, "fib", 25, false, true) }
 func BenchmarkHashNoPoll(b *testing.B)  { benchCall(b, "hash", 200, true, false) }
 func BenchmarkHashPoll(b *testing.B)    { benchCall(b, "hash", 200, false, false) }
 func BenchmarkHashPause(b *testing.B)   { benchCall(b, "hash", 200, false, true) }
+
+// VHash is Hash on v128 (i32x4) lanes: the SIMD instructions through the
+// v128 table.
+func BenchmarkVHashPause(b *testing.B) { benchCall(b, "vhash", 200, false, true) }
 
 // TestPollingCost measures what polling costs by running the variants
 // interleaved, round after round, and comparing their best thread-CPU times

@@ -63,6 +63,9 @@ var (
 type Suspended struct {
 	Instance *store.Instance
 	Frames   []api.Frame
+	// Polled is the number of pause points this call polled, the one it
+	// stopped at included, when Config.PauseAfter counted them (else 0).
+	Polled int64
 }
 
 func (s *Suspended) Error() string {
@@ -212,6 +215,9 @@ func (m *machine) execute(results []wasm.ValType, setup func()) (out []uint64, e
 		s, err := m.export()
 		if err != nil {
 			return nil, err
+		}
+		if n := m.e.cfg.PauseAfter; n > 0 {
+			s.Polled = n - m.countdown
 		}
 		return nil, s
 	}

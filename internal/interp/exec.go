@@ -1108,6 +1108,13 @@ reload:
 			*sl(fp, in.a) = satS64(f64(*sl(fp, in.b)))
 		case opSatBase + 7:
 			*sl(fp, in.a) = satU64(f64(*sl(fp, in.b)))
+
+		case opV128Unary, opV128Binary, opV128Bitselect, opV128Shuffle, opV128Shift, opV128ShiftI,
+			opV128Test, opV128Splat, opV128Extract, opV128Replace, opV128Load, opV128LoadX,
+			opV128LoadLane, opV128Store, opV128StoreLane:
+			// Out of line (simd_exec.go), so the scalar part of this loop
+			// is compiled as if SIMD did not exist.
+			m.execSIMD(fr, pc, in, fp, buf)
 		default:
 			m.trap(fr, pc, errBadOp)
 		}

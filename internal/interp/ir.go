@@ -7,6 +7,7 @@ package interp
 
 import (
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/v128"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
 
@@ -256,6 +257,27 @@ const (
 	opBrI32GeSIBack
 	opBrI32GeUIBack
 
+	// SIMD (simd_lower.go, docs/simd.md). s is the sub-opcode (the Wasm
+	// opcode - 0x200), the index into the v128.Table the loop calls
+	// through; vector operands and results are slot pairs (low half first).
+	opV128Unary     // a = dst, b = src, c = s
+	opV128Binary    // a = dst, b = lhs, c = rhs, imm = s
+	opV128Bitselect // a = dst, b = x, c = y, imm = mask slot
+	opV128Shuffle   // a = dst, b = x, c = y, imm = index of the mask in funcCode.vconsts
+	opV128Shift     // a = dst, b = vector, c = count slot (i32), imm = s
+	opV128ShiftI    // a = dst, b = vector, c = the count (a constant), imm = s
+	opV128Test      // a = dst (i32), b = src, c = s
+	opV128Splat     // a = dst, b = scalar slot, c = s
+	opV128Extract   // a = dst (scalar), b = src, c = s, imm = lane
+	opV128Replace   // a = dst, b = vector, c = scalar slot, imm = s | lane<<8
+	// SIMD memory: effective address uint64(uint32(slot b or a)) + offset;
+	// the access of n bytes traps when out of bounds.
+	opV128Load      // v128.load: a = dst, b = address slot, imm = offset
+	opV128LoadX     // other loads: a = dst, b = address slot, c = s, imm = offset | n<<32
+	opV128LoadLane  // a = dst, b = address slot, c = vector, imm = offset | n<<32 | lane<<40 | s<<48
+	opV128Store     // v128.store: a = address slot, b = value, imm = offset
+	opV128StoreLane // a = address slot, b = vector, c = s, imm = offset | n<<32 | lane<<40
+
 	opCount
 )
 
@@ -365,6 +387,9 @@ type funcCode struct {
 	brTargets []brTarget
 	pauses    []PausePoint
 	bodyStart uint32
+	// vconsts are 128-bit immediates (i8x16.shuffle masks) the IR refers
+	// to by index.
+	vconsts []v128.V128
 }
 
 // pauseAt returns the pause point implemented by IR index pc, or nil.

@@ -1,16 +1,12 @@
 package interp
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/validate"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
-
-// ErrSIMD is returned by Compile for modules that use SIMD instructions.
-var ErrSIMD = errors.New("SIMD not supported yet")
 
 // Compiled is a module lowered for the interpreter.
 type Compiled struct {
@@ -531,7 +527,7 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 		}
 		last := len(f.code) - 1
 		switch {
-		case e.kind == inSlot && e.producer == last && last >= 0 && !e.wide:
+		case e.kind == inSlot && e.producer == last && last >= 0 && (!e.wide || writesOnlyDst(f.code[last].op)):
 			f.code[last].a = dst
 		case e.kind == inLocal && e.src == dst:
 		case e.kind == isConst:
@@ -649,7 +645,7 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 		}
 		l.emit(instr{op: o, a: in.A, b: in.B, c: base})
 	case w >= 0x200:
-		return fmt.Errorf("interp: %w: %v at +0x%x", ErrSIMD, w, l.off)
+		return l.lowerSIMD(in)
 	default:
 		return fmt.Errorf("interp: unsupported instruction %v at +0x%x", w, l.off)
 	}

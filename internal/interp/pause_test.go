@@ -56,6 +56,21 @@ const pauseWat = `(module
     (i32.add (call_indirect (type $t1) (i32.const 12) (i32.const 0)) (local.get $i))
     (local.get $acc))
   (type $t1 (func (param i32) (result i32)))
+  (func $vmix (param $a v128) (param $b v128) (result v128)
+    (i32x4.add (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $a) (local.get $b))
+               (i32x4.mul (local.get $b) (v128.const i32x4 3 5 7 9))))
+  (func $simd (export "simd") (param $n i32) (result i64)
+    (local $i i32) (local $v v128) (local $w v128)
+    (local.set $v (v128.const i32x4 1 2 3 4))
+    (local.set $w (i32x4.splat (local.get $n)))
+    (loop $l
+      ;; a v128 operand stays on the stack across the call
+      (local.set $v (i32x4.sub (i16x8.add_sat_s (local.get $w) (local.get $v))
+                               (call $vmix (local.get $v) (local.get $w))))
+      (v128.store offset=8192 (i32.shl (local.get $i) (i32.const 4)) (local.get $v))
+      (local.set $w (f32x4.add (local.get $w) (v128.load32_splat offset=8192 (i32.const 4))))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+    (i64.add (i64x2.extract_lane 0 (local.get $v)) (i64x2.extract_lane 1 (local.get $w))))
 )`
 
 func mixHost() map[string]store.Extern {
@@ -112,7 +127,7 @@ type pauseCase struct {
 func TestPauseResumeEverywhere(t *testing.T) {
 	tm := load(t, pauseWat)
 	host := mixHost()
-	cases := []pauseCase{{"fib", 12}, {"fill", 60}, {"nested", 25}}
+	cases := []pauseCase{{"fib", 12}, {"fill", 60}, {"nested", 25}, {"simd", 40}}
 	for _, pc := range cases {
 		t.Run(pc.name, func(t *testing.T) {
 			ctx := context.Background()

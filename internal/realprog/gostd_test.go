@@ -23,12 +23,17 @@ var goStdlibAll = []string{
 	"net/url",
 }
 
-// goStdlibDefault is the representative subset run by default: text
-// processing, reflection-heavy encoding, the file system through WASI
-// (os: directories, symlinks, permissions, temp files), and a
-// computation-heavy package, at a modest cost in time. See docs/realprog.md
-// for the measurements behind the choice.
-var goStdlibDefault = []string{"strconv", "encoding/json", "os", "path/filepath", "hash/crc32", "net/url"}
+// goStdlibDefault is the representative subset run by default: number and
+// text processing, reflection-heavy encoding, regular expressions, buffered
+// I/O, templates, and the file system through WASI (os: directories,
+// symlinks, os.Root, permissions, temp files; path/filepath: walking). It
+// leaves out the slowest packages (math/big about 300 s of CPU, archive/tar
+// and compress/flate 15-40 s) and near-duplicates; docs/realprog.md has the
+// measurements.
+var goStdlibDefault = []string{
+	"strconv", "strings", "encoding/json", "regexp", "bufio", "text/template",
+	"os", "path/filepath", "io", "net/url",
+}
 
 // TestGoStdlib builds the tests of standard-library packages with
 // GOOS=wasip1 GOARCH=wasm go test -c and runs each binary under the ferry

@@ -148,20 +148,18 @@ func I8x16GeU(x, y V128) V128 {
 	return fromU8(a)
 }
 
+// I8x16Add adds lanes without carries crossing lanes: the low bits of each
+// lane are added with the top bits cleared, then the top bits are xored in.
 func I8x16Add(x, y V128) V128 {
-	a, b := u8s(x), u8s(y)
-	for i := range a {
-		a[i] += b[i]
-	}
-	return fromU8(a)
+	const h = 0x8080808080808080
+	return V128{(x.Lo&^h + y.Lo&^h) ^ (x.Lo^y.Lo)&h, (x.Hi&^h + y.Hi&^h) ^ (x.Hi^y.Hi)&h}
 }
 
+// I8x16Sub subtracts lanes without borrows crossing lanes (the top bit of each
+// lane of x is set so the lane below never borrows from it, then corrected).
 func I8x16Sub(x, y V128) V128 {
-	a, b := u8s(x), u8s(y)
-	for i := range a {
-		a[i] -= b[i]
-	}
-	return fromU8(a)
+	const h = 0x8080808080808080
+	return V128{(x.Lo | h - y.Lo&^h) ^ (x.Lo^^y.Lo)&h, (x.Hi | h - y.Hi&^h) ^ (x.Hi^^y.Hi)&h}
 }
 
 func I8x16MinS(x, y V128) V128 {
@@ -259,12 +257,9 @@ func I8x16AvgrU(x, y V128) V128 {
 // I8x16 shifts: the count is taken modulo the lane width.
 
 func I8x16Shl(x V128, n uint32) V128 {
-	a := u8s(x)
 	n &= 7
-	for i := range a {
-		a[i] <<= n
-	}
-	return fromU8(a)
+	m := uint64(0xff<<n&0xff) * 0x0101010101010101 // the bits that stay in each lane
+	return V128{x.Lo << n & m, x.Hi << n & m}
 }
 
 func I8x16ShrS(x V128, n uint32) V128 {
@@ -277,12 +272,9 @@ func I8x16ShrS(x V128, n uint32) V128 {
 }
 
 func I8x16ShrU(x V128, n uint32) V128 {
-	a := u8s(x)
 	n &= 7
-	for i := range a {
-		a[i] >>= n
-	}
-	return fromU8(a)
+	m := uint64(0xff>>n) * 0x0101010101010101
+	return V128{x.Lo >> n & m, x.Hi >> n & m}
 }
 
 // I8x16AllTrue is 1 when every lane is non-zero.
@@ -426,20 +418,18 @@ func I16x8GeU(x, y V128) V128 {
 	return fromU16(a)
 }
 
+// I16x8Add adds lanes without carries crossing lanes: the low bits of each
+// lane are added with the top bits cleared, then the top bits are xored in.
 func I16x8Add(x, y V128) V128 {
-	a, b := u16s(x), u16s(y)
-	for i := range a {
-		a[i] += b[i]
-	}
-	return fromU16(a)
+	const h = 0x8000800080008000
+	return V128{(x.Lo&^h + y.Lo&^h) ^ (x.Lo^y.Lo)&h, (x.Hi&^h + y.Hi&^h) ^ (x.Hi^y.Hi)&h}
 }
 
+// I16x8Sub subtracts lanes without borrows crossing lanes (the top bit of each
+// lane of x is set so the lane below never borrows from it, then corrected).
 func I16x8Sub(x, y V128) V128 {
-	a, b := u16s(x), u16s(y)
-	for i := range a {
-		a[i] -= b[i]
-	}
-	return fromU16(a)
+	const h = 0x8000800080008000
+	return V128{(x.Lo | h - y.Lo&^h) ^ (x.Lo^^y.Lo)&h, (x.Hi | h - y.Hi&^h) ^ (x.Hi^^y.Hi)&h}
 }
 
 func I16x8MinS(x, y V128) V128 {
@@ -545,12 +535,9 @@ func I16x8Mul(x, y V128) V128 {
 // I16x8 shifts: the count is taken modulo the lane width.
 
 func I16x8Shl(x V128, n uint32) V128 {
-	a := u16s(x)
 	n &= 15
-	for i := range a {
-		a[i] <<= n
-	}
-	return fromU16(a)
+	m := uint64(0xffff<<n&0xffff) * 0x0001000100010001 // the bits that stay in each lane
+	return V128{x.Lo << n & m, x.Hi << n & m}
 }
 
 func I16x8ShrS(x V128, n uint32) V128 {
@@ -563,12 +550,9 @@ func I16x8ShrS(x V128, n uint32) V128 {
 }
 
 func I16x8ShrU(x V128, n uint32) V128 {
-	a := u16s(x)
 	n &= 15
-	for i := range a {
-		a[i] >>= n
-	}
-	return fromU16(a)
+	m := uint64(0xffff>>n) * 0x0001000100010001
+	return V128{x.Lo >> n & m, x.Hi >> n & m}
 }
 
 // I16x8AllTrue is 1 when every lane is non-zero.
@@ -712,20 +696,18 @@ func I32x4GeU(x, y V128) V128 {
 	return fromU32(a)
 }
 
+// I32x4Add adds lanes without carries crossing lanes: the low bits of each
+// lane are added with the top bits cleared, then the top bits are xored in.
 func I32x4Add(x, y V128) V128 {
-	a, b := u32s(x), u32s(y)
-	for i := range a {
-		a[i] += b[i]
-	}
-	return fromU32(a)
+	const h = 0x8000000080000000
+	return V128{(x.Lo&^h + y.Lo&^h) ^ (x.Lo^y.Lo)&h, (x.Hi&^h + y.Hi&^h) ^ (x.Hi^y.Hi)&h}
 }
 
+// I32x4Sub subtracts lanes without borrows crossing lanes (the top bit of each
+// lane of x is set so the lane below never borrows from it, then corrected).
 func I32x4Sub(x, y V128) V128 {
-	a, b := u32s(x), u32s(y)
-	for i := range a {
-		a[i] -= b[i]
-	}
-	return fromU32(a)
+	const h = 0x8000000080000000
+	return V128{(x.Lo | h - y.Lo&^h) ^ (x.Lo^^y.Lo)&h, (x.Hi | h - y.Hi&^h) ^ (x.Hi^^y.Hi)&h}
 }
 
 func I32x4MinS(x, y V128) V128 {
@@ -790,12 +772,9 @@ func I32x4Mul(x, y V128) V128 {
 // I32x4 shifts: the count is taken modulo the lane width.
 
 func I32x4Shl(x V128, n uint32) V128 {
-	a := u32s(x)
 	n &= 31
-	for i := range a {
-		a[i] <<= n
-	}
-	return fromU32(a)
+	m := uint64(0xffffffff<<n&0xffffffff) * 0x0000000100000001 // the bits that stay in each lane
+	return V128{x.Lo << n & m, x.Hi << n & m}
 }
 
 func I32x4ShrS(x V128, n uint32) V128 {
@@ -808,12 +787,9 @@ func I32x4ShrS(x V128, n uint32) V128 {
 }
 
 func I32x4ShrU(x V128, n uint32) V128 {
-	a := u32s(x)
 	n &= 31
-	for i := range a {
-		a[i] >>= n
-	}
-	return fromU32(a)
+	m := uint64(0xffffffff>>n) * 0x0000000100000001
+	return V128{x.Lo >> n & m, x.Hi >> n & m}
 }
 
 // I32x4AllTrue is 1 when every lane is non-zero.

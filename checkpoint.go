@@ -1,0 +1,430 @@
+package ferry
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/interp"
+	"github.com/ferryvm/ferry/internal/snapshot"
+	"github.com/ferryvm/ferry/internal/store"
+)
+
+// ErrPaused is wrapped by the error a call returns when it stopped at a
+// pause point (see Paused).
+var ErrPaused = errors.New("ferry: call paused at a pause point")
+
+// ErrNotCheckpointable refuses a checkpoint whose state cannot be carried
+// in WebAssembly terms: a non-null externref, a funcref to a function
+// outside the instance, an imported table, memory or global (shared with
+// another instance), or an open network connection.
+var ErrNotCheckpointable = errors.New("ferry: state cannot be checkpointed")
+
+// Paused is a call stopped at a pause point: returned as the error of
+// Function.Call (errors.As) when a pause was requested (Instance.RequestPause,
+// CallOptions.PauseAfter). Resume continues it; WriteCheckpoint writes it
+// out so that Runtime.Restore can continue it elsewhere.
+type Paused struct {
+	rt     *Runtime
+	owner  *Instance
+	frames []api.Frame
+	count  pauseCount
+}
+
+// pauseCount is the number of pause points polled since the start of the
+// run (the one stopped at included), when it is known.
+type pauseCount struct {
+	n     int64
+	known bool
+}
+
+func (p *Paused) Error() string {
+	if n := len(p.frames); n > 0 {
+		f := p.frames[n-1]
+		return fmt.Sprintf("%v: %d frames, innermost func %d at %v +0x%x", ErrPaused, n, f.Func, f.Kind, f.Offset)
+	}
+	return ErrPaused.Error()
+}
+
+// Is makes errors.Is(err, ErrPaused) hold.
+func (p *Paused) Is(target error) bool { return target == ErrPaused }
+
+// Instance is the paused instance.
+func (p *Paused) Instance() *Instance { return p.owner }
+
+// Frames describes the paused frames, outermost first (a copy).
+func (p *Paused) Frames() []api.Frame {
+	out := make([]api.Frame, len(p.frames))
+	for i, f := range p.frames {
+		f.Locals = append([]api.Value(nil), f.Locals...)
+		f.Stack = append([]api.Value(nil), f.Stack...)
+		out[i] = f
+	}
+	return out
+}
+
+// PauseCount is the number of pause points polled since the start of the
+// run, the one it stopped at included, counting on across Resume and
+// restores; known is false unless every leg of the run counted them
+// (CallOptions.PauseAfter).
+func (p *Paused) PauseCount() (n int64, known bool) { return p.count.n, p.count.known }
+
+// CallOptions adjust one call.
+type CallOptions struct {
+	// PauseAfter, when positive, pauses the call at its PauseAfter-th
+	// polled pause point (counted from this call or resume, the first
+	// poll of a resume being the pause point it continues from). It is
+	// deterministic, which makes it the tool for checkpoint tests and for
+	// "checkpoint after N steps"; it costs speed, every poll being counted.
+	PauseAfter int64
+}
+
+// RequestPause asks the instance's running call to stop at its next pause
+// point (within one loop iteration), which makes that call return a
+// *Paused. It is safe to call from any goroutine. A request made while no
+// call runs stops the next call at its first pause point. Pausing needs
+// pause polling (RuntimeConfig.WithPausePolling, on by default); a host
+// function that blocks delays the pause until it returns.
+func (i *Instance) RequestPause() { i.inst.Interrupt.Or(store.InterruptPause) }
+
+// CallWithOptions is Call with per-call options.
+func (f *Function) CallWithOptions(ctx context.Context, o CallOptions, params ...uint64) ([]uint64, error) {
+	if o.PauseAfter <= 0 {
+		return f.Call(ctx, params...)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if f.owner.closed.Load() {
+		return nil, fmt.Errorf("ferry: call %s: %w: instance", f.describe(), errClosed)
+	}
+	if params == nil {
+		params = []uint64{}
+	}
+	results, err := f.owner.rt.run(ctx, o, func(e *interp.Engine) ([]uint64, error) {
+		return e.Call(ctx, f.fn, params)
+	})
+	return results, f.owner.paused(err, pauseCount{known: true})
+}
+
+// Resume continues the paused call on its instance and returns the
+// results of the call that was paused, or another *Paused.
+func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if p.owner.closed.Load() {
+		return nil, fmt.Errorf("ferry: resume: %w: instance", errClosed)
+	}
+	frames, err := p.owner.framesToRefs(p.frames)
+	if err != nil {
+		return nil, err
+	}
+	results, err := p.rt.run(ctx, o, func(e *interp.Engine) ([]uint64, error) {
+		return e.Resume(ctx, p.owner.inst, frames)
+	})
+	// The first poll of a resume is the pause point it continues from.
+	base := pauseCount{n: p.count.n - 1, known: p.count.known && o.PauseAfter > 0}
+	return results, p.owner.paused(err, base)
+}
+
+// run runs f on the runtime's engine, or on one that counts pause points
+// when o asks for it; like call, it never lets a panic escape.
+func (r *Runtime) run(ctx context.Context, o CallOptions, f func(*interp.Engine) ([]uint64, error)) (results []uint64, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			results = nil
+			err = &api.TrapError{Kind: api.ErrHostPanic, Cause: fmt.Errorf("ferry: internal error: %v", p)}
+		}
+	}()
+	e := r.engine
+	if o.PauseAfter > 0 {
+		e = interp.NewEngine(interp.Config{MaxCallDepth: r.cfg.maxCallDepth, PausePolling: r.cfg.pausePolling, PauseAfter: o.PauseAfter})
+	}
+	return f(e)
+}
+
+// paused turns the engine's suspension into a *Paused; base is the pause
+// count before this leg of the run.
+func (i *Instance) paused(err error, base pauseCount) error {
+	var s *interp.Suspended
+	if !errors.As(err, &s) {
+		return err
+	}
+	if s.Instance != i.inst {
+		return fmt.Errorf("ferry: a call paused in another instance: %w", err)
+	}
+	frames, ferr := i.framesFromRefs(s.Frames)
+	if ferr != nil {
+		return ferr
+	}
+	count := pauseCount{n: base.n + s.Polled, known: base.known && s.Polled > 0}
+	return &Paused{rt: i.rt, owner: i, frames: frames, count: count}
+}
+
+// Frames cross the facade with funcref values as function indices plus
+// one (0 for null), as a checkpoint holds them: a Ref is a process-local
+// handle. framesFromRefs translates engine frames, framesToRefs back.
+func (i *Instance) framesFromRefs(fs []api.Frame) ([]api.Frame, error) {
+	idx := i.refIndex()
+	out := make([]api.Frame, len(fs))
+	for k, f := range fs {
+		f.Locals = append([]api.Value(nil), f.Locals...)
+		f.Stack = append([]api.Value(nil), f.Stack...)
+		for _, vs := range [][]api.Value{f.Locals, f.Stack} {
+			for j := range vs {
+				v, err := refToIndex(idx, vs[j].Type, vs[j].Lo)
+				if err != nil {
+					return nil, fmt.Errorf("frame %d (func %d): %w", k, f.Func, err)
+				}
+				vs[j].Lo = v
+			}
+		}
+		out[k] = f
+	}
+	return out, nil
+}
+
+func (i *Instance) framesToRefs(fs []api.Frame) ([]api.Frame, error) {
+	out := make([]api.Frame, len(fs))
+	for k, f := range fs {
+		f.Locals = append([]api.Value(nil), f.Locals...)
+		f.Stack = append([]api.Value(nil), f.Stack...)
+		for _, vs := range [][]api.Value{f.Locals, f.Stack} {
+			for j := range vs {
+				v, err := i.indexToRef(vs[j].Type, vs[j].Lo)
+				if err != nil {
+					return nil, fmt.Errorf("frame %d (func %d): %w", k, f.Func, err)
+				}
+				vs[j].Lo = v
+			}
+		}
+		out[k] = f
+	}
+	return out, nil
+}
+
+// refIndex maps every funcref of the instance's function space to its
+// index plus one.
+func (i *Instance) refIndex() map[uint64]uint64 {
+	m := make(map[uint64]uint64, len(i.inst.Funcs))
+	for k := len(i.inst.Funcs) - 1; k >= 0; k-- { // the lowest index wins
+		m[i.inst.Funcs[k].Ref] = uint64(k) + 1
+	}
+	return m
+}
+
+func refToIndex(idx map[uint64]uint64, t api.ValueType, v uint64) (uint64, error) {
+	switch {
+	case v == 0 || (t != api.ValueTypeFuncref && t != api.ValueTypeExternref):
+		return v, nil
+	case t == api.ValueTypeExternref:
+		return 0, fmt.Errorf("%w: a non-null externref", ErrNotCheckpointable)
+	}
+	x, ok := idx[v]
+	if !ok {
+		return 0, fmt.Errorf("%w: a funcref to a function outside the instance", ErrNotCheckpointable)
+	}
+	return x, nil
+}
+
+func (i *Instance) indexToRef(t api.ValueType, v uint64) (uint64, error) {
+	switch {
+	case v == 0 || (t != api.ValueTypeFuncref && t != api.ValueTypeExternref):
+		return v, nil
+	case t == api.ValueTypeExternref:
+		return 0, errors.New("ferry: a non-null externref cannot be restored")
+	case v > uint64(len(i.inst.Funcs)):
+		return 0, fmt.Errorf("ferry: funcref to function %d, the instance has %d", v-1, len(i.inst.Funcs))
+	}
+	return i.inst.Funcs[v-1].Ref, nil
+}
+
+// HostState is host state a checkpoint carries besides the WebAssembly
+// state. wasi.Module implements it; the bytes are the WASI section's
+// encoding (docs/snapshot-format.md).
+type HostState interface {
+	CheckpointWASIState() ([]byte, error)
+}
+
+// CheckpointConfig says what a checkpoint holds and how it is stored. It
+// is immutable: every With method returns a modified copy.
+type CheckpointConfig struct {
+	omitModule bool
+	compress   bool
+	host       HostState
+}
+
+// NewCheckpointConfig returns the defaults: the module bytes included,
+// no compression, no host state.
+func NewCheckpointConfig() CheckpointConfig { return CheckpointConfig{} }
+
+// WithModule(false) leaves the module bytes out: the checkpoint keeps
+// their SHA-256, and a restore needs the module file.
+func (c CheckpointConfig) WithModule(include bool) CheckpointConfig {
+	c.omitModule = !include
+	return c
+}
+
+// WithCompression stores the checkpoint zstd-compressed: smaller, but a
+// restore must then decompress memory instead of mapping it.
+func (c CheckpointConfig) WithCompression(on bool) CheckpointConfig {
+	c.compress = on
+	return c
+}
+
+// WithHostState adds host state (a *wasi.Module) to the checkpoint.
+func (c CheckpointConfig) WithHostState(h HostState) CheckpointConfig {
+	c.host = h
+	return c
+}
+
+// WriteCheckpoint writes the paused instance's state to w and returns the
+// number of bytes written. The instance must stay paused meanwhile (do not
+// Resume concurrently). Errors wrap ErrNotCheckpointable when the state
+// cannot be carried.
+func (p *Paused) WriteCheckpoint(w io.Writer, cfg CheckpointConfig) (int64, error) {
+	s, err := p.snapshot(cfg)
+	if err != nil {
+		return 0, err
+	}
+	return snapshot.Write(w, s, snapshot.WriteOptions{Compress: cfg.compress})
+}
+
+// WriteCheckpointFile writes the checkpoint to path atomically: to a
+// temporary file in the same directory, synced, then renamed over path, so
+// path always holds a whole checkpoint (the previous one until the new one
+// is complete). A restored instance that maps an older checkpoint at path
+// keeps its own copy: the rename never changes the file it mapped.
+func (p *Paused) WriteCheckpointFile(path string, cfg CheckpointConfig) error {
+	s, err := p.snapshot(cfg)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, err = snapshot.Write(tmp, s, snapshot.WriteOptions{Compress: cfg.compress})
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("ferry: write checkpoint %s: %w", path, err)
+	}
+	return nil
+}
+
+// snapshot translates the paused instance into the portable state.
+func (p *Paused) snapshot(cfg CheckpointConfig) (*snapshot.Snapshot, error) {
+	i := p.owner
+	si := i.inst
+	if i.module == nil {
+		return nil, fmt.Errorf("%w: not a WebAssembly module instance", ErrNotCheckpointable)
+	}
+	m := si.Module
+	if n := len(m.ImportedTables) + len(m.ImportedMemories) + len(m.ImportedGlobals); n > 0 {
+		return nil, fmt.Errorf("%w: the module imports tables, memories or globals (shared with other instances)", ErrNotCheckpointable)
+	}
+	arch, feats := snapshot.HostCPU()
+	src := i.module.source
+	s := &snapshot.Snapshot{Meta: snapshot.Meta{
+		RuntimeVersion: Version(), Arch: arch, Features: feats,
+		ModuleHash: sha256.Sum256(src), ModuleSize: uint64(len(src)),
+		PauseCount: uint64(max(p.count.n, 0)), PauseCountKnown: p.count.known,
+		Created: time.Now().UnixNano(),
+	}}
+	if !cfg.omitModule {
+		s.Module = src
+	}
+	idx := i.refIndex()
+	for _, f := range p.frames {
+		sf := snapshot.Frame{Func: f.Func, Kind: uint8(f.Kind), Offset: f.Offset,
+			Locals: make([]snapshot.Value, len(f.Locals)), Stack: make([]snapshot.Value, len(f.Stack))}
+		for j, v := range f.Locals {
+			sf.Locals[j] = snapshot.Value{Type: v.Type, Lo: v.Lo, Hi: v.Hi}
+		}
+		for j, v := range f.Stack {
+			sf.Stack[j] = snapshot.Value{Type: v.Type, Lo: v.Lo, Hi: v.Hi}
+		}
+		s.Frames = append(s.Frames, sf)
+	}
+	for k, g := range si.Globals {
+		v, err := refToIndex(idx, api.ValueType(g.Type.Type), g.Lo)
+		if err != nil {
+			return nil, fmt.Errorf("global %d: %w", k, err)
+		}
+		s.Globals = append(s.Globals, snapshot.Global{Mutable: g.Type.Mutable,
+			Value: snapshot.Value{Type: uint8(g.Type.Type), Lo: v, Hi: g.Hi}})
+	}
+	for k, t := range si.Tables {
+		st := snapshot.Table{ElemType: uint8(t.Type.Elem), Elems: make([]uint32, len(t.Elems))}
+		for j, ref := range t.Elems {
+			v, err := refToIndex(idx, api.ValueType(t.Type.Elem), ref)
+			if err != nil {
+				return nil, fmt.Errorf("table %d element %d: %w", k, j, err)
+			}
+			st.Elems[j] = uint32(v)
+		}
+		s.Tables = append(s.Tables, st)
+	}
+	for _, mem := range si.Memories {
+		s.Memories = append(s.Memories, snapshot.Memory{Size: uint64(len(mem.Buf)), Data: mem.Buf})
+	}
+	for _, d := range si.Datas {
+		s.Segments.DataDropped = append(s.Segments.DataDropped, d == nil)
+	}
+	for _, e := range si.Elems {
+		s.Segments.ElemDropped = append(s.Segments.ElemDropped, e == nil)
+	}
+	if cfg.host != nil {
+		b, err := cfg.host.CheckpointWASIState()
+		if err != nil {
+			return nil, err
+		}
+		if s.WASI, err = snapshot.DecodeWASI(b); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Version is this Ferry's version: the module version it was built as, a
+// source revision, or "devel".
+func Version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if info.Main.Path == "github.com/ferryvm/ferry" {
+		if v := info.Main.Version; v != "" && v != "(devel)" {
+			return v
+		}
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+		return "devel"
+	}
+	for _, d := range info.Deps {
+		if d.Path == "github.com/ferryvm/ferry" {
+			return d.Version
+		}
+	}
+	return "devel"
+}

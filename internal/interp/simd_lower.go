@@ -1,0 +1,124 @@
+package interp
+
+import (
+	"fmt"
+
+	"github.com/ferryvm/ferry/internal/v128"
+	"github.com/ferryvm/ferry/internal/wasm"
+)
+
+// simd is the table of SIMD implementations the loop calls through, indexed
+// by sub-opcode. It is the portable reference for now; CPU-specific kernels
+// will be installed by replacing entries (a resolved callsite table), which
+// neither the lowering nor the loop has to know about.
+var simd = v128.Portable()
+
+// lowerSIMD lowers one 0xFD instruction (v128.const excepted, which Instr
+// handles). Operands are read where they are (a local's slots for a pending
+// local.get), the result goes to the first operand's home slot, as for the
+// scalar numeric operations.
+func (l *lowerer) lowerSIMD(in *wasm.Instr) error {
+	w := in.Op
+	s := uint32(v128.Sub(w))
+	switch simd.KindOf(w) {
+	case v128.KindUnary:
+		x := l.pop()
+		xs := l.use(&x)
+		l.pushResult(true, l.emit(instr{op: opV128Unary, a: x.slot, b: xs, c: s}))
+	case v128.KindBinary:
+		y := l.pop()
+		x := l.pop()
+		xs := l.use(&x)
+		ys := l.use(&y)
+		l.pushResult(true, l.emit(instr{op: opV128Binary, a: x.slot, b: xs, c: ys, imm: uint64(s)}))
+	case v128.KindTernary: // v128.bitselect
+		c := l.pop()
+		y := l.pop()
+		x := l.pop()
+		xs := l.use(&x)
+		ys := l.use(&y)
+		cs := l.use(&c)
+		l.pushResult(true, l.emit(instr{op: opV128Bitselect, a: x.slot, b: xs, c: ys, imm: uint64(cs)}))
+	case v128.KindShuffle:
+		y := l.pop()
+		x := l.pop()
+		xs := l.use(&x)
+		ys := l.use(&y)
+		l.f.vconsts = append(l.f.vconsts, v128.V128{Lo: in.Imm, Hi: in.Imm2})
+		idx := uint64(len(l.f.vconsts) - 1)
+		l.pushResult(true, l.emit(instr{op: opV128Shuffle, a: x.slot, b: xs, c: ys, imm: idx}))
+	case v128.KindShift:
+		n := l.pop()
+		x := l.pop()
+		xs := l.use(&x)
+		if n.kind == isConst {
+			l.pushResult(true, l.emit(instr{op: opV128ShiftI, a: x.slot, b: xs, c: uint32(n.imm), imm: uint64(s)}))
+			return nil
+		}
+		ns := l.use(&n)
+		l.pushResult(true, l.emit(instr{op: opV128Shift, a: x.slot, b: xs, c: ns, imm: uint64(s)}))
+	case v128.KindTest:
+		x := l.pop()
+		xs := l.use(&x)
+		l.pushResult(false, l.emit(instr{op: opV128Test, a: x.slot, b: xs, c: s}))
+	case v128.KindSplat:
+		x := l.pop()
+		xs := l.use(&x)
+		l.pushResult(true, l.emit(instr{op: opV128Splat, a: x.slot, b: xs, c: s}))
+	case v128.KindExtract:
+		x := l.pop()
+		xs := l.use(&x)
+		l.pushResult(false, l.emit(instr{op: opV128Extract, a: x.slot, b: xs, c: s, imm: uint64(in.A)}))
+	case v128.KindReplace:
+		v := l.pop()
+		x := l.pop()
+		xs := l.use(&x)
+		vs := l.use(&v)
+		l.pushResult(true, l.emit(instr{op: opV128Replace, a: x.slot, b: xs, c: vs, imm: uint64(s) | uint64(in.A)<<8}))
+	case v128.KindLoad:
+		a := l.pop()
+		as := l.use(&a)
+		if w == wasm.OpV128Load {
+			l.pushResult(true, l.emit(instr{op: opV128Load, a: a.slot, b: as, imm: in.Offset}))
+			return nil
+		}
+		n := uint64(simd.Size(w))
+		l.pushResult(true, l.emit(instr{op: opV128LoadX, a: a.slot, b: as, c: s, imm: in.Offset | n<<32}))
+	case v128.KindLoadLane:
+		v := l.pop()
+		a := l.pop()
+		as := l.use(&a)
+		vs := l.use(&v)
+		n := uint64(simd.Size(w))
+		imm := in.Offset | n<<32 | uint64(in.B)<<40 | uint64(s)<<48
+		l.pushResult(true, l.emit(instr{op: opV128LoadLane, a: a.slot, b: as, c: vs, imm: imm}))
+	case v128.KindStore:
+		v := l.pop()
+		a := l.pop()
+		vs := l.use(&v)
+		as := l.use(&a)
+		l.emit(instr{op: opV128Store, a: as, b: vs, imm: in.Offset})
+	case v128.KindStoreLane:
+		v := l.pop()
+		a := l.pop()
+		vs := l.use(&v)
+		as := l.use(&a)
+		n := uint64(simd.Size(w))
+		l.emit(instr{op: opV128StoreLane, a: as, b: vs, c: s, imm: in.Offset | n<<32 | uint64(in.B)<<40})
+	default:
+		return fmt.Errorf("interp: unsupported SIMD instruction %v at +0x%x", w, l.off)
+	}
+	return nil
+}
+
+// writesOnlyDst reports whether an IR op writes nothing but its slot a (one
+// or two slots) after reading all its operands, so that its destination can
+// be retargeted to a local by a following local.set.
+func writesOnlyDst(o op) bool {
+	switch o {
+	case opV128Unary, opV128Binary, opV128Bitselect, opV128Shuffle, opV128Shift, opV128ShiftI,
+		opV128Splat, opV128Replace, opV128Load, opV128LoadX, opV128LoadLane:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,260 @@
+// Package snapshot is Ferry's checkpoint file format: a defensive container
+// (magic, major.minor version, length-prefixed sections each with a type,
+// a length and CRC32C checksums, caps on every count and size) holding the
+// portable state of a paused instance in WebAssembly terms only.
+//
+// The format is specified in docs/snapshot-format.md; this package is its
+// reference implementation. It knows nothing about the engine: callers
+// translate between the store and Snapshot.
+package snapshot
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Format version written by this package. A reader accepts any minor
+// version of its major version: sections it does not know are skipped
+// when the file's minor version is newer than its own.
+const (
+	Major uint16 = 1
+	Minor uint16 = 0
+)
+
+// Magic starts every checkpoint file.
+const Magic = "FERRYCKP"
+
+// PageSize is the granularity of the memory page map and the alignment of
+// uncompressed memory data within the file.
+const PageSize = 4096
+
+const (
+	fileHeaderSize    = 16
+	sectionHeaderSize = 32
+)
+
+// SectionType identifies a section.
+type SectionType uint16
+
+// Section types of format 1.0.
+const (
+	SectionMeta       SectionType = 1
+	SectionModule     SectionType = 2
+	SectionFrames     SectionType = 3
+	SectionGlobals    SectionType = 4
+	SectionTables     SectionType = 5
+	SectionMemory     SectionType = 6 // page map of the next memory
+	SectionMemoryData SectionType = 7 // its present pages
+	SectionSegments   SectionType = 8
+	SectionWASI       SectionType = 9
+	SectionEnd        SectionType = 0xFFFF
+)
+
+func (t SectionType) String() string {
+	switch t {
+	case SectionMeta:
+		return "meta"
+	case SectionModule:
+		return "module"
+	case SectionFrames:
+		return "frames"
+	case SectionGlobals:
+		return "globals"
+	case SectionTables:
+		return "tables"
+	case SectionMemory:
+		return "memory"
+	case SectionMemoryData:
+		return "memory-data"
+	case SectionSegments:
+		return "segments"
+	case SectionWASI:
+		return "wasi"
+	case SectionEnd:
+		return "end"
+	}
+	return fmt.Sprintf("section(%d)", uint16(t))
+}
+
+// Section flags.
+const (
+	flagZstd uint16 = 1 << 0
+	knownFlags      = flagZstd
+)
+
+// maxPayload caps the stored and the decoded length of each section kind
+// a reader loads into memory.
+func maxPayload(t SectionType) uint64 {
+	switch t {
+	case SectionMeta:
+		return 1 << 20
+	case SectionModule, SectionFrames, SectionTables:
+		return 1 << 30
+	case SectionMemoryData:
+		return MaxMemorySize
+	default:
+		return 64 << 20
+	}
+}
+
+// Errors. Every reader error wraps exactly one of them.
+var (
+	// ErrNotCheckpoint: the file does not start with the magic.
+	ErrNotCheckpoint = errors.New("not a Ferry checkpoint")
+	// ErrVersion: the file's major version is not this reader's.
+	ErrVersion = errors.New("unsupported checkpoint format version")
+	// ErrCorrupt: a checksum, a length, a count or an encoding is wrong,
+	// or the file is truncated.
+	ErrCorrupt = errors.New("corrupt checkpoint")
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func crc(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+
+// WriteOptions choose how a checkpoint is written.
+type WriteOptions struct {
+	// Compress stores sections zstd-compressed. Compressed memory cannot
+	// be mapped by a restore; it is decompressed into memory instead.
+	Compress bool
+}
+
+// Write encodes s to w and returns the number of bytes written. Memory
+// contents are read from s.Memories[i].Data; all-zero pages are left out.
+func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
+	cw := &countingWriter{w: w}
+	var hdr [fileHeaderSize]byte
+	copy(hdr[:], Magic)
+	binary.LittleEndian.PutUint16(hdr[8:], Major)
+	binary.LittleEndian.PutUint16(hdr[10:], Minor)
+	binary.LittleEndian.PutUint32(hdr[12:], crc(hdr[:12]))
+	cw.Write(hdr[:])
+	var enc *zstd.Encoder
+	if o.Compress {
+		var err error
+		if enc, err = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1)); err != nil {
+			return cw.n, err
+		}
+		defer enc.Close()
+	}
+	put := func(t SectionType, payload []byte) {
+		if enc != nil && len(payload) > 256 {
+			z := enc.EncodeAll(payload, nil)
+			if len(z) < len(payload) {
+				cw.section(t, flagZstd, 0, z, uint64(len(payload)))
+				return
+			}
+		}
+		cw.section(t, 0, 0, payload, uint64(len(payload)))
+	}
+	put(SectionMeta, encodeMeta(&s.Meta))
+	if s.Module != nil {
+		put(SectionModule, s.Module)
+	}
+	put(SectionFrames, encodeFrames(s.Frames))
+	put(SectionGlobals, encodeGlobals(s.Globals))
+	put(SectionTables, encodeTables(s.Tables))
+	for i := range s.Memories {
+		m := &s.Memories[i]
+		if uint64(len(m.Data)) != m.Size {
+			return cw.n, fmt.Errorf("snapshot: memory %d: %d bytes of data for size %d", i, len(m.Data), m.Size)
+		}
+		m.Runs = presentRuns(m.Data)
+		put(SectionMemory, encodeMemoryMap(i, m))
+		if enc != nil {
+			var buf bytes.Buffer
+			zw, err := zstd.NewWriter(&buf, zstd.WithEncoderConcurrency(1))
+			if err != nil {
+				return cw.n, err
+			}
+			forRuns(m, func(b []byte) { zw.Write(b) })
+			if err := zw.Close(); err != nil {
+				return cw.n, err
+			}
+			cw.section(SectionMemoryData, flagZstd, 0, buf.Bytes(), m.PresentPages()*PageSize)
+		} else {
+			cw.memorySection(m)
+		}
+	}
+	put(SectionSegments, encodeSegments(&s.Segments))
+	if s.WASI != nil {
+		put(SectionWASI, EncodeWASI(s.WASI))
+	}
+	cw.section(SectionEnd, 0, 0, nil, 0)
+	return cw.n, cw.err
+}
+
+// presentRuns lists the runs of pages of data that are not all zero.
+func presentRuns(data []byte) []PageRun {
+	var zero [PageSize]byte
+	var runs []PageRun
+	for p := uint64(0); p*PageSize < uint64(len(data)); p++ {
+		if bytes.Equal(data[p*PageSize:(p+1)*PageSize], zero[:]) {
+			continue
+		}
+		if n := len(runs); n > 0 && runs[n-1].First+runs[n-1].Count == p {
+			runs[n-1].Count++
+		} else {
+			runs = append(runs, PageRun{First: p, Count: 1})
+		}
+	}
+	return runs
+}
+
+func forRuns(m *Memory, f func([]byte)) {
+	for _, r := range m.Runs {
+		f(m.Data[r.First*PageSize : (r.First+r.Count)*PageSize])
+	}
+}
+
+type countingWriter struct {
+	w   io.Writer
+	n   int64
+	err error
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	c.err = err
+	return n, err
+}
+
+func (c *countingWriter) header(t SectionType, flags uint16, pad uint32, length, raw uint64, sum uint32) {
+	var h [sectionHeaderSize]byte
+	binary.LittleEndian.PutUint16(h[0:], uint16(t))
+	binary.LittleEndian.PutUint16(h[2:], flags)
+	binary.LittleEndian.PutUint32(h[4:], pad)
+	binary.LittleEndian.PutUint64(h[8:], length)
+	binary.LittleEndian.PutUint64(h[16:], raw)
+	binary.LittleEndian.PutUint32(h[24:], sum)
+	binary.LittleEndian.PutUint32(h[28:], crc(h[:28]))
+	c.Write(h[:])
+}
+
+func (c *countingWriter) section(t SectionType, flags uint16, pad uint32, payload []byte, raw uint64) {
+	c.header(t, flags, pad, uint64(len(payload)), raw, crc(payload))
+	c.Write(payload)
+}
+
+// memorySection writes the present pages uncompressed, starting at a
+// PageSize-aligned file offset so that a restore can map them.
+func (c *countingWriter) memorySection(m *Memory) {
+	sum := uint32(0)
+	forRuns(m, func(b []byte) { sum = crc32.Update(sum, castagnoli, b) })
+	pad := uint32((PageSize - (c.n+sectionHeaderSize)%PageSize) % PageSize)
+	n := m.PresentPages() * PageSize
+	c.header(SectionMemoryData, 0, pad, n, n, sum)
+	var zero [PageSize]byte
+	c.Write(zero[:pad])
+	forRuns(m, func(b []byte) { c.Write(b) })
+}

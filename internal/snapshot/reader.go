@@ -1,0 +1,319 @@
+package snapshot
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// SectionInfo describes one section of a file as read.
+type SectionInfo struct {
+	Type       SectionType
+	Offset     int64  // file offset of the payload
+	Length     uint64 // stored length
+	RawLength  uint64 // decoded length
+	Compressed bool
+	Skipped    bool   // unknown type of a newer minor version
+	Checksum   uint32 // CRC32C of the stored payload
+}
+
+// File is a checkpoint whose container and every section except memory
+// data have been read and checked. Memory data stays in the file: see
+// MemoryData, ReadMemory.
+type File struct {
+	Major, Minor uint16
+	Snapshot     Snapshot
+	Sections     []SectionInfo
+	memData      []SectionInfo // one per memory
+	r            io.ReaderAt
+}
+
+// Read reads the checkpoint in r (size bytes). Every checksum, length,
+// count and encoding is checked; an error wraps ErrNotCheckpoint,
+// ErrVersion or ErrCorrupt and says where. The memory data sections are
+// located and bounds-checked, not read (their checksums are checked by
+// ReadMemory or VerifyMemory).
+func Read(r io.ReaderAt, size int64) (*File, error) {
+	var hdr [fileHeaderSize]byte
+	if size < fileHeaderSize {
+		if size >= int64(len(Magic)) {
+			if _, err := r.ReadAt(hdr[:len(Magic)], 0); err == nil && string(hdr[:len(Magic)]) != Magic {
+				return nil, ErrNotCheckpoint
+			}
+		}
+		return nil, fmt.Errorf("%w: truncated: %d bytes, not even a header", ErrCorrupt, size)
+	}
+	if _, err := r.ReadAt(hdr[:], 0); err != nil {
+		return nil, fmt.Errorf("%w: reading the header: %v", ErrCorrupt, err)
+	}
+	if string(hdr[:8]) != Magic {
+		return nil, ErrNotCheckpoint
+	}
+	f := &File{Major: binary.LittleEndian.Uint16(hdr[8:]), Minor: binary.LittleEndian.Uint16(hdr[10:]), r: r}
+	if binary.LittleEndian.Uint32(hdr[12:]) != crc(hdr[:12]) {
+		return nil, fmt.Errorf("%w: header checksum mismatch", ErrCorrupt)
+	}
+	if f.Major != Major {
+		return nil, fmt.Errorf("%w: the file is format %d.%d, this Ferry reads format %d.x (%d.%d); use a Ferry release that reads format %d",
+			ErrVersion, f.Major, f.Minor, Major, Major, Minor, f.Major)
+	}
+	var dec *zstd.Decoder
+	defer func() {
+		if dec != nil {
+			dec.Close()
+		}
+	}()
+	off := int64(fileHeaderSize)
+	seen := map[SectionType]bool{}
+	s := &f.Snapshot
+	var pendingMem *Memory
+	for {
+		if size-off < sectionHeaderSize {
+			return nil, fmt.Errorf("%w: truncated at byte %d: no end section", ErrCorrupt, off)
+		}
+		var h [sectionHeaderSize]byte
+		if _, err := r.ReadAt(h[:], off); err != nil {
+			return nil, fmt.Errorf("%w: reading section header at byte %d: %v", ErrCorrupt, off, err)
+		}
+		if binary.LittleEndian.Uint32(h[28:]) != crc(h[:28]) {
+			return nil, fmt.Errorf("%w: section header checksum mismatch at byte %d", ErrCorrupt, off)
+		}
+		info := SectionInfo{
+			Type:      SectionType(binary.LittleEndian.Uint16(h[0:])),
+			Length:    binary.LittleEndian.Uint64(h[8:]),
+			RawLength: binary.LittleEndian.Uint64(h[16:]),
+		}
+		flags := binary.LittleEndian.Uint16(h[2:])
+		pad := binary.LittleEndian.Uint32(h[4:])
+		sum := binary.LittleEndian.Uint32(h[24:])
+		info.Compressed = flags&flagZstd != 0
+		info.Checksum = sum
+		where := fmt.Sprintf("%v section at byte %d", info.Type, off)
+		if flags&^knownFlags != 0 {
+			return nil, fmt.Errorf("%w: %s: unknown flags 0x%x", ErrCorrupt, where, flags)
+		}
+		if pad >= PageSize {
+			return nil, fmt.Errorf("%w: %s: padding %d", ErrCorrupt, where, pad)
+		}
+		info.Offset = off + sectionHeaderSize + int64(pad)
+		if info.Offset > size || info.Length > uint64(size-info.Offset) {
+			return nil, fmt.Errorf("%w: %s: truncated: %d payload bytes declared, %d left", ErrCorrupt, where, info.Length, max(size-info.Offset, 0))
+		}
+		if !info.Compressed && info.RawLength != info.Length {
+			return nil, fmt.Errorf("%w: %s: decoded length %d differs from stored length %d", ErrCorrupt, where, info.RawLength, info.Length)
+		}
+		if pad != 0 {
+			zeros := make([]byte, pad)
+			if _, err := r.ReadAt(zeros, off+sectionHeaderSize); err != nil || !allZero(zeros) {
+				return nil, fmt.Errorf("%w: %s: padding is not zero", ErrCorrupt, where)
+			}
+		}
+		next := info.Offset + int64(info.Length)
+		known := info.Type == SectionEnd || (info.Type >= SectionMeta && info.Type <= SectionWASI)
+		if !known {
+			if f.Minor <= Minor {
+				return nil, fmt.Errorf("%w: %s: unknown section type in a format %d.%d file", ErrCorrupt, where, f.Major, f.Minor)
+			}
+			info.Skipped = true
+			f.Sections = append(f.Sections, info)
+			off = next
+			continue
+		}
+		if info.Type == SectionEnd {
+			if info.Length != 0 {
+				return nil, fmt.Errorf("%w: %s: end section has a payload", ErrCorrupt, where)
+			}
+			f.Sections = append(f.Sections, info)
+			break
+		}
+		if len(f.Sections) == 0 && info.Type != SectionMeta {
+			return nil, fmt.Errorf("%w: %s: the first section must be meta", ErrCorrupt, where)
+		}
+		if pendingMem != nil && info.Type != SectionMemoryData {
+			return nil, fmt.Errorf("%w: %s: a memory section must be followed by its data", ErrCorrupt, where)
+		}
+		if seen[info.Type] && info.Type != SectionMemory && info.Type != SectionMemoryData {
+			return nil, fmt.Errorf("%w: %s: duplicate section", ErrCorrupt, where)
+		}
+		seen[info.Type] = true
+		if info.RawLength > maxPayload(info.Type) || info.Length > maxPayload(info.Type) {
+			return nil, fmt.Errorf("%w: %s: %d bytes exceed the limit %d", ErrCorrupt, where, max(info.RawLength, info.Length), maxPayload(info.Type))
+		}
+		f.Sections = append(f.Sections, info)
+		if info.Type == SectionMemoryData {
+			if pendingMem == nil {
+				return nil, fmt.Errorf("%w: %s: memory data without a memory section", ErrCorrupt, where)
+			}
+			if want := pendingMem.PresentPages() * PageSize; info.RawLength != want {
+				return nil, fmt.Errorf("%w: %s: %d bytes of data for %d present pages", ErrCorrupt, where, info.RawLength, want/PageSize)
+			}
+			if !info.Compressed && info.Offset%PageSize != 0 {
+				return nil, fmt.Errorf("%w: %s: uncompressed memory data is not page-aligned", ErrCorrupt, where)
+			}
+			f.memData = append(f.memData, info)
+			pendingMem = nil
+			off = next
+			continue
+		}
+		payload, err := f.load(info, &dec)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		switch info.Type {
+		case SectionMeta:
+			s.Meta, err = decodeMeta(payload)
+		case SectionModule:
+			s.Module = payload
+		case SectionFrames:
+			s.Frames, err = decodeFrames(payload)
+		case SectionGlobals:
+			s.Globals, err = decodeGlobals(payload)
+		case SectionTables:
+			s.Tables, err = decodeTables(payload)
+		case SectionMemory:
+			if len(s.Memories) >= MaxMemories {
+				return nil, fmt.Errorf("%w: %s: more than %d memories", ErrCorrupt, where, MaxMemories)
+			}
+			var m Memory
+			m, err = decodeMemoryMap(payload, len(s.Memories))
+			s.Memories = append(s.Memories, m)
+			pendingMem = &s.Memories[len(s.Memories)-1]
+		case SectionSegments:
+			s.Segments, err = decodeSegments(payload)
+		case SectionWASI:
+			s.WASI, err = DecodeWASI(payload)
+		}
+		if err != nil {
+			return nil, err
+		}
+		off = next
+	}
+	if pendingMem != nil {
+		return nil, fmt.Errorf("%w: memory %d has no data section", ErrCorrupt, len(s.Memories)-1)
+	}
+	for _, t := range []SectionType{SectionMeta, SectionFrames, SectionGlobals, SectionTables, SectionSegments} {
+		if !seen[t] {
+			return nil, fmt.Errorf("%w: missing %v section", ErrCorrupt, t)
+		}
+	}
+	if s.Module != nil && uint64(len(s.Module)) != s.Meta.ModuleSize {
+		return nil, fmt.Errorf("%w: module section has %d bytes, meta says %d", ErrCorrupt, len(s.Module), s.Meta.ModuleSize)
+	}
+	return f, nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// load reads a section's payload, checks its checksum and decompresses it.
+func (f *File) load(info SectionInfo, dec **zstd.Decoder) ([]byte, error) {
+	stored := make([]byte, info.Length)
+	if _, err := f.r.ReadAt(stored, info.Offset); err != nil {
+		return nil, fmt.Errorf("%w: reading: %v", ErrCorrupt, err)
+	}
+	if crc(stored) != info.Checksum {
+		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	if !info.Compressed {
+		return stored, nil
+	}
+	if *dec == nil {
+		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<31))
+		if err != nil {
+			return nil, err
+		}
+		*dec = d
+	}
+	out, err := (*dec).DecodeAll(stored, make([]byte, 0, info.RawLength))
+	if err != nil {
+		return nil, fmt.Errorf("%w: decompressing: %v", ErrCorrupt, err)
+	}
+	if uint64(len(out)) != info.RawLength {
+		return nil, fmt.Errorf("%w: decompressed to %d bytes, want %d", ErrCorrupt, len(out), info.RawLength)
+	}
+	return out, nil
+}
+
+// MemoryData returns where memory i's present pages are stored: the
+// payload's file offset and length, and whether it is mappable (stored
+// uncompressed, so the pages lie page-aligned in file order of Runs).
+func (f *File) MemoryData(i int) (offset int64, length uint64, mappable bool) {
+	d := f.memData[i]
+	return d.Offset, d.Length, !d.Compressed
+}
+
+// VerifyMemory checks memory i's data checksum (reading the stored data,
+// not the zero pages).
+func (f *File) VerifyMemory(i int) error {
+	d := f.memData[i]
+	h := crc32.New(castagnoli)
+	if _, err := io.Copy(h, io.NewSectionReader(f.r, d.Offset, int64(d.Length))); err != nil {
+		return fmt.Errorf("%w: memory %d data: %v", ErrCorrupt, i, err)
+	}
+	if h.Sum32() != d.Checksum {
+		return fmt.Errorf("%w: memory %d data: checksum mismatch", ErrCorrupt, i)
+	}
+	return nil
+}
+
+// ReadMemory copies memory i's present pages into dst, which must be
+// Size bytes long and zero (absent pages are not written), checking the
+// data checksum and decompressing as needed.
+func (f *File) ReadMemory(i int, dst []byte) error {
+	m := &f.Snapshot.Memories[i]
+	if uint64(len(dst)) != m.Size {
+		return fmt.Errorf("snapshot: memory %d: destination has %d bytes, want %d", i, len(dst), m.Size)
+	}
+	d := f.memData[i]
+	if d.Compressed {
+		// The checksum covers the stored (compressed) bytes: check it
+		// before decompressing anything.
+		if err := f.VerifyMemory(i); err != nil {
+			return err
+		}
+		zr, err := zstd.NewReader(io.NewSectionReader(f.r, d.Offset, int64(d.Length)),
+			zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<31))
+		if err != nil {
+			return err
+		}
+		defer zr.Close()
+		if err := readRuns(zr, m, dst); err != nil {
+			return fmt.Errorf("%w: memory %d data: %v", ErrCorrupt, i, err)
+		}
+		if n, err := io.Copy(io.Discard, zr); err != nil || n != 0 {
+			return fmt.Errorf("%w: memory %d data: %d bytes beyond the page map (%v)", ErrCorrupt, i, n, err)
+		}
+		return nil
+	}
+	h := crc32.New(castagnoli)
+	src := io.TeeReader(io.NewSectionReader(f.r, d.Offset, int64(d.Length)), h)
+	if err := readRuns(src, m, dst); err != nil {
+		return fmt.Errorf("%w: memory %d data: %v", ErrCorrupt, i, err)
+	}
+	if h.Sum32() != d.Checksum {
+		return fmt.Errorf("%w: memory %d data: checksum mismatch", ErrCorrupt, i)
+	}
+	return nil
+}
+
+func readRuns(src io.Reader, m *Memory, dst []byte) error {
+	for _, r := range m.Runs {
+		if _, err := io.ReadFull(src, dst[r.First*PageSize:(r.First+r.Count)*PageSize]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReadBytes reads a whole checkpoint held in memory.
+func ReadBytes(b []byte) (*File, error) { return Read(bytes.NewReader(b), int64(len(b))) }

@@ -1,0 +1,375 @@
+package snapshot
+
+import "math"
+
+// Caps on every count and size a reader accepts (docs/snapshot-format.md,
+// "Limits"). They are far above what the engine can produce and far below
+// what would let a forged file exhaust the reader.
+const (
+	MaxString      = 1 << 20  // bytes in one string
+	MaxStrings     = 1 << 20  // arguments or environment entries
+	MaxFeatures    = 1 << 10  // CPU feature names
+	MaxFrames      = 1 << 20  // frames
+	MaxValues      = 1 << 24  // locals or operands of one frame
+	MaxGlobals     = 1 << 20  // globals
+	MaxTables      = 1 << 16  // tables
+	MaxTableElems  = 10000000 // elements of one table (store.MaxTableElems)
+	MaxMemories    = 1 << 8   // memories
+	MaxMemorySize  = 1 << 32  // bytes of one memory
+	MaxSegments    = 1 << 20  // data or element segments
+	MaxDescriptors = 1 << 20  // WASI descriptors
+	MaxRuns        = 1 << 20  // page runs of one memory
+)
+
+func (e *encoder) value(v Value) {
+	e.u8(v.Type)
+	switch v.Type {
+	case TypeI32, TypeF32:
+		e.u32(uint32(v.Lo))
+	case TypeI64, TypeF64:
+		e.u64(v.Lo)
+	case TypeV128:
+		e.u64(v.Lo)
+		e.u64(v.Hi)
+	default: // references
+		e.uv(v.Lo)
+	}
+}
+
+func (d *decoder) value() Value {
+	v := Value{Type: d.u8()}
+	switch v.Type {
+	case TypeI32, TypeF32:
+		v.Lo = uint64(d.u32())
+	case TypeI64, TypeF64:
+		v.Lo = d.u64()
+	case TypeV128:
+		v.Lo, v.Hi = d.u64(), d.u64()
+	case TypeFuncref:
+		v.Lo = d.uv()
+		if v.Lo > math.MaxUint32 {
+			d.fail("funcref %d out of range", v.Lo)
+		}
+	case TypeExternref:
+		if v.Lo = d.uv(); v.Lo != 0 {
+			d.fail("non-null externref")
+		}
+	default:
+		d.fail("unknown value type 0x%02x", v.Type)
+	}
+	return v
+}
+
+func (e *encoder) values(vs []Value) {
+	e.uv(uint64(len(vs)))
+	for _, v := range vs {
+		e.value(v)
+	}
+}
+
+func (d *decoder) values(what string) []Value {
+	n := d.count(what, MaxValues, 2)
+	if d.err != nil || n == 0 {
+		return nil
+	}
+	out := make([]Value, n)
+	for i := range out {
+		out[i] = d.value()
+	}
+	return out
+}
+
+func encodeMeta(m *Meta) []byte {
+	var e encoder
+	e.str(m.RuntimeVersion)
+	e.str(m.Arch)
+	e.strs(m.Features)
+	e.fixed(m.ModuleHash[:])
+	e.u64(m.ModuleSize)
+	e.boolean(m.PauseCountKnown)
+	e.u64(m.PauseCount)
+	e.sv(m.Created)
+	return e.b
+}
+
+func decodeMeta(b []byte) (Meta, error) {
+	d := decoder{b: b, what: "meta"}
+	var m Meta
+	m.RuntimeVersion = d.str("runtime version")
+	m.Arch = d.str("architecture")
+	m.Features = d.strs("CPU features", MaxFeatures)
+	copy(m.ModuleHash[:], d.fixed(32))
+	m.ModuleSize = d.u64()
+	m.PauseCountKnown = d.boolean()
+	m.PauseCount = d.u64()
+	m.Created = d.sv()
+	return m, d.end()
+}
+
+func encodeFrames(fs []Frame) []byte {
+	var e encoder
+	e.uv(uint64(len(fs)))
+	for i := range fs {
+		f := &fs[i]
+		e.uv(uint64(f.Func))
+		e.u8(f.Kind)
+		e.uv(uint64(f.Offset))
+		e.values(f.Locals)
+		e.values(f.Stack)
+	}
+	return e.b
+}
+
+func decodeFrames(b []byte) ([]Frame, error) {
+	d := decoder{b: b, what: "frames"}
+	n := d.count("frame", MaxFrames, 5)
+	if d.err != nil {
+		return nil, d.err
+	}
+	fs := make([]Frame, n)
+	for i := range fs {
+		f := &fs[i]
+		f.Func = d.u32v("function index")
+		f.Kind = d.u8()
+		if f.Kind < PauseFuncEntry || f.Kind > PauseHostCall {
+			d.fail("frame %d: unknown pause kind %d", i, f.Kind)
+		}
+		f.Offset = d.u32v("offset")
+		f.Locals = d.values("local")
+		f.Stack = d.values("operand")
+	}
+	return fs, d.end()
+}
+
+func encodeGlobals(gs []Global) []byte {
+	var e encoder
+	e.uv(uint64(len(gs)))
+	for _, g := range gs {
+		e.boolean(g.Mutable)
+		e.value(g.Value)
+	}
+	return e.b
+}
+
+func decodeGlobals(b []byte) ([]Global, error) {
+	d := decoder{b: b, what: "globals"}
+	n := d.count("global", MaxGlobals, 3)
+	gs := make([]Global, n)
+	for i := range gs {
+		gs[i].Mutable = d.boolean()
+		gs[i].Value = d.value()
+	}
+	return gs, d.end()
+}
+
+func encodeTables(ts []Table) []byte {
+	var e encoder
+	e.uv(uint64(len(ts)))
+	for _, t := range ts {
+		e.u8(t.ElemType)
+		e.uv(uint64(len(t.Elems)))
+		for _, x := range t.Elems {
+			e.uv(uint64(x))
+		}
+	}
+	return e.b
+}
+
+func decodeTables(b []byte) ([]Table, error) {
+	d := decoder{b: b, what: "tables"}
+	n := d.count("table", MaxTables, 2)
+	ts := make([]Table, n)
+	for i := range ts {
+		t := &ts[i]
+		t.ElemType = d.u8()
+		if d.err == nil && t.ElemType != TypeFuncref && t.ElemType != TypeExternref {
+			d.fail("table %d: element type 0x%02x is not a reference type", i, t.ElemType)
+		}
+		m := d.count("table element", MaxTableElems, 1)
+		if d.err != nil {
+			break
+		}
+		t.Elems = make([]uint32, m)
+		for j := range t.Elems {
+			t.Elems[j] = d.u32v("table element")
+			if t.ElemType == TypeExternref && t.Elems[j] != 0 && d.err == nil {
+				d.fail("table %d element %d: non-null externref", i, j)
+			}
+		}
+	}
+	return ts, d.end()
+}
+
+func encodeBools(e *encoder, bs []bool) {
+	e.uv(uint64(len(bs)))
+	var cur byte
+	for i, b := range bs {
+		if b {
+			cur |= 1 << (i % 8)
+		}
+		if i%8 == 7 || i == len(bs)-1 {
+			e.u8(cur)
+			cur = 0
+		}
+	}
+}
+
+func decodeBools(d *decoder, what string) []bool {
+	n := d.count(what, MaxSegments, 0)
+	if d.err != nil {
+		return nil
+	}
+	raw := d.fixed((n + 7) / 8)
+	if d.err != nil {
+		return nil
+	}
+	out := make([]bool, n)
+	for i := range out {
+		out[i] = raw[i/8]&(1<<(i%8)) != 0
+	}
+	if n%8 != 0 && raw[len(raw)-1]>>(n%8) != 0 {
+		d.fail("%s: padding bits set", what)
+	}
+	return out
+}
+
+func encodeSegments(s *Segments) []byte {
+	var e encoder
+	encodeBools(&e, s.DataDropped)
+	encodeBools(&e, s.ElemDropped)
+	return e.b
+}
+
+func decodeSegments(b []byte) (Segments, error) {
+	d := decoder{b: b, what: "segments"}
+	var s Segments
+	s.DataDropped = decodeBools(&d, "data segment")
+	s.ElemDropped = decodeBools(&d, "element segment")
+	return s, d.end()
+}
+
+func encodeMemoryMap(index int, m *Memory) []byte {
+	var e encoder
+	e.uv(uint64(index))
+	e.u64(m.Size)
+	e.uv(uint64(len(m.Runs)))
+	next := uint64(0)
+	for _, r := range m.Runs {
+		// Runs are delta-coded: the gap since the previous run's end.
+		e.uv(r.First - next)
+		e.uv(r.Count)
+		next = r.First + r.Count
+	}
+	return e.b
+}
+
+func decodeMemoryMap(b []byte, want int) (Memory, error) {
+	d := decoder{b: b, what: "memory"}
+	var m Memory
+	if idx := d.uv(); d.err == nil && idx != uint64(want) {
+		d.fail("memory index %d, want %d", idx, want)
+	}
+	m.Size = d.u64()
+	if d.err == nil && (m.Size > MaxMemorySize || m.Size%(64<<10) != 0) {
+		d.fail("memory size %d is not a multiple of 64 KiB up to 4 GiB", m.Size)
+	}
+	n := d.count("page run", MaxRuns, 2)
+	if d.err != nil {
+		return m, d.err
+	}
+	pages := m.Size / PageSize
+	next := uint64(0)
+	m.Runs = make([]PageRun, n)
+	for i := range m.Runs {
+		gap, cnt := d.uv(), d.uv()
+		if d.err != nil {
+			break
+		}
+		if (i > 0 && gap == 0) || cnt == 0 || gap > pages-next || cnt > pages-next-gap {
+			d.fail("page run %d (gap %d, %d pages) is empty, adjacent or beyond %d pages", i, gap, cnt, pages)
+			break
+		}
+		m.Runs[i] = PageRun{First: next + gap, Count: cnt}
+		next += gap + cnt
+	}
+	return m, d.end()
+}
+
+// EncodeWASI encodes the WASI section's payload.
+func EncodeWASI(w *WASI) []byte {
+	var e encoder
+	e.strs(w.Args)
+	e.strs(w.Env)
+	e.u64(w.Monotonic)
+	e.u64(w.CPUTime)
+	e.uv(uint64(len(w.Descriptors)))
+	for _, x := range w.Descriptors {
+		e.uv(uint64(x.FD))
+		e.u8(x.Kind)
+		e.str(x.Preopen)
+		e.str(x.GuestPath)
+		e.str(x.HostPath)
+		e.uv(uint64(x.OFlags))
+		e.uv(uint64(x.FDFlags))
+		e.u64(x.Rights)
+		e.u64(x.Inherit)
+		e.sv(x.Offset)
+		e.uv(x.DirCookie)
+		e.u8(x.Stdio)
+		e.str(x.Addr)
+		e.str(x.Peer)
+		e.sv(x.Size)
+		e.sv(x.MtimeNs)
+		e.uv(x.Dev)
+		e.uv(x.Ino)
+	}
+	return e.b
+}
+
+// DecodeWASI decodes and checks a WASI section's payload.
+func DecodeWASI(b []byte) (*WASI, error) {
+	d := decoder{b: b, what: "wasi"}
+	w := &WASI{}
+	w.Args = d.strs("argument", MaxStrings)
+	w.Env = d.strs("environment entry", MaxStrings)
+	w.Monotonic = d.u64()
+	w.CPUTime = d.u64()
+	n := d.count("descriptor", MaxDescriptors, 20)
+	if d.err != nil {
+		return nil, d.err
+	}
+	w.Descriptors = make([]Descriptor, n)
+	prev := int64(-1)
+	for i := range w.Descriptors {
+		x := &w.Descriptors[i]
+		x.FD = d.u32v("descriptor number")
+		if d.err == nil && int64(x.FD) <= prev {
+			d.fail("descriptor %d: numbers not strictly increasing", x.FD)
+		}
+		prev = int64(x.FD)
+		x.Kind = d.u8()
+		if d.err == nil && (x.Kind < KindStdio || x.Kind > KindConn) {
+			d.fail("descriptor %d: unknown kind %d", x.FD, x.Kind)
+		}
+		x.Preopen = d.str("pre-open")
+		x.GuestPath = d.str("guest path")
+		x.HostPath = d.str("host path")
+		of, ff := d.uv(), d.uv()
+		if of > 0xffff || ff > 0xffff {
+			d.fail("descriptor %d: flags out of range", x.FD)
+		}
+		x.OFlags, x.FDFlags = uint16(of), uint16(ff)
+		x.Rights = d.u64()
+		x.Inherit = d.u64()
+		x.Offset = d.sv()
+		x.DirCookie = d.uv()
+		x.Stdio = d.u8()
+		x.Addr = d.str("address")
+		x.Peer = d.str("peer")
+		x.Size = d.sv()
+		x.MtimeNs = d.sv()
+		x.Dev = d.uv()
+		x.Ino = d.uv()
+	}
+	return w, d.end()
+}

@@ -1,0 +1,166 @@
+package snapshot
+
+// The portable state a checkpoint holds (ARCHITECTURE.md §2), in
+// WebAssembly terms only. These structs are a convenience for Go code: the
+// compatibility contract is the byte encoding in docs/snapshot-format.md,
+// never these names.
+
+// Value types, encoded as in the WebAssembly binary format.
+const (
+	TypeI32       uint8 = 0x7F
+	TypeI64       uint8 = 0x7E
+	TypeF32       uint8 = 0x7D
+	TypeF64       uint8 = 0x7C
+	TypeV128      uint8 = 0x7B
+	TypeFuncref   uint8 = 0x70
+	TypeExternref uint8 = 0x6F
+)
+
+// Pause kinds (api.PauseKind values).
+const (
+	PauseFuncEntry uint8 = 1
+	PauseLoop      uint8 = 2
+	PauseCall      uint8 = 3
+	PauseHostCall  uint8 = 4
+)
+
+// Snapshot is the whole portable state of a paused instance.
+type Snapshot struct {
+	Meta Meta
+	// Module is the module's bytes, or nil when the checkpoint leaves them
+	// out (the restorer supplies them and Meta.ModuleHash is checked).
+	Module   []byte
+	Frames   []Frame
+	Globals  []Global
+	Tables   []Table
+	Memories []Memory
+	Segments Segments
+	// WASI is the WASI host state, nil when the instance uses no WASI.
+	WASI *WASI
+}
+
+// Meta identifies the checkpoint's origin and its module.
+type Meta struct {
+	// RuntimeVersion is the writing Ferry's version (informational).
+	RuntimeVersion string
+	// Arch is the writer's GOARCH and Features its CPU features (names as
+	// golang.org/x/sys/cpu spells them, lower case, without "Has").
+	Arch     string
+	Features []string
+	// ModuleHash is the SHA-256 of the module bytes, ModuleSize their length.
+	ModuleHash [32]byte
+	ModuleSize uint64
+	// PauseCount is the number of pause points polled since the start of
+	// the run, the one stopped at included; valid when PauseCountKnown.
+	PauseCount      uint64
+	PauseCountKnown bool
+	// Created is the wall-clock time of the checkpoint in Unix nanoseconds
+	// (informational).
+	Created int64
+}
+
+// Value is a typed value. i32/f32 use the low 32 bits of Lo, v128 uses Hi
+// as well. A funcref holds a function index plus one (0 is null); an
+// externref must be null (host values cannot be carried).
+type Value struct {
+	Type   uint8
+	Lo, Hi uint64
+}
+
+// Frame is one paused frame: see api.Frame. Frames are stored outermost
+// first.
+type Frame struct {
+	Func   uint32
+	Kind   uint8
+	Offset uint32
+	Locals []Value
+	Stack  []Value
+}
+
+// Global is one global of the instance's global index space.
+type Global struct {
+	Mutable bool
+	Value   Value
+}
+
+// Table is one table: its element type and, per element, a function index
+// plus one (0 is null). Externref tables may only hold nulls.
+type Table struct {
+	ElemType uint8
+	Elems    []uint32
+}
+
+// Segments records which passive data and element segments were dropped
+// (data.drop, elem.drop; active and declarative segments count as
+// dropped once instantiation applied them).
+type Segments struct {
+	DataDropped []bool
+	ElemDropped []bool
+}
+
+// PageRun is a run of Count present (non-zero) file pages starting at
+// memory page First; pages are PageSize (4 KiB) bytes.
+type PageRun struct {
+	First, Count uint64
+}
+
+// Memory is one linear memory. Size is in bytes (a multiple of 64 KiB).
+// A writer fills Data (the live memory, Size bytes); a reader gets Runs,
+// the present pages, and reads the bytes through File.
+type Memory struct {
+	Size uint64
+	Runs []PageRun
+	Data []byte
+}
+
+// PresentPages is the number of stored pages.
+func (m *Memory) PresentPages() uint64 {
+	var n uint64
+	for _, r := range m.Runs {
+		n += r.Count
+	}
+	return n
+}
+
+// WASI is the WASI preview-1 host state.
+type WASI struct {
+	Args, Env   []string
+	Descriptors []Descriptor
+	// Monotonic and CPUTime are the guest's clock readings in nanoseconds;
+	// a restore continues them from there.
+	Monotonic uint64
+	CPUTime   uint64
+}
+
+// Descriptor kinds (internal/wasi Kind values).
+const (
+	KindStdio    uint8 = 1
+	KindFile     uint8 = 2
+	KindDir      uint8 = 3
+	KindPreopen  uint8 = 4
+	KindListener uint8 = 5
+	KindConn     uint8 = 6
+)
+
+// Descriptor is one open guest descriptor (see docs/wasi.md).
+type Descriptor struct {
+	FD        uint32
+	Kind      uint8
+	Preopen   string
+	GuestPath string
+	HostPath  string
+	OFlags    uint16
+	FDFlags   uint16
+	Rights    uint64
+	Inherit   uint64
+	Offset    int64
+	DirCookie uint64
+	Stdio     uint8
+	Addr      string
+	Peer      string
+	// The file's identity when checkpointed, for the changed-file check.
+	Size    int64
+	MtimeNs int64
+	Dev     uint64
+	Ino     uint64
+}

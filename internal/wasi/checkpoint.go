@@ -1,0 +1,280 @@
+package wasi
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ferryvm/ferry/internal/snapshot"
+)
+
+// ErrOpenConnection refuses a checkpoint while the guest holds an accepted
+// connection: its peer and the bytes in flight cannot be carried.
+var ErrOpenConnection = errors.New("wasi: an open network connection cannot be checkpointed")
+
+// ErrFileChanged refuses a restore when a file the guest had open is not
+// the one it had: its size or modification time differ from the
+// checkpoint's record.
+var ErrFileChanged = errors.New("wasi: file changed since the checkpoint")
+
+// Checkpoint captures the host state for a checkpoint: arguments,
+// environment, every descriptor (with its offset and, for files, size,
+// modification time, device and inode) and the clock readings. It must be
+// called while the guest is paused.
+func (s *System) Checkpoint() (*snapshot.WASI, error) {
+	out := &snapshot.WASI{Args: s.Args(), Env: s.Env()}
+	cs := s.clock.State()
+	out.Monotonic, out.CPUTime = cs.Monotonic, cs.CPUTime
+	t := s.table
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	nums := make([]uint32, 0, len(t.fds))
+	for n := range t.fds {
+		nums = append(nums, n)
+	}
+	sort.Slice(nums, func(i, j int) bool { return nums[i] < nums[j] })
+	for _, n := range nums {
+		d := t.fds[n]
+		if d.Kind == KindConn {
+			return nil, fmt.Errorf("%w (fd %d, peer %s)", ErrOpenConnection, n, d.Peer)
+		}
+		x := snapshot.Descriptor{
+			FD: n, Kind: uint8(d.Kind), Preopen: d.Preopen, GuestPath: d.GuestPath, HostPath: d.HostPath,
+			OFlags: d.OFlags, FDFlags: d.FDFlags, Rights: uint64(d.RightsBase), Inherit: uint64(d.RightsInheriting),
+			DirCookie: d.DirCookie, Stdio: uint8(d.Stdio), Addr: d.Addr, Peer: d.Peer,
+		}
+		if d.hostFD >= 0 && d.Kind == KindFile {
+			off, err := unix.Seek(d.hostFD, 0, io.SeekCurrent)
+			if err != nil {
+				return nil, fmt.Errorf("wasi: checkpoint fd %d (%s): %w", n, d.GuestPath, err)
+			}
+			var st unix.Stat_t
+			if err := unix.Fstat(d.hostFD, &st); err != nil {
+				return nil, fmt.Errorf("wasi: checkpoint fd %d (%s): %w", n, d.GuestPath, err)
+			}
+			x.Offset, x.Size, x.MtimeNs = off, st.Size, st.Mtim.Nano()
+			x.Dev, x.Ino = uint64(st.Dev), uint64(st.Ino)
+		}
+		out.Descriptors = append(out.Descriptors, x)
+	}
+	return out, nil
+}
+
+// RestoreOptions say how a checkpointed System is re-created on this host.
+type RestoreOptions struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Preopens maps a pre-open's guest path to the host directory that
+	// replaces the one recorded in the checkpoint.
+	Preopens map[string]string
+	// Listeners replace the recorded listening sockets, in descriptor
+	// order; the rest are re-created by listening on their recorded
+	// addresses.
+	Listeners []net.Listener
+	// AcceptChangedFiles reopens files whose size or modification time
+	// changed since the checkpoint instead of failing.
+	AcceptChangedFiles bool
+	Resolve            ResolveMode
+	Random             io.Reader
+}
+
+// Restore re-creates a System from a checkpoint's host state: the same
+// descriptor numbers, pre-opened directories reopened (at their recorded
+// or remapped host paths), files and directories reopened by their guest
+// path beneath their pre-open (so a checkpoint cannot reach outside the
+// pre-opens it names) at their recorded offsets, stdio attached to the
+// options' streams, listeners re-created, and the clocks continuing from
+// their recorded readings.
+func Restore(st *snapshot.WASI, o RestoreOptions) (*System, error) {
+	s, err := NewSystem(Options{Args: st.Args, Env: st.Env, Resolve: o.Resolve, Random: o.Random})
+	if err != nil {
+		return nil, err
+	}
+	s.table.closeAll() // drop the default stdio; the checkpoint's table replaces it
+	s.clock.Rebase(ClockState{Monotonic: st.Monotonic, CPUTime: st.CPUTime})
+	roots := map[string]int{} // pre-open guest path -> host fd, for reopening beneath it
+	var extra []int           // directory fds opened only to reopen files beneath them
+	defer func() {
+		for _, fd := range extra {
+			unix.Close(fd)
+		}
+	}()
+	fail := func(err error) (*System, error) {
+		s.table.closeAll()
+		return nil, err
+	}
+	root := func(guest string) (int, error) {
+		if fd, ok := roots[guest]; ok {
+			return fd, nil
+		}
+		// The guest closed this pre-open; it is needed to reach files
+		// opened beneath it, and only a remapping can say where it is.
+		host, ok := o.Preopens[guest]
+		if !ok {
+			return -1, fmt.Errorf("wasi: restore: pre-open %q was closed by the guest; map it to a host directory to reopen files beneath it", guest)
+		}
+		fd, err := unix.Open(host, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return -1, fmt.Errorf("wasi: restore: pre-open %q (%s): %w", guest, host, err)
+		}
+		extra = append(extra, fd)
+		roots[guest] = fd
+		return fd, nil
+	}
+	nListener := 0
+	for _, x := range st.Descriptors {
+		d := &fileDesc{FDState: FDState{
+			Kind: Kind(x.Kind), Preopen: x.Preopen, GuestPath: x.GuestPath, HostPath: x.HostPath,
+			OFlags: x.OFlags, FDFlags: x.FDFlags, RightsBase: Rights(x.Rights), RightsInheriting: Rights(x.Inherit),
+			DirCookie: x.DirCookie, Stdio: int(x.Stdio), Addr: x.Addr,
+		}, hostFD: -1}
+		where := fmt.Sprintf("wasi: restore fd %d (%v %q)", x.FD, d.Kind, x.GuestPath)
+		switch d.Kind {
+		case KindStdio:
+			d.ftype = FiletypeCharacterDevice
+			d.RightsBase &= RightsStdio
+			d.RightsInheriting = 0
+			switch x.Stdio {
+			case 0:
+				d.reader = o.Stdin
+				if d.reader == nil {
+					d.reader = eofReader{}
+				}
+			case 1, 2:
+				d.writer = o.Stdout
+				if x.Stdio == 2 {
+					d.writer = o.Stderr
+				}
+				if d.writer == nil {
+					d.writer = io.Discard
+				}
+			default:
+				return fail(fmt.Errorf("%s: stdio stream %d", where, x.Stdio))
+			}
+		case KindPreopen:
+			host := x.HostPath
+			if h, ok := o.Preopens[x.Preopen]; ok {
+				host = h
+			}
+			fd, err := unix.Open(host, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return fail(fmt.Errorf("%s: pre-open %s: %w", where, host, err))
+			}
+			d.hostFD, d.ftype, d.HostPath, d.GuestPath = fd, FiletypeDirectory, host, "."
+			d.RightsBase &= RightsDir
+			d.RightsInheriting &= RightsDir | RightsFile
+			if _, dup := roots[x.Preopen]; !dup {
+				roots[x.Preopen] = fd
+			}
+		case KindFile, KindDir:
+			rfd, err := root(x.Preopen)
+			if err != nil {
+				return fail(err)
+			}
+			if err := s.reopen(d, rfd, x, o.AcceptChangedFiles); err != nil {
+				return fail(fmt.Errorf("%s: %w", where, err))
+			}
+		case KindListener:
+			var ln net.Listener
+			if nListener < len(o.Listeners) {
+				ln = o.Listeners[nListener]
+			} else if ln, err = net.Listen("tcp", x.Addr); err != nil {
+				return fail(fmt.Errorf("%s: listen %s: %w", where, x.Addr, err))
+			}
+			nListener++
+			d.ln, d.ftype, d.Addr = ln, FiletypeSocketStream, ln.Addr().String()
+			d.RightsBase &= RightsListener
+			d.RightsInheriting &= RightsConn
+		default:
+			return fail(fmt.Errorf("%s: %w", where, ErrOpenConnection))
+		}
+		s.table.mu.Lock()
+		s.table.fds[x.FD] = d
+		s.table.mu.Unlock()
+	}
+	return s, nil
+}
+
+// reopen opens a file or directory descriptor again beneath its pre-open,
+// checks that a file is unchanged and restores its offset.
+func (s *System) reopen(d *fileDesc, root int, x snapshot.Descriptor, acceptChanged bool) error {
+	flags := unix.O_CLOEXEC | unix.O_NOFOLLOW
+	wantWrite := d.RightsBase&(RightFdWrite|RightFdAllocate|RightFdFilestatSetSize) != 0
+	wantRead := d.RightsBase&(RightFdRead|RightFdReaddir) != 0
+	switch {
+	case d.Kind == KindDir:
+		flags |= unix.O_RDONLY | unix.O_DIRECTORY
+		d.RightsBase &= RightsDir
+	case wantWrite && wantRead:
+		flags |= unix.O_RDWR
+	case wantWrite:
+		flags |= unix.O_WRONLY
+	default:
+		flags |= unix.O_RDONLY
+	}
+	if d.Kind == KindFile {
+		d.RightsBase &= RightsFile
+		d.RightsInheriting = 0
+		if d.FDFlags&FdflagAppend != 0 {
+			flags |= unix.O_APPEND
+		}
+		if d.FDFlags&FdflagNonblock != 0 {
+			flags |= unix.O_NONBLOCK
+		}
+		if d.FDFlags&FdflagDsync != 0 {
+			flags |= unix.O_DSYNC
+		}
+		if d.FDFlags&FdflagRsync != 0 {
+			flags |= unix.O_RSYNC
+		}
+		if d.FDFlags&FdflagSync != 0 {
+			flags |= unix.O_SYNC
+		}
+	}
+	r, e := s.res.resolve(root, x.GuestPath, true)
+	if e != 0 {
+		return fmt.Errorf("resolving beneath pre-open %q: errno %d", x.Preopen, e)
+	}
+	fd, err := unix.Openat(r.dir, r.name, flags, 0)
+	r.close()
+	if err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	d.hostFD, d.ftype = fd, modeFiletype(st.Mode)
+	if (d.Kind == KindDir) != (d.ftype == FiletypeDirectory) {
+		unix.Close(fd)
+		d.hostFD = -1
+		return fmt.Errorf("%w: it is no longer a %v", ErrFileChanged, d.Kind)
+	}
+	d.HostPath = hostPathOf(fd, d.HostPath, ".")
+	if d.Kind != KindFile {
+		return nil
+	}
+	if !acceptChanged && (st.Size != x.Size || st.Mtim.Nano() != x.MtimeNs) {
+		unix.Close(fd)
+		d.hostFD = -1
+		return fmt.Errorf("%w: size %d, modified %d ns; the checkpoint recorded size %d, modified %d ns",
+			ErrFileChanged, st.Size, st.Mtim.Nano(), x.Size, x.MtimeNs)
+	}
+	if x.Offset < 0 {
+		unix.Close(fd)
+		d.hostFD = -1
+		return fmt.Errorf("negative offset %d", x.Offset)
+	}
+	if _, err := unix.Seek(fd, x.Offset, io.SeekStart); err != nil {
+		unix.Close(fd)
+		d.hostFD = -1
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,483 @@
+package ferry
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/binary"
+	"github.com/ferryvm/ferry/internal/snapshot"
+	"github.com/ferryvm/ferry/internal/store"
+	"github.com/ferryvm/ferry/internal/wasm"
+)
+
+// Checkpoint errors. Reading a damaged or foreign file fails with an error
+// wrapping ErrCheckpointCorrupt, ErrNotACheckpoint or ErrCheckpointVersion;
+// restoring a checkpoint that does not fit its module (or the module
+// supplied) fails with ErrCheckpointMismatch.
+var (
+	ErrCheckpointCorrupt  = snapshot.ErrCorrupt
+	ErrNotACheckpoint     = snapshot.ErrNotCheckpoint
+	ErrCheckpointVersion  = snapshot.ErrVersion
+	ErrCheckpointMismatch = errors.New("ferry: checkpoint does not fit the module")
+)
+
+// Checkpoint is a checkpoint file whose container, checksums and every
+// section but the memory data have been read and checked. Nothing has run.
+type Checkpoint struct {
+	f    *snapshot.File
+	file *os.File // set when memory can be mapped from it
+	own  bool     // Close closes file
+}
+
+// OpenCheckpoint reads the checkpoint at path. The file stays open (so a
+// restore can map its memory pages copy-on-write) until Close.
+func OpenCheckpoint(path string) (*Checkpoint, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	c, err := ReadCheckpoint(fh, st.Size())
+	if err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	c.own = true
+	return c, nil
+}
+
+// ReadCheckpoint reads a checkpoint of size bytes from r. When r is an
+// *os.File, a restore maps memory pages from it; r must then stay open and
+// unchanged while restored instances live.
+func ReadCheckpoint(r io.ReaderAt, size int64) (*Checkpoint, error) {
+	f, err := snapshot.Read(r, size)
+	if err != nil {
+		return nil, err
+	}
+	c := &Checkpoint{f: f}
+	if fh, ok := r.(*os.File); ok {
+		c.file = fh
+	}
+	return c, nil
+}
+
+// Close releases the file OpenCheckpoint opened. Instances restored from
+// it are not affected (their mappings hold the file).
+func (c *Checkpoint) Close() error {
+	if c.own && c.file != nil {
+		return c.file.Close()
+	}
+	return nil
+}
+
+// WASIState is the encoded WASI section (nil if the checkpoint has none),
+// for wasi.Restore.
+func (c *Checkpoint) WASIState() []byte {
+	if c.f.Snapshot.WASI == nil {
+		return nil
+	}
+	return snapshot.EncodeWASI(c.f.Snapshot.WASI)
+}
+
+// HasModule reports whether the checkpoint carries the module bytes.
+func (c *Checkpoint) HasModule() bool { return c.f.Snapshot.Module != nil }
+
+// RestoreConfig says how a checkpoint is restored. It is immutable: every
+// With method returns a modified copy.
+type RestoreConfig struct {
+	module       []byte
+	skipChecksum bool
+	noMapping    bool
+}
+
+// NewRestoreConfig returns the defaults: the checkpoint's own module bytes,
+// memory data checksummed, memory mapped from the file where possible.
+func NewRestoreConfig() RestoreConfig { return RestoreConfig{} }
+
+// WithModule supplies the module bytes, needed when the checkpoint leaves
+// them out; their SHA-256 must match the checkpoint's.
+func (c RestoreConfig) WithModule(wasm []byte) RestoreConfig {
+	c.module = wasm
+	return c
+}
+
+// WithMemoryChecksum(false) skips checking memory data checksums before
+// mapping it, so that restore time does not grow with the stored data
+// either. A corrupted page is then not noticed: use it for checkpoints you
+// wrote yourself.
+func (c RestoreConfig) WithMemoryChecksum(on bool) RestoreConfig {
+	c.skipChecksum = !on
+	return c
+}
+
+// WithMemoryMapping(false) copies memory pages instead of mapping them.
+func (c RestoreConfig) WithMemoryMapping(on bool) RestoreConfig {
+	c.noMapping = !on
+	return c
+}
+
+// maxMapRuns bounds the mappings one memory may add (the kernel limits
+// mappings per process, 65530 by default on Linux); a memory with more
+// runs of present pages is copied.
+const maxMapRuns = 8192
+
+// Restore instantiates the checkpoint's module in r (without running its
+// start function; its imports must be registered, e.g. by wasi.Restore),
+// gives the instance the checkpoint's globals, tables, memories and
+// dropped segments, and returns the interrupted call as a *Paused:
+// Resume continues it. Every part of the checkpoint is checked against the
+// module first (sizes within limits, types, function indices); the frames
+// are checked by Resume before anything runs.
+func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig) (*Paused, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s := &ck.f.Snapshot
+	src := s.Module
+	if cfg.module != nil {
+		src = cfg.module
+	}
+	if src == nil {
+		return nil, fmt.Errorf("%w: the checkpoint leaves the module out; supply it (module sha256 %x)", ErrCheckpointMismatch, s.Meta.ModuleHash)
+	}
+	if h := sha256.Sum256(src); h != s.Meta.ModuleHash {
+		return nil, fmt.Errorf("%w: the module's sha256 is %x, the checkpoint's %x", ErrCheckpointMismatch, h, s.Meta.ModuleHash)
+	}
+	if int64(len(s.Frames)) > int64(r.cfg.maxCallDepth) {
+		return nil, fmt.Errorf("%w: %d frames exceed the call depth limit %d", ErrCheckpointMismatch, len(s.Frames), r.cfg.maxCallDepth)
+	}
+	cm, err := r.Compile(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	m := cm.module
+	if n := len(m.ImportedTables) + len(m.ImportedMemories) + len(m.ImportedGlobals); n > 0 {
+		return nil, fmt.Errorf("%w: the module imports tables, memories or globals", ErrNotCheckpointable)
+	}
+	resolve := func(module, field string) (store.Extern, bool) {
+		r.mu.Lock()
+		from := r.registry[module]
+		r.mu.Unlock()
+		if from == nil {
+			return store.Extern{}, false
+		}
+		return from.inst.Export(field)
+	}
+	si, err := r.store.Instantiate(m, "", cm.code, resolve)
+	if err != nil {
+		if si != nil {
+			si.Close()
+		}
+		return nil, linkError(err)
+	}
+	inst := &Instance{rt: r, inst: si, module: cm}
+	if err := inst.apply(ck, cfg); err != nil {
+		si.Close()
+		return nil, err
+	}
+	frames := make([]api.Frame, len(s.Frames))
+	for k, f := range s.Frames {
+		frames[k] = api.Frame{Func: f.Func, Kind: api.PauseKind(f.Kind), Offset: f.Offset,
+			Locals: apiValues(f.Locals), Stack: apiValues(f.Stack)}
+	}
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		si.Close()
+		return nil, errClosed
+	}
+	r.instances = append(r.instances, inst)
+	r.mu.Unlock()
+	count := pauseCount{n: int64(min(s.Meta.PauseCount, 1<<62)), known: s.Meta.PauseCountKnown}
+	return &Paused{rt: r, owner: inst, frames: frames, count: count}, nil
+}
+
+func apiValues(vs []snapshot.Value) []api.Value {
+	out := make([]api.Value, len(vs))
+	for i, v := range vs {
+		out[i] = api.Value{Type: v.Type, Lo: v.Lo, Hi: v.Hi}
+	}
+	return out
+}
+
+func mismatch(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrCheckpointMismatch, fmt.Sprintf(format, args...))
+}
+
+// apply gives a fresh instance the checkpoint's state, checking each part
+// against the module.
+func (i *Instance) apply(ck *Checkpoint, cfg RestoreConfig) error {
+	s, si := &ck.f.Snapshot, i.inst
+	if len(s.Globals) != len(si.Globals) {
+		return mismatch("%d globals, the module has %d", len(s.Globals), len(si.Globals))
+	}
+	for k, g := range s.Globals {
+		ig := si.Globals[k]
+		if g.Value.Type != uint8(ig.Type.Type) || g.Mutable != ig.Type.Mutable {
+			return mismatch("global %d has type 0x%02x (mutable %v), the module's is %v", k, g.Value.Type, g.Mutable, ig.Type.Type)
+		}
+		lo, err := i.indexToRef(g.Value.Type, g.Value.Lo)
+		if err != nil {
+			return mismatch("global %d: %v", k, err)
+		}
+		if g.Value.Type == uint8(wasm.I32) || g.Value.Type == uint8(wasm.F32) {
+			lo = uint64(uint32(lo))
+		}
+		if !ig.Type.Mutable {
+			if ig.Lo != lo || ig.Hi != g.Value.Hi {
+				return mismatch("immutable global %d differs from its initial value", k)
+			}
+			continue
+		}
+		ig.Lo, ig.Hi = lo, g.Value.Hi
+	}
+	if len(s.Tables) != len(si.Tables) {
+		return mismatch("%d tables, the module has %d", len(s.Tables), len(si.Tables))
+	}
+	for k, t := range s.Tables {
+		it := si.Tables[k]
+		n := uint64(len(t.Elems))
+		if t.ElemType != uint8(it.Type.Elem) {
+			return mismatch("table %d has element type 0x%02x, the module's is %v", k, t.ElemType, it.Type.Elem)
+		}
+		if n < it.Type.Limits.Min || n > it.Max {
+			return mismatch("table %d has %d elements, the module allows %d to %d", k, n, it.Type.Limits.Min, it.Max)
+		}
+		elems := make([]uint64, n)
+		for j, x := range t.Elems {
+			ref, err := i.indexToRef(t.ElemType, uint64(x))
+			if err != nil {
+				return mismatch("table %d element %d: %v", k, j, err)
+			}
+			elems[j] = ref
+		}
+		it.Elems = elems
+	}
+	if len(s.Segments.DataDropped) != len(si.Datas) || len(s.Segments.ElemDropped) != len(si.Elems) {
+		return mismatch("%d data and %d element segments, the module has %d and %d",
+			len(s.Segments.DataDropped), len(s.Segments.ElemDropped), len(si.Datas), len(si.Elems))
+	}
+	for k, dropped := range s.Segments.DataDropped {
+		if !dropped && si.Datas[k] == nil {
+			return mismatch("data segment %d is not passive, it cannot be live", k)
+		}
+		if dropped {
+			si.Datas[k] = nil
+		}
+	}
+	for k, dropped := range s.Segments.ElemDropped {
+		if !dropped && si.Elems[k] == nil {
+			return mismatch("element segment %d is not passive, it cannot be live", k)
+		}
+		if dropped {
+			si.Elems[k] = nil
+		}
+	}
+	if len(s.Memories) != len(si.Memories) {
+		return mismatch("%d memories, the module has %d", len(s.Memories), len(si.Memories))
+	}
+	for k := range s.Memories {
+		if err := i.restoreMemory(ck, k, cfg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (i *Instance) restoreMemory(ck *Checkpoint, k int, cfg RestoreConfig) error {
+	sm := &ck.f.Snapshot.Memories[k]
+	mem := i.inst.Memories[k]
+	pages := sm.Size / wasm.PageSize
+	if pages < mem.Type.Limits.Min || pages > mem.Max {
+		return mismatch("memory %d has %d pages, the module allows %d to %d", k, pages, mem.Type.Limits.Min, mem.Max)
+	}
+	if err := mem.Reset(pages); err != nil {
+		return fmt.Errorf("ferry: restore memory %d: %w", k, err)
+	}
+	off, _, mappable := ck.f.MemoryData(k)
+	if mappable && ck.file != nil && !cfg.noMapping && os.Getpagesize() == snapshot.PageSize && len(sm.Runs) <= maxMapRuns {
+		if !cfg.skipChecksum {
+			if err := ck.f.VerifyMemory(k); err != nil {
+				return err
+			}
+		}
+		err := mapRuns(mem, int(ck.file.Fd()), off, sm.Runs)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotMappable) {
+			return fmt.Errorf("ferry: restore memory %d: %w", k, err)
+		}
+		if err := mem.Reset(pages); err != nil {
+			return err
+		}
+	}
+	return ck.f.ReadMemory(k, mem.Buf)
+}
+
+func mapRuns(mem *store.Memory, fd int, off int64, runs []snapshot.PageRun) error {
+	for _, run := range runs {
+		n := run.Count * snapshot.PageSize
+		if err := mem.MapFile(fd, off, run.First*snapshot.PageSize, n); err != nil {
+			return err
+		}
+		off += int64(n)
+	}
+	return nil
+}
+
+// CheckpointInfo describes a checkpoint for people and tools (ferry
+// inspect). Function names come from the module's name section when the
+// checkpoint carries the module.
+type CheckpointInfo struct {
+	FormatVersion   string        `json:"format_version"`
+	RuntimeVersion  string        `json:"runtime_version"`
+	Arch            string        `json:"arch"`
+	CPUFeatures     []string      `json:"cpu_features"`
+	ModuleSHA256    string        `json:"module_sha256"`
+	ModuleSize      uint64        `json:"module_size"`
+	ModuleIncluded  bool          `json:"module_included"`
+	PauseCount      uint64        `json:"pause_count"`
+	PauseCountKnown bool          `json:"pause_count_known"`
+	Created         time.Time     `json:"created"`
+	Frames          []FrameInfo   `json:"frames"`
+	Globals         int           `json:"globals"`
+	Tables          []TableInfo   `json:"tables"`
+	Memories        []MemoryInfo  `json:"memories"`
+	DroppedData     int           `json:"dropped_data_segments"`
+	DroppedElems    int           `json:"dropped_elem_segments"`
+	WASI            *WASIInfo     `json:"wasi,omitempty"`
+	Sections        []SectionInfo `json:"sections"`
+}
+
+// FrameInfo is one frame, outermost first.
+type FrameInfo struct {
+	Func   uint32 `json:"func"`
+	Name   string `json:"name,omitempty"`
+	Kind   string `json:"kind"`
+	Offset uint32 `json:"offset"`
+	Locals int    `json:"locals"`
+	Stack  int    `json:"stack"`
+}
+
+// TableInfo is one table.
+type TableInfo struct {
+	ElemType string `json:"elem_type"`
+	Size     int    `json:"size"`
+}
+
+// MemoryInfo is one memory: its size and how many 4 KiB pages are stored.
+type MemoryInfo struct {
+	Bytes        uint64 `json:"bytes"`
+	Pages        uint64 `json:"pages"`
+	StoredPages  uint64 `json:"stored_4k_pages"`
+	Mappable     bool   `json:"mappable"`
+	StoredOffset int64  `json:"stored_offset"`
+}
+
+// WASIInfo is the WASI host state.
+type WASIInfo struct {
+	Args        []string         `json:"args"`
+	Env         []string         `json:"env"`
+	MonotonicNs uint64           `json:"monotonic_ns"`
+	CPUTimeNs   uint64           `json:"cputime_ns"`
+	Descriptors []DescriptorInfo `json:"descriptors"`
+}
+
+// DescriptorInfo is one WASI descriptor.
+type DescriptorInfo struct {
+	FD        uint32 `json:"fd"`
+	Kind      string `json:"kind"`
+	Preopen   string `json:"preopen,omitempty"`
+	GuestPath string `json:"guest_path,omitempty"`
+	HostPath  string `json:"host_path,omitempty"`
+	Offset    int64  `json:"offset,omitempty"`
+	Size      int64  `json:"size,omitempty"`
+	Addr      string `json:"addr,omitempty"`
+	FDFlags   uint16 `json:"fdflags,omitempty"`
+	Rights    uint64 `json:"rights"`
+}
+
+// SectionInfo is one section of the file.
+type SectionInfo struct {
+	Type       string `json:"type"`
+	Offset     int64  `json:"offset"`
+	Length     uint64 `json:"length"`
+	RawLength  uint64 `json:"raw_length"`
+	Compressed bool   `json:"compressed,omitempty"`
+	Skipped    bool   `json:"skipped,omitempty"`
+}
+
+var descriptorKinds = map[uint8]string{
+	snapshot.KindStdio: "stdio", snapshot.KindFile: "file", snapshot.KindDir: "dir",
+	snapshot.KindPreopen: "preopen", snapshot.KindListener: "listener", snapshot.KindConn: "conn",
+}
+
+// Info describes the checkpoint.
+func (c *Checkpoint) Info() CheckpointInfo {
+	s := &c.f.Snapshot
+	info := CheckpointInfo{
+		FormatVersion:  fmt.Sprintf("%d.%d", c.f.Major, c.f.Minor),
+		RuntimeVersion: s.Meta.RuntimeVersion, Arch: s.Meta.Arch, CPUFeatures: s.Meta.Features,
+		ModuleSHA256: hex.EncodeToString(s.Meta.ModuleHash[:]), ModuleSize: s.Meta.ModuleSize,
+		ModuleIncluded: s.Module != nil, PauseCount: s.Meta.PauseCount, PauseCountKnown: s.Meta.PauseCountKnown,
+		Created: time.Unix(0, s.Meta.Created).UTC(), Globals: len(s.Globals),
+	}
+	var names *wasm.Names
+	if s.Module != nil {
+		if m, err := binary.Decode(s.Module); err == nil {
+			names = m.Names
+		}
+	}
+	for _, f := range s.Frames {
+		fi := FrameInfo{Func: f.Func, Kind: api.PauseKind(f.Kind).String(), Offset: f.Offset, Locals: len(f.Locals), Stack: len(f.Stack)}
+		if names != nil {
+			fi.Name = names.Funcs[f.Func]
+		}
+		info.Frames = append(info.Frames, fi)
+	}
+	for _, t := range s.Tables {
+		info.Tables = append(info.Tables, TableInfo{ElemType: wasm.ValType(t.ElemType).String(), Size: len(t.Elems)})
+	}
+	for k := range s.Memories {
+		m := &s.Memories[k]
+		off, _, mappable := c.f.MemoryData(k)
+		info.Memories = append(info.Memories, MemoryInfo{Bytes: m.Size, Pages: m.Size / wasm.PageSize,
+			StoredPages: m.PresentPages(), Mappable: mappable, StoredOffset: off})
+	}
+	for _, d := range s.Segments.DataDropped {
+		if d {
+			info.DroppedData++
+		}
+	}
+	for _, d := range s.Segments.ElemDropped {
+		if d {
+			info.DroppedElems++
+		}
+	}
+	if w := s.WASI; w != nil {
+		wi := &WASIInfo{Args: w.Args, Env: w.Env, MonotonicNs: w.Monotonic, CPUTimeNs: w.CPUTime}
+		for _, d := range w.Descriptors {
+			wi.Descriptors = append(wi.Descriptors, DescriptorInfo{FD: d.FD, Kind: descriptorKinds[d.Kind],
+				Preopen: d.Preopen, GuestPath: d.GuestPath, HostPath: d.HostPath, Offset: d.Offset, Size: d.Size,
+				Addr: d.Addr, FDFlags: d.FDFlags, Rights: d.Rights})
+		}
+		info.WASI = wi
+	}
+	for _, sec := range c.f.Sections {
+		info.Sections = append(info.Sections, SectionInfo{Type: sec.Type.String(), Offset: sec.Offset,
+			Length: sec.Length, RawLength: sec.RawLength, Compressed: sec.Compressed, Skipped: sec.Skipped})
+	}
+	return info
+}

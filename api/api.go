@@ -100,6 +100,10 @@ type TrapError struct {
 	Cause error
 }
 
+// Error prints at most traceHead innermost and traceTail outermost frames;
+// Stack keeps them all.
+const traceHead, traceTail = 24, 8
+
 func (e *TrapError) Error() string {
 	var b strings.Builder
 	b.WriteString("wasm trap: ")
@@ -111,6 +115,14 @@ func (e *TrapError) Error() string {
 	if len(e.Stack) > 0 {
 		b.WriteString("\nwasm stack:")
 		for i, f := range e.Stack {
+			// A runaway recursion has tens of thousands of frames; the
+			// innermost and outermost ones are the useful part of a message.
+			if n := len(e.Stack); n > traceHead+traceTail && i == traceHead {
+				fmt.Fprintf(&b, "\n  ... %d frames elided ...", n-traceHead-traceTail)
+			}
+			if n := len(e.Stack); n > traceHead+traceTail && i >= traceHead && i < n-traceTail {
+				continue
+			}
 			name := f.Name
 			if name == "" {
 				name = "<unnamed>"

@@ -84,8 +84,8 @@ func (t SectionType) String() string {
 
 // Section flags.
 const (
-	flagZstd uint16 = 1 << 0
-	knownFlags      = flagZstd
+	flagZstd   uint16 = 1 << 0
+	knownFlags        = flagZstd
 )
 
 // maxPayload caps the stored and the decoded length of each section kind

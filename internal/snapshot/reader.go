@@ -61,12 +61,6 @@ func Read(r io.ReaderAt, size int64) (*File, error) {
 		return nil, fmt.Errorf("%w: the file is format %d.%d, this Ferry reads format %d.x (%d.%d); use a Ferry release that reads format %d",
 			ErrVersion, f.Major, f.Minor, Major, Major, Minor, f.Major)
 	}
-	var dec *zstd.Decoder
-	defer func() {
-		if dec != nil {
-			dec.Close()
-		}
-	}()
 	off := int64(fileHeaderSize)
 	seen := map[SectionType]bool{}
 	s := &f.Snapshot
@@ -159,7 +153,7 @@ func Read(r io.ReaderAt, size int64) (*File, error) {
 			off = next
 			continue
 		}
-		payload, err := f.load(info, &dec)
+		payload, err := f.load(info)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
@@ -216,7 +210,7 @@ func allZero(b []byte) bool {
 }
 
 // load reads a section's payload, checks its checksum and decompresses it.
-func (f *File) load(info SectionInfo, dec **zstd.Decoder) ([]byte, error) {
+func (f *File) load(info SectionInfo) ([]byte, error) {
 	stored := make([]byte, info.Length)
 	if _, err := f.r.ReadAt(stored, info.Offset); err != nil {
 		return nil, fmt.Errorf("%w: reading: %v", ErrCorrupt, err)
@@ -227,14 +221,15 @@ func (f *File) load(info SectionInfo, dec **zstd.Decoder) ([]byte, error) {
 	if !info.Compressed {
 		return stored, nil
 	}
-	if *dec == nil {
-		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<31))
-		if err != nil {
-			return nil, err
-		}
-		*dec = d
+	// Stream the decoding so that memory grows with the data actually
+	// decoded, never with a length a forged header claims.
+	zr, err := zstd.NewReader(bytes.NewReader(stored), zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderMaxMemory(max(info.RawLength, 16<<20)), zstd.WithDecoderLowmem(true))
+	if err != nil {
+		return nil, fmt.Errorf("%w: decompressing: %v", ErrCorrupt, err)
 	}
-	out, err := (*dec).DecodeAll(stored, make([]byte, 0, info.RawLength))
+	defer zr.Close()
+	out, err := io.ReadAll(io.LimitReader(zr, int64(info.RawLength)+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: decompressing: %v", ErrCorrupt, err)
 	}

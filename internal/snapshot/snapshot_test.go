@@ -211,10 +211,31 @@ func FuzzRead(f *testing.F) {
 			return
 		}
 		for i, m := range file.Snapshot.Memories {
-			if m.Size > 64<<20 {
+			if m.Size > 1<<20 {
 				continue
 			}
 			_ = file.ReadMemory(i, make([]byte, m.Size))
 		}
 	})
+}
+
+// Files written by format 1.0 (testdata/real*.ckpt, real checkpoints of
+// testdata/ckpt.wasm in the repository root) stay readable.
+func TestReadsFormat10Files(t *testing.T) {
+	for _, name := range []string{"real.ckpt", "real-zstd.ckpt"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := ReadBytes(b)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if f.Major != 1 || f.Minor != 0 || len(f.Snapshot.Frames) == 0 || len(f.Snapshot.Memories) != 1 || f.Snapshot.Module == nil {
+			t.Fatalf("%s: %+v", name, f.Snapshot.Meta)
+		}
+		if err := f.ReadMemory(0, make([]byte, f.Snapshot.Memories[0].Size)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
 }

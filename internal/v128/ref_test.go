@@ -214,3 +214,11 @@ func popcount8(x byte) uint64 {
 }
 
 func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
+
+// refConvert rounds an integer to float32 (ties to even) with big.Float at
+// 24 bits of precision; integers never need subnormals.
+func refConvert(x int64) uint64 {
+	f := new(big.Float).SetPrec(24).SetMode(big.ToNearestEven).SetInt64(x)
+	v, _ := f.Float32()
+	return uint64(math.Float32bits(v))
+}

@@ -176,6 +176,16 @@ var properties = []property{
 	{"i32x4.trunc_sat_f32x4_u", unary(I32x4TruncSatF32x4U), truncSatRef(4, 0, math.MaxUint32, false)},
 	{"i32x4.trunc_sat_f64x2_s_zero", unary(I32x4TruncSatF64x2SZero), truncSatRef(8, math.MinInt32, math.MaxInt32, true)},
 	{"i32x4.trunc_sat_f64x2_u_zero", unary(I32x4TruncSatF64x2UZero), truncSatRef(8, 0, math.MaxUint32, true)},
+	{"f32x4.convert_i32x4_s", unary(F32x4ConvertI32x4S), perLane(4, func(x, _ uint64) uint64 { return refConvert(signed(x, 4)) })},
+	{"f32x4.convert_i32x4_u", unary(F32x4ConvertI32x4U), perLane(4, func(x, _ uint64) uint64 { return refConvert(int64(x)) })},
+	{"f64x2.convert_low_i32x4_s", unary(F64x2ConvertLowI32x4S), func(x, _ V128) V128 {
+		a := lanes(x, 4)
+		return V128{math.Float64bits(float64(signed(a[0], 4))), math.Float64bits(float64(signed(a[1], 4)))}
+	}},
+	{"f64x2.convert_low_i32x4_u", unary(F64x2ConvertLowI32x4U), func(x, _ V128) V128 {
+		a := lanes(x, 4)
+		return V128{math.Float64bits(float64(a[0])), math.Float64bits(float64(a[1]))}
+	}},
 	{"i8x16.narrow_i16x8_s", I8x16NarrowI16x8S, narrowRef(2, -128, 127)},
 	{"i8x16.narrow_i16x8_u", I8x16NarrowI16x8U, narrowRef(2, 0, 255)},
 	{"i16x8.narrow_i32x4_s", I16x8NarrowI32x4S, narrowRef(4, -32768, 32767)},

@@ -49,30 +49,36 @@ func signatureKey(ft *wasm.FuncType) string {
 	return string(b)
 }
 
-// register gives each function its TypeID and its Ref (its position in
-// s.Funcs plus one) and appends them to the store.
+// register gives each function its TypeID and its Ref (its position in the
+// function-reference space plus one) and appends them to the store.
 func (s *Store) register(fns []*Function) {
 	for _, f := range fns {
 		f.TypeID = s.TypeID(f.Type)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, f := range fns {
-		s.Funcs = append(s.Funcs, f)
-		f.Ref = uint64(len(s.Funcs))
+	var all []*Function
+	if p := s.funcs.Load(); p != nil {
+		all = *p
 	}
+	for _, f := range fns {
+		// Appending may write past the length readers see, never below it,
+		// so readers of the previous slice are unaffected.
+		all = append(all, f)
+		f.Ref = uint64(len(all))
+	}
+	s.funcs.Store(&all)
 }
 
 // FuncByRef returns the function a funcref value names, or nil for the null
 // reference or a value that names no function. It is safe while another
 // goroutine instantiates into the store.
 func (s *Store) FuncByRef(ref uint64) *Function {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if ref == 0 || ref > uint64(len(s.Funcs)) {
+	p := s.funcs.Load()
+	if p == nil || ref == 0 || ref > uint64(len(*p)) {
 		return nil
 	}
-	return s.Funcs[ref-1]
+	return (*p)[ref-1]
 }
 
 // Extern is an importable value: exactly the field matching Kind is set.

@@ -114,7 +114,7 @@ func TestInstantiateDefinitions(t *testing.T) {
 	if f.Code != "lowered" || f.Name != "identity" || f.Instance != inst || f.Index != 0 {
 		t.Errorf("function = %+v", f)
 	}
-	if f.Ref == 0 || s.FuncByRef(f.Ref) != f || s.Funcs[f.Ref-1] != f {
+	if f.Ref == 0 || s.FuncByRef(f.Ref) != f {
 		t.Errorf("Ref %d does not name the function", f.Ref)
 	}
 	if f.TypeID != inst.TypeIDs[0] {
@@ -537,7 +537,7 @@ func TestConcurrentInstantiation(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if len(s.Funcs) != 8 {
-		t.Errorf("%d functions registered, want 8", len(s.Funcs))
+	if n := len(*s.funcs.Load()); n != 8 {
+		t.Errorf("%d functions registered, want 8", n)
 	}
 }

@@ -18,7 +18,7 @@ type Function struct {
 	Type   *wasm.FuncType
 	TypeID uint32 // canonical signature id in the Store: equal ids, equal types
 	// Ref is this function's funcref value in value-stack slots and tables:
-	// its position in Store.Funcs plus one (0 is the null reference). Go
+	// its position in the Store's function-reference space plus one (0 is the null reference). Go
 	// pointers never live in value slots, so the GC and checkpoints never see
 	// them there.
 	Ref uint64
@@ -108,12 +108,12 @@ type Memory struct {
 }
 
 // Store is the set of instances of one runtime: it owns the function-reference
-// space (Funcs) and the canonical signature ids.
-//
-// Funcs only grows, under mu; code that may run while another goroutine
-// instantiates into the same Store reads it through FuncByRef.
+// space and the canonical signature ids.
 type Store struct {
-	Funcs []*Function // index = Ref-1
+	// funcs is the function-reference space (index = Ref-1). It only grows,
+	// under mu, and is published by an atomic pointer so that FuncByRef —
+	// on the hot path of call_indirect — takes no lock.
+	funcs atomic.Pointer[[]*Function]
 	types map[string]uint32
 
 	// MemoryLimitPages caps every memory created in this store (declared

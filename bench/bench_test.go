@@ -54,8 +54,8 @@ func TestKernelChecksums(t *testing.T) {
 	for _, k := range kernels {
 		for _, rt := range Runtimes() {
 			t.Run(k.Name+"/"+rt.Name, func(t *testing.T) {
-				if testing.Short() && rt.Name != NameWazeroCompiler {
-					t.Skip("interpreters are slow; -short runs the compiler only")
+				if testing.Short() && rt.Name != NameWazeroCompiler && rt.Name != NameWasmtime {
+					t.Skip("interpreters are slow; -short runs the compilers only")
 				}
 				res := Measure(context.Background(), rt, k, 0, 1)
 				if res.Err != nil {

@@ -26,22 +26,30 @@ const (
 	NameFerry          = "ferry"
 	NameWazeroInterp   = "wazero-interp"
 	NameWazeroCompiler = "wazero-compiler"
+	// NameWasmtime is wasmtime (Cranelift) through wasmtime-go; absent in
+	// builds without cgo or with the nowasmtime tag.
+	NameWasmtime = "wasmtime"
 	// NameFerryNoPoll is Ferry with pause polling off; not in the default
 	// set, it is there to measure what polling costs.
 	NameFerryNoPoll = "ferry-nopoll"
 )
 
 // Runtimes returns every runtime this build knows, Ferry first (absent in a
-// build with the noferry tag), then wazero's interpreter and compiler.
+// build with the noferry tag), then wazero's interpreter and compiler, then
+// wasmtime (absent without cgo or with the nowasmtime tag).
 func Runtimes() []Runtime {
 	var rts []Runtime
 	if ferryRuntime != nil {
 		rts = append(rts, *ferryRuntime)
 	}
-	return append(rts,
+	rts = append(rts,
 		wazeroRuntime(NameWazeroInterp, wazero.NewRuntimeConfigInterpreter),
 		wazeroRuntime(NameWazeroCompiler, wazero.NewRuntimeConfigCompiler),
 	)
+	if wasmtimeRuntime != nil {
+		rts = append(rts, *wasmtimeRuntime)
+	}
+	return rts
 }
 
 // AllRuntimes is Runtimes plus the opt-in variants (ferry-nopoll).
@@ -57,6 +65,10 @@ func AllRuntimes() []Runtime {
 // has the noferry tag, which exists so the peers can be measured while
 // Ferry's facade does not build.
 var ferryRuntime, ferryNoPollRuntime *Runtime
+
+// wasmtimeRuntime is set by wasmtime.go in cgo builds without the
+// nowasmtime tag.
+var wasmtimeRuntime *Runtime
 
 func wazeroRuntime(name string, config func() wazero.RuntimeConfig) Runtime {
 	return Runtime{Name: name, Load: func(ctx context.Context, wasm []byte, fn string) (Entry, func(), error) {

@@ -41,6 +41,8 @@ var groups = []string{"Running programs", "Testing", "Information"}
 func commands() []subcommand {
 	return []subcommand{
 		{"run", "Running programs", "run a WebAssembly module", runRun},
+		{"restore", "Running programs", "continue a program from a checkpoint", runRestore},
+		{"inspect", "Information", "describe a checkpoint", runInspect},
 		{"wast", "Testing", "run WebAssembly scripts (spec tests)", runWast},
 		{"version", "Information", "print Ferry's version", runVersion},
 		{"help", "Information", "show help for a command", runHelp},

@@ -44,6 +44,7 @@ Flags:
   --max-call-depth N
                   nested calls allowed before "call stack exhausted" (default 50000)
 
+` + checkpointFlagsUsage + `
 Arguments with --invoke, one per parameter:
   i32, i64        decimal integers, signed or unsigned (-1, 4294967295)
   f32, f64        decimal floats (1.5, -0, 1e10), nan, -nan, inf, -inf
@@ -79,8 +80,14 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.Var(&dirs, "dir", "pre-open HOST[::GUEST]")
 	fs.Var(&envs, "env", "guest environment NAME=VAL or NAME")
 	fs.Var(&listens, "tcplisten", "pre-open a TCP listener on ADDR")
+	var cf checkpointFlags
+	cf.register(fs)
 	if code, done := parseFlags(fs, args, runUsage, stdout, stderr); done {
 		return code
+	}
+	trig, err := cf.parse()
+	if err != nil {
+		return usageError(stderr, runUsage, "run: %v", err)
 	}
 	if fs.NArg() < 1 {
 		return usageError(stderr, runUsage, "run: missing FILE.wasm")
@@ -148,9 +155,15 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		slots = append(slots, s...)
 	}
-	results, err := f.Call(ctx, slots...)
+	sup := &supervisor{flags: cf, trig: trig, inst: inst, w: w, stderr: stderr, known: true}
+	results, err := sup.run(ctx, func(o ferry.CallOptions) ([]uint64, error) {
+		return f.CallWithOptions(ctx, o, slots...)
+	})
 	if err != nil {
 		return reportCallError(stderr, path, err)
+	}
+	if sup.stopped {
+		return exitOK
 	}
 	for _, t := range f.ResultTypes() {
 		if len(results) < slotCount(t) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"sort"
 
 	"golang.org/x/sys/unix"
@@ -46,6 +47,13 @@ func (s *System) Checkpoint() (*snapshot.WASI, error) {
 			FD: n, Kind: uint8(d.Kind), Preopen: d.Preopen, GuestPath: d.GuestPath, HostPath: d.HostPath,
 			OFlags: d.OFlags, FDFlags: d.FDFlags, Rights: uint64(d.RightsBase), Inherit: uint64(d.RightsInheriting),
 			DirCookie: d.DirCookie, Stdio: uint8(d.Stdio), Addr: d.Addr, Peer: d.Peer,
+		}
+		if d.Kind == KindPreopen && !filepath.IsAbs(x.HostPath) {
+			// Relative to this process's directory, which a restore
+			// elsewhere does not share.
+			if abs, err := filepath.Abs(x.HostPath); err == nil {
+				x.HostPath = abs
+			}
 		}
 		if d.hostFD >= 0 && d.Kind == KindFile {
 			off, err := unix.Seek(d.hostFD, 0, io.SeekCurrent)

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ferryvm/ferry"
+	"github.com/ferryvm/ferry/wasi"
+)
+
+// The checkpoint flags shared by ferry run and ferry restore.
+const checkpointFlagsUsage = `Checkpoints:
+  --checkpoint-to PATH
+                  write a checkpoint to PATH when a trigger fires (replacing
+                  the previous one atomically); without --leave-running the
+                  program then stops and ferry exits 0 after saying where the
+                  checkpoint is. Continue it with "ferry restore PATH".
+  --checkpoint-on TRIGGER
+                  when to checkpoint (repeatable; default signal:USR1):
+                    signal:NAME     on the signal NAME (USR1, USR2, HUP, ...)
+                    interval:DUR    every DUR (e.g. 30s, 5m)
+                    pause:N         at the N-th polled pause point, counted
+                                    from the start of the run (a restored
+                                    run counts on from its checkpoint); if
+                                    the program ends first, no checkpoint
+  --leave-running keep the program running after each checkpoint
+  --checkpoint-no-module
+                  leave the module bytes out of the checkpoint (it keeps
+                  their SHA-256; restore then needs --module)
+  --checkpoint-compress
+                  compress the checkpoint (zstd); a restore then copies
+                  memory instead of mapping it
+`
+
+// checkpointFlags are the parsed checkpoint flags.
+type checkpointFlags struct {
+	to           string
+	on           listFlag
+	leaveRunning bool
+	noModule     bool
+	compress     bool
+}
+
+func (c *checkpointFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.to, "checkpoint-to", "", "write checkpoints to PATH")
+	fs.Var(&c.on, "checkpoint-on", "checkpoint trigger")
+	fs.BoolVar(&c.leaveRunning, "leave-running", false, "keep running after a checkpoint")
+	fs.BoolVar(&c.noModule, "checkpoint-no-module", false, "leave the module out of checkpoints")
+	fs.BoolVar(&c.compress, "checkpoint-compress", false, "compress checkpoints")
+}
+
+// triggers is the parsed set of --checkpoint-on values.
+type triggers struct {
+	signals   []os.Signal
+	intervals []time.Duration
+	points    []int64 // pause:N, sorted, distinct
+}
+
+var signalNames = map[string]syscall.Signal{
+	"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2, "HUP": syscall.SIGHUP,
+	"TERM": syscall.SIGTERM, "QUIT": syscall.SIGQUIT, "WINCH": syscall.SIGWINCH,
+	"ALRM": syscall.SIGALRM,
+}
+
+// parse checks the flags; with no trigger given, signal:USR1 is the one.
+func (c *checkpointFlags) parse() (triggers, error) {
+	var t triggers
+	if c.to == "" {
+		if len(c.on) > 0 || c.leaveRunning || c.noModule || c.compress {
+			return t, errors.New("--checkpoint-on, --leave-running, --checkpoint-no-module and --checkpoint-compress need --checkpoint-to")
+		}
+		return t, nil
+	}
+	on := c.on
+	if len(on) == 0 {
+		on = listFlag{"signal:USR1"}
+	}
+	for _, s := range on {
+		kind, arg, _ := strings.Cut(s, ":")
+		switch kind {
+		case "signal":
+			sig, ok := signalNames[strings.TrimPrefix(strings.ToUpper(arg), "SIG")]
+			if !ok {
+				return t, fmt.Errorf("--checkpoint-on %q: unknown signal (USR1, USR2, HUP, TERM, QUIT, WINCH, ALRM)", s)
+			}
+			t.signals = append(t.signals, sig)
+		case "interval":
+			d, err := time.ParseDuration(arg)
+			if err != nil || d <= 0 {
+				return t, fmt.Errorf("--checkpoint-on %q: want a positive duration such as 30s", s)
+			}
+			t.intervals = append(t.intervals, d)
+		case "pause":
+			n, err := strconv.ParseInt(arg, 10, 64)
+			if err != nil || n < 1 {
+				return t, fmt.Errorf("--checkpoint-on %q: want a pause point number of at least 1", s)
+			}
+			t.points = append(t.points, n)
+		default:
+			return t, fmt.Errorf("--checkpoint-on %q: want signal:NAME, interval:DURATION or pause:N", s)
+		}
+	}
+	sort.Slice(t.points, func(i, j int) bool { return t.points[i] < t.points[j] })
+	return t, nil
+}
+
+// supervisor drives a guest call under the checkpoint flags: it arms the
+// triggers, writes a checkpoint whenever the call pauses, and either stops
+// or resumes it.
+type supervisor struct {
+	flags  checkpointFlags
+	trig   triggers
+	inst   *ferry.Instance
+	w      *wasi.Module
+	stderr io.Writer
+	// done is the pause count before the leg about to run: the number of
+	// pause points polled since the start of the run; known says whether
+	// it is.
+	done  int64
+	known bool
+	// stopped is set when the program stopped at a checkpoint.
+	stopped bool
+}
+
+// nextPauseAfter is the CallOptions.PauseAfter of the next leg: the
+// distance to the next pause:N trigger, or 0.
+func (s *supervisor) nextPauseAfter() int64 {
+	if len(s.trig.points) == 0 {
+		return 0
+	}
+	if !s.known {
+		// A run restored from a checkpoint whose pause count is unknown
+		// (taken on a signal without pause:N) counts from the restore.
+		s.done, s.known = 0, true
+	}
+	for _, n := range s.trig.points {
+		if n > s.done {
+			return n - s.done
+		}
+	}
+	return 0
+}
+
+// run calls first (a call or a resume) with the next leg's options and
+// handles every pause until the call ends or stops at a checkpoint.
+func (s *supervisor) run(ctx context.Context, first func(ferry.CallOptions) ([]uint64, error)) ([]uint64, error) {
+	if s.flags.to == "" {
+		return first(ferry.CallOptions{})
+	}
+	stop := s.arm()
+	defer stop()
+	leg := first
+	for {
+		o := ferry.CallOptions{PauseAfter: s.nextPauseAfter()}
+		results, err := leg(o)
+		var p *ferry.Paused
+		if !errors.As(err, &p) {
+			return results, err
+		}
+		n, known := p.PauseCount()
+		cfg := ferry.NewCheckpointConfig().WithModule(!s.flags.noModule).WithCompression(s.flags.compress).WithHostState(s.w)
+		if err := p.WriteCheckpointFile(s.flags.to, cfg); err != nil {
+			return nil, err
+		}
+		where := ""
+		if known {
+			where = fmt.Sprintf(" at pause point %d", n)
+		}
+		if !s.flags.leaveRunning {
+			fmt.Fprintf(s.stderr, "ferry: checkpoint written to %s%s; the program stopped (continue with: ferry restore %s)\n", s.flags.to, where, s.flags.to)
+			s.stopped = true
+			return nil, nil
+		}
+		fmt.Fprintf(s.stderr, "ferry: checkpoint written to %s%s\n", s.flags.to, where)
+		// The resume's first poll is the pause point it stopped at.
+		s.done, s.known = n-1, known
+		leg = func(o ferry.CallOptions) ([]uint64, error) { return p.Resume(ctx, o) }
+	}
+}
+
+// arm starts the signal and interval triggers; they request a pause of
+// the instance, which the running leg honours at its next pause point.
+func (s *supervisor) arm() (stop func()) {
+	var wg sync.WaitGroup
+	quit := make(chan struct{})
+	if len(s.trig.signals) > 0 {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, s.trig.signals...)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer signal.Stop(ch)
+			for {
+				select {
+				case <-ch:
+					s.inst.RequestPause()
+				case <-quit:
+					return
+				}
+			}
+		}()
+	}
+	for _, d := range s.trig.intervals {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(d)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					s.inst.RequestPause()
+				case <-quit:
+					return
+				}
+			}
+		}()
+	}
+	return func() { close(quit); wg.Wait() }
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/ferryvm/ferry"
+	"github.com/ferryvm/ferry/wasi"
+)
+
+const restoreUsage = `usage: ferry restore [FLAGS] CHECKPOINT
+
+Continues a program from a checkpoint written by "ferry run --checkpoint-to"
+(or "ferry restore --checkpoint-to"), on this machine or another: the call
+that was interrupted goes on exactly where it stopped, with the guest's
+arguments, environment and descriptors as they were. Standard streams are
+this process's. Pre-opened directories are reopened at their recorded host
+paths unless --dir maps their guest path elsewhere; files the guest had open
+are reopened beneath them, at their recorded offsets, and must be unchanged
+(size and modification time) unless --accept-changed-files. The monotonic
+clock continues from its checkpointed value; the realtime clock is this
+host's. Run "ferry inspect CHECKPOINT" to see what a checkpoint holds.
+
+Flags:
+  --dir HOST[::GUEST]
+                  reopen the recorded pre-open GUEST (default: HOST) at the
+                  host directory HOST instead. Repeatable.
+  --tcplisten ADDR
+                  listen on ADDR instead of the recorded address, for the
+                  recorded listeners in order. Repeatable.
+  --module FILE.wasm
+                  the module, for a checkpoint written without it (its
+                  SHA-256 must match)
+  --accept-changed-files
+                  reopen files that changed since the checkpoint
+  --max-call-depth N
+                  nested calls allowed (default 50000)
+
+` + checkpointFlagsUsage + `
+Exit codes: as "ferry run": 0 when the program returned (or stopped at a
+checkpoint), N for proc_exit(N), 1 when the checkpoint cannot be restored
+(damaged, another module, a changed file), 2 for usage errors, 134 on a trap.
+`
+
+func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("restore", stderr)
+	modPath := fs.String("module", "", "the module file")
+	acceptChanged := fs.Bool("accept-changed-files", false, "reopen changed files")
+	maxDepth := fs.Int("max-call-depth", 50000, "nested calls allowed")
+	var dirs, listens listFlag
+	fs.Var(&dirs, "dir", "remap a pre-open HOST[::GUEST]")
+	fs.Var(&listens, "tcplisten", "listen on ADDR")
+	var cf checkpointFlags
+	cf.register(fs)
+	if code, done := parseFlags(fs, args, restoreUsage, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() != 1 {
+		return usageError(stderr, restoreUsage, "restore: want exactly one CHECKPOINT")
+	}
+	if *maxDepth < 1 {
+		return usageError(stderr, restoreUsage, "restore: --max-call-depth must be at least 1")
+	}
+	trig, err := cf.parse()
+	if err != nil {
+		return usageError(stderr, restoreUsage, "restore: %v", err)
+	}
+	cfg, err := wasiConfig("", dirs, nil, listens)
+	if err != nil {
+		return usageError(stderr, restoreUsage, "restore: %v", err)
+	}
+	path := fs.Arg(0)
+	rc := ferry.NewRestoreConfig()
+	if *modPath != "" {
+		b, err := os.ReadFile(*modPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "ferry: %v\n", err)
+			return exitUsage
+		}
+		rc = rc.WithModule(b)
+	}
+	ck, err := ferry.OpenCheckpoint(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "ferry: restore: %v\n", err)
+		return exitFail
+	}
+	defer ck.Close()
+	rt := ferry.NewRuntime(ferry.NewRuntimeConfig().WithMaxCallDepth(*maxDepth))
+	defer rt.Close(context.WithoutCancel(ctx))
+	w, err := wasi.Restore(ctx, rt, ck, cfg.WithStdin(stdin).WithStdout(stdout).WithStderr(stderr),
+		wasi.RestoreOptions{AcceptChangedFiles: *acceptChanged})
+	if err != nil {
+		fmt.Fprintf(stderr, "ferry: restore %s: %v\n", path, err)
+		return exitFail
+	}
+	defer w.Close(context.WithoutCancel(ctx))
+	p, err := rt.Restore(ctx, ck, rc)
+	if err != nil {
+		fmt.Fprintf(stderr, "ferry: restore %s: %v\n", path, err)
+		return exitFail
+	}
+	done, known := p.PauseCount()
+	sup := &supervisor{flags: cf, trig: trig, inst: p.Instance(), w: w, stderr: stderr, done: done - 1, known: known}
+	_, err = sup.run(ctx, func(o ferry.CallOptions) ([]uint64, error) { return p.Resume(ctx, o) })
+	if err != nil {
+		return reportCallError(stderr, path, err)
+	}
+	return exitOK
+}

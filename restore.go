@@ -90,6 +90,17 @@ func (c *Checkpoint) WASIState() []byte {
 	return snapshot.EncodeWASI(c.f.Snapshot.WASI)
 }
 
+// Verify checks the checksums of the memory data, which reading a
+// checkpoint leaves to the restore (so that mapping it stays cheap).
+func (c *Checkpoint) Verify() error {
+	for i := range c.f.Snapshot.Memories {
+		if err := c.f.VerifyMemory(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // HasModule reports whether the checkpoint carries the module bytes.
 func (c *Checkpoint) HasModule() bool { return c.f.Snapshot.Module != nil }
 
@@ -137,8 +148,9 @@ const maxMapRuns = 8192
 // gives the instance the checkpoint's globals, tables, memories and
 // dropped segments, and returns the interrupted call as a *Paused:
 // Resume continues it. Every part of the checkpoint is checked against the
-// module first (sizes within limits, types, function indices); the frames
-// are checked by Resume before anything runs.
+// module before anything runs: sizes within limits, types, function
+// indices, and each frame at a pause point of its kind with exactly the
+// types there (errors wrap ErrCheckpointMismatch).
 func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig) (*Paused, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -190,6 +202,14 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	for k, f := range s.Frames {
 		frames[k] = api.Frame{Func: f.Func, Kind: api.PauseKind(f.Kind), Offset: f.Offset,
 			Locals: apiValues(f.Locals), Stack: apiValues(f.Stack)}
+	}
+	refs, err := inst.framesToRefs(frames)
+	if err == nil {
+		err = r.engine.CheckFrames(si, refs)
+	}
+	if err != nil {
+		si.Close()
+		return nil, mismatch("%v", err)
 	}
 	r.mu.Lock()
 	if r.closed {

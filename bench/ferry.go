@@ -3,10 +3,14 @@
 package bench
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/ferryvm/ferry"
+	"github.com/ferryvm/ferry/wasi"
 )
 
 func init() {
@@ -43,4 +47,49 @@ func loadFerryWith(ctx context.Context, cfg ferry.RuntimeConfig, wasm []byte, na
 		return nil, nil, fmt.Errorf("ferry: no exported function %q", name)
 	}
 	return f.Call, release, nil
+}
+
+func init() {
+	ferryWASI = &WASIRuntime{Name: NameFerry, Prepare: prepareFerryWASI(true)}
+	ferryNoPollWASI = &WASIRuntime{Name: NameFerryNoPoll, Prepare: prepareFerryWASI(false)}
+}
+
+// prepareFerryWASI runs commands as `ferry run` does, through the public
+// API: one runtime and one compiled module, then per run a fresh
+// wasi.Instantiate (the host module) and instance, closed afterwards.
+func prepareFerryWASI(polling bool) func(ctx context.Context, wasm []byte) (Runner, func(), error) {
+	return func(ctx context.Context, wasm []byte) (Runner, func(), error) {
+		r := ferry.NewRuntime(ferry.NewRuntimeConfig().WithPausePolling(polling))
+		release := func() { _ = r.Close(context.Background()) }
+		cm, err := r.Compile(ctx, wasm)
+		if err != nil {
+			release()
+			return nil, nil, err
+		}
+		return func(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+			w, err := wasi.Instantiate(ctx, r, wasi.NewConfig().WithArgs(args...).
+				WithStdin(bytes.NewReader(nil)).WithStdout(stdout).WithStderr(stderr))
+			if err != nil {
+				return 1, err
+			}
+			defer w.Close(ctx)
+			inst, err := r.Instantiate(ctx, cm, "")
+			if err == nil {
+				defer inst.Close(ctx)
+				start := inst.Function("_start")
+				if start == nil {
+					return 1, errors.New("ferry: no _start export")
+				}
+				_, err = start.Call(ctx)
+			}
+			var exit *wasi.ExitError
+			if errors.As(err, &exit) {
+				return int(exit.Code), nil
+			}
+			if err != nil {
+				return 1, err
+			}
+			return 0, nil
+		}, release, nil
+	}
 }

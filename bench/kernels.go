@@ -1,6 +1,8 @@
-// Package bench compares Ferry with its peers on a fixed set of WebAssembly
+// Package bench compares Ferry with its peers (wazero's interpreter and
+// compiler, wasmtime through wasmtime-go) on a fixed set of WebAssembly
 // kernels (kernels/*.c, built by kernels/build.sh into the committed
-// kernels/*.wasm). It lives in a module of its own so that the runtime
+// kernels/*.wasm) and of whole WASI programs (programs/, built by
+// programs/build.sh). It lives in a module of its own so that the runtime
 // module never depends on the peers it is measured against.
 package bench
 
@@ -11,6 +13,9 @@ import (
 
 //go:embed kernels/*.wasm
 var kernelFS embed.FS
+
+//go:embed programs/*.wasm programs/*.stdout
+var programFS embed.FS
 
 // Kernel is one benchmark program: a module exporting run(n) -> i32 checksum.
 type Kernel struct {

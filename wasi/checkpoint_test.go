@@ -61,6 +61,7 @@ func finish(t testing.TB, rt *ferry.Runtime, w *wasi.Module, err error) leg {
 	if err != nil {
 		t.Fatalf("run failed: %v", err)
 	}
+	w.Close(context.Background())
 	rt.Close(context.Background())
 	return leg{code: code}
 }
@@ -92,6 +93,7 @@ func (l leg) checkpoint(t testing.TB, path string, cfg ferry.CheckpointConfig) {
 	if err := l.paused.WriteCheckpointFile(path, cfg.WithHostState(l.w)); err != nil {
 		t.Fatal(err)
 	}
+	l.w.Close(context.Background())
 	l.rt.Close(context.Background())
 }
 
@@ -339,5 +341,52 @@ func TestRequestPauseAndContinue(t *testing.T) {
 	// The pause was pending before the call: it stopped at _start's entry.
 	if fs := ck.Info().Frames; len(fs) != 1 || fs[0].Kind != "entry" {
 		t.Fatalf("frames %+v", fs)
+	}
+}
+
+// Listening sockets are re-created: on their recorded address, or on the
+// ones the restoring configuration gives.
+func TestRestoreListeners(t *testing.T) {
+	dir := ckptDir(t)
+	var out bytes.Buffer
+	cfg := ckptConfig(dir, &out).WithTCPListen("127.0.0.1:0")
+	l := startRun(t, ckptProgram(t), cfg, 700)
+	if l.paused == nil {
+		t.Fatal("did not pause")
+	}
+	var addr string
+	for _, d := range l.w.Descriptors() {
+		if d.Kind.String() == "listener" {
+			addr = d.Addr
+		}
+	}
+	path := filepath.Join(t.TempDir(), "ck")
+	l.checkpoint(t, path, ferry.NewCheckpointConfig())
+	ctx := context.Background()
+	for _, c := range []struct {
+		cfg  wasi.Config
+		same bool
+	}{{ckptConfig(dir, &out), true}, {ckptConfig(dir, &out).WithTCPListen("127.0.0.1:0"), false}} {
+		ck, err := ferry.OpenCheckpoint(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt := ferry.NewRuntime(ferry.NewRuntimeConfig())
+		w, err := wasi.Restore(ctx, rt, ck, c.cfg, wasi.RestoreOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		for _, d := range w.Descriptors() {
+			if d.Kind.String() == "listener" {
+				got = d.Addr
+			}
+		}
+		if got == "" || (got == addr) != c.same {
+			t.Fatalf("listener %q, recorded %q, want same=%v", got, addr, c.same)
+		}
+		rt.Close(ctx)
+		w.Close(ctx)
+		ck.Close()
 	}
 }

@@ -6,7 +6,8 @@
  * with qsort, and prints checksums to stdout. Only fixed-width integer types
  * are used, so a native build (gcc datapipe.c) prints exactly the same.
  *
- * Usage: datapipe [SCALE]   (SCALE multiplies the amount of data; default 1)
+ * Usage: datapipe [KIB]   (KiB of text to generate, default 64; KIB*256
+ * numbers are sorted)
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -208,10 +209,10 @@ static int cmp_u32(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-	uint32_t scale = argc > 1 ? (uint32_t)strtoul(argv[1], 0, 10) : 1;
-	if (scale == 0)
-		scale = 1;
-	const uint32_t n = 600000u * scale;
+	uint32_t kib = argc > 1 ? (uint32_t)strtoul(argv[1], 0, 10) : 64;
+	if (kib == 0 || kib > 65536)
+		kib = 64;
+	const uint32_t n = kib * 1024u;
 	crc_init();
 
 	uint8_t *data = malloc(n);
@@ -227,7 +228,9 @@ int main(int argc, char **argv) {
 	       n, clen, 100.0 * clen / n, crc32(comp, clen), ok ? "ok" : "MISMATCH");
 
 	/* count words */
-	uint32_t cap = 1u << 14, nwords = 0, total = 0;
+	uint32_t cap = 1u << 12, nwords = 0, total = 0;
+	while (cap < n / 128)
+		cap <<= 1; /* numbers are ~1 word in 600 bytes, so at most half full */
 	struct word *tab = calloc(cap, sizeof *tab);
 	text = data;
 	for (uint32_t i = 0; i < n;) {
@@ -270,7 +273,7 @@ int main(int argc, char **argv) {
 	printf("\n");
 
 	/* sort numbers */
-	uint32_t m = 150000u * scale;
+	uint32_t m = kib * 256u;
 	uint32_t *nums = malloc(m * sizeof *nums);
 	for (uint32_t i = 0; i < m; i++)
 		nums[i] = xorshift32();

@@ -126,9 +126,12 @@ type supervisor struct {
 	stderr io.Writer
 	// done is the pause count before the leg about to run: the number of
 	// pause points polled since the start of the run; known says whether
-	// it is.
-	done  int64
-	known bool
+	// it is. resumed says that the leg resumes from a checkpoint taken at
+	// pause point done+1: its first poll is that point again, which must
+	// not trigger a second checkpoint.
+	done    int64
+	known   bool
+	resumed bool
 	// stopped is set when the program stopped at a checkpoint.
 	stopped bool
 }
@@ -142,10 +145,14 @@ func (s *supervisor) nextPauseAfter() int64 {
 	if !s.known {
 		// A run restored from a checkpoint whose pause count is unknown
 		// (taken on a signal without pause:N) counts from the restore.
-		s.done, s.known = 0, true
+		s.done, s.known, s.resumed = 0, true, false
+	}
+	passed := s.done
+	if s.resumed {
+		passed++
 	}
 	for _, n := range s.trig.points {
-		if n > s.done {
+		if n > passed {
 			return n - s.done
 		}
 	}
@@ -184,7 +191,7 @@ func (s *supervisor) run(ctx context.Context, first func(ferry.CallOptions) ([]u
 		}
 		fmt.Fprintf(s.stderr, "ferry: checkpoint written to %s%s\n", s.flags.to, where)
 		// The resume's first poll is the pause point it stopped at.
-		s.done, s.known = n-1, known
+		s.done, s.known, s.resumed = n-1, known, true
 		leg = func(o ferry.CallOptions) ([]uint64, error) { return p.Resume(ctx, o) }
 	}
 }

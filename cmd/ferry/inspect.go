@@ -42,6 +42,10 @@ func runInspect(_ context.Context, args []string, _ io.Reader, stdout, stderr io
 		return exitFail
 	}
 	defer ck.Close()
+	if err := ck.Verify(); err != nil {
+		fmt.Fprintf(stderr, "ferry: inspect: %s: %v\n", fs.Arg(0), err)
+		return exitFail
+	}
 	info := ck.Info()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

@@ -44,6 +44,7 @@ func commands() []subcommand {
 		{"restore", "Running programs", "continue a program from a checkpoint", runRestore},
 		{"inspect", "Information", "describe a checkpoint", runInspect},
 		{"wast", "Testing", "run WebAssembly scripts (spec tests)", runWast},
+		{"cpu", "Information", "show CPU features, levels and the effective mask", runCPU},
 		{"version", "Information", "print Ferry's version", runVersion},
 		{"help", "Information", "show help for a command", runHelp},
 	}

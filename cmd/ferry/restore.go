@@ -102,7 +102,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return exitFail
 	}
 	done, known := p.PauseCount()
-	sup := &supervisor{flags: cf, trig: trig, inst: p.Instance(), w: w, stderr: stderr, done: done - 1, known: known}
+	sup := &supervisor{flags: cf, trig: trig, inst: p.Instance(), w: w, stderr: stderr, done: done - 1, known: known, resumed: true}
 	_, err = sup.run(ctx, func(o ferry.CallOptions) ([]uint64, error) { return p.Resume(ctx, o) })
 	if err != nil {
 		return reportCallError(stderr, path, err)

@@ -376,10 +376,7 @@ reload:
 			if d+n > uint64(len(buf)) {
 				m.trap(fr, pc, api.ErrOutOfBoundsMemory)
 			}
-			b := buf[d : d+n]
-			for i := range b {
-				b[i] = v
-			}
+			memoryFill.Func()(buf[d:d+n], v) // a builtin (simd_builtins.go)
 		case opDataDrop:
 			inst.Datas[in.a] = nil
 

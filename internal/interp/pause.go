@@ -102,17 +102,39 @@ func findPause(c *funcCode, offset uint32, kind api.PauseKind) *PausePoint {
 // frames is checked against the pause-point tables first: a description
 // that does not fit the module is an error, never a panic.
 func (e *Engine) Resume(ctx context.Context, inst *store.Instance, frames []api.Frame) ([]uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &api.TrapError{Kind: err}
+	}
+	m := e.machine(ctx, inst)
+	defer e.release(m)
+	first, err := m.load(inst, frames)
+	if err != nil {
+		return nil, err
+	}
+	inst.Interrupt.And(^store.InterruptPause)
+	return m.execute(first.Type.Results, func() {})
+}
+
+// CheckFrames checks frames against inst exactly as Resume does, without
+// running anything, so that a restore can refuse a checkpoint before any
+// guest code runs.
+func (e *Engine) CheckFrames(inst *store.Instance, frames []api.Frame) error {
+	m := e.machine(context.Background(), inst)
+	defer e.release(m)
+	_, err := m.load(inst, frames)
+	return err
+}
+
+// load checks frames and rebuilds them on the machine; it returns the
+// outermost frame's function.
+func (m *machine) load(inst *store.Instance, frames []api.Frame) (*store.Function, error) {
+	e := m.e
 	if len(frames) == 0 {
 		return nil, fmt.Errorf("interp: resume: no frames")
 	}
 	if len(frames) > e.cfg.MaxCallDepth {
 		return nil, fmt.Errorf("interp: resume: %d frames exceed the call depth limit %d", len(frames), e.cfg.MaxCallDepth)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, &api.TrapError{Kind: err}
-	}
-	m := e.machine(ctx, inst)
-	defer e.release(m)
 	base := 0
 	var first *store.Function
 	for i := range frames {
@@ -176,6 +198,5 @@ func (e *Engine) Resume(ctx context.Context, inst *store.Instance, frames []api.
 		}
 		m.frames = append(m.frames, fr)
 	}
-	inst.Interrupt.And(^store.InterruptPause)
-	return m.execute(first.Type.Results, func() {})
+	return first, nil
 }

@@ -239,3 +239,40 @@ func TestReadsFormat10Files(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSections feeds the section decoders directly, past the checksums
+// that make FuzzRead's mutations mostly fail early.
+func FuzzSections(f *testing.F) {
+	s := sample()
+	s.Memories[0].Runs = presentRuns(s.Memories[0].Data)
+	seeds := [][]byte{encodeMeta(&s.Meta), encodeFrames(s.Frames), encodeGlobals(s.Globals), encodeTables(s.Tables),
+		encodeSegments(&s.Segments), EncodeWASI(s.WASI), encodeMemoryMap(0, &s.Memories[0])}
+	for i, b := range seeds {
+		f.Add(uint8(i), b)
+	}
+	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
+		var err error
+		switch which % 7 {
+		case 0:
+			_, err = decodeMeta(b)
+		case 1:
+			_, err = decodeFrames(b)
+		case 2:
+			_, err = decodeGlobals(b)
+		case 3:
+			_, err = decodeTables(b)
+		case 4:
+			_, err = decodeSegments(b)
+		case 5:
+			_, err = DecodeWASI(b)
+		case 6:
+			var m Memory
+			if m, err = decodeMemoryMap(b, 0); err == nil && m.PresentPages()*PageSize > m.Size {
+				t.Fatalf("runs %v beyond size %d", m.Runs, m.Size)
+			}
+		}
+		if err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("error %v does not wrap ErrCorrupt", err)
+		}
+	})
+}

@@ -1,9 +1,18 @@
 // Command ferrybench times Ferry's interpreter against wazero's interpreter
-// and compiler on the kernels in bench/kernels, checks that every runtime
-// computes the same checksum, and prints a table of median times with the
-// speedup of Ferry over wazero's interpreter and their geometric mean.
+// and compiler and wasmtime, in two sections:
 //
-//	cd bench && go run ./cmd/ferrybench [-n 5] [-warmup 1] [-kernels fib,sort] [-runtimes ferry,wazero-interp]
+//   - kernels (bench/kernels): one exported function called repeatedly;
+//     every runtime must compute the recorded checksum. The table gives the
+//     median per runtime, Ferry's speedup over wazero's interpreter and
+//     their geometric mean.
+//
+//   - WASI programs (bench/programs): whole commands run through _start
+//     with each runtime's own WASI, every run a fresh instance; every
+//     runtime must print exactly the recorded stdout. The tables give the
+//     median run, every runtime's speedup over wazero's interpreter, and
+//     the one-off compile time.
+//
+//     cd bench && go run ./cmd/ferrybench [-n 5] [-warmup 1] [-kernels fib,sort|none] [-programs gojson|none] [-runtimes ferry,wazero-interp]
 package main
 
 import (
@@ -28,7 +37,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	reps := fs.Int("n", 5, "timed `repetitions` per kernel and runtime (the median is reported)")
 	warmup := fs.Int("warmup", 1, "untimed `calls` before the timed ones")
 	kernelList := fs.String("kernels", "", "comma-separated kernels to run (default all)")
-	runtimeList := fs.String("runtimes", "", "comma-separated runtimes to run: ferry, ferry-nopoll, wazero-interp, wazero-compiler (default all but ferry-nopoll)")
+	programList := fs.String("programs", "", "comma-separated WASI programs to run, or none (default all)")
+	runtimeList := fs.String("runtimes", "", "comma-separated runtimes to run: ferry, ferry-nopoll, wazero-interp, wazero-compiler, wasmtime (default all but ferry-nopoll)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -42,21 +52,51 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	kernels = filter(kernels, *kernelList, func(k bench.Kernel) string { return k.Name })
+	programs, err := bench.Programs()
+	if err != nil {
+		fmt.Fprintln(stderr, "ferrybench:", err)
+		return 1
+	}
+	programs = filter(programs, *programList, func(p bench.Program) string { return p.Name })
 	runtimes := bench.Runtimes()
+	wasiRuntimes := bench.WASIRuntimes()
 	if *runtimeList != "" {
 		runtimes = filter(bench.AllRuntimes(), *runtimeList, func(r bench.Runtime) string { return r.Name })
+		wasiRuntimes = filter(bench.AllWASIRuntimes(), *runtimeList, func(r bench.WASIRuntime) string { return r.Name })
 	}
-	if len(kernels) == 0 || len(runtimes) == 0 {
+	if len(kernels)+len(programs) == 0 || len(runtimes) == 0 {
 		fmt.Fprintln(stderr, "ferrybench: nothing selected")
 		return 2
 	}
 
 	ctx := context.Background()
 	failed := false
+	if len(kernels) > 0 {
+		failed = !runKernels(ctx, kernels, runtimes, *warmup, *reps, stdout, stderr)
+	}
+	if len(programs) > 0 {
+		if len(kernels) > 0 {
+			fmt.Fprintln(stdout)
+		}
+		if !runPrograms(ctx, programs, wasiRuntimes, *warmup, *reps, stdout, stderr) {
+			failed = true
+		}
+	}
+	if failed {
+		fmt.Fprintln(stderr, "ferrybench: FAILED (see above)")
+		return 1
+	}
+	return 0
+}
+
+// runKernels measures and prints the kernel section; false if a runtime
+// failed or disagreed.
+func runKernels(ctx context.Context, kernels []bench.Kernel, runtimes []bench.Runtime, warmup, reps int, stdout, stderr io.Writer) bool {
+	failed := false
 	table := make([][]bench.Result, len(kernels))
 	for i, k := range kernels {
 		for _, rt := range runtimes {
-			res := bench.Measure(ctx, rt, k, *warmup, *reps)
+			res := bench.Measure(ctx, rt, k, warmup, reps)
 			switch {
 			case res.Err != nil:
 				fmt.Fprintf(stderr, "%s on %s: %v\n", k.Name, rt.Name, res.Err)
@@ -76,12 +116,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	printTable(stdout, kernels, runtimes, table, *reps)
-	if failed {
-		fmt.Fprintln(stderr, "ferrybench: FAILED (see above)")
-		return 1
-	}
-	return 0
+	printTable(stdout, kernels, runtimes, table, reps)
+	return !failed
 }
 
 // printTable prints one row per kernel: the checksum, the median time per
@@ -97,6 +133,7 @@ func printTable(w io.Writer, kernels []bench.Kernel, runtimes []bench.Runtime, t
 			interpCol = j
 		}
 	}
+	fmt.Fprintln(w, "== kernels: one exported call, module loaded once ==")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "kernel\targ\tchecksum\t")
 	for _, rt := range runtimes {

@@ -242,3 +242,44 @@ ROUND(·f64x2NearestSSE41, ROUNDPD, CMPPD, 0, nan64<>)
 ROUND(·f64x2FloorSSE41, ROUNDPD, CMPPD, 1, nan64<>)
 ROUND(·f64x2CeilSSE41, ROUNDPD, CMPPD, 2, nan64<>)
 ROUND(·f64x2TruncSSE41, ROUNDPD, CMPPD, 3, nan64<>)
+
+// BINARY applies the two-operand instruction OP as X0 = OP(X0=x, X1=y),
+// which is exactly the Wasm instruction for the PACK* narrows (x's lanes
+// low, y's high, signed saturation into the signed or unsigned range) and
+// for PMADDWD (i32x4.dot_i16x8_s, wrapping like Wasm).
+#define BINARY(NAME, OP) \
+TEXT NAME(SB), NOSPLIT, $0-48 \
+	MOVQ x_Lo+0(FP), X0 \
+	MOVHPS x_Hi+8(FP), X0 \
+	MOVQ y_Lo+16(FP), X1 \
+	MOVHPS y_Hi+24(FP), X1 \
+	OP X1, X0 \
+	MOVQ X0, ret_Lo+32(FP) \
+	MOVHPS X0, ret_Hi+40(FP) \
+	RET
+
+BINARY(·i8x16NarrowSSE2, PACKSSWB)
+BINARY(·u8x16NarrowSSE2, PACKUSWB)
+BINARY(·i16x8NarrowSSE2, PACKSSLW) // PACKSSDW
+BINARY(·u16x8NarrowSSE41, PACKUSDW)
+BINARY(·i32x4DotSSE2, PMADDWL) // PMADDWD
+
+DATA c8000<>+0(SB)/8, $0x8000800080008000
+DATA c8000<>+8(SB)/8, $0x8000800080008000
+GLOBL c8000<>(SB), RODATA|NOPTR, $16
+
+// func q15mulrSSSE3(x, y V128) V128: PMULHRSW is (a*b + 0x4000) >> 15;
+// its one overflow, -32768 * -32768, gives 0x8000 (no other product
+// rounds to -32768), which Wasm saturates to 0x7fff: flip those lanes.
+TEXT ·q15mulrSSSE3(SB), NOSPLIT, $0-48
+	MOVQ x_Lo+0(FP), X0
+	MOVHPS x_Hi+8(FP), X0
+	MOVQ y_Lo+16(FP), X1
+	MOVHPS y_Hi+24(FP), X1
+	PMULHRSW X1, X0
+	MOVOU c8000<>(SB), X2
+	PCMPEQW X0, X2
+	PXOR X2, X0
+	MOVQ X0, ret_Lo+32(FP)
+	MOVHPS X0, ret_Hi+40(FP)
+	RET

@@ -91,7 +91,7 @@ func TestSelectionsPerCPU(t *testing.T) {
 }
 
 func TestReresolveReportsChanges(t *testing.T) {
-	if runtime.GOARCH != "amd64" || !cpu.Host().Set().SubsetOf(cpu.Host().Set()) {
+	if runtime.GOARCH != "amd64" {
 		t.Skip("selections below are amd64's")
 	}
 	if err := cpu.Host().Require(haswell); err != nil {

@@ -263,3 +263,38 @@ func TestV128ReferenceIsTheTableEntry(t *testing.T) {
 		}
 	}
 }
+
+// TestV128EdgePairs runs the binary ops on every pair of vectors made of
+// integer edge lanes (splats and mixes), so that e.g. -32768 * -32768
+// meets itself in q15mulr and saturating narrows see every bound.
+func TestV128EdgePairs(t *testing.T) {
+	i16 := []uint64{0x8000, 0x7fff, 0xffff, 0, 1, 0x4000, 0xc000, 0x8001, 0x00ff, 0x0100, 0xff80, 0x007f}
+	i32 := []uint64{0x80000000, 0x7fffffff, 0xffffffff, 0, 0xffff, 0x10000, 0xffff8000, 0x8000}
+	var xs []v128.V128
+	for _, a := range i16 {
+		for _, b := range i16[:4] {
+			lo := a | b<<16 | a<<32 | b<<48
+			xs = append(xs, v128.V128{Lo: lo, Hi: lo})
+		}
+	}
+	for _, a := range i32 {
+		for _, b := range i32[:4] {
+			xs = append(xs, v128.V128{Lo: a | b<<32, Hi: b | a<<32})
+		}
+	}
+	for _, op := range V128 {
+		if op.Binary == nil {
+			continue
+		}
+		ref := portable(op.Binary)
+		for _, im := range runnable(op.Binary) {
+			for _, x := range xs {
+				for _, y := range xs {
+					if got, want := im.Fn(x, y), ref(x, y); got != want {
+						t.Fatalf("%s/%s(%x, %x) = %x, want %x", op.Binary.Name, im.Name, x, y, got, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -48,14 +48,21 @@ var (
 		wasm.OpF64x2Nearest: {{Name: "sse41", Needs: sse41, Fn: f64x2NearestSSE41}},
 		wasm.OpI8x16Popcnt:  {{Name: "ssse3", Needs: ssse3, Fn: i8x16PopcntSSSE3}},
 	}
+	sse2       = cpu.NewSet(cpu.X86SSE2)
 	archBinary = map[wasm.Opcode][]Impl[v128.BinaryFunc]{
-		wasm.OpI8x16Swizzle: {{Name: "ssse3", Needs: ssse3, Fn: swizzleSSSE3}},
+		wasm.OpI8x16Swizzle:      {{Name: "ssse3", Needs: ssse3, Fn: swizzleSSSE3}},
+		wasm.OpI8x16NarrowI16x8S: {{Name: "sse2", Needs: sse2, Fn: i8x16NarrowSSE2}},
+		wasm.OpI8x16NarrowI16x8U: {{Name: "sse2", Needs: sse2, Fn: u8x16NarrowSSE2}},
+		wasm.OpI16x8NarrowI32x4S: {{Name: "sse2", Needs: sse2, Fn: i16x8NarrowSSE2}},
+		wasm.OpI16x8NarrowI32x4U: {{Name: "sse41", Needs: sse41, Fn: u16x8NarrowSSE41}},
+		wasm.OpI16x8Q15mulrSatS:  {{Name: "ssse3", Needs: ssse3, Fn: q15mulrSSSE3}},
+		wasm.OpI32x4DotI16x8S:    {{Name: "sse2", Needs: sse2, Fn: i32x4DotSSE2}},
 	}
 	archTernary = map[wasm.Opcode][]Impl[v128.TernaryFunc]{
 		wasm.OpI8x16Shuffle: {{Name: "ssse3", Needs: ssse3, Fn: shuffleSSSE3}},
 	}
 	archTest = map[wasm.Opcode][]Impl[v128.TestFunc]{
-		wasm.OpI8x16Bitmask: {{Name: "sse2", Needs: cpu.NewSet(cpu.X86SSE2), Fn: i8x16BitmaskSSE2}},
+		wasm.OpI8x16Bitmask: {{Name: "sse2", Needs: sse2, Fn: i8x16BitmaskSSE2}},
 	}
 )
 
@@ -140,3 +147,9 @@ func f64x2CeilSSE41(x v128.V128) v128.V128
 func f64x2FloorSSE41(x v128.V128) v128.V128
 func f64x2TruncSSE41(x v128.V128) v128.V128
 func f64x2NearestSSE41(x v128.V128) v128.V128
+func i8x16NarrowSSE2(x, y v128.V128) v128.V128
+func u8x16NarrowSSE2(x, y v128.V128) v128.V128
+func i16x8NarrowSSE2(x, y v128.V128) v128.V128
+func u16x8NarrowSSE41(x, y v128.V128) v128.V128
+func q15mulrSSSE3(x, y v128.V128) v128.V128
+func i32x4DotSSE2(x, y v128.V128) v128.V128

@@ -42,7 +42,13 @@ var (
 		wasm.OpI8x16Popcnt:  {{Name: "neon", Needs: asimd, Fn: i8x16PopcntNEON}},
 	}
 	archBinary = map[wasm.Opcode][]Impl[v128.BinaryFunc]{
-		wasm.OpI8x16Swizzle: {{Name: "neon", Needs: asimd, Fn: swizzleNEON}},
+		wasm.OpI8x16Swizzle:      {{Name: "neon", Needs: asimd, Fn: swizzleNEON}},
+		wasm.OpI8x16NarrowI16x8S: {{Name: "neon", Needs: asimd, Fn: i8x16NarrowNEON}},
+		wasm.OpI8x16NarrowI16x8U: {{Name: "neon", Needs: asimd, Fn: u8x16NarrowNEON}},
+		wasm.OpI16x8NarrowI32x4S: {{Name: "neon", Needs: asimd, Fn: i16x8NarrowNEON}},
+		wasm.OpI16x8NarrowI32x4U: {{Name: "neon", Needs: asimd, Fn: u16x8NarrowNEON}},
+		wasm.OpI16x8Q15mulrSatS:  {{Name: "neon", Needs: asimd, Fn: q15mulrNEON}},
+		wasm.OpI32x4DotI16x8S:    {{Name: "neon", Needs: asimd, Fn: i32x4DotNEON}},
 	}
 	archTernary = map[wasm.Opcode][]Impl[v128.TernaryFunc]{
 		wasm.OpI8x16Shuffle: {{Name: "neon", Needs: asimd, Fn: shuffleNEON}},
@@ -93,3 +99,9 @@ func f64x2CeilNEON(x v128.V128) v128.V128
 func f64x2FloorNEON(x v128.V128) v128.V128
 func f64x2TruncNEON(x v128.V128) v128.V128
 func f64x2NearestNEON(x v128.V128) v128.V128
+func i8x16NarrowNEON(x, y v128.V128) v128.V128
+func u8x16NarrowNEON(x, y v128.V128) v128.V128
+func i16x8NarrowNEON(x, y v128.V128) v128.V128
+func u16x8NarrowNEON(x, y v128.V128) v128.V128
+func q15mulrNEON(x, y v128.V128) v128.V128
+func i32x4DotNEON(x, y v128.V128) v128.V128

@@ -42,6 +42,12 @@ var V128 = []V128Op{
 	{Op: wasm.OpF64x2Trunc, Unary: unaryOp("f64x2.trunc", wasm.OpF64x2Trunc, v128.F64x2Trunc)},
 	{Op: wasm.OpF64x2Nearest, Unary: unaryOp("f64x2.nearest", wasm.OpF64x2Nearest, v128.F64x2Nearest)},
 	{Op: wasm.OpI8x16Popcnt, Unary: unaryOp("i8x16.popcnt", wasm.OpI8x16Popcnt, v128.I8x16Popcnt)},
+	{Op: wasm.OpI8x16NarrowI16x8S, Binary: binaryOp("i8x16.narrow_i16x8_s", wasm.OpI8x16NarrowI16x8S, v128.I8x16NarrowI16x8S)},
+	{Op: wasm.OpI8x16NarrowI16x8U, Binary: binaryOp("i8x16.narrow_i16x8_u", wasm.OpI8x16NarrowI16x8U, v128.I8x16NarrowI16x8U)},
+	{Op: wasm.OpI16x8NarrowI32x4S, Binary: binaryOp("i16x8.narrow_i32x4_s", wasm.OpI16x8NarrowI32x4S, v128.I16x8NarrowI32x4S)},
+	{Op: wasm.OpI16x8NarrowI32x4U, Binary: binaryOp("i16x8.narrow_i32x4_u", wasm.OpI16x8NarrowI32x4U, v128.I16x8NarrowI32x4U)},
+	{Op: wasm.OpI16x8Q15mulrSatS, Binary: binaryOp("i16x8.q15mulr_sat_s", wasm.OpI16x8Q15mulrSatS, v128.I16x8Q15mulrSatS)},
+	{Op: wasm.OpI32x4DotI16x8S, Binary: binaryOp("i32x4.dot_i16x8_s", wasm.OpI32x4DotI16x8S, v128.I32x4DotI16x8S)},
 	{Op: wasm.OpI8x16Bitmask, Test: testOp("i8x16.bitmask", wasm.OpI8x16Bitmask, v128.I8x16Bitmask)},
 }
 

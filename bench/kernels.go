@@ -28,6 +28,9 @@ type Kernel struct {
 	// wazero's compiler; every runtime must reproduce it.
 	Want uint32
 	Wasm []byte
+	// SIMD marks the kernels built with -msimd128 (SIMDKernels): their
+	// inner loops are WebAssembly 2.0 vector instructions.
+	SIMD bool
 }
 
 // kernelTable lists the kernels in report order.
@@ -44,15 +47,52 @@ var kernelTable = []struct {
 	{"vm", 60_000, 0x20e7dbf9},
 }
 
-// Kernels returns the benchmark kernels with their embedded modules.
-func Kernels() ([]Kernel, error) {
-	out := make([]Kernel, 0, len(kernelTable))
-	for _, k := range kernelTable {
+// simdKernelTable lists the SIMD kernels (kernels/simd_*.c, clang
+// -msimd128 with wasm_simd128.h intrinsics) in report order. Their
+// checksums were computed with wazero's compiler and are pinned by every
+// runtime agreeing (and, for simd_dot and simd_hist, by Go references in
+// kernels_test.go).
+var simdKernelTable = []struct {
+	name string
+	arg  uint64
+	want uint32
+}{
+	{"simd_matmul", SIMDMatmulArg, SIMDMatmulWant},
+	{"simd_hist", SIMDHistArg, SIMDHistWant},
+	{"simd_dot", SIMDDotArg, SIMDDotWant},
+	{"simd_memchr", SIMDMemchrArg, SIMDMemchrWant},
+}
+
+// Kernels returns the scalar benchmark kernels with their embedded modules.
+func Kernels() ([]Kernel, error) { return loadKernels(kernelTable, false) }
+
+// SIMDKernels returns the SIMD kernels (issue 4) with their embedded modules.
+func SIMDKernels() ([]Kernel, error) { return loadKernels(simdKernelTable, true) }
+
+func loadKernels(table []struct {
+	name string
+	arg  uint64
+	want uint32
+}, simd bool) ([]Kernel, error) {
+	out := make([]Kernel, 0, len(table))
+	for _, k := range table {
 		wasm, err := kernelFS.ReadFile("kernels/" + k.name + ".wasm")
 		if err != nil {
 			return nil, fmt.Errorf("kernel %s: %w (run kernels/build.sh)", k.name, err)
 		}
-		out = append(out, Kernel{Name: k.name, Arg: k.arg, Want: k.want, Wasm: wasm})
+		out = append(out, Kernel{Name: k.name, Arg: k.arg, Want: k.want, Wasm: wasm, SIMD: simd})
 	}
 	return out, nil
 }
+
+// Arguments and checksums of the SIMD kernels.
+const (
+	SIMDMatmulArg  = 128
+	SIMDMatmulWant = 0
+	SIMDHistArg    = 8
+	SIMDHistWant   = 0
+	SIMDDotArg     = 100
+	SIMDDotWant    = 0
+	SIMDMemchrArg  = 50
+	SIMDMemchrWant = 0
+)

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ferryvm/ferry/internal/snapshot"
+)
+
+// Forged checkpoints through "ferry restore": a checkpoint is untrusted
+// input, so a file whose checksums are right but whose frames or memory do
+// not fit the module, or which ends at a section boundary, is refused
+// with a clear message before any guest code runs. The guest here is
+// testdata/fileprog, which appends to log.txt and prints on every round:
+// an untouched working directory and an empty stdout show that nothing
+// ran, and the checkpoint file itself is left as it was.
+
+// forgeSetup writes fileprog's starting files into a fresh directory.
+func forgeSetup(t *testing.T) string {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"data.txt": strings.Repeat("forged frames\n", 10), "log.txt": "log header\n", "tally.txt": ""} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func snapshotDir(t *testing.T, dir string) map[string]string {
+	files := map[string]string{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		files[e.Name()] = string(b)
+	}
+	return files
+}
+
+// editCheckpoint decodes the checkpoint b, lets edit change it and encodes
+// it again with valid checksums.
+func editCheckpoint(t *testing.T, b []byte, edit func(s *snapshot.Snapshot)) []byte {
+	t.Helper()
+	f, err := snapshot.ReadBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.Snapshot
+	for i := range s.Memories {
+		s.Memories[i].Data = make([]byte, s.Memories[i].Size)
+		if err := f.ReadMemory(i, s.Memories[i].Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit(&s)
+	var buf bytes.Buffer
+	if _, err := snapshot.Write(&buf, &s, snapshot.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func writeTemp(t *testing.T, b []byte) string {
+	path := filepath.Join(t.TempDir(), "ck")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// refused restores the checkpoint bytes b with "ferry restore" and checks
+// that it failed with every one of wants in its message, printed nothing
+// on stdout, changed nothing in dir and left the file as it was.
+func refused(t *testing.T, what string, b []byte, dir string, wants ...string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "forged")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshotDir(t, dir)
+	code, out, stderr := runCLI(t, "restore", path)
+	if code != exitFail || out != "" {
+		t.Errorf("%s: exit %d (want %d), stdout %q, stderr %s", what, code, exitFail, out, stderr)
+		return
+	}
+	for _, w := range wants {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("%s: message lacks %q: %s", what, w, stderr)
+		}
+	}
+	if after := snapshotDir(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("%s: the guest ran: the working directory changed", what)
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, b) {
+		t.Errorf("%s: the checkpoint file changed", what)
+	}
+}
+
+func TestRestoreRefusesForgedFrames(t *testing.T) {
+	dir := forgeSetup(t)
+	ck := filepath.Join(t.TempDir(), "ck")
+	// Pause point 3000 is inside work(), called from main, called from
+	// _start: three frames, the outer two at calls.
+	if code, _, stderr := runCLI(t, "run", "--dir", dir+"::.", "--checkpoint-to", ck, "--checkpoint-on", "pause:3000", "testdata/fileprog.wasm"); code != exitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := snapshot.ReadBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := f.Snapshot.Frames
+	if len(frames) < 2 {
+		t.Fatalf("want a caller and a callee, got %d frames", len(frames))
+	}
+	inner := len(frames) - 1
+	// A caller frame with values on its operand stack, for a wrong
+	// operand type.
+	withStack := -1
+	for i, fr := range frames {
+		if len(fr.Stack) > 0 {
+			withStack = i
+		}
+	}
+	// The genuine checkpoint, from a copy of the same directory, restores
+	// and finishes as an uninterrupted run: the refusals below are the
+	// forgeries'.
+	code, _, _ := runCLI(t, "run", "--dir", forgeSetup(t)+"::.", "testdata/fileprog.wasm")
+	genuine := t.TempDir()
+	for name, content := range snapshotDir(t, dir) {
+		os.WriteFile(filepath.Join(genuine, name), []byte(content), 0o644)
+	}
+	mod := func(s *snapshot.Snapshot) {}
+	if got, _, stderr := runCLI(t, "restore", "--dir", genuine+"::.", "--accept-changed-files", writeTemp(t, editCheckpoint(t, b, mod))); got != code {
+		t.Fatalf("the genuine checkpoint, re-encoded: exit %d, want %d: %s", got, code, stderr)
+	}
+
+	flip := func(v *snapshot.Value) {
+		switch v.Type {
+		case snapshot.TypeI32:
+			v.Type = snapshot.TypeF32
+		default:
+			v.Type = snapshot.TypeI32
+			v.Lo &= 0xffffffff
+		}
+	}
+	cases := []struct {
+		name  string
+		edit  func(s *snapshot.Snapshot)
+		wants []string
+	}{
+		{"innermost local of the wrong type", func(s *snapshot.Snapshot) { flip(&s.Frames[inner].Locals[0]) }, []string{"does not fit the module", "local"}},
+		{"outermost local of the wrong type", func(s *snapshot.Snapshot) {
+			if len(s.Frames[0].Locals) == 0 {
+				s.Frames[0].Locals = append(s.Frames[0].Locals, snapshot.Value{Type: snapshot.TypeI64})
+				return
+			}
+			flip(&s.Frames[0].Locals[len(s.Frames[0].Locals)-1])
+		}, []string{"does not fit the module"}},
+		{"an operand of the wrong type", func(s *snapshot.Snapshot) {
+			if withStack < 0 {
+				s.Frames[inner].Stack = []snapshot.Value{{Type: snapshot.TypeV128}}
+				return
+			}
+			flip(&s.Frames[withStack].Stack[0])
+		}, []string{"does not fit the module"}},
+		{"a missing local", func(s *snapshot.Snapshot) { s.Frames[inner].Locals = s.Frames[inner].Locals[1:] }, []string{"does not fit the module"}},
+		{"an offset beyond the function body", func(s *snapshot.Snapshot) { s.Frames[inner].Offset = 1 << 30 }, []string{"does not fit the module", "pause point"}},
+		{"an offset that is not a pause point", func(s *snapshot.Snapshot) { s.Frames[inner].Offset++ }, []string{"does not fit the module", "pause point"}},
+		{"a caller offset that is not a call", func(s *snapshot.Snapshot) { s.Frames[0].Offset-- }, []string{"does not fit the module", "pause point"}},
+		{"an unknown function index", func(s *snapshot.Snapshot) { s.Frames[inner].Func = 100000 }, []string{"does not fit the module", "func"}},
+		{"the largest function index", func(s *snapshot.Snapshot) { s.Frames[0].Func = 1<<32 - 1 }, []string{"does not fit the module", "func"}},
+		{"an imported function", func(s *snapshot.Snapshot) { s.Frames[inner].Func = 0 }, []string{"does not fit the module", "func"}},
+		{"an unknown pause kind", func(s *snapshot.Snapshot) { s.Frames[inner].Kind = 9 }, []string{"corrupt checkpoint"}},
+		{"no frames", func(s *snapshot.Snapshot) { s.Frames = nil }, []string{"does not fit the module"}},
+		{"a memory smaller than the module's minimum", func(s *snapshot.Snapshot) {
+			s.Memories[0].Size, s.Memories[0].Data = 0, nil
+		}, []string{"does not fit the module", "memory"}},
+	}
+	for _, c := range cases {
+		refused(t, c.name, editCheckpoint(t, b, c.edit), dir, c.wants...)
+	}
+}
+
+// A memory beyond the module's maximum is refused; one at the maximum
+// restores (and the program finishes).
+func TestRestoreRefusesMemoryBeyondMax(t *testing.T) {
+	wasm := wat2wasm(t, `(module (memory 1 2)
+  (func (export "count") (result i32) (local i32)
+    (loop (br_if 0 (i32.lt_u (local.tee 0 (i32.add (local.get 0) (i32.const 1))) (i32.const 100))))
+    (local.get 0)))`)
+	ck := filepath.Join(t.TempDir(), "ck")
+	if code, _, stderr := runCLI(t, "run", "--checkpoint-to", ck, "--checkpoint-on", "pause:10", "--invoke", "count", wasm); code != exitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	b, _ := os.ReadFile(ck)
+	grow := func(pages uint64) func(s *snapshot.Snapshot) {
+		return func(s *snapshot.Snapshot) {
+			s.Memories[0].Size = pages << 16
+			s.Memories[0].Data = make([]byte, pages<<16)
+			s.Memories[0].Data[pages<<16-1] = 1
+		}
+	}
+	at := filepath.Join(t.TempDir(), "at-max")
+	os.WriteFile(at, editCheckpoint(t, b, grow(2)), 0o644)
+	if code, out, stderr := runCLI(t, "restore", at); code != exitOK || out != "100\n" {
+		t.Fatalf("memory at the maximum: exit %d, stdout %q: %s", code, out, stderr)
+	}
+	refused(t, "a memory beyond the maximum", editCheckpoint(t, b, grow(3)), t.TempDir(), "does not fit the module", "memory")
+}
+
+// A checkpoint cut at any section boundary (before a section header, after
+// it, and one byte short of its end) is refused as truncated.
+func TestRestoreRefusesTruncationAtSections(t *testing.T) {
+	dir := forgeSetup(t)
+	ck := filepath.Join(t.TempDir(), "ck")
+	for _, compress := range []bool{false, true} {
+		args := []string{"run", "--dir", dir + "::.", "--checkpoint-to", ck, "--checkpoint-on", "pause:5000"}
+		if compress {
+			args = append(args, "--checkpoint-compress")
+		}
+		if code, _, stderr := runCLI(t, append(args, "testdata/fileprog.wasm")...); code != exitOK {
+			t.Fatalf("run: exit %d: %s", code, stderr)
+		}
+		b, _ := os.ReadFile(ck)
+		code, out, _ := runCLI(t, "inspect", "--json", ck)
+		var info struct {
+			Sections []struct {
+				Type   string
+				Offset int64
+				Length int64
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &info); code != exitOK || err != nil || len(info.Sections) < 8 {
+			t.Fatalf("inspect: exit %d, %v: %s", code, err, out)
+		}
+		cuts := map[int64]string{}
+		for _, s := range info.Sections {
+			cuts[s.Offset] = "before the " + s.Type + " section"
+			cuts[s.Offset+32] = "after the " + s.Type + " section header"
+			cuts[s.Offset-1] = "one byte short of the section before " + s.Type
+		}
+		cuts[int64(len(b))-1] = "one byte short of the end"
+		for at, what := range cuts {
+			if at <= 0 || at >= int64(len(b)) {
+				continue
+			}
+			what = fmt.Sprintf("compress=%v: cut at %d, %s", compress, at, what)
+			refused(t, what, b[:at], dir, "corrupt checkpoint", "truncated")
+			path := filepath.Join(t.TempDir(), "cut")
+			os.WriteFile(path, b[:at], 0o644)
+			if code, out, stderr := runCLI(t, "inspect", path); code != exitFail || out != "" || !strings.Contains(stderr, "truncated") {
+				t.Errorf("inspect, %s: exit %d: %s", what, code, stderr)
+			}
+		}
+	}
+}

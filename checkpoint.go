@@ -36,6 +36,8 @@ type Paused struct {
 	owner  *Instance
 	frames []api.Frame
 	count  pauseCount
+	// callsites are the builtin decisions a restore changed.
+	callsites []CallsiteChange
 }
 
 // pauseCount is the number of pause points polled since the start of the
@@ -68,6 +70,15 @@ func (p *Paused) Frames() []api.Frame {
 		out[i] = f
 	}
 	return out
+}
+
+// ResultTypes are the result types of the call that was paused (its
+// outermost frame's function): what Resume returns when the call ends.
+func (p *Paused) ResultTypes() []api.ValueType {
+	if len(p.frames) == 0 || int(p.frames[0].Func) >= len(p.owner.inst.Funcs) {
+		return nil
+	}
+	return valueTypes(p.owner.inst.Funcs[p.frames[0].Func].Type.Results)
 }
 
 // PauseCount is the number of pause points polled since the start of the
@@ -340,14 +351,15 @@ func (p *Paused) snapshot(cfg CheckpointConfig) (*snapshot.Snapshot, error) {
 	if n := len(m.ImportedTables) + len(m.ImportedMemories) + len(m.ImportedGlobals); n > 0 {
 		return nil, fmt.Errorf("%w: the module imports tables, memories or globals (shared with other instances)", ErrNotCheckpointable)
 	}
-	arch, feats := snapshot.HostCPU()
+	// The effective (masked) features, which the builtins were chosen for.
+	arch, feats := EffectiveCPUFeatures()
 	src := i.module.source
 	s := &snapshot.Snapshot{Meta: snapshot.Meta{
 		RuntimeVersion: Version(), Arch: arch, Features: feats,
 		ModuleHash: sha256.Sum256(src), ModuleSize: uint64(len(src)),
 		PauseCount: uint64(max(p.count.n, 0)), PauseCountKnown: p.count.known,
 		Created: time.Now().UnixNano(),
-	}}
+	}, Callsites: recordCallsites()}
 	if !cfg.omitModule {
 		s.Module = src
 	}

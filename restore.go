@@ -211,6 +211,13 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 		si.Close()
 		return nil, mismatch("%v", err)
 	}
+	// The builtin decisions: re-made for this CPU's effective features,
+	// semantic ones kept, before any guest code runs.
+	changes, err := restoreCallsites(s.Callsites)
+	if err != nil {
+		si.Close()
+		return nil, mismatch("%v", err)
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -220,7 +227,7 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	r.instances = append(r.instances, inst)
 	r.mu.Unlock()
 	count := pauseCount{n: int64(min(s.Meta.PauseCount, 1<<62)), known: s.Meta.PauseCountKnown}
-	return &Paused{rt: r, owner: inst, frames: frames, count: count}, nil
+	return &Paused{rt: r, owner: inst, frames: frames, count: count, callsites: changes}, nil
 }
 
 func apiValues(vs []snapshot.Value) []api.Value {
@@ -379,6 +386,10 @@ type CheckpointInfo struct {
 	DroppedElems    int           `json:"dropped_elem_segments"`
 	WASI            *WASIInfo     `json:"wasi,omitempty"`
 	Sections        []SectionInfo `json:"sections"`
+	// Callsites are the builtin decisions of the checkpointed run
+	// (format 1.1; CallsitesRecorded is false for a 1.0 file).
+	Callsites         []DecisionInfo `json:"callsites"`
+	CallsitesRecorded bool           `json:"callsites_recorded"`
 }
 
 // FrameInfo is one frame, outermost first.
@@ -453,6 +464,7 @@ func (c *Checkpoint) Info() CheckpointInfo {
 		ModuleSHA256: hex.EncodeToString(s.Meta.ModuleHash[:]), ModuleSize: s.Meta.ModuleSize,
 		ModuleIncluded: s.Module != nil, PauseCount: s.Meta.PauseCount, PauseCountKnown: s.Meta.PauseCountKnown,
 		Created: time.Unix(0, s.Meta.Created).UTC(), Globals: len(s.Globals),
+		Callsites: decisionInfos(s.Callsites), CallsitesRecorded: s.Callsites != nil,
 	}
 	var names *wasm.Names
 	if s.Module != nil {

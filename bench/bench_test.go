@@ -17,6 +17,22 @@ func BenchmarkKernels(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchKernels(b, kernels)
+}
+
+// BenchmarkSIMDKernels is BenchmarkKernels for the SIMD kernels (issue 4),
+// as BenchmarkSIMDKernels/<kernel>/<runtime>. Profile Ferry on one with
+//
+//	go test -run '^$' -bench 'SIMDKernels/simd_matmul/ferry$' -cpuprofile cpu.out . && go tool pprof -top cpu.out
+func BenchmarkSIMDKernels(b *testing.B) {
+	kernels, err := SIMDKernels()
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchKernels(b, kernels)
+}
+
+func benchKernels(b *testing.B, kernels []Kernel) {
 	ctx := context.Background()
 	for _, k := range kernels {
 		b.Run(k.Name, func(b *testing.B) {
@@ -51,6 +67,16 @@ func TestKernelChecksums(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	simd, err := SIMDKernels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range simd {
+		if !k.SIMD {
+			t.Errorf("%s: not flagged SIMD", k.Name)
+		}
+	}
+	kernels = append(kernels, simd...)
 	for _, k := range kernels {
 		for _, rt := range Runtimes() {
 			t.Run(k.Name+"/"+rt.Name, func(t *testing.T) {

@@ -88,11 +88,11 @@ func loadKernels(table []struct {
 // Arguments and checksums of the SIMD kernels.
 const (
 	SIMDMatmulArg  = 128
-	SIMDMatmulWant = 0
+	SIMDMatmulWant = 0x5f940a73
 	SIMDHistArg    = 8
-	SIMDHistWant   = 0
-	SIMDDotArg     = 100
-	SIMDDotWant    = 0
-	SIMDMemchrArg  = 50
-	SIMDMemchrWant = 0
+	SIMDHistWant   = 0xd79f3261
+	SIMDDotArg     = 600
+	SIMDDotWant    = 0x4b7953e0
+	SIMDMemchrArg  = 300
+	SIMDMemchrWant = 0x04fe3f37
 )

@@ -119,3 +119,76 @@ func TestReferenceSHA256(t *testing.T) {
 		}
 	}
 }
+
+func simdKernel(t *testing.T, name string) Kernel {
+	t.Helper()
+	ks, err := SIMDKernels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range ks {
+		if k.Name == name {
+			return k
+		}
+	}
+	t.Fatalf("no SIMD kernel %s", name)
+	return Kernel{}
+}
+
+func TestReferenceSIMDDot(t *testing.T) {
+	k := simdKernel(t, "simd_dot")
+	const n = 32768
+	a, b := make([]int16, n), make([]int16, n)
+	seed := uint32(0x1234567)
+	for i := range a {
+		x := xorshift32(&seed)
+		a[i], b[i] = int16(x), int16(x>>16)
+	}
+	h := uint32(0)
+	for pass := uint32(0); pass < uint32(k.Arg); pass++ {
+		s := uint32(0)
+		for i := range a {
+			s += uint32(int32(a[i]) * int32(b[i]))
+		}
+		b[(pass*7919)%n] = int16(s)
+		h = (h ^ s) * 16777619
+	}
+	if h != k.Want {
+		t.Fatalf("simd_dot: Go gives %#x, table says %#x", h, k.Want)
+	}
+}
+
+func TestReferenceSIMDMemchr(t *testing.T) {
+	k := simdKernel(t, "simd_memchr")
+	const n = 65536
+	text := make([]byte, n)
+	seed := uint32(0xdeadbeef)
+	for i := range text {
+		x := xorshift32(&seed)
+		if x%97 == 0 {
+			text[i] = '\n'
+		} else {
+			text[i] = byte('a' + x%26)
+		}
+	}
+	h := uint32(2166136261)
+	for pass := uint32(0); pass < uint32(k.Arg); pass++ {
+		p := (pass * 4099) % n
+		if text[p] == '\n' {
+			text[p] = 'x'
+		} else {
+			text[p] = '\n'
+		}
+		start := uint32(0)
+		for i, c := range text {
+			if c == '\n' {
+				h = (h ^ (uint32(i) - start)) * 16777619
+				start = uint32(i) + 1
+			}
+		}
+		h = (h ^ (n - start)) * 16777619
+	}
+	if h != k.Want {
+		t.Fatalf("simd_memchr: Go gives %#x, table says %#x", h, k.Want)
+	}
+}

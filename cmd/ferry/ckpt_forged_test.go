@@ -90,6 +90,7 @@ func refused(t *testing.T, what string, b []byte, dir string, wants ...string) {
 		t.Errorf("%s: exit %d (want %d), stdout %q, stderr %s", what, code, exitFail, out, stderr)
 		return
 	}
+	t.Logf("%s: %s", what, strings.TrimSpace(stderr))
 	for _, w := range wants {
 		if !strings.Contains(stderr, w) {
 			t.Errorf("%s: message lacks %q: %s", what, w, stderr)
@@ -106,8 +107,8 @@ func refused(t *testing.T, what string, b []byte, dir string, wants ...string) {
 func TestRestoreRefusesForgedFrames(t *testing.T) {
 	dir := forgeSetup(t)
 	ck := filepath.Join(t.TempDir(), "ck")
-	// Pause point 3000 is inside work(), called from main, called from
-	// _start: three frames, the outer two at calls.
+	// At pause point 3000 fileprog is six calls deep (the outer five
+	// frames at calls, the innermost at a function entry).
 	if code, _, stderr := runCLI(t, "run", "--dir", dir+"::.", "--checkpoint-to", ck, "--checkpoint-on", "pause:3000", "testdata/fileprog.wasm"); code != exitOK {
 		t.Fatalf("run: exit %d: %s", code, stderr)
 	}
@@ -124,14 +125,6 @@ func TestRestoreRefusesForgedFrames(t *testing.T) {
 		t.Fatalf("want a caller and a callee, got %d frames", len(frames))
 	}
 	inner := len(frames) - 1
-	// A caller frame with values on its operand stack, for a wrong
-	// operand type.
-	withStack := -1
-	for i, fr := range frames {
-		if len(fr.Stack) > 0 {
-			withStack = i
-		}
-	}
 	// The genuine checkpoint, from a copy of the same directory, restores
 	// and finishes as an uninterrupted run: the refusals below are the
 	// forgeries'.
@@ -167,13 +160,6 @@ func TestRestoreRefusesForgedFrames(t *testing.T) {
 			}
 			flip(&s.Frames[0].Locals[len(s.Frames[0].Locals)-1])
 		}, []string{"does not fit the module"}},
-		{"an operand of the wrong type", func(s *snapshot.Snapshot) {
-			if withStack < 0 {
-				s.Frames[inner].Stack = []snapshot.Value{{Type: snapshot.TypeV128}}
-				return
-			}
-			flip(&s.Frames[withStack].Stack[0])
-		}, []string{"does not fit the module"}},
 		{"a missing local", func(s *snapshot.Snapshot) { s.Frames[inner].Locals = s.Frames[inner].Locals[1:] }, []string{"does not fit the module"}},
 		{"an offset beyond the function body", func(s *snapshot.Snapshot) { s.Frames[inner].Offset = 1 << 30 }, []string{"does not fit the module", "pause point"}},
 		{"an offset that is not a pause point", func(s *snapshot.Snapshot) { s.Frames[inner].Offset++ }, []string{"does not fit the module", "pause point"}},
@@ -192,18 +178,37 @@ func TestRestoreRefusesForgedFrames(t *testing.T) {
 	}
 }
 
-// A memory beyond the module's maximum is refused; one at the maximum
-// restores (and the program finishes).
-func TestRestoreRefusesMemoryBeyondMax(t *testing.T) {
+// A caller's operand stack (the f64 below the call's argument) of the
+// wrong type, and a memory beyond the module's maximum, are refused; the
+// genuine checkpoint and one with a memory at the maximum restore and
+// finish.
+func TestRestoreRefusesForgedStackAndMemory(t *testing.T) {
 	wasm := wat2wasm(t, `(module (memory 1 2)
-  (func (export "count") (result i32) (local i32)
-    (loop (br_if 0 (i32.lt_u (local.tee 0 (i32.add (local.get 0) (i32.const 1))) (i32.const 100))))
-    (local.get 0)))`)
+  (func $count (param i32) (result i32) (local i32)
+    (loop (br_if 0 (i32.lt_u (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (i32.const 100))))
+    (i32.add (local.get 0) (local.get 1)))
+  (func (export "run") (result i32)
+    (f64.const 1.5)
+    (call $count (i32.const 5))
+    (f64.convert_i32_u)
+    (f64.add)
+    (i32.trunc_f64_s)))`)
 	ck := filepath.Join(t.TempDir(), "ck")
-	if code, _, stderr := runCLI(t, "run", "--checkpoint-to", ck, "--checkpoint-on", "pause:10", "--invoke", "count", wasm); code != exitOK {
+	if code, _, stderr := runCLI(t, "run", "--checkpoint-to", ck, "--checkpoint-on", "pause:10", "--invoke", "run", wasm); code != exitOK {
 		t.Fatalf("run: exit %d: %s", code, stderr)
 	}
 	b, _ := os.ReadFile(ck)
+	restores := func(what string, edit func(s *snapshot.Snapshot)) {
+		t.Helper()
+		if code, out, stderr := runCLI(t, "restore", writeTemp(t, editCheckpoint(t, b, edit))); code != exitOK || out != "106\n" {
+			t.Fatalf("%s: exit %d, stdout %q: %s", what, code, out, stderr)
+		}
+	}
+	restores("the genuine checkpoint", func(s *snapshot.Snapshot) {
+		if len(s.Frames) != 2 || len(s.Frames[0].Stack) != 1 || s.Frames[0].Stack[0].Type != snapshot.TypeF64 {
+			t.Fatalf("frames %+v: want the caller's f64 on its operand stack", s.Frames)
+		}
+	})
 	grow := func(pages uint64) func(s *snapshot.Snapshot) {
 		return func(s *snapshot.Snapshot) {
 			s.Memories[0].Size = pages << 16
@@ -211,12 +216,17 @@ func TestRestoreRefusesMemoryBeyondMax(t *testing.T) {
 			s.Memories[0].Data[pages<<16-1] = 1
 		}
 	}
-	at := filepath.Join(t.TempDir(), "at-max")
-	os.WriteFile(at, editCheckpoint(t, b, grow(2)), 0o644)
-	if code, out, stderr := runCLI(t, "restore", at); code != exitOK || out != "100\n" {
-		t.Fatalf("memory at the maximum: exit %d, stdout %q: %s", code, out, stderr)
-	}
-	refused(t, "a memory beyond the maximum", editCheckpoint(t, b, grow(3)), t.TempDir(), "does not fit the module", "memory")
+	restores("a memory at the maximum", grow(2))
+	dir := t.TempDir()
+	refused(t, "a memory beyond the maximum", editCheckpoint(t, b, grow(3)), dir, "does not fit the module", "memory 0 has 3 pages, the module allows 1 to 2")
+	refused(t, "an operand of the wrong type", editCheckpoint(t, b, func(s *snapshot.Snapshot) {
+		s.Frames[0].Stack[0] = snapshot.Value{Type: snapshot.TypeI64, Lo: 1}
+	}), dir, "does not fit the module", "operand stack", "type i64, want f64")
+	refused(t, "a missing operand", editCheckpoint(t, b, func(s *snapshot.Snapshot) { s.Frames[0].Stack = nil }), dir,
+		"does not fit the module", "operand stack")
+	refused(t, "a parameter of the wrong type", editCheckpoint(t, b, func(s *snapshot.Snapshot) {
+		s.Frames[1].Locals[0] = snapshot.Value{Type: snapshot.TypeF32}
+	}), dir, "does not fit the module", "locals", "type f32, want i32")
 }
 
 // A checkpoint cut at any section boundary (before a section header, after

@@ -17,8 +17,9 @@ Prints what a checkpoint holds: format and runtime versions, the source CPU,
 the module's SHA-256 (and whether the module is included), the pause count,
 the frames (function index and name, pause kind, byte offset), globals,
 table and memory sizes (and how many 4 KiB pages are stored), dropped
-segments, the WASI state (arguments, environment, descriptors) and the
-file's sections. The checkpoint is checked as a restore would read it;
+segments, the WASI state (arguments, environment, descriptors), the
+builtin decisions of the run (each builtin's implementation, the CPU
+features it relies on, whether it is semantic) and the file's sections. The checkpoint is checked as a restore would read it;
 nothing runs.
 
 Flags:
@@ -113,6 +114,7 @@ func printInfo(w io.Writer, info *ferry.CheckpointInfo) {
 		}
 		tw.Flush()
 	}
+	printDecisions(w, info)
 	fmt.Fprintf(w, "\nsections:\n")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  type\toffset\tstored\tdecoded\t")

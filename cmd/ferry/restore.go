@@ -37,6 +37,11 @@ Flags:
                   reopen files that changed since the checkpoint
   --max-call-depth N
                   nested calls allowed (default 50000)
+` + cpuFeaturesUsage + `  -v              print on stderr, one line each, the builtin decisions
+                  of the checkpointed run that this restore makes
+                  differently for the effective CPU features
+                  ("BUILTIN: OLD-IMPL -> NEW-IMPL"); semantic decisions
+                  (observable results) are kept, emulated where needed
 
 ` + checkpointFlagsUsage + `
 Exit codes: as "ferry run": 0 when the program returned (or stopped at a
@@ -49,6 +54,8 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	modPath := fs.String("module", "", "the module file")
 	acceptChanged := fs.Bool("accept-changed-files", false, "reopen changed files")
 	maxDepth := fs.Int("max-call-depth", 50000, "nested calls allowed")
+	cpuSpec := fs.String("cpu-features", "native", "CPU feature mask")
+	verbose := fs.Bool("v", false, "report changed builtin decisions")
 	var dirs, listens listFlag
 	fs.Var(&dirs, "dir", "remap a pre-open HOST[::GUEST]")
 	fs.Var(&listens, "tcplisten", "listen on ADDR")
@@ -62,6 +69,9 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	if *maxDepth < 1 {
 		return usageError(stderr, restoreUsage, "restore: --max-call-depth must be at least 1")
+	}
+	if code, done := applyCPUFeatures(*cpuSpec, "restore", restoreUsage, stderr); done {
+		return code
 	}
 	trig, err := cf.parse()
 	if err != nil {
@@ -101,11 +111,29 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintf(stderr, "ferry: restore %s: %v\n", path, err)
 		return exitFail
 	}
+	if *verbose {
+		for _, c := range p.CallsiteChanges() {
+			fmt.Fprintln(stderr, c)
+		}
+	}
 	done, known := p.PauseCount()
 	sup := &supervisor{flags: cf, trig: trig, inst: p.Instance(), w: w, stderr: stderr, done: done - 1, known: known, resumed: true}
-	_, err = sup.run(ctx, func(o ferry.CallOptions) ([]uint64, error) { return p.Resume(ctx, o) })
+	results, err := sup.run(ctx, func(o ferry.CallOptions) ([]uint64, error) { return p.Resume(ctx, o) })
 	if err != nil {
 		return reportCallError(stderr, path, err)
+	}
+	if sup.stopped {
+		return exitOK
+	}
+	// The results of a call run with ferry run --invoke, printed as it
+	// would have (a _start has none).
+	for _, t := range p.ResultTypes() {
+		if len(results) < slotCount(t) {
+			fmt.Fprintf(stderr, "ferry: %s: engine returned too few result slots\n", path)
+			return exitFail
+		}
+		fmt.Fprintln(stdout, formatResult(t, results))
+		results = results[slotCount(t):]
 	}
 	return exitOK
 }

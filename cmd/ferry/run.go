@@ -43,7 +43,7 @@ Flags:
   --invoke NAME   call the exported function NAME instead of _start
   --max-call-depth N
                   nested calls allowed before "call stack exhausted" (default 50000)
-
+` + cpuFeaturesUsage + `
 ` + checkpointFlagsUsage + `
 Arguments with --invoke, one per parameter:
   i32, i64        decimal integers, signed or unsigned (-1, 4294967295)
@@ -76,6 +76,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs := newFlagSet("run", stderr)
 	invoke := fs.String("invoke", "", "exported function to call instead of _start")
 	maxDepth := fs.Int("max-call-depth", 50000, "nested calls allowed")
+	cpuSpec := fs.String("cpu-features", "native", "CPU feature mask")
 	var dirs, envs, listens listFlag
 	fs.Var(&dirs, "dir", "pre-open HOST[::GUEST]")
 	fs.Var(&envs, "env", "guest environment NAME=VAL or NAME")
@@ -94,6 +95,9 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	if *maxDepth < 1 {
 		return usageError(stderr, runUsage, "run: --max-call-depth must be at least 1")
+	}
+	if code, done := applyCPUFeatures(*cpuSpec, "run", runUsage, stderr); done {
+		return code
 	}
 	path, rest := fs.Arg(0), fs.Args()[1:]
 	cfg, err := wasiConfig(path, dirs, envs, listens)

@@ -114,5 +114,8 @@ func All() []Descriptor {
 	for _, v := range V128 {
 		out = append(out, v.Descriptor())
 	}
+	for _, v := range Relaxed {
+		out = append(out, v.Descriptor())
+	}
 	return out
 }

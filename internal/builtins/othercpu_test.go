@@ -68,6 +68,7 @@ func TestSelectionsMatchFeatures(t *testing.T) {
 			}
 		}
 	}
+	callRelaxed(tab, x, y)
 	decisions := tab.Decisions()
 	if len(decisions) != len(All()) {
 		t.Errorf("%d decisions recorded for %d builtins", len(decisions), len(All()))

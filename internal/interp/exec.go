@@ -1108,7 +1108,7 @@ reload:
 
 		case opV128Unary, opV128Binary, opV128Bitselect, opV128Shuffle, opV128Shift, opV128ShiftI,
 			opV128Test, opV128Splat, opV128Extract, opV128Replace, opV128Load, opV128LoadX,
-			opV128LoadLane, opV128Store, opV128StoreLane:
+			opV128LoadLane, opV128Store, opV128StoreLane, opV128Relaxed:
 			// Out of line (simd_exec.go), so the scalar part of this loop
 			// is compiled as if SIMD did not exist.
 			m.execSIMD(fr, pc, in, fp, buf)

@@ -30,6 +30,8 @@ func (m *machine) execSIMD(fr *frame, pc uint32, in *instr, fp unsafe.Pointer, b
 	switch in.op {
 	case opV128Unary:
 		vset(fp, in.a, simd.Unary[uint8(in.c)](vget(fp, in.b)))
+	case opV128Relaxed:
+		vset(fp, in.a, relaxedFns[in.imm>>32](vget(fp, in.b), vget(fp, in.c), vget(fp, uint32(in.imm))))
 	case opV128Binary:
 		vset(fp, in.a, simd.Binary[uint8(in.imm)](vget(fp, in.b), vget(fp, in.c)))
 	case opV128Bitselect:

@@ -19,6 +19,9 @@ var simd = v128.Portable()
 // scalar numeric operations.
 func (l *lowerer) lowerSIMD(in *wasm.Instr) error {
 	w := in.Op
+	if w.IsRelaxed() {
+		return l.lowerRelaxed(in)
+	}
 	s := uint32(v128.Sub(w))
 	switch simd.KindOf(w) {
 	case v128.KindUnary:
@@ -117,7 +120,7 @@ func (l *lowerer) lowerSIMD(in *wasm.Instr) error {
 func writesOnlyDst(o op) bool {
 	switch o {
 	case opV128Unary, opV128Binary, opV128Bitselect, opV128Shuffle, opV128Shift, opV128ShiftI,
-		opV128Splat, opV128Replace, opV128Load, opV128LoadX, opV128LoadLane:
+		opV128Splat, opV128Replace, opV128Load, opV128LoadX, opV128LoadLane, opV128Relaxed:
 		return true
 	}
 	return false

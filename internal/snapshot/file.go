@@ -24,7 +24,7 @@ import (
 // when the file's minor version is newer than its own.
 const (
 	Major uint16 = 1
-	Minor uint16 = 0
+	Minor uint16 = 1
 )
 
 // Magic starts every checkpoint file.
@@ -42,7 +42,7 @@ const (
 // SectionType identifies a section.
 type SectionType uint16
 
-// Section types of format 1.0.
+// Section types of format 1.0 (SectionCallsites, 1.1, is in callsites.go).
 const (
 	SectionMeta       SectionType = 1
 	SectionModule     SectionType = 2
@@ -76,6 +76,8 @@ func (t SectionType) String() string {
 		return "segments"
 	case SectionWASI:
 		return "wasi"
+	case SectionCallsites:
+		return "callsites"
 	case SectionEnd:
 		return "end"
 	}
@@ -185,6 +187,9 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 	put(SectionSegments, encodeSegments(&s.Segments))
 	if s.WASI != nil {
 		put(SectionWASI, EncodeWASI(s.WASI))
+	}
+	if s.Callsites != nil {
+		put(SectionCallsites, encodeCallsites(s.Callsites))
 	}
 	cw.section(SectionEnd, 0, 0, nil, 0)
 	return cw.n, cw.err

@@ -107,7 +107,7 @@ func Read(r io.ReaderAt, size int64) (*File, error) {
 			}
 		}
 		next := info.Offset + int64(info.Length)
-		known := info.Type == SectionEnd || (info.Type >= SectionMeta && info.Type <= SectionWASI)
+		known := info.Type == SectionEnd || (info.Type >= SectionMeta && info.Type <= SectionCallsites)
 		if !known {
 			if f.Minor <= Minor {
 				return nil, fmt.Errorf("%w: %s: unknown section type in a format %d.%d file", ErrCorrupt, where, f.Major, f.Minor)
@@ -180,6 +180,8 @@ func Read(r io.ReaderAt, size int64) (*File, error) {
 			s.Segments, err = decodeSegments(payload)
 		case SectionWASI:
 			s.WASI, err = DecodeWASI(payload)
+		case SectionCallsites:
+			s.Callsites, err = decodeCallsites(payload)
 		}
 		if err != nil {
 			return nil, err

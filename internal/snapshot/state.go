@@ -37,6 +37,9 @@ type Snapshot struct {
 	Segments Segments
 	// WASI is the WASI host state, nil when the instance uses no WASI.
 	WASI *WASI
+	// Callsites are the builtin decisions of the run (format 1.1); nil in
+	// a file without the section (format 1.0).
+	Callsites []Decision
 }
 
 // Meta identifies the checkpoint's origin and its module.

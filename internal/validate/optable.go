@@ -118,6 +118,7 @@ func buildOpSigs() *[wasm.NumOpcodes]opSig {
 	mem(wasm.OpI64Store32, 2, 0, i32, i64)
 
 	buildSIMDSigs(&t, set, span, mem)
+	buildRelaxedSigs(set)
 	return &t
 }
 

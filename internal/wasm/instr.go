@@ -190,7 +190,10 @@ func (r *InstrReader) next(in *Instr) (err error) {
 	}
 	if !op.Known() {
 		if op >= 0x100 {
-			return fmt.Errorf("%w 0x%02x 0x%x", ErrIllegalOpcode, 0xFB+byte(op>>8), op&0xFF)
+			if op >= 0x200 {
+				return fmt.Errorf("%w 0xfd 0x%x", ErrIllegalOpcode, op-0x200)
+			}
+			return fmt.Errorf("%w 0xfc 0x%x", ErrIllegalOpcode, op-0x100)
 		}
 		return fmt.Errorf("%w 0x%02x", ErrIllegalOpcode, b)
 	}

@@ -450,7 +450,8 @@ const (
 	OpF64x2ConvertLowI32x4U     Opcode = 0x2FF
 )
 
-// NumOpcodes bounds every Opcode value (SIMD sub-opcodes go up to 0x1FF).
+// NumOpcodes bounds every Opcode value (SIMD sub-opcodes go up to 0x1FF;
+// the relaxed-SIMD ones, 0x100..0x113, are 0x300..0x313).
 const NumOpcodes = 0x400
 
 var opcodeNames = [NumOpcodes]string{
@@ -891,6 +892,28 @@ var opcodeNames = [NumOpcodes]string{
 	0x2FD: "i32x4.trunc_sat_f64x2_u_zero",
 	0x2FE: "f64x2.convert_low_i32x4_s",
 	0x2FF: "f64x2.convert_low_i32x4_u",
+
+	// Relaxed SIMD (Wasm 3.0; relaxed.go): 0xFD 0x100..0x113.
+	0x300: "i8x16.relaxed_swizzle",
+	0x301: "i32x4.relaxed_trunc_f32x4_s",
+	0x302: "i32x4.relaxed_trunc_f32x4_u",
+	0x303: "i32x4.relaxed_trunc_f64x2_s_zero",
+	0x304: "i32x4.relaxed_trunc_f64x2_u_zero",
+	0x305: "f32x4.relaxed_madd",
+	0x306: "f32x4.relaxed_nmadd",
+	0x307: "f64x2.relaxed_madd",
+	0x308: "f64x2.relaxed_nmadd",
+	0x309: "i8x16.relaxed_laneselect",
+	0x30A: "i16x8.relaxed_laneselect",
+	0x30B: "i32x4.relaxed_laneselect",
+	0x30C: "i64x2.relaxed_laneselect",
+	0x30D: "f32x4.relaxed_min",
+	0x30E: "f32x4.relaxed_max",
+	0x30F: "f64x2.relaxed_min",
+	0x310: "f64x2.relaxed_max",
+	0x311: "i16x8.relaxed_q15mulr_s",
+	0x312: "i16x8.relaxed_dot_i8x16_i7x16_s",
+	0x313: "i32x4.relaxed_dot_i8x16_i7x16_add_s",
 }
 
 // Opcode identifies an instruction; see the constants for the encoding.

@@ -333,6 +333,9 @@ func (r *runner) assertReturn(c command) outcome {
 	if c.Action == nil {
 		return fail("assert_return without an action")
 	}
+	if len(c.Either) > 0 {
+		return r.assertReturnEither(c)
+	}
 	want := make([]expectation, len(c.Expected))
 	for i, v := range c.Expected {
 		e, err := parseValue(v, true)

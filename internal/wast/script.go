@@ -31,6 +31,7 @@ type command struct {
 	ModuleType string  `json:"module_type"` // module assertions: "binary" or "text"
 	Action     *action `json:"action"`      // action and action assertions
 	Expected   []value `json:"expected"`    // assert_return: the results
+	Either     []value `json:"either"`      // assert_return (either ...): the one result may be any of these
 }
 
 // action is an invoke of an exported function or a get of an exported global.

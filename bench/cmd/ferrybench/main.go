@@ -6,13 +6,18 @@
 //     median per runtime, Ferry's speedup over wazero's interpreter and
 //     their geometric mean.
 //
+//   - SIMD kernels (bench/kernels/simd_*.c, clang -msimd128): the same
+//     table for the kernels whose inner loops are v128 instructions
+//     (issue 4: Ferry's interpreter should be at least 1.5x faster than
+//     wazero's there).
+//
 //   - WASI programs (bench/programs): whole commands run through _start
 //     with each runtime's own WASI, every run a fresh instance; every
 //     runtime must print exactly the recorded stdout. The tables give the
 //     median run, every runtime's speedup over wazero's interpreter, and
 //     the one-off compile time.
 //
-//     cd bench && go run ./cmd/ferrybench [-n 5] [-warmup 1] [-kernels fib,sort|none] [-programs gojson|none] [-runtimes ferry,wazero-interp]
+//     cd bench && go run ./cmd/ferrybench [-n 5] [-warmup 1] [-kernels fib,sort|none] [-simd simd_dot|none] [-programs gojson|none] [-runtimes ferry,wazero-interp]
 package main
 
 import (
@@ -37,6 +42,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	reps := fs.Int("n", 5, "timed `repetitions` per kernel and runtime (the median is reported)")
 	warmup := fs.Int("warmup", 1, "untimed `calls` before the timed ones")
 	kernelList := fs.String("kernels", "", "comma-separated kernels to run (default all)")
+	simdList := fs.String("simd", "", "comma-separated SIMD kernels to run, or none (default all)")
 	programList := fs.String("programs", "", "comma-separated WASI programs to run, or none (default all)")
 	runtimeList := fs.String("runtimes", "", "comma-separated runtimes to run: ferry, ferry-nopoll, wazero-interp, wazero-compiler, wasmtime (default all but ferry-nopoll)")
 	if err := fs.Parse(args); err != nil {
@@ -52,6 +58,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	kernels = filter(kernels, *kernelList, func(k bench.Kernel) string { return k.Name })
+	simdKernels, err := bench.SIMDKernels()
+	if err != nil {
+		fmt.Fprintln(stderr, "ferrybench:", err)
+		return 1
+	}
+	simdKernels = filter(simdKernels, *simdList, func(k bench.Kernel) string { return k.Name })
 	programs, err := bench.Programs()
 	if err != nil {
 		fmt.Fprintln(stderr, "ferrybench:", err)
@@ -64,7 +76,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		runtimes = filter(bench.AllRuntimes(), *runtimeList, func(r bench.Runtime) string { return r.Name })
 		wasiRuntimes = filter(bench.AllWASIRuntimes(), *runtimeList, func(r bench.WASIRuntime) string { return r.Name })
 	}
-	if len(kernels)+len(programs) == 0 || len(runtimes) == 0 {
+	if len(kernels)+len(simdKernels)+len(programs) == 0 || len(runtimes) == 0 {
 		fmt.Fprintln(stderr, "ferrybench: nothing selected")
 		return 2
 	}
@@ -72,10 +84,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx := context.Background()
 	failed := false
 	if len(kernels) > 0 {
-		failed = !runKernels(ctx, kernels, runtimes, *warmup, *reps, stdout, stderr)
+		failed = !runKernels(ctx, "kernels: one exported call, module loaded once", kernels, runtimes, *warmup, *reps, stdout, stderr)
+	}
+	if len(simdKernels) > 0 {
+		if len(kernels) > 0 {
+			fmt.Fprintln(stdout)
+		}
+		if !runKernels(ctx, "SIMD kernels (clang -msimd128, v128 inner loops): one exported call, module loaded once", simdKernels, runtimes, *warmup, *reps, stdout, stderr) {
+			failed = true
+		}
 	}
 	if len(programs) > 0 {
-		if len(kernels) > 0 {
+		if len(kernels)+len(simdKernels) > 0 {
 			fmt.Fprintln(stdout)
 		}
 		if !runPrograms(ctx, programs, wasiRuntimes, *warmup, *reps, stdout, stderr) {
@@ -91,7 +111,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // runKernels measures and prints the kernel section; false if a runtime
 // failed or disagreed.
-func runKernels(ctx context.Context, kernels []bench.Kernel, runtimes []bench.Runtime, warmup, reps int, stdout, stderr io.Writer) bool {
+func runKernels(ctx context.Context, title string, kernels []bench.Kernel, runtimes []bench.Runtime, warmup, reps int, stdout, stderr io.Writer) bool {
 	failed := false
 	table := make([][]bench.Result, len(kernels))
 	for i, k := range kernels {
@@ -116,14 +136,14 @@ func runKernels(ctx context.Context, kernels []bench.Kernel, runtimes []bench.Ru
 			}
 		}
 	}
-	printTable(stdout, kernels, runtimes, table, reps)
+	printTable(stdout, title, kernels, runtimes, table, reps)
 	return !failed
 }
 
 // printTable prints one row per kernel: the checksum, the median time per
 // runtime, and Ferry's speedup over wazero's interpreter (> 1 means Ferry is
 // faster), then the geometric mean of those speedups.
-func printTable(w io.Writer, kernels []bench.Kernel, runtimes []bench.Runtime, table [][]bench.Result, reps int) {
+func printTable(w io.Writer, title string, kernels []bench.Kernel, runtimes []bench.Runtime, table [][]bench.Result, reps int) {
 	ferryCol, interpCol := -1, -1
 	for j, rt := range runtimes {
 		switch rt.Name {
@@ -133,7 +153,7 @@ func printTable(w io.Writer, kernels []bench.Kernel, runtimes []bench.Runtime, t
 			interpCol = j
 		}
 	}
-	fmt.Fprintln(w, "== kernels: one exported call, module loaded once ==")
+	fmt.Fprintf(w, "== %s ==\n", title)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "kernel\targ\tchecksum\t")
 	for _, rt := range runtimes {

@@ -1,0 +1,61 @@
+package interp
+
+import (
+	"github.com/ferryvm/ferry/internal/builtins"
+	"github.com/ferryvm/ferry/internal/v128"
+	"github.com/ferryvm/ferry/internal/wasm"
+)
+
+// relaxedFns are the relaxed-SIMD instructions (opcode - 0x300), each a
+// call through its slot of callsites. They are semantic builtins: the
+// behaviour chosen on first use (fused or unfused madd, x86 or Arm
+// swizzle, trunc, laneselect, min/max, q15mulr, dot) is recorded, kept by
+// Restore and Reresolve, and emulated where a CPU lacks the instruction.
+// All take three operands; unary and binary ones ignore the extra ones.
+var relaxedFns = bindRelaxed(callsites)
+
+func bindRelaxed(tab *builtins.CallsiteTable) (fns [wasm.NumRelaxed]v128.TernaryFunc) {
+	for i, op := range builtins.Relaxed {
+		switch {
+		case op.Unary != nil:
+			slot := builtins.Bind(tab, op.Unary)
+			fns[i] = func(x, _, _ v128.V128) v128.V128 { return slot.Func()(x) }
+		case op.Binary != nil:
+			slot := builtins.Bind(tab, op.Binary)
+			fns[i] = func(x, y, _ v128.V128) v128.V128 { return slot.Func()(x, y) }
+		case op.Ternary != nil:
+			slot := builtins.Bind(tab, op.Ternary)
+			fns[i] = func(x, y, z v128.V128) v128.V128 { return slot.Func()(x, y, z) }
+		}
+	}
+	return fns
+}
+
+// lowerRelaxed lowers a relaxed-SIMD instruction to opV128Relaxed.
+func (l *lowerer) lowerRelaxed(in *wasm.Instr) error {
+	r := uint64(in.Op - wasm.OpRelaxedFirst)
+	op := builtins.Relaxed[r]
+	var p int
+	switch {
+	case op.Unary != nil:
+		x := l.pop()
+		xs := l.use(&x)
+		p = l.emit(instr{op: opV128Relaxed, a: x.slot, b: xs, c: xs, imm: uint64(xs) | r<<32})
+	case op.Binary != nil:
+		y := l.pop()
+		x := l.pop()
+		xs := l.use(&x)
+		ys := l.use(&y)
+		p = l.emit(instr{op: opV128Relaxed, a: x.slot, b: xs, c: ys, imm: uint64(xs) | r<<32})
+	default:
+		z := l.pop()
+		y := l.pop()
+		x := l.pop()
+		xs := l.use(&x)
+		ys := l.use(&y)
+		zs := l.use(&z)
+		p = l.emit(instr{op: opV128Relaxed, a: x.slot, b: xs, c: ys, imm: uint64(zs) | r<<32})
+	}
+	l.pushResult(true, p)
+	return nil
+}

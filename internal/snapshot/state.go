@@ -46,8 +46,10 @@ type Snapshot struct {
 type Meta struct {
 	// RuntimeVersion is the writing Ferry's version (informational).
 	RuntimeVersion string
-	// Arch is the writer's GOARCH and Features its CPU features (names as
-	// golang.org/x/sys/cpu spells them, lower case, without "Has").
+	// Arch is the writer's GOARCH and Features its effective CPU features
+	// (detected, then masked by --cpu-features: what the run's builtins
+	// were chosen for), internal/cpu names (as golang.org/x/sys/cpu spells
+	// them, lower case, without "Has").
 	Arch     string
 	Features []string
 	// ModuleHash is the SHA-256 of the module bytes, ModuleSize their length.

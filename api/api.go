@@ -180,3 +180,33 @@ type Frame struct {
 	Locals []Value   // parameters first, then declared locals
 	Stack  []Value   // operand stack, bottom first
 }
+
+// ValueTypeName is the text-format name of t ("i32", "funcref", ...).
+func ValueTypeName(t ValueType) string {
+	switch t {
+	case ValueTypeI32:
+		return "i32"
+	case ValueTypeI64:
+		return "i64"
+	case ValueTypeF32:
+		return "f32"
+	case ValueTypeF64:
+		return "f64"
+	case ValueTypeV128:
+		return "v128"
+	case ValueTypeFuncref:
+		return "funcref"
+	case ValueTypeExternref:
+		return "externref"
+	}
+	return fmt.Sprintf("valtype(0x%02x)", t)
+}
+
+// ValueTypeSlots is how many 64-bit slots a value of type t takes in
+// parameters, results and the value stack: two for v128, one otherwise.
+func ValueTypeSlots(t ValueType) int {
+	if t == ValueTypeV128 {
+		return 2
+	}
+	return 1
+}

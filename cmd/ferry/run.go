@@ -170,12 +170,12 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return exitOK
 	}
 	for _, t := range f.ResultTypes() {
-		if len(results) < slotCount(t) {
+		if len(results) < api.ValueTypeSlots(t) {
 			fmt.Fprintf(stderr, "ferry: %s: engine returned too few result slots\n", path)
 			return exitFail
 		}
 		fmt.Fprintln(stdout, formatResult(t, results))
-		results = results[slotCount(t):]
+		results = results[api.ValueTypeSlots(t):]
 	}
 	return exitOK
 }
@@ -270,40 +270,13 @@ func exportedFunctions(m *ferry.CompiledModule) string {
 	return " (exported functions: " + strings.Join(names, ", ") + ")"
 }
 
-func slotCount(t api.ValueType) int {
-	if t == api.ValueTypeV128 {
-		return 2
-	}
-	return 1
-}
-
-func typeName(t api.ValueType) string {
-	switch t {
-	case api.ValueTypeI32:
-		return "i32"
-	case api.ValueTypeI64:
-		return "i64"
-	case api.ValueTypeF32:
-		return "f32"
-	case api.ValueTypeF64:
-		return "f64"
-	case api.ValueTypeV128:
-		return "v128"
-	case api.ValueTypeFuncref:
-		return "funcref"
-	case api.ValueTypeExternref:
-		return "externref"
-	}
-	return fmt.Sprintf("type 0x%02x", t)
-}
-
 func typeNames(ts []api.ValueType) string {
 	if len(ts) == 0 {
 		return "none"
 	}
 	names := make([]string, len(ts))
 	for i, t := range ts {
-		names[i] = typeName(t)
+		names[i] = api.ValueTypeName(t)
 	}
 	return strings.Join(names, " ")
 }
@@ -322,7 +295,7 @@ func parseArg(t api.ValueType, s string) ([]uint64, error) {
 		if n, err := strconv.ParseUint(s, 10, bits); err == nil {
 			return []uint64{n}, nil
 		}
-		return nil, fmt.Errorf("%q is not a %s (a decimal integer)", s, typeName(t))
+		return nil, fmt.Errorf("%q is not a %s (a decimal integer)", s, api.ValueTypeName(t))
 	case api.ValueTypeF32, api.ValueTypeF64:
 		bits := 32
 		if t == api.ValueTypeF64 {
@@ -330,7 +303,7 @@ func parseArg(t api.ValueType, s string) ([]uint64, error) {
 		}
 		f, err := parseFloat(s, bits)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a %s (1.5, -0, nan, inf)", s, typeName(t))
+			return nil, fmt.Errorf("%q is not a %s (1.5, -0, nan, inf)", s, api.ValueTypeName(t))
 		}
 		if bits == 32 {
 			return []uint64{uint64(f32bits(f))}, nil
@@ -351,9 +324,9 @@ func parseArg(t api.ValueType, s string) ([]uint64, error) {
 		if s == "null" {
 			return []uint64{0}, nil
 		}
-		return nil, fmt.Errorf("%q: a %s argument can only be null", s, typeName(t))
+		return nil, fmt.Errorf("%q: a %s argument can only be null", s, api.ValueTypeName(t))
 	}
-	return nil, fmt.Errorf("parameters of %s are not supported", typeName(t))
+	return nil, fmt.Errorf("parameters of %s are not supported", api.ValueTypeName(t))
 }
 
 // parseFloat parses a float, with nan and -nan giving the canonical quiet

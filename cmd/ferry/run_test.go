@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ferryvm/ferry/api"
 )
 
 const arithWat = `(module
@@ -194,7 +196,7 @@ func TestParseArgFloats(t *testing.T) {
 	for _, tt := range tests {
 		got, err := parseArg(tt.typ, tt.in)
 		if err != nil || len(got) != 1 || got[0] != tt.want {
-			t.Errorf("parseArg(%s, %q) = %#x, %v; want %#x", typeName(tt.typ), tt.in, got, err, tt.want)
+			t.Errorf("parseArg(%s, %q) = %#x, %v; want %#x", api.ValueTypeName(tt.typ), tt.in, got, err, tt.want)
 		}
 	}
 	v, err := parseArg(0x7B, "0x000102030405060708090a0b0c0d0e0f")

@@ -3,7 +3,11 @@
 // the instantiation code and every execution tier. Nothing here executes code.
 package wasm
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ferryvm/ferry/api"
+)
 
 // ValType is a WebAssembly value type, encoded as its binary-format byte.
 type ValType byte
@@ -39,25 +43,7 @@ func (t ValType) Valid() bool {
 	return false
 }
 
-func (t ValType) String() string {
-	switch t {
-	case I32:
-		return "i32"
-	case I64:
-		return "i64"
-	case F32:
-		return "f32"
-	case F64:
-		return "f64"
-	case V128:
-		return "v128"
-	case FuncRef:
-		return "funcref"
-	case ExternRef:
-		return "externref"
-	}
-	return fmt.Sprintf("valtype(0x%02x)", byte(t))
-}
+func (t ValType) String() string { return api.ValueTypeName(byte(t)) }
 
 // FuncType is a function signature.
 type FuncType struct {

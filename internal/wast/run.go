@@ -393,7 +393,7 @@ func (r *runner) act(a *action) ([]api.Value, error) {
 		}
 		for i, p := range params {
 			if args[i].Type != p {
-				return nil, fmt.Errorf("function %q takes %s, argument %d is %s", a.Field, typeList(params), i, typeName(args[i].Type))
+				return nil, fmt.Errorf("function %q takes %s, argument %d is %s", a.Field, typeList(params), i, api.ValueTypeName(args[i].Type))
 			}
 		}
 		ctx, cancel := context.WithTimeout(r.ctx, r.opts.CommandTimeout)

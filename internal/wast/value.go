@@ -32,34 +32,6 @@ func valueType(name string) (api.ValueType, error) {
 	return 0, fmt.Errorf("unknown value type %q", name)
 }
 
-func typeName(t api.ValueType) string {
-	switch t {
-	case api.ValueTypeI32:
-		return "i32"
-	case api.ValueTypeI64:
-		return "i64"
-	case api.ValueTypeF32:
-		return "f32"
-	case api.ValueTypeF64:
-		return "f64"
-	case api.ValueTypeV128:
-		return "v128"
-	case api.ValueTypeFuncref:
-		return "funcref"
-	case api.ValueTypeExternref:
-		return "externref"
-	}
-	return fmt.Sprintf("type(0x%02x)", t)
-}
-
-// slotCount is how many 64-bit slots a value of type t occupies.
-func slotCount(t api.ValueType) int {
-	if t == api.ValueTypeV128 {
-		return 2
-	}
-	return 1
-}
-
 // laneWidth is the size in bytes of one lane of a v128 lane type.
 func laneWidth(lane string) (int, error) {
 	switch lane {
@@ -332,7 +304,7 @@ func (e expectation) matches(got api.Value) bool {
 
 func (e expectation) String() string {
 	if e.typ != api.ValueTypeV128 {
-		return typeName(e.typ) + ":" + formatLane(e.typ, e.lanes[0])
+		return api.ValueTypeName(e.typ) + ":" + formatLane(e.typ, e.lanes[0])
 	}
 	lt := laneScalarType(e.laneType)
 	parts := make([]string, len(e.lanes))
@@ -397,7 +369,7 @@ func formatScalar(t api.ValueType, bits uint64) string {
 // formatValue shows a value; a v128 in the lanes of laneType ("" for i32).
 func formatValue(v api.Value, laneType string) string {
 	if v.Type != api.ValueTypeV128 {
-		return typeName(v.Type) + ":" + formatScalar(v.Type, v.Lo)
+		return api.ValueTypeName(v.Type) + ":" + formatScalar(v.Type, v.Lo)
 	}
 	if laneType == "" {
 		laneType = "i32"
@@ -437,7 +409,7 @@ func slotsOf(vals []api.Value) []uint64 {
 func valuesOf(types []api.ValueType, slots []uint64) ([]api.Value, error) {
 	want := 0
 	for _, t := range types {
-		want += slotCount(t)
+		want += api.ValueTypeSlots(t)
 	}
 	if len(slots) != want {
 		return nil, fmt.Errorf("got %d result slots for result types %s", len(slots), typeList(types))
@@ -449,7 +421,7 @@ func valuesOf(types []api.ValueType, slots []uint64) ([]api.Value, error) {
 		if t == api.ValueTypeV128 {
 			vals[k].Hi = slots[i+1]
 		}
-		i += slotCount(t)
+		i += api.ValueTypeSlots(t)
 	}
 	return vals, nil
 }
@@ -457,7 +429,7 @@ func valuesOf(types []api.ValueType, slots []uint64) ([]api.Value, error) {
 func typeList(types []api.ValueType) string {
 	names := make([]string, len(types))
 	for i, t := range types {
-		names[i] = typeName(t)
+		names[i] = api.ValueTypeName(t)
 	}
 	return "[" + strings.Join(names, " ") + "]"
 }

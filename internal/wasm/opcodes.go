@@ -927,5 +927,6 @@ func (op Opcode) String() string {
 	return fmt.Sprintf("opcode(0x%03x)", uint16(op))
 }
 
-// Known reports whether op is an instruction of WebAssembly 2.0.
+// Known reports whether op is an instruction of WebAssembly 2.0 or of
+// relaxed SIMD (relaxed.go).
 func (op Opcode) Known() bool { return int(op) < len(opcodeNames) && opcodeNames[op] != "" }

@@ -19,7 +19,9 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 // wat2wasm assembles a text module (with its names, for stack traces) into a
 // .wasm file in a temporary directory.
-func wat2wasm(t *testing.T, wat string) string {
+// wat2wasm compiles wat (with names) and returns the module's path; flags
+// go to wat2wasm too, e.g. "--enable-relaxed-simd".
+func wat2wasm(t *testing.T, wat string, flags ...string) string {
 	t.Helper()
 	tool, err := exec.LookPath("wat2wasm")
 	if err != nil {
@@ -31,8 +33,9 @@ func wat2wasm(t *testing.T, wat string) string {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "m.wasm")
-	if msg, err := exec.Command(tool, "--debug-names", src, "-o", out).CombinedOutput(); err != nil {
-		t.Fatalf("wat2wasm: %v\n%s", err, msg)
+	args := append(append([]string{"--debug-names"}, flags...), src, "-o", out)
+	if msg, err := exec.Command(tool, args...).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm %v: %v\n%s", flags, err, msg)
 	}
 	return out
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/ferryvm/ferry"
-	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/wasi"
 )
 
@@ -128,13 +127,5 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	// The results of a call run with ferry run --invoke, printed as it
 	// would have (a _start has none).
-	for _, t := range p.ResultTypes() {
-		if len(results) < api.ValueTypeSlots(t) {
-			fmt.Fprintf(stderr, "ferry: %s: engine returned too few result slots\n", path)
-			return exitFail
-		}
-		fmt.Fprintln(stdout, formatResult(t, results))
-		results = results[api.ValueTypeSlots(t):]
-	}
-	return exitOK
+	return printResults(stdout, stderr, path, p.ResultTypes(), results)
 }

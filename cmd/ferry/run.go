@@ -169,7 +169,13 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if sup.stopped {
 		return exitOK
 	}
-	for _, t := range f.ResultTypes() {
+	return printResults(stdout, stderr, path, f.ResultTypes(), results)
+}
+
+// printResults prints an invoked function's results, one per line, and
+// returns the exit code.
+func printResults(stdout, stderr io.Writer, path string, types []api.ValueType, results []uint64) int {
+	for _, t := range types {
 		if len(results) < api.ValueTypeSlots(t) {
 			fmt.Fprintf(stderr, "ferry: %s: engine returned too few result slots\n", path)
 			return exitFail

@@ -12,8 +12,9 @@ import (
 	"github.com/ferryvm/ferry/internal/wasm"
 )
 
-// wat compiles WebAssembly text with wat2wasm; tests skip without it.
-func wat(tb testing.TB, src string) []byte {
+// wat compiles WebAssembly text with wat2wasm (flags go to wat2wasm too);
+// tests skip without it.
+func wat(tb testing.TB, src string, flags ...string) []byte {
 	tb.Helper()
 	bin, err := exec.LookPath("wat2wasm")
 	if err != nil {
@@ -24,7 +25,8 @@ func wat(tb testing.TB, src string) []byte {
 	if err := os.WriteFile(in, []byte(src), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	if b, err := exec.Command(bin, "--debug-names", in, "-o", out).CombinedOutput(); err != nil {
+	args := append(append([]string{"--debug-names"}, flags...), in, "-o", out)
+	if b, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
 		tb.Fatalf("wat2wasm: %v\n%s", err, b)
 	}
 	b, err := os.ReadFile(out)
@@ -40,9 +42,9 @@ type testModule struct {
 	store *store.Store
 }
 
-func load(tb testing.TB, src string) *testModule {
+func load(tb testing.TB, src string, flags ...string) *testModule {
 	tb.Helper()
-	m, err := binary.Decode(wat(tb, src))
+	m, err := binary.Decode(wat(tb, src, flags...))
 	if err != nil {
 		tb.Fatalf("decode: %v", err)
 	}

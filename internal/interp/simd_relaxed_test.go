@@ -1,47 +1,18 @@
 package interp
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"testing"
 
-	"github.com/ferryvm/ferry/internal/binary"
 	"github.com/ferryvm/ferry/internal/builtins"
 	"github.com/ferryvm/ferry/internal/cpu"
-	"github.com/ferryvm/ferry/internal/store"
 )
 
 // loadRelaxed is load for a module using relaxed SIMD (wabt 1.0.32 spells
 // the dot products i16x8.dot_i8x16_i7x16_s and i32x4.dot_i8x16_i7x16_add_s).
 func loadRelaxed(tb testing.TB, src string) *testModule {
 	tb.Helper()
-	bin, err := exec.LookPath("wat2wasm")
-	if err != nil {
-		tb.Skip("wat2wasm not installed")
-	}
-	dir := tb.TempDir()
-	in, out := filepath.Join(dir, "m.wat"), filepath.Join(dir, "m.wasm")
-	if err := os.WriteFile(in, []byte(src), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	if b, err := exec.Command(bin, "--enable-relaxed-simd", in, "-o", out).CombinedOutput(); err != nil {
-		tb.Fatalf("wat2wasm: %v\n%s", err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	m, err := binary.Decode(b)
-	if err != nil {
-		tb.Fatalf("decode: %v", err)
-	}
-	c, err := Compile(m)
-	if err != nil {
-		tb.Fatalf("compile: %v", err)
-	}
-	return &testModule{mod: m, comp: c, store: store.NewStore()}
+	return load(tb, src, "--enable-relaxed-simd")
 }
 
 func bytesV(l ...int8) (lo, hi uint64) {

@@ -30,10 +30,12 @@ func (c RuntimeConfig) WithMemoryLimitPages(pages uint32) RuntimeConfig {
 	return c
 }
 
-// WithPausePolling turns the polling of pause requests at function entries
-// and loop back-edges on or off. With polling off, a running call cannot be
-// cancelled or checkpointed until it returns, in exchange for a little
-// speed.
+// WithPausePolling says whether pause requests (Instance.RequestPause,
+// CallOptions.PauseAfter) are honoured at function entries and loop
+// back-edges. The interrupt word is polled either way, because the same
+// poll stops a call whose context is cancelled; turning this off only makes
+// a running call ignore pause requests until it returns. (A build of the
+// interpreter without the polls is what bench/scripts/pollcost.sh measures.)
 func (c RuntimeConfig) WithPausePolling(on bool) RuntimeConfig {
 	c.pausePolling = on
 	return c

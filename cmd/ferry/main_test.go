@@ -18,9 +18,8 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 }
 
 // wat2wasm assembles a text module (with its names, for stack traces) into a
-// .wasm file in a temporary directory.
-// wat2wasm compiles wat (with names) and returns the module's path; flags
-// go to wat2wasm too, e.g. "--enable-relaxed-simd".
+// .wasm file in a temporary directory; flags go to wat2wasm too, e.g.
+// "--enable-relaxed-simd".
 func wat2wasm(t *testing.T, wat string, flags ...string) string {
 	t.Helper()
 	tool, err := exec.LookPath("wat2wasm")

@@ -35,6 +35,11 @@ Flags:
                   SHA-256 must match)
   --accept-changed-files
                   reopen files that changed since the checkpoint
+  --no-verify-memory
+                  map the stored memory pages without reading them to check
+                  their checksums: restore time then does not grow with
+                  memory size (the other sections are still verified, and
+                  "ferry inspect" verifies the memory data)
   --max-call-depth N
                   nested calls allowed (default 50000)
 ` + cpuFeaturesUsage + `  -v              print on stderr, one line each, the builtin decisions
@@ -53,6 +58,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs := newFlagSet("restore", stderr)
 	modPath := fs.String("module", "", "the module file")
 	acceptChanged := fs.Bool("accept-changed-files", false, "reopen changed files")
+	noVerifyMemory := fs.Bool("no-verify-memory", false, "skip memory checksums")
 	maxDepth := fs.Int("max-call-depth", 50000, "nested calls allowed")
 	cpuSpec := fs.String("cpu-features", "native", "CPU feature mask")
 	verbose := fs.Bool("v", false, "report changed builtin decisions")
@@ -82,7 +88,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return usageError(stderr, restoreUsage, "restore: %v", err)
 	}
 	path := fs.Arg(0)
-	rc := ferry.NewRestoreConfig()
+	rc := ferry.NewRestoreConfig().WithMemoryChecksum(!*noVerifyMemory)
 	if *modPath != "" {
 		b, err := os.ReadFile(*modPath)
 		if err != nil {

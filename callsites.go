@@ -67,6 +67,9 @@ func (p *Paused) CallsiteChanges() []CallsiteChange { return p.callsites }
 // table, as a checkpoint records them (never nil: an empty table is
 // recorded as empty).
 func recordCallsites() []snapshot.Decision {
+	// The writer's own builtins are used while the checkpoint is written,
+	// after this list is made: resolve them first so it records them.
+	interp.IsZeroPage(nil)
 	out := []snapshot.Decision{}
 	for _, d := range interp.Callsites().Decisions() {
 		out = append(out, snapshot.Decision{Builtin: d.Builtin, Impl: d.Impl,

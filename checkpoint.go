@@ -306,7 +306,7 @@ func (p *Paused) WriteCheckpoint(w io.Writer, cfg CheckpointConfig) (int64, erro
 	if err != nil {
 		return 0, err
 	}
-	return snapshot.Write(w, s, snapshot.WriteOptions{Compress: cfg.compress})
+	return snapshot.Write(w, s, snapshot.WriteOptions{Compress: cfg.compress, IsZeroPage: interp.IsZeroPage})
 }
 
 // WriteCheckpointFile writes the checkpoint to path atomically: to a
@@ -323,7 +323,7 @@ func (p *Paused) WriteCheckpointFile(path string, cfg CheckpointConfig) error {
 	if err != nil {
 		return err
 	}
-	_, err = snapshot.Write(tmp, s, snapshot.WriteOptions{Compress: cfg.compress})
+	_, err = snapshot.Write(tmp, s, snapshot.WriteOptions{Compress: cfg.compress, IsZeroPage: interp.IsZeroPage})
 	if err == nil {
 		err = tmp.Sync()
 	}

@@ -13,6 +13,14 @@ import (
 // the host's until SetCPUFeatures says otherwise.
 var callsites, memoryFill = installBuiltins(simd, cpu.Host())
 
+// pageIsZero is the checkpoint writer's zero-page scan. It lives in the
+// interpreter's table, though the interpreter never calls it, because that
+// table is the one a checkpoint records and a restore re-decides.
+var pageIsZero = builtins.Bind(callsites, builtins.PageIsZero)
+
+// IsZeroPage reports whether page is all zero, through the callsite table.
+func IsZeroPage(page []byte) bool { return pageIsZero.Func()(page) }
+
 // installBuiltins replaces t's entries for every builtins.V128 op by a
 // call through a slot of a new table for features f.
 func installBuiltins(t *v128.Table, f cpu.Features) (*builtins.CallsiteTable, *builtins.Slot[builtins.FillFunc]) {

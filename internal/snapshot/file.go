@@ -125,6 +125,9 @@ type WriteOptions struct {
 	// Compress stores sections zstd-compressed. Compressed memory cannot
 	// be mapped by a restore; it is decompressed into memory instead.
 	Compress bool
+	// IsZeroPage reports whether a PageSize page is all zero; the runtime
+	// passes its CPU-specific builtin here. Nil means a portable scan.
+	IsZeroPage func(page []byte) bool
 }
 
 // Write encodes s to w and returns the number of bytes written. Memory
@@ -167,7 +170,7 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 		if uint64(len(m.Data)) != m.Size {
 			return cw.n, fmt.Errorf("snapshot: memory %d: %d bytes of data for size %d", i, len(m.Data), m.Size)
 		}
-		m.Runs = presentRuns(m.Data)
+		m.Runs = presentRuns(m.Data, o.IsZeroPage)
 		put(SectionMemory, encodeMemoryMap(i, m))
 		if enc != nil {
 			var buf bytes.Buffer
@@ -196,11 +199,14 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 }
 
 // presentRuns lists the runs of pages of data that are not all zero.
-func presentRuns(data []byte) []PageRun {
-	var zero [PageSize]byte
+func presentRuns(data []byte, isZero func([]byte) bool) []PageRun {
+	if isZero == nil {
+		var zero [PageSize]byte
+		isZero = func(p []byte) bool { return bytes.Equal(p, zero[:]) }
+	}
 	var runs []PageRun
 	for p := uint64(0); p*PageSize < uint64(len(data)); p++ {
-		if bytes.Equal(data[p*PageSize:(p+1)*PageSize], zero[:]) {
+		if isZero(data[p*PageSize : (p+1)*PageSize]) {
 			continue
 		}
 		if n := len(runs); n > 0 && runs[n-1].First+runs[n-1].Count == p {

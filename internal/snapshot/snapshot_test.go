@@ -244,7 +244,7 @@ func TestReadsFormat10Files(t *testing.T) {
 // that make FuzzRead's mutations mostly fail early.
 func FuzzSections(f *testing.F) {
 	s := sample()
-	s.Memories[0].Runs = presentRuns(s.Memories[0].Data)
+	s.Memories[0].Runs = presentRuns(s.Memories[0].Data, nil)
 	seeds := [][]byte{encodeMeta(&s.Meta), encodeFrames(s.Frames), encodeGlobals(s.Globals), encodeTables(s.Tables),
 		encodeSegments(&s.Segments), EncodeWASI(s.WASI), encodeMemoryMap(0, &s.Memories[0])}
 	for i, b := range seeds {

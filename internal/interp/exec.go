@@ -370,7 +370,7 @@ reload:
 			if s+n > uint64(len(buf)) || d+n > uint64(len(buf)) {
 				m.trap(fr, pc, api.ErrOutOfBoundsMemory)
 			}
-			copy(buf[d:d+n], buf[s:s+n])
+			memoryCopy.Func()(buf[d:d+n], buf[s:s+n]) // a builtin (simd_builtins.go)
 		case opMemoryFill:
 			d, v, n := uint64(uint32(*sl(fp, in.b))), byte(*sl(fp, in.b+1)), uint64(uint32(*sl(fp, in.b+2)))
 			if d+n > uint64(len(buf)) {

@@ -13,6 +13,10 @@ import (
 // the host's until SetCPUFeatures says otherwise.
 var callsites, memoryFill = installBuiltins(simd, cpu.Host())
 
+// memoryCopy is memory.copy: on every CPU measured so far Go's memmove
+// wins and is selected, but the decision is recorded like any other.
+var memoryCopy = builtins.Bind(callsites, builtins.MemoryCopy)
+
 // pageIsZero is the checkpoint writer's zero-page scan. It lives in the
 // interpreter's table, though the interpreter never calls it, because that
 // table is the one a checkpoint records and a restore re-decides.

@@ -444,32 +444,18 @@ func (s *System) fdWrite(_ context.Context, m guestMem, p []uint64) Errno {
 }
 
 func (s *System) fdPread(_ context.Context, m guestMem, p []uint64) Errno {
-	d, e := s.desc(uint32(p[0]), RightFdRead|RightFdSeek)
-	if e != 0 {
-		return e
-	}
-	if d.Kind != KindFile {
-		if d.Kind == KindDir || d.Kind == KindPreopen {
-			return ErrnoIsdir
-		}
-		return ErrnoSpipe
-	}
-	if p[3] > math.MaxInt64 {
-		return ErrnoInval
-	}
-	bufs, e := m.iovecs(uint32(p[1]), uint32(p[2]))
-	if e != 0 {
-		return e
-	}
-	n, err := unix.Preadv(d.hostFD, bufs, int64(p[3]))
-	if err != nil {
-		return ToErrno(err)
-	}
-	return m.putU32(uint32(p[4]), uint32(n))
+	return s.positionedIO(m, p, RightFdRead|RightFdSeek, unix.Preadv)
 }
 
 func (s *System) fdPwrite(_ context.Context, m guestMem, p []uint64) Errno {
-	d, e := s.desc(uint32(p[0]), RightFdWrite|RightFdSeek)
+	return s.positionedIO(m, p, RightFdWrite|RightFdSeek, unix.Pwritev)
+}
+
+// positionedIO is fd_pread and fd_pwrite: (fd, iovs, iovs_len, offset,
+// nread/nwritten) with io doing the transfer at the offset, which leaves
+// the descriptor's own offset alone.
+func (s *System) positionedIO(m guestMem, p []uint64, rights Rights, io func(fd int, iovs [][]byte, off int64) (int, error)) Errno {
+	d, e := s.desc(uint32(p[0]), rights)
 	if e != 0 {
 		return e
 	}
@@ -486,7 +472,7 @@ func (s *System) fdPwrite(_ context.Context, m guestMem, p []uint64) Errno {
 	if e != 0 {
 		return e
 	}
-	n, err := unix.Pwritev(d.hostFD, bufs, int64(p[3]))
+	n, err := io(d.hostFD, bufs, int64(p[3]))
 	if err != nil {
 		return ToErrno(err)
 	}

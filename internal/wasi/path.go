@@ -190,12 +190,20 @@ func hostPathOf(fd int, base, rel string) string {
 	return childPath(base, rel)
 }
 
-func (s *System) pathCreateDirectory(_ context.Context, m guestMem, p []uint64) Errno {
-	d, e := s.dirDesc(uint32(p[0]), RightPathCreateDirectory)
+// resolveArg resolves the (fd, path, path_len) arguments p[0:3] of a path_*
+// call that needs right on the directory fd and acts on the last component
+// itself (a final symlink is not followed).
+func (s *System) resolveArg(m guestMem, p []uint64, right Rights) (resolved, Errno) {
+	d, e := s.dirDesc(uint32(p[0]), right)
 	if e != 0 {
-		return e
+		return resolved{}, e
 	}
 	r, _, e := s.resolveAt(m, d, uint32(p[1]), uint32(p[2]), false, false)
+	return r, e
+}
+
+func (s *System) pathCreateDirectory(_ context.Context, m guestMem, p []uint64) Errno {
+	r, e := s.resolveArg(m, p, RightPathCreateDirectory)
 	if e != 0 {
 		return e
 	}
@@ -276,11 +284,7 @@ func (s *System) pathLink(_ context.Context, m guestMem, p []uint64) Errno {
 }
 
 func (s *System) pathReadlink(_ context.Context, m guestMem, p []uint64) Errno {
-	d, e := s.dirDesc(uint32(p[0]), RightPathReadlink)
-	if e != 0 {
-		return e
-	}
-	r, _, e := s.resolveAt(m, d, uint32(p[1]), uint32(p[2]), false, false)
+	r, e := s.resolveArg(m, p, RightPathReadlink)
 	if e != 0 {
 		return e
 	}
@@ -301,11 +305,7 @@ func (s *System) pathReadlink(_ context.Context, m guestMem, p []uint64) Errno {
 }
 
 func (s *System) pathRemoveDirectory(_ context.Context, m guestMem, p []uint64) Errno {
-	d, e := s.dirDesc(uint32(p[0]), RightPathRemoveDirectory)
-	if e != 0 {
-		return e
-	}
-	r, _, e := s.resolveAt(m, d, uint32(p[1]), uint32(p[2]), false, false)
+	r, e := s.resolveArg(m, p, RightPathRemoveDirectory)
 	if e != 0 {
 		return e
 	}
@@ -373,11 +373,7 @@ func (s *System) pathSymlink(_ context.Context, m guestMem, p []uint64) Errno {
 }
 
 func (s *System) pathUnlinkFile(_ context.Context, m guestMem, p []uint64) Errno {
-	d, e := s.dirDesc(uint32(p[0]), RightPathUnlinkFile)
-	if e != 0 {
-		return e
-	}
-	r, _, e := s.resolveAt(m, d, uint32(p[1]), uint32(p[2]), false, false)
+	r, e := s.resolveArg(m, p, RightPathUnlinkFile)
 	if e != 0 {
 		return e
 	}

@@ -19,7 +19,8 @@ import (
 	"testing"
 )
 
-const modulePath = "github.com/ferryvm/ferry"
+// ModulePath is the runtime module's path, which RepoRoot looks for.
+const ModulePath = "github.com/ferryvm/ferry"
 
 // SuiteDir returns the absolute path of the spec test suite: $FERRY_SPECTEST
 // if set, else ../shared/spec-testsuite next to the repository root.
@@ -39,9 +40,9 @@ func SuiteDir(tb testing.TB) string {
 	if err != nil {
 		tb.Fatalf("spec test suite: %v", err)
 	}
-	root := repoRoot(cwd)
+	root := RepoRoot(cwd)
 	if root == "" {
-		tb.Fatalf("spec test suite not found: no go.mod of module %s above %s; set FERRY_SPECTEST to the suite's directory", modulePath, cwd)
+		tb.Fatalf("spec test suite not found: no go.mod of module %s above %s; set FERRY_SPECTEST to the suite's directory", ModulePath, cwd)
 	}
 	dir := filepath.Join(filepath.Dir(root), "shared", "spec-testsuite")
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
@@ -50,9 +51,10 @@ func SuiteDir(tb testing.TB) string {
 	return dir
 }
 
-// repoRoot walks up from dir to the directory whose go.mod declares Ferry's
-// module, or returns "".
-func repoRoot(dir string) string {
+// RepoRoot walks up from dir to the directory whose go.mod declares Ferry's
+// module (the runtime module, not bench/), or returns "". The test suites
+// Ferry uses in place live in ../shared next to it.
+func RepoRoot(dir string) string {
 	for {
 		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && declaresModule(b) {
 			return dir
@@ -68,7 +70,7 @@ func repoRoot(dir string) string {
 func declaresModule(gomod []byte) bool {
 	for _, line := range strings.Split(string(gomod), "\n") {
 		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == "module" && strings.Trim(f[1], `"`) == modulePath {
+		if len(f) >= 2 && f[0] == "module" && strings.Trim(f[1], `"`) == ModulePath {
 			return true
 		}
 	}

@@ -47,8 +47,8 @@ func TestRepoRoot(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte("// Ferry\nmodule github.com/ferryvm/ferry\n\ngo 1.26\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got := repoRoot(sub); got != root {
-		t.Errorf("repoRoot = %q, want %q", got, root)
+	if got := RepoRoot(sub); got != root {
+		t.Errorf("RepoRoot = %q, want %q", got, root)
 	}
 }
 

@@ -23,9 +23,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
-)
 
-const modulePath = "github.com/ferryvm/ferry"
+	"github.com/ferryvm/ferry/internal/spectest"
+)
 
 // Dir returns the absolute path of the suite's tests directory (the one
 // holding c/, rust/, assemblyscript/): $FERRY_WASI_TESTSUITE if set, else
@@ -39,9 +39,9 @@ func Dir(tb testing.TB) string {
 		if err != nil {
 			tb.Fatalf("wasi-testsuite: %v", err)
 		}
-		root := repoRoot(cwd)
+		root := spectest.RepoRoot(cwd)
 		if root == "" {
-			tb.Fatalf("wasi-testsuite not found: no go.mod of module %s above %s; set FERRY_WASI_TESTSUITE", modulePath, cwd)
+			tb.Fatalf("wasi-testsuite not found: no go.mod of module %s above %s; set FERRY_WASI_TESTSUITE", spectest.ModulePath, cwd)
 		}
 		dir = filepath.Join(filepath.Dir(root), "shared", "wasi-testsuite")
 	}
@@ -171,28 +171,4 @@ func copyTree(tb testing.TB, src, dst string) {
 	if err != nil {
 		tb.Fatalf("copy %s: %v", src, err)
 	}
-}
-
-// repoRoot walks up from dir to the directory whose go.mod declares Ferry's
-// module, or returns "".
-func repoRoot(dir string) string {
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && declaresModule(b) {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
-func declaresModule(gomod []byte) bool {
-	for _, line := range strings.Split(string(gomod), "\n") {
-		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" && strings.Trim(f[1], `"`) == modulePath {
-			return true
-		}
-	}
-	return false
 }

@@ -251,8 +251,18 @@ func (m *machine) interrupted() bool {
 	return false
 }
 
-// callHost calls a host function with its slots of the caller's frame.
-func (m *machine) callHost(f *store.Function, caller *store.Instance, base int) {
+// callHost calls host function f from the frame fr, whose call
+// instruction ends just before pc, with the arguments at base. The call
+// site is a pause point: a pause request honoured there makes it return
+// true without calling, and the frame resumes at the call.
+func (m *machine) callHost(fr *frame, pc uint32, f *store.Function, caller *store.Instance, base int) (paused bool) {
+	if m.intr.Load() != 0 {
+		fr.pc = pc - 1
+		if m.interrupted() {
+			return true
+		}
+	}
+	fr.pc = pc
 	n := max(paramSlots(f.Type.Params), paramSlots(f.Type.Results))
 	m.host = f
 	f.Host(m.ctx, caller.Caller(), m.stack[base:base+n:base+n])
@@ -267,6 +277,7 @@ func (m *machine) callHost(f *store.Function, caller *store.Instance, base int) 
 		default:
 		}
 	}
+	return false
 }
 
 func (m *machine) recovered(r any) error {

@@ -178,14 +178,9 @@ reload:
 		case opCall:
 			f := funcs[in.a]
 			if f.Host != nil {
-				if intr.Load() != 0 {
-					fr.pc = pc - 1
-					if m.interrupted() {
-						return true
-					}
+				if m.callHost(fr, pc, f, inst, fr.base+int(in.b)) {
+					return true
 				}
-				fr.pc = pc
-				m.callHost(f, inst, fr.base+int(in.b))
 				if mem != nil {
 					buf = mem.Buf
 				}
@@ -225,14 +220,9 @@ reload:
 				m.trap(fr, pc, api.ErrIndirectCallTypeMismatch)
 			}
 			if f.Host != nil {
-				if intr.Load() != 0 {
-					fr.pc = pc - 1
-					if m.interrupted() {
-						return true
-					}
+				if m.callHost(fr, pc, f, inst, fr.base+int(in.c)) {
+					return true
 				}
-				fr.pc = pc
-				m.callHost(f, inst, fr.base+int(in.c))
 				if mem != nil {
 					buf = mem.Buf
 				}

@@ -364,17 +364,8 @@ func (p *Paused) snapshot(cfg CheckpointConfig) (*snapshot.Snapshot, error) {
 		s.Module = src
 	}
 	idx := i.refIndex()
-	for _, f := range p.frames {
-		sf := snapshot.Frame{Func: f.Func, Kind: uint8(f.Kind), Offset: f.Offset,
-			Locals: make([]snapshot.Value, len(f.Locals)), Stack: make([]snapshot.Value, len(f.Stack))}
-		for j, v := range f.Locals {
-			sf.Locals[j] = snapshot.Value{Type: v.Type, Lo: v.Lo, Hi: v.Hi}
-		}
-		for j, v := range f.Stack {
-			sf.Stack[j] = snapshot.Value{Type: v.Type, Lo: v.Lo, Hi: v.Hi}
-		}
-		s.Frames = append(s.Frames, sf)
-	}
+	// p.frames already hold funcrefs as function indices (see framesFromRefs).
+	s.Frames = p.frames
 	for k, g := range si.Globals {
 		v, err := refToIndex(idx, api.ValueType(g.Type.Type), g.Lo)
 		if err != nil {

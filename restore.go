@@ -198,11 +198,7 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 		si.Close()
 		return nil, err
 	}
-	frames := make([]api.Frame, len(s.Frames))
-	for k, f := range s.Frames {
-		frames[k] = api.Frame{Func: f.Func, Kind: api.PauseKind(f.Kind), Offset: f.Offset,
-			Locals: apiValues(f.Locals), Stack: apiValues(f.Stack)}
-	}
+	frames := s.Frames
 	refs, err := inst.framesToRefs(frames)
 	if err == nil {
 		err = r.engine.CheckFrames(si, refs)
@@ -228,14 +224,6 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	r.mu.Unlock()
 	count := pauseCount{n: int64(min(s.Meta.PauseCount, 1<<62)), known: s.Meta.PauseCountKnown}
 	return &Paused{rt: r, owner: inst, frames: frames, count: count, callsites: changes}, nil
-}
-
-func apiValues(vs []snapshot.Value) []api.Value {
-	out := make([]api.Value, len(vs))
-	for i, v := range vs {
-		out[i] = api.Value{Type: v.Type, Lo: v.Lo, Hi: v.Hi}
-	}
-	return out
 }
 
 func mismatch(format string, args ...any) error {

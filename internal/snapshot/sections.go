@@ -1,6 +1,10 @@
 package snapshot
 
-import "math"
+import (
+	"math"
+
+	"github.com/ferryvm/ferry/api"
+)
 
 // Caps on every count and size a reader accepts (docs/snapshot-format.md,
 // "Limits"). They are far above what the engine can produce and far below
@@ -112,7 +116,7 @@ func encodeFrames(fs []Frame) []byte {
 	for i := range fs {
 		f := &fs[i]
 		e.uv(uint64(f.Func))
-		e.u8(f.Kind)
+		e.u8(uint8(f.Kind))
 		e.uv(uint64(f.Offset))
 		e.values(f.Locals)
 		e.values(f.Stack)
@@ -130,7 +134,7 @@ func decodeFrames(b []byte) ([]Frame, error) {
 	for i := range fs {
 		f := &fs[i]
 		f.Func = d.u32v("function index")
-		f.Kind = d.u8()
+		f.Kind = api.PauseKind(d.u8())
 		if f.Kind < PauseFuncEntry || f.Kind > PauseHostCall {
 			d.fail("frame %d: unknown pause kind %d", i, f.Kind)
 		}

@@ -5,6 +5,8 @@ package snapshot
 // compatibility contract is the byte encoding in docs/snapshot-format.md,
 // never these names.
 
+import "github.com/ferryvm/ferry/api"
+
 // Value types, encoded as in the WebAssembly binary format.
 const (
 	TypeI32       uint8 = 0x7F
@@ -16,12 +18,13 @@ const (
 	TypeExternref uint8 = 0x6F
 )
 
-// Pause kinds (api.PauseKind values).
+// Pause kinds as the format numbers them (the same numbers as the
+// api.PauseKind constants).
 const (
-	PauseFuncEntry uint8 = 1
-	PauseLoop      uint8 = 2
-	PauseCall      uint8 = 3
-	PauseHostCall  uint8 = 4
+	PauseFuncEntry api.PauseKind = 1
+	PauseLoop      api.PauseKind = 2
+	PauseCall      api.PauseKind = 3
+	PauseHostCall  api.PauseKind = 4
 )
 
 // Snapshot is the whole portable state of a paused instance.
@@ -64,23 +67,14 @@ type Meta struct {
 	Created int64
 }
 
-// Value is a typed value. i32/f32 use the low 32 bits of Lo, v128 uses Hi
-// as well. A funcref holds a function index plus one (0 is null); an
-// externref must be null (host values cannot be carried).
-type Value struct {
-	Type   uint8
-	Lo, Hi uint64
-}
+// Value is a typed value as api.Value defines it. In a checkpoint a funcref
+// holds a function index plus one (0 is null) and an externref must be
+// null (host values cannot be carried).
+type Value = api.Value
 
-// Frame is one paused frame: see api.Frame. Frames are stored outermost
-// first.
-type Frame struct {
-	Func   uint32
-	Kind   uint8
-	Offset uint32
-	Locals []Value
-	Stack  []Value
-}
+// Frame is one paused frame, as api.Frame describes it; frames are stored
+// outermost first.
+type Frame = api.Frame
 
 // Global is one global of the instance's global index space.
 type Global struct {

@@ -19,9 +19,8 @@ func sample() *Snapshot {
 	mem[PageSize*3+7] = 2
 	mem[PageSize*4] = 3
 	mem[len(mem)-1] = 4
-	arch, feats := HostCPU()
 	return &Snapshot{
-		Meta: Meta{RuntimeVersion: "test", Arch: arch, Features: feats, ModuleHash: [32]byte{1, 2, 3},
+		Meta: Meta{RuntimeVersion: "test", Arch: "amd64", Features: []string{"avx2", "popcnt", "sse2", "sse41"}, ModuleHash: [32]byte{1, 2, 3},
 			ModuleSize: 8, PauseCount: 42, PauseCountKnown: true, Created: 1700000000},
 		Module: []byte("\x00asm\x01\x00\x00\x00"),
 		Frames: []Frame{

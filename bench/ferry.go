@@ -1,5 +1,3 @@
-//go:build !noferry
-
 package bench
 
 import (
@@ -13,10 +11,12 @@ import (
 	"github.com/ferryvm/ferry/wasi"
 )
 
-func init() {
-	ferryRuntime = &Runtime{Name: NameFerry, Load: loadFerry(true)}
-	ferryNoPollRuntime = &Runtime{Name: NameFerryNoPoll, Load: loadFerry(false)}
-}
+// The Ferry runtimes: the default configuration and the opt-in variant
+// with pause requests ignored.
+var (
+	ferryRuntime       = Runtime{Name: NameFerry, Load: loadFerry(true)}
+	ferryNoPollRuntime = Runtime{Name: NameFerryNoPoll, Load: loadFerry(false)}
+)
 
 // loadFerry runs a kernel under Ferry's interpreter. The measured
 // configuration is the default one, pause polling on: that is what users
@@ -49,10 +49,10 @@ func loadFerryWith(ctx context.Context, cfg ferry.RuntimeConfig, wasm []byte, na
 	return f.Call, release, nil
 }
 
-func init() {
-	ferryWASI = &WASIRuntime{Name: NameFerry, Prepare: prepareFerryWASI(true)}
-	ferryNoPollWASI = &WASIRuntime{Name: NameFerryNoPoll, Prepare: prepareFerryWASI(false)}
-}
+var (
+	ferryWASI       = WASIRuntime{Name: NameFerry, Prepare: prepareFerryWASI(true)}
+	ferryNoPollWASI = WASIRuntime{Name: NameFerryNoPoll, Prepare: prepareFerryWASI(false)}
+)
 
 // prepareFerryWASI runs commands as `ferry run` does, through the public
 // API: one runtime and one compiled module, then per run a fresh

@@ -76,14 +76,10 @@ type Runner func(ctx context.Context, args []string, stdout, stderr io.Writer) (
 // WASIRuntimes returns every WASI runtime this build knows, in the order
 // of Runtimes: ferry, wazero-interp, wazero-compiler, wasmtime.
 func WASIRuntimes() []WASIRuntime {
-	var rts []WASIRuntime
-	if ferryWASI != nil {
-		rts = append(rts, *ferryWASI)
-	}
-	rts = append(rts,
+	rts := []WASIRuntime{ferryWASI,
 		wazeroWASI(NameWazeroInterp, wazero.NewRuntimeConfigInterpreter),
 		wazeroWASI(NameWazeroCompiler, wazero.NewRuntimeConfigCompiler),
-	)
+	}
 	if wasmtimeWASI != nil {
 		rts = append(rts, *wasmtimeWASI)
 	}
@@ -93,14 +89,11 @@ func WASIRuntimes() []WASIRuntime {
 // AllWASIRuntimes is WASIRuntimes plus ferry-nopoll.
 func AllWASIRuntimes() []WASIRuntime {
 	rts := WASIRuntimes()
-	if ferryNoPollWASI != nil {
-		rts = append(rts[:1:1], append([]WASIRuntime{*ferryNoPollWASI}, rts[1:]...)...)
-	}
-	return rts
+	return append(rts[:1:1], append([]WASIRuntime{ferryNoPollWASI}, rts[1:]...)...)
 }
 
-// Set by ferry.go and wasmtime.go when those peers are built in.
-var ferryWASI, ferryNoPollWASI, wasmtimeWASI *WASIRuntime
+// Set by wasmtime.go when that peer is built in (cgo, no nowasmtime tag).
+var wasmtimeWASI *WASIRuntime
 
 // wazeroWASI runs commands as `wazero run` does: wazero's own
 // wasi_snapshot_preview1, real clocks and sleep, crypto/rand.

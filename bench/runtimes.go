@@ -34,18 +34,14 @@ const (
 	NameFerryNoPoll = "ferry-nopoll"
 )
 
-// Runtimes returns every runtime this build knows, Ferry first (absent in a
-// build with the noferry tag), then wazero's interpreter and compiler, then
-// wasmtime (absent without cgo or with the nowasmtime tag).
+// Runtimes returns every runtime this build knows, Ferry first, then
+// wazero's interpreter and compiler, then wasmtime (absent without cgo or
+// with the nowasmtime tag).
 func Runtimes() []Runtime {
-	var rts []Runtime
-	if ferryRuntime != nil {
-		rts = append(rts, *ferryRuntime)
-	}
-	rts = append(rts,
+	rts := []Runtime{ferryRuntime,
 		wazeroRuntime(NameWazeroInterp, wazero.NewRuntimeConfigInterpreter),
 		wazeroRuntime(NameWazeroCompiler, wazero.NewRuntimeConfigCompiler),
-	)
+	}
 	if wasmtimeRuntime != nil {
 		rts = append(rts, *wasmtimeRuntime)
 	}
@@ -55,16 +51,8 @@ func Runtimes() []Runtime {
 // AllRuntimes is Runtimes plus the opt-in variants (ferry-nopoll).
 func AllRuntimes() []Runtime {
 	rts := Runtimes()
-	if ferryNoPollRuntime != nil {
-		rts = append(rts[:1:1], append([]Runtime{*ferryNoPollRuntime}, rts[1:]...)...)
-	}
-	return rts
+	return append(rts[:1:1], append([]Runtime{ferryNoPollRuntime}, rts[1:]...)...)
 }
-
-// ferryRuntime and ferryNoPollRuntime are set by ferry.go unless the build
-// has the noferry tag, which exists so the peers can be measured while
-// Ferry's facade does not build.
-var ferryRuntime, ferryNoPollRuntime *Runtime
 
 // wasmtimeRuntime is set by wasmtime.go in cgo builds without the
 // nowasmtime tag.

@@ -1,5 +1,3 @@
-//go:build !noferry
-
 package difftest
 
 import (

@@ -1,5 +1,3 @@
-//go:build !noferry
-
 // Command ckptbench measures what checkpointing costs and buys (issue 5),
 // in four sections printed in one run:
 //

@@ -92,8 +92,6 @@ func AllWASIRuntimes() []WASIRuntime {
 	return append(rts[:1:1], append([]WASIRuntime{ferryNoPollWASI}, rts[1:]...)...)
 }
 
-// Set by wasmtime.go when that peer is built in (cgo, no nowasmtime tag).
-var wasmtimeWASI *WASIRuntime
 
 // wazeroWASI runs commands as `wazero run` does: wazero's own
 // wasi_snapshot_preview1, real clocks and sleep, crypto/rand.

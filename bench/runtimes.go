@@ -54,10 +54,6 @@ func AllRuntimes() []Runtime {
 	return append(rts[:1:1], append([]Runtime{ferryNoPollRuntime}, rts[1:]...)...)
 }
 
-// wasmtimeRuntime is set by wasmtime.go in cgo builds without the
-// nowasmtime tag.
-var wasmtimeRuntime *Runtime
-
 func wazeroRuntime(name string, config func() wazero.RuntimeConfig) Runtime {
 	return Runtime{Name: name, Load: func(ctx context.Context, wasm []byte, fn string) (Entry, func(), error) {
 		r := wazero.NewRuntimeWithConfig(ctx, config())

@@ -17,9 +17,7 @@ import (
 // static library: it needs cgo and a C linker. Without cgo, or with the
 // nowasmtime tag, this file is left out and the peer is simply absent.
 
-func init() {
-	wasmtimeRuntime = &Runtime{Name: NameWasmtime, Load: loadWasmtime}
-}
+var wasmtimeRuntime = &Runtime{Name: NameWasmtime, Load: loadWasmtime}
 
 func loadWasmtime(ctx context.Context, wasm []byte, name string) (Entry, func(), error) {
 	engine := wasmtime.NewEngine()
@@ -93,9 +91,7 @@ func toSlots(out any) ([]uint64, error) {
 	}
 }
 
-func init() {
-	wasmtimeWASI = &WASIRuntime{Name: NameWasmtime, Prepare: prepareWasmtimeWASI}
-}
+var wasmtimeWASI = &WASIRuntime{Name: NameWasmtime, Prepare: prepareWasmtimeWASI}
 
 // prepareWasmtimeWASI runs commands through wasmtime-go's WASI (wasmtime's
 // own wasi-common/preview-1 adapter): one engine, module and linker, then

@@ -92,7 +92,6 @@ func AllWASIRuntimes() []WASIRuntime {
 	return append(rts[:1:1], append([]WASIRuntime{ferryNoPollWASI}, rts[1:]...)...)
 }
 
-
 // wazeroWASI runs commands as `wazero run` does: wazero's own
 // wasi_snapshot_preview1, real clocks and sleep, crypto/rand.
 func wazeroWASI(name string, config func() wazero.RuntimeConfig) WASIRuntime {

@@ -103,7 +103,7 @@ type CallOptions struct {
 // call runs stops the next call at its first pause point. Pausing needs
 // pause polling (RuntimeConfig.WithPausePolling, on by default); a host
 // function that blocks delays the pause until it returns.
-func (i *Instance) RequestPause() { i.inst.Interrupt.Or(store.InterruptPause) }
+func (i *Instance) RequestPause() { i.inst.SetInterrupt(store.InterruptPause) }
 
 // CallWithOptions is Call with per-call options.
 func (f *Function) CallWithOptions(ctx context.Context, o CallOptions, params ...uint64) ([]uint64, error) {

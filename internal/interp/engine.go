@@ -98,7 +98,7 @@ func (e *Engine) machine(ctx context.Context, inst *store.Instance) *machine {
 	if m == nil {
 		m = &machine{e: e, stack: make([]uint64, 1024)}
 	}
-	m.ctx, m.root, m.intr = ctx, inst, &inst.Interrupt
+	m.ctx, m.root, m.intr = ctx, inst, inst.InterruptWord()
 	m.maxDepth, m.countdown, m.host = e.cfg.MaxCallDepth, 0, nil
 	m.frames = m.frames[:0]
 	return m
@@ -192,18 +192,22 @@ func panicError(r any) error {
 // recovered here, exactly once.
 func (m *machine) execute(results []wasm.ValType, setup func()) (out []uint64, err error) {
 	if m.ctx.Done() != nil {
-		intr := m.intr
-		stop := context.AfterFunc(m.ctx, func() { intr.Or(store.InterruptCancel) })
+		inst, fired := m.root, make(chan struct{})
+		stop := context.AfterFunc(m.ctx, func() {
+			inst.SetInterrupt(store.InterruptCancel)
+			close(fired)
+		})
 		defer func() {
 			if !stop() {
-				intr.And(^store.InterruptCancel)
+				<-fired // clear the bit only after it was set
+				inst.ClearInterrupt(store.InterruptCancel)
 			}
 		}()
 	}
 	if n := m.e.cfg.PauseAfter; n > 0 {
 		m.countdown = n
-		m.intr.Or(store.InterruptStep)
-		defer m.intr.And(^store.InterruptStep)
+		m.root.SetInterrupt(store.InterruptStep)
+		defer m.root.ClearInterrupt(store.InterruptStep)
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -229,12 +233,18 @@ func (m *machine) execute(results []wasm.ValType, setup func()) (out []uint64, e
 
 // interrupted handles a non-zero interrupt word at a pause point; the
 // innermost frame's pc is the pause point's instruction. It reports whether
-// the run must stop there, and raises the cancellation trap.
+// the run must stop there, and raises the cancellation and abort traps.
 func (m *machine) interrupted() bool {
 	bits := m.intr.Load()
 	if bits&store.InterruptCancel != 0 {
 		if err := m.ctx.Err(); err != nil {
 			m.frames[len(m.frames)-1].pc++ // traces point one past the fault
+			panic(trapSignal{err})
+		}
+	}
+	if bits&store.InterruptAbort != 0 {
+		if err := m.root.AbortErr(); err != nil {
+			m.frames[len(m.frames)-1].pc++
 			panic(trapSignal{err})
 		}
 	}
@@ -245,7 +255,7 @@ func (m *machine) interrupted() bool {
 		}
 	}
 	if bits&store.InterruptPause != 0 && m.e.cfg.PausePolling {
-		m.intr.And(^store.InterruptPause)
+		m.root.ClearInterrupt(store.InterruptPause)
 		return true
 	}
 	return false
@@ -263,6 +273,11 @@ func (m *machine) callHost(fr *frame, pc uint32, f *store.Function, caller *stor
 		}
 	}
 	fr.pc = pc
+	if g := caller.HostGate(); g != nil {
+		if err := g(); err != nil {
+			panic(trapSignal{err})
+		}
+	}
 	n := max(paramSlots(f.Type.Params), paramSlots(f.Type.Results))
 	m.host = f
 	f.Host(m.ctx, caller.Caller(), m.stack[base:base+n:base+n])
@@ -273,7 +288,7 @@ func (m *machine) callHost(fr *frame, pc uint32, f *store.Function, caller *stor
 	if done := m.ctx.Done(); done != nil {
 		select {
 		case <-done:
-			m.intr.Or(store.InterruptCancel)
+			m.root.SetInterrupt(store.InterruptCancel)
 		default:
 		}
 	}

@@ -68,14 +68,8 @@ func (m *machine) push(f *store.Function, base int) {
 		m.stack = s
 	}
 	clear(m.stack[base+int(c.paramSlots) : base+int(c.localSlots)])
-	// The entry poll is done here rather than by dispatching its opPoll:
-	// when the word is clear the frame starts after it. Otherwise it starts
-	// at the opPoll, which takes the slow path as usual.
-	var pc uint32
-	if c.entryPoll && m.intr.Load() == 0 {
-		pc = 1
-	}
-	m.frames = append(m.frames, frame{fn: f, code: c, base: base, pc: pc})
+	// Unarmed code starts past its entry opPoll, armed code at it (arm.go).
+	m.frames = append(m.frames, frame{fn: f, code: c, base: base, pc: c.start})
 }
 
 // run executes until the frame stack is empty (returning false) or the run
@@ -195,10 +189,7 @@ reload:
 			}
 			// The common case, inlined: same instance, room on the stack.
 			clear(m.stack[nb+int(c.paramSlots) : nb+int(c.localSlots)])
-			pc = 0
-			if c.entryPoll && intr.Load() == 0 {
-				pc = 1
-			}
+			pc = c.start
 			m.frames = append(m.frames, frame{fn: f, code: c, base: nb, pc: pc})
 			fr = &m.frames[len(m.frames)-1]
 			code, fp = c.code, unsafe.Pointer(&m.stack[nb])

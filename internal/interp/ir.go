@@ -383,6 +383,11 @@ type funcCode struct {
 	frameSlots uint32 // locals plus the deepest operand stack
 	code       []instr
 	entryPoll  bool // code[0] is the function-entry opPoll
+	// start is where a call begins: 1 (past the entry opPoll) while the
+	// code is unarmed, 0 while armed or without an entry poll (arm.go).
+	start     uint32
+	backEdges []backEdge // the rewrites arming makes
+	owner     *Compiled
 	// offsets[i] is the Wasm offset (from BodyStart) of the instruction that
 	// code[i] came from: traps and stack traces read it, the loop never does.
 	offsets   []uint32

@@ -11,6 +11,7 @@ import (
 // Compiled is a module lowered for the interpreter.
 type Compiled struct {
 	funcs []*funcCode
+	armState
 }
 
 // Compile validates m and lowers every defined function in the same pass.
@@ -24,7 +25,14 @@ func compile(m *wasm.Module, noPoll bool) (*Compiled, error) {
 	if err := validate.Module(m, l); err != nil {
 		return nil, err
 	}
-	return &Compiled{funcs: l.out}, nil
+	c := &Compiled{funcs: l.out}
+	for _, f := range c.funcs {
+		f.owner = c
+	}
+	if alwaysArmed && !noPoll {
+		c.setArmed(true)
+	}
+	return c, nil
 }
 
 // Code returns one lowered body per defined function, in order, for
@@ -117,7 +125,7 @@ func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, loca
 	id := l.pause(api.PauseFuncEntry, nil, nil)
 	if !l.noPoll {
 		l.emit(instr{op: opPoll, a: id})
-		f.entryPoll = true
+		f.entryPoll, f.start = true, 1
 	}
 	return nil
 }
@@ -264,14 +272,21 @@ func (l *lowerer) branch(depth uint32, cond int64) {
 // target points the branch at IR index at (or brTargets[at]) to label c.
 func (l *lowerer) target(c *ctrlFrame, at int, table bool) {
 	if c.op == wasm.OpLoop {
+		// Unarmed, a back-edge skips the loop header's opPoll; arming
+		// rewrites it to poll (arm.go).
 		if table {
 			l.f.brTargets[at].pc = c.loopPC
+			if !l.noPoll {
+				l.f.brTargets[at].pc++
+				l.f.backEdges = append(l.f.backEdges, backEdge{at: uint32(at), table: true})
+			}
 			return
 		}
 		in := &l.f.code[at]
 		in.a = c.loopPC
-		if bo, ok := backOp(in.op); ok && !l.noPoll {
-			in.op, in.a = bo, c.loopPC+1
+		if _, ok := backOp(in.op); ok && !l.noPoll {
+			in.a++
+			l.f.backEdges = append(l.f.backEdges, backEdge{at: uint32(at), plain: in.op})
 		}
 		return
 	}

@@ -111,7 +111,7 @@ func (e *Engine) Resume(ctx context.Context, inst *store.Instance, frames []api.
 	if err != nil {
 		return nil, err
 	}
-	inst.Interrupt.And(^store.InterruptPause)
+	inst.ClearInterrupt(store.InterruptPause)
 	return m.execute(first.Type.Results, func() {})
 }
 

@@ -262,7 +262,7 @@ func TestPauseRequest(t *testing.T) {
 	inst := tm.instance(t, nil)
 	go func() {
 		time.Sleep(20 * time.Millisecond)
-		inst.Interrupt.Or(store.InterruptPause)
+		inst.SetInterrupt(store.InterruptPause)
 	}()
 	_, err := NewEngine(Config{PausePolling: true}).Call(context.Background(), export(t, inst, "spin"), nil)
 	var s *Suspended

@@ -116,6 +116,18 @@ func (s *Store) Instantiate(m *wasm.Module, name string, code []any, resolve fun
 		}
 	}
 
+	// Lowered code that polls only while armed joins the store's arming
+	// before any of it can run (interrupt.go).
+	var last Armer
+	for _, c := range code {
+		if a, ok := c.(interface{ CodeArmer() Armer }); ok {
+			if x := a.CodeArmer(); x != nil && x != last {
+				s.addArmer(x)
+				last = x
+			}
+		}
+	}
+
 	// Imported memories are held from here on, so that Close releases them
 	// symmetrically.
 	for _, mem := range inst.Memories[:nImportedMems] {

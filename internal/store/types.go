@@ -70,10 +70,9 @@ type Instance struct {
 	// signature ids (call_indirect compares these).
 	TypeIDs []uint32
 
-	// Interrupt is polled by the execution tiers at function entries and
-	// loop back-edges (ARCHITECTURE.md §3). Bit InterruptPause asks the
-	// running code to stop at the next pause point.
-	Interrupt atomic.Uint32
+	// intr holds the interrupt word the execution tiers poll at function
+	// entries and loop back-edges (ARCHITECTURE.md §3); see interrupt.go.
+	intr interrupts
 
 	closed atomic.Bool
 }
@@ -87,6 +86,8 @@ const (
 	// InterruptStep makes every pause point take the tier's slow path; the
 	// interpreter uses it to count pause points deterministically in tests.
 	InterruptStep
+	// InterruptAbort stops the running code with the error Abort set.
+	InterruptAbort
 )
 
 // Memory is a linear memory instance. Buf is the accessible memory (its
@@ -122,4 +123,8 @@ type Store struct {
 	MemoryLimitPages uint64
 
 	mu sync.RWMutex
+
+	// armed keeps the code of the store's instances armed while any of
+	// them has interrupt bits set (interrupt.go).
+	armed armState
 }

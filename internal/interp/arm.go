@@ -1,0 +1,106 @@
+package interp
+
+import (
+	"sync"
+
+	"github.com/ferryvm/ferry/internal/store"
+)
+
+// Armed pause points (docs/interpreter.md): a loop back-edge is lowered to
+// its plain branch op, which does not look at the interrupt word, and a
+// function is entered past its entry opPoll. While some instance of a
+// store that holds this code has interrupt bits set, the store arms the
+// code: every back-edge becomes its polling form (opBr...Back), every
+// br_table target that enters a loop goes to the loop's opPoll, and calls
+// start at the entry opPoll. Disarming undoes that. A running machine sees
+// the rewritten instruction the next time it dispatches it, so the time
+// between a request and the pause is at most one loop iteration or call
+// longer than with permanent polling, and the loop costs nothing while no
+// one asks for a pause.
+//
+// The rewrites are plain stores to op codes and start indices that another
+// goroutine's loop reads without synchronisation: Go's memory model makes
+// such a word-sized racy read return either the old or the new value, and
+// both are correct (the polling form only adds a check). Race-detector
+// builds keep the code armed for good instead (arm_race.go), so that they
+// report real races only.
+
+// backEdge is a loop back-edge branch: code[at] (or brTargets[at] when
+// table) whose target is a loop header's opPoll plus one.
+type backEdge struct {
+	at    uint32
+	table bool
+	plain op // the unarmed op; the armed one is backOp(plain)
+}
+
+// Arm makes the code poll at every pause point. Calls nest: the code stays
+// armed until Disarm has been called as often as Arm.
+func (c *Compiled) Arm() {
+	c.armMu.Lock()
+	defer c.armMu.Unlock()
+	c.armCount++
+	if c.armCount == 1 && !alwaysArmed {
+		c.setArmed(true)
+	}
+}
+
+// Disarm undoes one Arm.
+func (c *Compiled) Disarm() {
+	c.armMu.Lock()
+	defer c.armMu.Unlock()
+	if c.armCount == 0 {
+		return
+	}
+	c.armCount--
+	if c.armCount == 0 && !alwaysArmed {
+		c.setArmed(false)
+	}
+}
+
+func (c *Compiled) setArmed(on bool) {
+	for _, f := range c.funcs {
+		f.setArmed(on)
+	}
+}
+
+// setArmed rewrites f's back-edges and entry.
+func (f *funcCode) setArmed(on bool) {
+	for _, e := range f.backEdges {
+		if e.table {
+			t := &f.brTargets[e.at]
+			if on {
+				t.pc--
+			} else {
+				t.pc++
+			}
+			continue
+		}
+		o := e.plain
+		if on {
+			o, _ = backOp(o)
+		}
+		f.code[e.at].op = o
+	}
+	if f.entryPoll {
+		if on {
+			f.start = 0
+		} else {
+			f.start = 1
+		}
+	}
+}
+
+// CodeArmer lets the store find the Armer of an instance's code
+// (store.Instance.SetInterrupt arms it).
+func (f *funcCode) CodeArmer() store.Armer {
+	if f.owner == nil {
+		return nil
+	}
+	return f.owner
+}
+
+// armState is the arming bookkeeping of a Compiled.
+type armState struct {
+	armMu    sync.Mutex
+	armCount int
+}

@@ -1,0 +1,144 @@
+package store
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Armer is implemented by lowered code whose pause points are only polled
+// while armed (docs/interpreter.md, "Armed pause points"): the execution
+// tier then pays nothing for polling until someone sets an interrupt bit.
+// Arm and Disarm are counted: code armed twice stays armed until disarmed
+// twice. Both may be called from any goroutine while the code runs.
+type Armer interface {
+	Arm()
+	Disarm()
+}
+
+// interrupts is the per-instance interrupt state: the word the tiers poll
+// and what setting it implies for the store's code.
+type interrupts struct {
+	mu       sync.Mutex // orders the word's zero/non-zero transitions with arming
+	word     atomic.Uint32
+	abortErr atomic.Pointer[error]
+	// hostGate, when set, runs before every host call made from this
+	// instance's code (see SetHostGate).
+	hostGate atomic.Pointer[func() error]
+}
+
+// InterruptWord is the word the tiers poll at pause points; only its Load
+// belongs on a hot path. Change it with SetInterrupt and ClearInterrupt,
+// which keep the store's code armed while any bit is set.
+func (i *Instance) InterruptWord() *atomic.Uint32 { return &i.intr.word }
+
+// SetInterrupt sets bits of the interrupt word. The first bit set arms the
+// code of every instance of the store, so that the running code reaches a
+// pause point that polls the word.
+func (i *Instance) SetInterrupt(bits uint32) {
+	i.intr.mu.Lock()
+	defer i.intr.mu.Unlock()
+	old := i.intr.word.Or(bits)
+	if old == 0 && bits != 0 {
+		i.Store.arm(1)
+	}
+}
+
+// ClearInterrupt clears bits of the interrupt word; clearing the last one
+// disarms what SetInterrupt armed.
+func (i *Instance) ClearInterrupt(bits uint32) {
+	i.intr.mu.Lock()
+	defer i.intr.mu.Unlock()
+	old := i.intr.word.And(^bits)
+	if old != 0 && old&^bits == 0 {
+		i.Store.arm(-1)
+	}
+}
+
+// Abort makes the instance's running code stop at its next pause point
+// with err (a trap whose kind is err). It is how a restore that finds the
+// checkpoint's memory data corrupt while the program already runs stops it.
+// The abort stays in force until ClearAbort.
+func (i *Instance) Abort(err error) {
+	i.intr.abortErr.Store(&err)
+	i.SetInterrupt(InterruptAbort)
+}
+
+// AbortErr is the error Abort set, or nil.
+func (i *Instance) AbortErr() error {
+	if p := i.intr.abortErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// SetHostGate installs g, which the tiers call before every host call made
+// from this instance's code while it is installed; a non-nil error from g
+// becomes a trap of that kind and the host function is not called.
+// SetHostGate(nil) removes it. A restore uses it to hold back every effect
+// of a run until the checkpoint's memory data is verified.
+func (i *Instance) SetHostGate(g func() error) {
+	if g == nil {
+		i.intr.hostGate.Store(nil)
+		return
+	}
+	i.intr.hostGate.Store(&g)
+}
+
+// HostGate returns the installed gate or nil; the tiers call it on every
+// host call, so it is one atomic load.
+func (i *Instance) HostGate() func() error {
+	if p := i.intr.hostGate.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// armState is the store's side of arming: how many of its instances have a
+// non-zero interrupt word, and the code to arm while that is more than
+// zero.
+type armState struct {
+	mu      sync.Mutex
+	n       int
+	armers  []Armer
+	present map[Armer]bool
+}
+
+// arm adds d to the number of interrupted instances, arming every
+// registered Armer when it becomes positive and disarming them when it
+// drops back to zero.
+func (s *Store) arm(d int) {
+	a := &s.armed
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	was := a.n
+	a.n += d
+	switch {
+	case was == 0 && a.n > 0:
+		for _, x := range a.armers {
+			x.Arm()
+		}
+	case was > 0 && a.n == 0:
+		for _, x := range a.armers {
+			x.Disarm()
+		}
+	}
+}
+
+// addArmer registers the code of a new instance, armed at once if some
+// instance of the store is interrupted.
+func (s *Store) addArmer(x Armer) {
+	a := &s.armed
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.present[x] {
+		return
+	}
+	if a.present == nil {
+		a.present = map[Armer]bool{}
+	}
+	a.present[x] = true
+	a.armers = append(a.armers, x)
+	if a.n > 0 {
+		x.Arm()
+	}
+}

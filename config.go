@@ -30,12 +30,14 @@ func (c RuntimeConfig) WithMemoryLimitPages(pages uint32) RuntimeConfig {
 	return c
 }
 
-// WithPausePolling says whether pause requests (Instance.RequestPause,
-// CallOptions.PauseAfter) are honoured at function entries and loop
-// back-edges. The interrupt word is polled either way, because the same
-// poll stops a call whose context is cancelled; turning this off only makes
-// a running call ignore pause requests until it returns. (A build of the
-// interpreter without the polls is what bench/scripts/pollcost.sh measures.)
+// WithPausePolling(false) lowers code without pause-point polls, like
+// wazero's WithCloseOnContextDone(false) or wasmtime without epoch
+// interruption: running guest code then cannot be paused or checkpointed
+// (Instance.RequestPause, CallOptions.PauseAfter and checkpoint triggers
+// take effect only at host calls) and a cancelled context stops it only at
+// its next host call. The default (on) costs next to nothing: polls are
+// armed only while a pause or cancellation is pending (docs/interpreter.md),
+// which bench/cmd/ckptbench's poll section measures against this setting.
 func (c RuntimeConfig) WithPausePolling(on bool) RuntimeConfig {
 	c.pausePolling = on
 	return c

@@ -58,7 +58,11 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*CompiledModule, er
 	if err != nil {
 		return nil, decodeError(err)
 	}
-	c, err := interp.Compile(m)
+	compile := interp.Compile
+	if !r.cfg.pausePolling {
+		compile = interp.CompileWithoutPolls
+	}
+	c, err := compile(m)
 	if err != nil {
 		return nil, loweringError(err)
 	}

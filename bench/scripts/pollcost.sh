@@ -1,19 +1,18 @@
 #!/bin/sh
-# pollcost.sh: estimates what Ferry's pause-point poll checks cost, until
-# the runtime has a configuration that leaves them out.
+# pollcost.sh: measures what Ferry's pause-point polling costs: the
+# default build against a build without any polling.
 #
-# RuntimeConfig.WithPausePolling(false) (ferry-nopoll, ckptbench's poll
-# section) does not remove them: internal/interp executes the same check
-# (a load of the interrupt word and a branch at every function entry and
-# loop back-edge, also what makes context cancellation work) and the flag
-# only changes what a pause request does on the slow path. So this script
-# copies the Ferry tree (without .git) to a temporary directory, deletes
-# every poll check from the copy's internal/interp/exec.go (the copy can
-# no longer be paused or cancelled), builds cmd/ferrybench against the
-# original tree and against the copy, runs the two alternately ROUNDS times
-# on every kernel (ferry runtime only), and prints per kernel the median
-# and the minimum time of each build and their ratios. Nothing outside the
-# temporary directory is changed.
+# Ferry's pause points are armed (docs/interpreter.md): while no one asks
+# for a pause, loop back-edges are plain branches and calls start past the
+# entry poll, but the poll instructions are still there (a loop header's
+# opPoll runs once each time the loop is entered) and arming can rewrite
+# the code at any time. The "without" build is a copy of the tree (without
+# .git) whose interp.Compile lowers with noPoll: no poll instructions at
+# all, so it can be neither paused nor cancelled. The script builds
+# cmd/ferrybench against the original tree and against the copy, runs the
+# two alternately ROUNDS times on every kernel (ferry runtime only), and
+# prints per kernel the median and the minimum time of each build and
+# their ratios. Nothing outside the temporary directory is changed.
 #
 #   cd bench && sh scripts/pollcost.sh [ROUNDS] [extra ferrybench flags]
 set -eu
@@ -25,13 +24,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/tree"
 (cd "$root" && tar --exclude=.git -cf - .) | (cd "$tmp/tree" && tar -xf -)
-exec_go="$tmp/tree/internal/interp/exec.go"
-n=$(grep -c 'intr\.Load()' "$exec_go" || true)
-sed -i 's/intr\.Load() != 0/false/g; s/c\.entryPoll && intr\.Load() == 0/c.entryPoll/; s/c\.entryPoll && m\.intr\.Load() == 0/c.entryPoll/' "$exec_go"
-# the interrupt word's local is now unused
-sed -i 's/^\(\t*\)intr := m\.intr$/\1intr := m.intr\n\1_ = intr/' "$exec_go"
-left=$(grep -c 'intr\.Load()' "$exec_go" || true)
-echo "removed $((n - left)) poll checks from the copy of internal/interp/exec.go ($left left)" >&2
+lower_go="$tmp/tree/internal/interp/lower.go"
+sed -i 's/^func Compile(m \*wasm.Module) (\*Compiled, error) { return compile(m, false) }$/func Compile(m *wasm.Module) (*Compiled, error) { return compile(m, true) }/' "$lower_go"
+if ! grep -q 'return compile(m, true) }$' "$lower_go"; then
+	echo "pollcost: could not switch the copy's interp.Compile to noPoll" >&2
+	exit 1
+fi
+echo "the copy lowers without poll instructions (interp.compile noPoll)" >&2
 (cd "$here" && go build -o "$tmp/with" ./cmd/ferrybench)
 (cd "$tmp/tree/bench" && go build -o "$tmp/without" ./cmd/ferrybench)
 echo "load before: $(cat /proc/loadavg 2>/dev/null || uptime)" >&2

@@ -17,9 +17,15 @@ type Compiled struct {
 // Compile validates m and lowers every defined function in the same pass.
 func Compile(m *wasm.Module) (*Compiled, error) { return compile(m, false) }
 
-// compile is Compile; noPoll leaves the poll instructions out (pause points
-// are still recorded but never polled), which only benchmarks use to measure
-// what polling costs.
+// CompileWithoutPolls is Compile without poll instructions: pause points
+// are still recorded (for host calls, which stay pausable) but function
+// entries and loops never poll, so running code can be neither paused nor
+// stopped by its context between host calls. It exists for
+// RuntimeConfig.WithPausePolling(false), against which the cost of armed
+// polling is measured (bench/cmd/ckptbench, section poll).
+func CompileWithoutPolls(m *wasm.Module) (*Compiled, error) { return compile(m, true) }
+
+// compile is Compile, or CompileWithoutPolls when noPoll is set.
 func compile(m *wasm.Module, noPoll bool) (*Compiled, error) {
 	l := &lowerer{m: m, noPoll: noPoll}
 	if err := validate.Module(m, l); err != nil {

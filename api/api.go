@@ -63,7 +63,20 @@ type Module interface {
 // results on return; it has room for max(params, results) slots. A host
 // function reports a failure by panicking with an error value only through
 // Trap; any returned error is better signalled through the results.
+//
+// A host function that blocks (waiting for input, a timer, a connection)
+// should watch ctx: it is cancelled when the call's context is, and, with
+// cause ErrPauseRequested, when a pause of the calling instance is
+// requested while the host function runs. A host function that has
+// consumed nothing may then give up by panicking with an error that wraps
+// context.Cause(ctx): for ErrPauseRequested the engine pauses at the call
+// itself, and resuming (or restoring a checkpoint) issues the same call
+// again, so a program blocked waiting for input can be checkpointed.
 type HostFunc func(ctx context.Context, caller Module, stack []uint64)
+
+// ErrPauseRequested is the cause of a host function's context when a pause
+// of its caller is requested while it runs (see HostFunc).
+var ErrPauseRequested = errors.New("pause requested")
 
 // Trap sentinels. Every trap error wraps exactly one of these, so callers test
 // the kind with errors.Is.

@@ -83,6 +83,7 @@ func (s *Suspended) Is(target error) bool { return target == ErrSuspended }
 type machine struct {
 	e         *Engine
 	ctx       context.Context
+	hostCtx   context.Context // what host functions get: ctx, or a child a pause request cancels
 	stack     []uint64
 	frames    []frame
 	floor     int // frames below this belong to nobody (always 0)
@@ -105,7 +106,7 @@ func (e *Engine) machine(ctx context.Context, inst *store.Instance) *machine {
 }
 
 func (e *Engine) release(m *machine) {
-	m.ctx, m.root, m.intr, m.host = nil, nil, nil, nil
+	m.ctx, m.hostCtx, m.root, m.intr, m.host = nil, nil, nil, nil, nil
 	clear(m.frames)
 	m.frames = m.frames[:0]
 	e.pool.Put(m)
@@ -209,26 +210,66 @@ func (m *machine) execute(results []wasm.ValType, setup func()) (out []uint64, e
 		m.root.SetInterrupt(store.InterruptStep)
 		defer m.root.ClearInterrupt(store.InterruptStep)
 	}
+	// A pause requested while a host function blocks cancels the host
+	// functions' context with api.ErrPauseRequested (see api.HostFunc).
+	m.hostCtx = m.ctx
+	if m.e.cfg.PausePolling && m.root.Module.NumImportedFuncs() > 0 {
+		hctx, cancel := context.WithCancelCause(m.ctx)
+		m.hostCtx = hctx
+		restore := m.root.SetPauseHook(func() { cancel(api.ErrPauseRequested) })
+		defer func() {
+			restore()
+			cancel(nil)
+		}()
+	}
 	defer func() {
 		if r := recover(); r != nil {
+			if m.host != nil && pausedInHost(r) {
+				out, err = nil, m.pauseAtHostCall()
+				return
+			}
 			out, err = nil, m.recovered(r)
 		}
 	}()
 	setup()
 	if m.run() {
-		s, err := m.export()
-		if err != nil {
-			return nil, err
-		}
-		if n := m.e.cfg.PauseAfter; n > 0 {
-			s.Polled = n - m.countdown
-		}
-		return nil, s
+		return nil, m.suspended()
 	}
 	n := paramSlots(results)
 	out = make([]uint64, n)
 	copy(out, m.stack[:n])
 	return out, nil
+}
+
+// suspended describes the machine's frames after the run stopped at a
+// pause point, as the error value execute returns.
+func (m *machine) suspended() error {
+	s, err := m.export()
+	if err != nil {
+		return err
+	}
+	if n := m.e.cfg.PauseAfter; n > 0 {
+		s.Polled = n - m.countdown
+	}
+	return s
+}
+
+// pausedInHost reports whether a host function's panic value says it gave
+// up, having consumed nothing, because a pause was requested.
+func pausedInHost(r any) bool {
+	err, ok := r.(error)
+	return ok && errors.Is(err, api.ErrPauseRequested)
+}
+
+// pauseAtHostCall stops the run at the call of the host function that gave
+// up for a pause: the innermost frame goes back to its call instruction,
+// whose operands are still in place, so that resuming issues the call
+// again.
+func (m *machine) pauseAtHostCall() error {
+	m.host = nil
+	m.frames[len(m.frames)-1].pc--
+	m.root.ClearInterrupt(store.InterruptPause)
+	return m.suspended()
 }
 
 // interrupted handles a non-zero interrupt word at a pause point; the
@@ -280,7 +321,7 @@ func (m *machine) callHost(fr *frame, pc uint32, f *store.Function, caller *stor
 	}
 	n := max(paramSlots(f.Type.Params), paramSlots(f.Type.Results))
 	m.host = f
-	f.Host(m.ctx, caller.Caller(), m.stack[base:base+n:base+n])
+	f.Host(m.hostCtx, caller.Caller(), m.stack[base:base+n:base+n])
 	m.host = nil
 	// A call back into the engine from the host may have consumed the
 	// cancellation bit of this instance (it clears the bit when its own

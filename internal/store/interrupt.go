@@ -24,6 +24,8 @@ type interrupts struct {
 	// hostGate, when set, runs before every host call made from this
 	// instance's code (see SetHostGate).
 	hostGate atomic.Pointer[func() error]
+	// pauseHook is called when InterruptPause is set (see SetPauseHook).
+	pauseHook atomic.Pointer[func()]
 }
 
 // InterruptWord is the word the tiers poll at pause points; only its Load
@@ -36,11 +38,25 @@ func (i *Instance) InterruptWord() *atomic.Uint32 { return &i.intr.word }
 // pause point that polls the word.
 func (i *Instance) SetInterrupt(bits uint32) {
 	i.intr.mu.Lock()
-	defer i.intr.mu.Unlock()
 	old := i.intr.word.Or(bits)
 	if old == 0 && bits != 0 {
 		i.Store.arm(1)
 	}
+	i.intr.mu.Unlock()
+	if bits&InterruptPause != 0 {
+		if h := i.intr.pauseHook.Load(); h != nil {
+			(*h)()
+		}
+	}
+}
+
+// SetPauseHook installs h, called whenever InterruptPause is set, and
+// returns a function that puts the previous hook back. A tier running the
+// instance's code uses it to interrupt a blocking host call when a pause is
+// requested (api.ErrPauseRequested).
+func (i *Instance) SetPauseHook(h func()) (restore func()) {
+	prev := i.intr.pauseHook.Swap(&h)
+	return func() { i.intr.pauseHook.Store(prev) }
 }
 
 // ClearInterrupt clears bits of the interrupt word; clearing the last one

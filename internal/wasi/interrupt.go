@@ -10,12 +10,13 @@ import (
 // InterruptedError aborts a blocking host call whose context was cancelled
 // (ARCHITECTURE.md §3: blocking calls are interruptible and restartable).
 // The call has consumed nothing, so the guest must not see an errno:
-// instead the host function panics with this error, the engine turns it
-// into a trap whose chain holds it and the context's error, and a restored
-// guest issues the same call again.
+// instead the host function panics with this error. When the context's
+// cause is api.ErrPauseRequested the engine pauses at the call, which a
+// resumed or restored run issues again; otherwise the engine turns it into
+// a trap whose chain holds it and the context's cause.
 type InterruptedError struct {
 	Func string // the WASI function that was waiting
-	Err  error  // the context's error
+	Err  error  // the context's cause (its error unless a cause was given)
 }
 
 func (e *InterruptedError) Error() string {
@@ -24,7 +25,7 @@ func (e *InterruptedError) Error() string {
 func (e *InterruptedError) Unwrap() error { return e.Err }
 
 func interrupt(ctx context.Context, fn string) {
-	panic(&InterruptedError{Func: fn, Err: ctx.Err()})
+	panic(&InterruptedError{Func: fn, Err: context.Cause(ctx)})
 }
 
 // waitReady blocks until the host fd is ready for events (POLLIN or

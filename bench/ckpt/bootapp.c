@@ -11,16 +11,13 @@
  *   get NAME   ->  "NAME price qty tag"        (or "NAME missing")
  *   rank K     ->  "K NAME price"               the K-th cheapest record
  *
- * The serving loop is an event loop: poll(2) on stdin with a 20 ms timeout,
- * read() what is there, answer every complete line. While it waits it
- * therefore comes back to WebAssembly code (a loop back-edge, a pause
- * point) every 20 ms, so `ferry run --checkpoint-on signal:USR1` can take
- * a checkpoint while it is idle, without consuming any input (a pause
- * requested during a blocked fd_read would wait for the read to return).
+ * The serving loop blocks in read(2) on stdin, like a real server: a
+ * checkpoint requested while it waits (`ferry run --checkpoint-on
+ * signal:USR1`) interrupts the blocked fd_read, which has consumed
+ * nothing, and the restored app issues the same read again.
  *
  * Usage: bootapp [N]   (default N = 100000 records)
  */
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,10 +137,6 @@ int main(int argc, char **argv) {
 	char buf[4096];
 	size_t have = 0;
 	for (;;) {
-		struct pollfd pfd = {.fd = 0, .events = POLLIN};
-		int r = poll(&pfd, 1, 20);
-		if (r < 0) return 1;
-		if (r == 0) continue; /* idle: a loop back-edge every 20 ms */
 		ssize_t got = read(0, buf + have, sizeof buf - 1 - have);
 		if (got <= 0) return 0; /* end of input */
 		have += (size_t)got;

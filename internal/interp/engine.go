@@ -295,9 +295,11 @@ func (m *machine) interrupted() bool {
 			return true
 		}
 	}
-	if bits&store.InterruptPause != 0 && m.e.cfg.PausePolling {
+	if bits&store.InterruptPause != 0 {
+		// Without PausePolling the request is dropped, not kept pending:
+		// a pending bit would keep the code armed for nothing.
 		m.root.ClearInterrupt(store.InterruptPause)
-		return true
+		return m.e.cfg.PausePolling
 	}
 	return false
 }

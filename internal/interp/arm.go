@@ -7,12 +7,13 @@ import (
 )
 
 // Armed pause points (docs/interpreter.md): a loop back-edge is lowered to
-// its plain branch op, which does not look at the interrupt word, and a
-// function is entered past its entry opPoll. While some instance of a
-// store that holds this code has interrupt bits set, the store arms the
-// code: every back-edge becomes its polling form (opBr...Back), every
-// br_table target that enters a loop goes to the loop's opPoll, and calls
-// start at the entry opPoll. Disarming undoes that. A running machine sees
+// its plain branch op to the loop's body, which does not look at the
+// interrupt word; a loop's pause point is a stub out of line; a function
+// is entered past its entry opPoll. While some instance of a store that
+// holds this code has interrupt bits set, the store arms the code: every
+// back-edge becomes its polling form (opBr...Back, which goes to the
+// loop's stub when the word is set), every br_table target that enters a
+// loop goes to the stub, and calls start at the entry opPoll. Disarming undoes that. A running machine sees
 // the rewritten instruction the next time it dispatches it, so the time
 // between a request and the pause is at most one loop iteration or call
 // longer than with permanent polling, and the loop costs nothing while no
@@ -26,9 +27,10 @@ import (
 // report real races only.
 
 // backEdge is a loop back-edge branch: code[at] (or brTargets[at] when
-// table) whose target is a loop header's opPoll plus one.
+// table) whose target is a loop's body.
 type backEdge struct {
 	at    uint32
+	loop  uint32 // the loop's index (funcCode.loopPolls)
 	table bool
 	plain op // the unarmed op; the armed one is backOp(plain)
 }
@@ -67,11 +69,13 @@ func (c *Compiled) setArmed(on bool) {
 func (f *funcCode) setArmed(on bool) {
 	for _, e := range f.backEdges {
 		if e.table {
+			// Armed, the target is the loop's stub, whose branch leads
+			// to the body; unarmed, the body itself.
 			t := &f.brTargets[e.at]
 			if on {
-				t.pc--
+				t.pc = f.loopPolls[e.loop]
 			} else {
-				t.pc++
+				t.pc = f.code[f.loopPolls[e.loop]+1].a
 			}
 			continue
 		}

@@ -24,7 +24,7 @@ func armedOps(f *funcCode) (armed, total int) {
 	for _, e := range f.backEdges {
 		total++
 		if e.table {
-			if pp := f.pauseAt(f.brTargets[e.at].pc); pp != nil {
+			if f.brTargets[e.at].pc == f.loopPolls[e.loop] {
 				armed++
 			}
 			continue

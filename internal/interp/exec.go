@@ -598,164 +598,164 @@ reload:
 				pc = in.a
 			}
 
-		// Loop back-edges (see opBrBack).
+		// Loop back-edges, armed (see opBrBack and arm.go).
 		case opBrBack:
 			pc = in.a
 			if intr.Load() != 0 {
-				pc--
+				pc = in.b // the loop's poll stub
 			}
 		case opBrIfBack:
 			if uint32(*sl(fp, in.b)) != 0 {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = in.c // the loop's poll stub
 				}
 			}
 		case opBrIfNotBack:
 			if uint32(*sl(fp, in.b)) == 0 {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = in.c // the loop's poll stub
 				}
 			}
 		case opBrI32EqBack:
 			if uint32(*sl(fp, in.b)) == uint32(*sl(fp, in.c)) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = uint32(in.imm) // the loop's poll stub
 				}
 			}
 		case opBrI32NeBack:
 			if uint32(*sl(fp, in.b)) != uint32(*sl(fp, in.c)) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = uint32(in.imm) // the loop's poll stub
 				}
 			}
 		case opBrI32LtSBack:
 			if int32(*sl(fp, in.b)) < int32(*sl(fp, in.c)) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = uint32(in.imm) // the loop's poll stub
 				}
 			}
 		case opBrI32LtUBack:
 			if uint32(*sl(fp, in.b)) < uint32(*sl(fp, in.c)) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = uint32(in.imm) // the loop's poll stub
 				}
 			}
 		case opBrI32GtSBack:
 			if int32(*sl(fp, in.b)) > int32(*sl(fp, in.c)) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = uint32(in.imm) // the loop's poll stub
 				}
 			}
 		case opBrI32GtUBack:
 			if uint32(*sl(fp, in.b)) > uint32(*sl(fp, in.c)) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = uint32(in.imm) // the loop's poll stub
 				}
 			}
 		case opBrI32LeSBack:
 			if int32(*sl(fp, in.b)) <= int32(*sl(fp, in.c)) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = uint32(in.imm) // the loop's poll stub
 				}
 			}
 		case opBrI32LeUBack:
 			if uint32(*sl(fp, in.b)) <= uint32(*sl(fp, in.c)) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = uint32(in.imm) // the loop's poll stub
 				}
 			}
 		case opBrI32GeSBack:
 			if int32(*sl(fp, in.b)) >= int32(*sl(fp, in.c)) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = uint32(in.imm) // the loop's poll stub
 				}
 			}
 		case opBrI32GeUBack:
 			if uint32(*sl(fp, in.b)) >= uint32(*sl(fp, in.c)) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = uint32(in.imm) // the loop's poll stub
 				}
 			}
 		case opBrI32EqIBack:
 			if uint32(*sl(fp, in.b)) == uint32(in.imm) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = in.c // the loop's poll stub
 				}
 			}
 		case opBrI32NeIBack:
 			if uint32(*sl(fp, in.b)) != uint32(in.imm) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = in.c // the loop's poll stub
 				}
 			}
 		case opBrI32LtSIBack:
 			if int32(*sl(fp, in.b)) < int32(in.imm) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = in.c // the loop's poll stub
 				}
 			}
 		case opBrI32LtUIBack:
 			if uint32(*sl(fp, in.b)) < uint32(in.imm) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = in.c // the loop's poll stub
 				}
 			}
 		case opBrI32GtSIBack:
 			if int32(*sl(fp, in.b)) > int32(in.imm) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = in.c // the loop's poll stub
 				}
 			}
 		case opBrI32GtUIBack:
 			if uint32(*sl(fp, in.b)) > uint32(in.imm) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = in.c // the loop's poll stub
 				}
 			}
 		case opBrI32LeSIBack:
 			if int32(*sl(fp, in.b)) <= int32(in.imm) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = in.c // the loop's poll stub
 				}
 			}
 		case opBrI32LeUIBack:
 			if uint32(*sl(fp, in.b)) <= uint32(in.imm) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = in.c // the loop's poll stub
 				}
 			}
 		case opBrI32GeSIBack:
 			if int32(*sl(fp, in.b)) >= int32(in.imm) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = in.c // the loop's poll stub
 				}
 			}
 		case opBrI32GeUIBack:
 			if uint32(*sl(fp, in.b)) >= uint32(in.imm) {
 				pc = in.a
 				if intr.Load() != 0 {
-					pc--
+					pc = in.c // the loop's poll stub
 				}
 			}
 

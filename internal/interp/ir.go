@@ -228,11 +228,13 @@ const (
 	opI32Store16I
 	opI64StoreI
 
-	// Loop back-edges. A branch to a loop header targets the instruction
-	// after the header's opPoll and does the poll's fast check itself: when
-	// the interrupt word is set it goes to the opPoll (a-1) instead, which
-	// takes the slow path as usual. Saves one dispatch per iteration.
-	// Operands as for opBr, opBrIf, opBrIfNot and opBrI32<cmp>[I].
+	// Loop back-edges, armed (arm.go). A loop's pause point is an
+	// out-of-line stub after the function's code (opPoll, then opBr to
+	// the body), so entering a loop costs nothing. Unarmed, a back-edge is
+	// the plain branch op to the loop's body; armed, it is one of these,
+	// which go to the stub instead when the interrupt word is set.
+	// Operands as for opBr, opBrIf, opBrIfNot and opBrI32<cmp>[I], plus the
+	// stub's IR index in the field those leave free (setStubField).
 	opBrBack
 	opBrIfBack
 	opBrIfNotBack
@@ -337,6 +339,20 @@ func backOp(o op) (op, bool) {
 	return 0, false
 }
 
+// setStubField stores a loop's poll stub index in the field a back-edge
+// op's operands leave free: b for br, c for br_if and the compare-with-
+// immediate forms, imm for the two-slot compares.
+func setStubField(in *instr, stub uint32) {
+	switch o := in.op; {
+	case o == opBr:
+		in.b = stub
+	case o == opBrIf || o == opBrIfNot || (o >= opBrI32EqI && o <= opBrI32GeUI):
+		in.c = stub
+	default: // opBrI32Eq ... opBrI32GeU
+		in.imm = uint64(stub)
+	}
+}
+
 // brTarget is one br_table destination: copy n slots from src to dst, then
 // jump to pc.
 type brTarget struct {
@@ -387,6 +403,7 @@ type funcCode struct {
 	// code is unarmed, 0 while armed or without an entry poll (arm.go).
 	start     uint32
 	backEdges []backEdge // the rewrites arming makes
+	loopPolls []uint32   // each loop's poll stub (its opPoll), by loop index
 	owner     *Compiled
 	// offsets[i] is the Wasm offset (from BodyStart) of the instruction that
 	// code[i] came from: traps and stack traces read it, the loop never does.

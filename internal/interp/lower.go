@@ -1,7 +1,9 @@
 package interp
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/validate"
@@ -79,7 +81,8 @@ type ctrlFrame struct {
 	slot      uint32
 	params    []wasm.ValType
 	results   []wasm.ValType
-	loopPC    uint32
+	loopPC    uint32 // a loop's first body instruction
+	loop      int    // a loop's index in lowerer.loops
 	elseFix   int // for if: IR index of the branch to else, -1 once resolved
 	fixups    []fixup
 	typeStack []wasm.ValType // operand types below the params (for pause points)
@@ -102,6 +105,27 @@ type lowerer struct {
 	ctrls []ctrlFrame
 	// noPoll omits opPoll (see compile).
 	noPoll bool
+	// loops are the current function's loops, whose poll stubs EndFunc
+	// emits; stubFix are branches to be aimed at a loop's stub then.
+	loops   []loopStub
+	stubFix []stubFix
+}
+
+// loopStub is a loop's out-of-line pause point: its opPoll and a branch
+// to the loop's body, emitted after the function's code so that entering
+// the loop costs nothing.
+type loopStub struct {
+	body  uint32 // the loop's first body instruction
+	poll  uint32 // the stub's opPoll, set by EndFunc
+	pause int    // the loop's pause point
+	off   uint32 // the loop's Wasm offset
+}
+
+// stubFix aims code[at] (a branch that always polls: it carries loop
+// parameters) or a back-edge's stub field at loops[loop].poll.
+type stubFix struct {
+	at, loop int
+	back     bool // set the back-edge's stub field, not its target
 }
 
 func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, locals []wasm.ValType) error {
@@ -137,9 +161,47 @@ func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, loca
 }
 
 func (l *lowerer) EndFunc() error {
+	l.emitLoopStubs()
 	l.out = append(l.out, l.f)
 	l.f = nil
 	return nil
+}
+
+// emitLoopStubs appends every loop's poll stub (opPoll, then a branch to
+// the loop's body), points the loop's pause point at it and resolves the
+// branches that need it. Pause points stay sorted by IR index.
+func (l *lowerer) emitLoopStubs() {
+	f := l.f
+	if l.noPoll || len(l.loops) == 0 {
+		l.loops, l.stubFix = l.loops[:0], l.stubFix[:0]
+		return
+	}
+	for i := range l.loops {
+		s := &l.loops[i]
+		l.off = s.off
+		s.poll = uint32(l.emit(instr{op: opPoll}))
+		l.emit(instr{op: opBr, a: s.body})
+		f.pauses[s.pause].IR = s.poll
+	}
+	f.loopPolls = make([]uint32, len(l.loops))
+	for i, s := range l.loops {
+		f.loopPolls[i] = s.poll
+	}
+	for _, fx := range l.stubFix {
+		in := &f.code[fx.at]
+		if fx.back {
+			setStubField(in, l.loops[fx.loop].poll)
+		} else {
+			in.a = l.loops[fx.loop].poll
+		}
+	}
+	slices.SortStableFunc(f.pauses, func(a, b PausePoint) int { return cmp.Compare(a.IR, b.IR) })
+	for i := range f.pauses {
+		if in := &f.code[f.pauses[i].IR]; in.op == opPoll {
+			in.a = uint32(i)
+		}
+	}
+	l.loops, l.stubFix = l.loops[:0], l.stubFix[:0]
 }
 
 func (l *lowerer) emit(in instr) int {
@@ -278,21 +340,27 @@ func (l *lowerer) branch(depth uint32, cond int64) {
 // target points the branch at IR index at (or brTargets[at]) to label c.
 func (l *lowerer) target(c *ctrlFrame, at int, table bool) {
 	if c.op == wasm.OpLoop {
-		// Unarmed, a back-edge skips the loop header's opPoll; arming
-		// rewrites it to poll (arm.go).
+		// A back-edge goes straight to the loop's body; arming makes it
+		// go to the loop's poll stub when the interrupt word is set
+		// (arm.go). A branch with no back-edge form (it copies loop
+		// parameters) always goes through the stub.
 		if table {
 			l.f.brTargets[at].pc = c.loopPC
 			if !l.noPoll {
-				l.f.brTargets[at].pc++
-				l.f.backEdges = append(l.f.backEdges, backEdge{at: uint32(at), table: true})
+				l.f.backEdges = append(l.f.backEdges, backEdge{at: uint32(at), table: true, loop: uint32(c.loop)})
 			}
 			return
 		}
 		in := &l.f.code[at]
 		in.a = c.loopPC
-		if _, ok := backOp(in.op); ok && !l.noPoll {
-			in.a++
-			l.f.backEdges = append(l.f.backEdges, backEdge{at: uint32(at), plain: in.op})
+		if l.noPoll {
+			return
+		}
+		if _, ok := backOp(in.op); ok {
+			l.f.backEdges = append(l.f.backEdges, backEdge{at: uint32(at), plain: in.op, loop: uint32(c.loop)})
+			l.stubFix = append(l.stubFix, stubFix{at: at, loop: c.loop, back: true})
+		} else {
+			l.stubFix = append(l.stubFix, stubFix{at: at, loop: c.loop})
 		}
 		return
 	}
@@ -392,10 +460,9 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 		c := ctrlFrame{op: w, height: h, slot: l.slotOf(h), params: params, results: results, elseFix: -1}
 		if w == wasm.OpLoop {
 			c.loopPC = uint32(len(f.code))
+			c.loop = len(l.loops)
 			id := l.pause(api.PauseLoop, stack, nil)
-			if !l.noPoll {
-				l.emit(instr{op: opPoll, a: id})
-			}
+			l.loops = append(l.loops, loopStub{body: c.loopPC, pause: int(id), off: l.off})
 		}
 		l.ctrls = append(l.ctrls, c)
 	case w == wasm.OpIf:

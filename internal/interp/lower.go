@@ -83,7 +83,7 @@ type ctrlFrame struct {
 	results   []wasm.ValType
 	loopPC    uint32 // a loop's first body instruction
 	loop      int    // a loop's index in lowerer.loops
-	elseFix   int // for if: IR index of the branch to else, -1 once resolved
+	elseFix   int    // for if: IR index of the branch to else, -1 once resolved
 	fixups    []fixup
 	typeStack []wasm.ValType // operand types below the params (for pause points)
 }

@@ -116,23 +116,32 @@ func (f *Function) CallWithOptions(ctx context.Context, o CallOptions, params ..
 	if f.owner.closed.Load() {
 		return nil, fmt.Errorf("ferry: call %s: %w: instance", f.describe(), errClosed)
 	}
+	if err := f.owner.refused(); err != nil {
+		return nil, err
+	}
 	if params == nil {
 		params = []uint64{}
 	}
 	results, err := f.owner.rt.run(ctx, o, func(e *interp.Engine) ([]uint64, error) {
 		return e.Call(ctx, f.fn, params)
 	})
-	return results, f.owner.paused(err, pauseCount{known: true})
+	return f.owner.settle(results, f.owner.paused(err, pauseCount{known: true}))
 }
 
 // Resume continues the paused call on its instance and returns the
-// results of the call that was paused, or another *Paused.
+// results of the call that was paused, or another *Paused. For a call
+// restored with VerifyConcurrent, the outcome is returned once the memory
+// data is verified; if that fails, the error is the corruption, wrapping
+// ErrCheckpointCorrupt, and the run was stopped.
 func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if p.owner.closed.Load() {
 		return nil, fmt.Errorf("ferry: resume: %w: instance", errClosed)
+	}
+	if err := p.owner.refused(); err != nil {
+		return nil, err
 	}
 	frames, err := p.owner.framesToRefs(p.frames)
 	if err != nil {
@@ -143,7 +152,7 @@ func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 	})
 	// The first poll of a resume is the pause point it continues from.
 	base := pauseCount{n: p.count.n - 1, known: p.count.known && o.PauseAfter > 0}
-	return results, p.owner.paused(err, base)
+	return p.owner.settle(results, p.owner.paused(err, base))
 }
 
 // run runs f on the runtime's engine, or on one that counts pause points
@@ -300,7 +309,9 @@ func (c CheckpointConfig) WithHostState(h HostState) CheckpointConfig {
 // WriteCheckpoint writes the paused instance's state to w and returns the
 // number of bytes written. The instance must stay paused meanwhile (do not
 // Resume concurrently). Errors wrap ErrNotCheckpointable when the state
-// cannot be carried.
+// cannot be carried. An instance restored with VerifyConcurrent is written
+// only once its memory data is verified (else the error wraps
+// ErrCheckpointCorrupt): a corrupt page never gets fresh checksums.
 func (p *Paused) WriteCheckpoint(w io.Writer, cfg CheckpointConfig) (int64, error) {
 	s, err := p.snapshot(cfg)
 	if err != nil {
@@ -343,6 +354,11 @@ func (p *Paused) WriteCheckpointFile(path string, cfg CheckpointConfig) error {
 // snapshot translates the paused instance into the portable state.
 func (p *Paused) snapshot(cfg CheckpointConfig) (*snapshot.Snapshot, error) {
 	i := p.owner
+	// A restored page not yet verified must not be laundered into a new
+	// checkpoint with fresh checksums.
+	if err := i.verified(); err != nil {
+		return nil, err
+	}
 	si := i.inst
 	if i.module == nil {
 		return nil, fmt.Errorf("%w: not a WebAssembly module instance", ErrNotCheckpointable)

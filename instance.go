@@ -17,6 +17,10 @@ type Instance struct {
 	inst   *store.Instance
 	module *CompiledModule // nil for host modules
 	closed atomic.Bool
+	// check is the verification of memory data mapped by a restore, still
+	// running or finished (nil when there was none to run concurrently).
+	// Set before the instance is published, never changed.
+	check *memoryCheck
 }
 
 // Name is the name the instance was created under ("" when anonymous).
@@ -42,10 +46,16 @@ func (i *Instance) Global(name string) *Global {
 }
 
 // Memory returns the exported memory called name, or nil if there is none.
+// For an instance restored with VerifyConcurrent it first waits for the
+// memory data to be verified; if that failed, the memory returned is empty
+// and refuses every access, so that the host never sees corrupt pages.
 func (i *Instance) Memory(name string) api.Memory {
 	x, ok := i.inst.Export(name)
 	if !ok || x.Kind != wasm.ExternMemory || x.Memory == nil {
 		return nil
+	}
+	if i.verified() != nil {
+		return refusedMemory{}
 	}
 	return x.Memory
 }
@@ -61,6 +71,9 @@ func (i *Instance) Close(ctx context.Context) error {
 
 func (i *Instance) close() {
 	if i.closed.CompareAndSwap(false, true) {
+		if i.check != nil {
+			i.check.stop()
+		}
 		i.inst.Close()
 	}
 }
@@ -107,11 +120,14 @@ func (f *Function) Call(ctx context.Context, params ...uint64) ([]uint64, error)
 	if len(params) != want {
 		return nil, fmt.Errorf("ferry: call %s: %w: expected %d slots, got %d", f.describe(), errParamCount, want, len(params))
 	}
+	if err := f.owner.refused(); err != nil {
+		return nil, err
+	}
 	if params == nil {
 		params = []uint64{}
 	}
 	results, err := f.owner.rt.call(ctx, f.fn, params)
-	return results, f.owner.paused(err, pauseCount{})
+	return f.owner.settle(results, f.owner.paused(err, pauseCount{}))
 }
 
 func (f *Function) describe() string {

@@ -73,7 +73,8 @@ func ReadCheckpoint(r io.ReaderAt, size int64) (*Checkpoint, error) {
 }
 
 // Close releases the file OpenCheckpoint opened. Instances restored from
-// it are not affected (their mappings hold the file).
+// it are not affected (their mappings hold the file, and a concurrent
+// memory check reads a handle of its own).
 func (c *Checkpoint) Close() error {
 	if c.own && c.file != nil {
 		return c.file.Close()
@@ -107,28 +108,23 @@ func (c *Checkpoint) HasModule() bool { return c.f.Snapshot.Module != nil }
 // RestoreConfig says how a checkpoint is restored. It is immutable: every
 // With method returns a modified copy.
 type RestoreConfig struct {
-	module       []byte
-	skipChecksum bool
-	noMapping    bool
+	module    []byte
+	verify    MemoryVerification
+	noMapping bool
+	// checkHook, for tests, runs first in the goroutine of a concurrent
+	// memory check (see export_test.go).
+	checkHook func(context.Context)
 }
 
 // NewRestoreConfig returns the defaults: the checkpoint's own module bytes,
-// memory data checksummed, memory mapped from the file where possible.
+// memory mapped from the file where possible, its checksums verified
+// concurrently (VerifyConcurrent).
 func NewRestoreConfig() RestoreConfig { return RestoreConfig{} }
 
 // WithModule supplies the module bytes, needed when the checkpoint leaves
 // them out; their SHA-256 must match the checkpoint's.
 func (c RestoreConfig) WithModule(wasm []byte) RestoreConfig {
 	c.module = wasm
-	return c
-}
-
-// WithMemoryChecksum(false) skips checking memory data checksums before
-// mapping it, so that restore time does not grow with the stored data
-// either. A corrupted page is then not noticed: use it for checkpoints you
-// wrote yourself.
-func (c RestoreConfig) WithMemoryChecksum(on bool) RestoreConfig {
-	c.skipChecksum = !on
 	return c
 }
 
@@ -150,10 +146,16 @@ const maxMapRuns = 8192
 // Resume continues it. Every part of the checkpoint is checked against the
 // module before anything runs: sizes within limits, types, function
 // indices, and each frame at a pause point of its kind with exactly the
-// types there (errors wrap ErrCheckpointMismatch).
+// types there (errors wrap ErrCheckpointMismatch). The checksums of memory
+// pages mapped from the file are checked as cfg says (by default while the
+// restored code may already run, holding back its effects: see
+// MemoryVerification).
 func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig) (*Paused, error) {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if int(cfg.verify) >= len(memoryVerificationNames) {
+		return nil, fmt.Errorf("ferry: restore: unknown %v", cfg.verify)
 	}
 	s := &ck.f.Snapshot
 	src := s.Module
@@ -194,7 +196,8 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 		return nil, linkError(err)
 	}
 	inst := &Instance{rt: r, inst: si, module: cm}
-	if err := inst.apply(ck, cfg); err != nil {
+	unverified, err := inst.apply(ck, cfg)
+	if err != nil {
 		si.Close()
 		return nil, err
 	}
@@ -214,10 +217,24 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 		si.Close()
 		return nil, mismatch("%v", err)
 	}
+	if len(unverified) > 0 {
+		// Last, once nothing else can refuse the checkpoint: from here the
+		// check runs while the caller may resume.
+		if inst.check, err = startMemoryCheck(si, ck, unverified, cfg.checkHook); err != nil {
+			// Without a handle of its own the check cannot outlive the
+			// Checkpoint: check now.
+			for _, k := range unverified {
+				if err := ck.f.VerifyMemory(k); err != nil {
+					si.Close()
+					return nil, err
+				}
+			}
+		}
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		si.Close()
+		inst.close()
 		return nil, errClosed
 	}
 	r.instances = append(r.instances, inst)
@@ -231,61 +248,62 @@ func mismatch(format string, args ...any) error {
 }
 
 // apply gives a fresh instance the checkpoint's state, checking each part
-// against the module.
-func (i *Instance) apply(ck *Checkpoint, cfg RestoreConfig) error {
+// against the module. It returns the memories mapped but not yet verified
+// (VerifyConcurrent).
+func (i *Instance) apply(ck *Checkpoint, cfg RestoreConfig) (unverified []int, err error) {
 	s, si := &ck.f.Snapshot, i.inst
 	if len(s.Globals) != len(si.Globals) {
-		return mismatch("%d globals, the module has %d", len(s.Globals), len(si.Globals))
+		return nil, mismatch("%d globals, the module has %d", len(s.Globals), len(si.Globals))
 	}
 	for k, g := range s.Globals {
 		ig := si.Globals[k]
 		if g.Value.Type != uint8(ig.Type.Type) || g.Mutable != ig.Type.Mutable {
-			return mismatch("global %d has type 0x%02x (mutable %v), the module's is %v", k, g.Value.Type, g.Mutable, ig.Type.Type)
+			return nil, mismatch("global %d has type 0x%02x (mutable %v), the module's is %v", k, g.Value.Type, g.Mutable, ig.Type.Type)
 		}
 		lo, err := i.indexToRef(g.Value.Type, g.Value.Lo)
 		if err != nil {
-			return mismatch("global %d: %v", k, err)
+			return nil, mismatch("global %d: %v", k, err)
 		}
 		if g.Value.Type == uint8(wasm.I32) || g.Value.Type == uint8(wasm.F32) {
 			lo = uint64(uint32(lo))
 		}
 		if !ig.Type.Mutable {
 			if ig.Lo != lo || ig.Hi != g.Value.Hi {
-				return mismatch("immutable global %d differs from its initial value", k)
+				return nil, mismatch("immutable global %d differs from its initial value", k)
 			}
 			continue
 		}
 		ig.Lo, ig.Hi = lo, g.Value.Hi
 	}
 	if len(s.Tables) != len(si.Tables) {
-		return mismatch("%d tables, the module has %d", len(s.Tables), len(si.Tables))
+		return nil, mismatch("%d tables, the module has %d", len(s.Tables), len(si.Tables))
 	}
 	for k, t := range s.Tables {
 		it := si.Tables[k]
 		n := uint64(len(t.Elems))
 		if t.ElemType != uint8(it.Type.Elem) {
-			return mismatch("table %d has element type 0x%02x, the module's is %v", k, t.ElemType, it.Type.Elem)
+			return nil, mismatch("table %d has element type 0x%02x, the module's is %v", k, t.ElemType, it.Type.Elem)
 		}
 		if n < it.Type.Limits.Min || n > it.Max {
-			return mismatch("table %d has %d elements, the module allows %d to %d", k, n, it.Type.Limits.Min, it.Max)
+			return nil, mismatch("table %d has %d elements, the module allows %d to %d", k, n, it.Type.Limits.Min, it.Max)
 		}
 		elems := make([]uint64, n)
 		for j, x := range t.Elems {
 			ref, err := i.indexToRef(t.ElemType, uint64(x))
 			if err != nil {
-				return mismatch("table %d element %d: %v", k, j, err)
+				return nil, mismatch("table %d element %d: %v", k, j, err)
 			}
 			elems[j] = ref
 		}
 		it.Elems = elems
 	}
 	if len(s.Segments.DataDropped) != len(si.Datas) || len(s.Segments.ElemDropped) != len(si.Elems) {
-		return mismatch("%d data and %d element segments, the module has %d and %d",
+		return nil, mismatch("%d data and %d element segments, the module has %d and %d",
 			len(s.Segments.DataDropped), len(s.Segments.ElemDropped), len(si.Datas), len(si.Elems))
 	}
 	for k, dropped := range s.Segments.DataDropped {
 		if !dropped && si.Datas[k] == nil {
-			return mismatch("data segment %d is not passive, it cannot be live", k)
+			return nil, mismatch("data segment %d is not passive, it cannot be live", k)
 		}
 		if dropped {
 			si.Datas[k] = nil
@@ -293,52 +311,59 @@ func (i *Instance) apply(ck *Checkpoint, cfg RestoreConfig) error {
 	}
 	for k, dropped := range s.Segments.ElemDropped {
 		if !dropped && si.Elems[k] == nil {
-			return mismatch("element segment %d is not passive, it cannot be live", k)
+			return nil, mismatch("element segment %d is not passive, it cannot be live", k)
 		}
 		if dropped {
 			si.Elems[k] = nil
 		}
 	}
 	if len(s.Memories) != len(si.Memories) {
-		return mismatch("%d memories, the module has %d", len(s.Memories), len(si.Memories))
+		return nil, mismatch("%d memories, the module has %d", len(s.Memories), len(si.Memories))
 	}
 	for k := range s.Memories {
-		if err := i.restoreMemory(ck, k, cfg); err != nil {
-			return err
+		mapped, err := i.restoreMemory(ck, k, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if mapped && cfg.verify == VerifyConcurrent {
+			unverified = append(unverified, k)
 		}
 	}
-	return nil
+	return unverified, nil
 }
 
-func (i *Instance) restoreMemory(ck *Checkpoint, k int, cfg RestoreConfig) error {
+// restoreMemory gives memory k the checkpoint's pages, mapped from the
+// file where it can (then reporting mapped, and checking the data first
+// only with VerifyBeforeRun), copied and checked otherwise.
+func (i *Instance) restoreMemory(ck *Checkpoint, k int, cfg RestoreConfig) (mapped bool, err error) {
 	sm := &ck.f.Snapshot.Memories[k]
 	mem := i.inst.Memories[k]
 	pages := sm.Size / wasm.PageSize
 	if pages < mem.Type.Limits.Min || pages > mem.Max {
-		return mismatch("memory %d has %d pages, the module allows %d to %d", k, pages, mem.Type.Limits.Min, mem.Max)
+		return false, mismatch("memory %d has %d pages, the module allows %d to %d", k, pages, mem.Type.Limits.Min, mem.Max)
 	}
 	if err := mem.Reset(pages); err != nil {
-		return fmt.Errorf("ferry: restore memory %d: %w", k, err)
+		return false, fmt.Errorf("ferry: restore memory %d: %w", k, err)
 	}
 	off, _, mappable := ck.f.MemoryData(k)
 	if mappable && ck.file != nil && !cfg.noMapping && os.Getpagesize() == snapshot.PageSize && len(sm.Runs) <= maxMapRuns {
-		if !cfg.skipChecksum {
+		if cfg.verify == VerifyBeforeRun {
 			if err := ck.f.VerifyMemory(k); err != nil {
-				return err
+				return false, err
 			}
 		}
 		err := mapRuns(mem, int(ck.file.Fd()), off, sm.Runs)
 		if err == nil {
-			return nil
+			return true, nil
 		}
 		if !errors.Is(err, store.ErrNotMappable) {
-			return fmt.Errorf("ferry: restore memory %d: %w", k, err)
+			return false, fmt.Errorf("ferry: restore memory %d: %w", k, err)
 		}
 		if err := mem.Reset(pages); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return ck.f.ReadMemory(k, mem.Buf)
+	return false, ck.f.ReadMemory(k, mem.Buf)
 }
 
 func mapRuns(mem *store.Memory, fd int, off int64, runs []snapshot.PageRun) error {

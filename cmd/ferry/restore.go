@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -35,11 +37,24 @@ Flags:
                   SHA-256 must match)
   --accept-changed-files
                   reopen files that changed since the checkpoint
+  --verify-memory MODE
+                  when the checksums of the stored memory pages are checked
+                  (every other part of the checkpoint is checked before the
+                  program continues, whatever MODE):
+                    concurrent  (default) the pages are mapped and the
+                                program continues at once while they are
+                                checked; nothing it does leaves the process
+                                (no output, no file written, no exit status)
+                                until the check passed, and a failed check
+                                stops it: exit 1, "corrupt checkpoint".
+                                Restore time does not grow with memory size
+                    before-run  check them all before the program continues
+                    off         never check them: a damaged page goes
+                                unnoticed ("ferry inspect" still checks)
+                  A compressed checkpoint is copied, not mapped, and always
+                  checked as it is read.
   --no-verify-memory
-                  map the stored memory pages without reading them to check
-                  their checksums: restore time then does not grow with
-                  memory size (the other sections are still verified, and
-                  "ferry inspect" verifies the memory data)
+                  the same as --verify-memory=off
   --max-call-depth N
                   nested calls allowed (default 50000)
 ` + cpuFeaturesUsage + `  -v              print on stderr, one line each, the builtin decisions
@@ -58,7 +73,8 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs := newFlagSet("restore", stderr)
 	modPath := fs.String("module", "", "the module file")
 	acceptChanged := fs.Bool("accept-changed-files", false, "reopen changed files")
-	noVerifyMemory := fs.Bool("no-verify-memory", false, "skip memory checksums")
+	verifyMemory := fs.String("verify-memory", "concurrent", "when memory checksums are checked: concurrent, before-run or off")
+	noVerifyMemory := fs.Bool("no-verify-memory", false, "the same as --verify-memory=off")
 	maxDepth := fs.Int("max-call-depth", 50000, "nested calls allowed")
 	cpuSpec := fs.String("cpu-features", "native", "CPU feature mask")
 	verbose := fs.Bool("v", false, "report changed builtin decisions")
@@ -87,8 +103,18 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return usageError(stderr, restoreUsage, "restore: %v", err)
 	}
+	verify, err := ferry.ParseMemoryVerification(*verifyMemory)
+	if err != nil {
+		return usageError(stderr, restoreUsage, "restore: --verify-memory %q: want concurrent, before-run or off", *verifyMemory)
+	}
+	if *noVerifyMemory {
+		if verify != ferry.VerifyOff && flagSet(fs, "verify-memory") {
+			return usageError(stderr, restoreUsage, "restore: --no-verify-memory contradicts --verify-memory=%s", verify)
+		}
+		verify = ferry.VerifyOff
+	}
 	path := fs.Arg(0)
-	rc := ferry.NewRestoreConfig().WithMemoryChecksum(!*noVerifyMemory)
+	rc := ferry.NewRestoreConfig().WithMemoryVerification(verify)
 	if *modPath != "" {
 		b, err := os.ReadFile(*modPath)
 		if err != nil {
@@ -125,6 +151,12 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	done, known := p.PauseCount()
 	sup := &supervisor{flags: cf, trig: trig, inst: p.Instance(), w: w, stderr: stderr, done: done - 1, known: known, resumed: true}
 	results, err := sup.run(ctx, func(o ferry.CallOptions) ([]uint64, error) { return p.Resume(ctx, o) })
+	if errors.Is(err, ferry.ErrCheckpointCorrupt) {
+		// Memory data found corrupt while the program ran
+		// (--verify-memory=concurrent): it was stopped before any effect.
+		fmt.Fprintf(stderr, "ferry: restore %s: %v\n", path, err)
+		return exitFail
+	}
 	if err != nil {
 		return reportCallError(stderr, path, err)
 	}
@@ -134,4 +166,11 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	// The results of a call run with ferry run --invoke, printed as it
 	// would have (a _start has none).
 	return printResults(stdout, stderr, path, p.ResultTypes(), results)
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

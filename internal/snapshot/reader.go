@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -36,7 +37,7 @@ type File struct {
 // count and encoding is checked; an error wraps ErrNotCheckpoint,
 // ErrVersion or ErrCorrupt and says where. The memory data sections are
 // located and bounds-checked, not read (their checksums are checked by
-// ReadMemory or VerifyMemory).
+// ReadMemory, VerifyMemory or VerifyMemoryAt).
 func Read(r io.ReaderAt, size int64) (*File, error) {
 	var hdr [fileHeaderSize]byte
 	if size < fileHeaderSize {
@@ -250,17 +251,9 @@ func (f *File) MemoryData(i int) (offset int64, length uint64, mappable bool) {
 }
 
 // VerifyMemory checks memory i's data checksum (reading the stored data,
-// not the zero pages).
+// not the zero pages; see VerifyMemoryAt).
 func (f *File) VerifyMemory(i int) error {
-	d := f.memData[i]
-	h := crc32.New(castagnoli)
-	if _, err := io.Copy(h, io.NewSectionReader(f.r, d.Offset, int64(d.Length))); err != nil {
-		return fmt.Errorf("%w: memory %d data: %v", ErrCorrupt, i, err)
-	}
-	if h.Sum32() != d.Checksum {
-		return fmt.Errorf("%w: memory %d data: checksum mismatch", ErrCorrupt, i)
-	}
-	return nil
+	return f.VerifyMemoryAt(context.Background(), i, f.r)
 }
 
 // ReadMemory copies memory i's present pages into dst, which must be

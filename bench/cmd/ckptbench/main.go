@@ -15,11 +15,13 @@
 //
 //  3. restore: time to the first executed instruction for the same
 //     checkpoints: OpenCheckpoint + Runtime.Restore in a fresh runtime
-//     ("restore"), then Paused.Resume, which runs probe's one load and
-//     returns ("+resume" is the whole span, up to the resumed call's
-//     result). With memory checksums verified (the default) and without
-//     (RestoreConfig.WithMemoryChecksum(false)), and for the compressed
-//     file (which is copied, not mapped).
+//     ("restore": the guest can run from then on), then Paused.Resume,
+//     which runs probe's one load and returns ("+result" is the whole
+//     span, up to the resumed call's result). For each memory
+//     verification setting of the mapped file (RestoreConfig.
+//     WithMemoryVerification: concurrent, the default, whose result is
+//     held back until the check passed; before-run; off), and for the
+//     compressed file (copied, not mapped, checked as it is read).
 //
 //  4. boot: a booted app. ckpt/bootapp.wasm spends a couple of seconds
 //     building tables, prints "ready" on stderr and serves requests from
@@ -137,8 +139,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return true
 	}
 	ok := section("poll", func() error { return pollSection(ctx, o, stdout) })
-	if o.sections["write"] || o.sections["restore"] {
-		ok = section("write", func() error { return memorySections(ctx, o, stdout) }) && ok
+	// One pass measures both write and restore; it runs for either.
+	for _, name := range []string{"write", "restore"} {
+		if o.sections[name] {
+			ok = section(name, func() error { return memorySections(ctx, o, stdout) }) && ok
+			break
+		}
 	}
 	ok = section("boot", func() error { return bootSection(o, stdout, stderr) }) && ok
 	if !ok {
@@ -284,13 +290,30 @@ func alternate(ctx context.Context, a, b bench.Runtime, k bench.Kernel, reps int
 // ---- 2 and 3. checkpoint write and restore against memory size ----
 
 type sizeRow struct {
-	mib                       int
-	touch                     time.Duration
-	write, writeZ             time.Duration
-	size, sizeZ               int64
-	restore, restoreNoSum     time.Duration // OpenCheckpoint + Restore
-	first, firstNoSum, firstZ time.Duration // ... + Resume returning
-	restoreZ                  time.Duration
+	mib           int
+	touch         time.Duration
+	write, writeZ time.Duration
+	size, sizeZ   int64
+	restores      [len(restoreKinds)]restoreTimes
+}
+
+// restoreTimes are the medians of one restore kind.
+type restoreTimes struct {
+	restore time.Duration // OpenCheckpoint + Restore
+	result  time.Duration // ... + Resume returning
+}
+
+// restoreKinds are the columns of the restore table: the mapped file
+// under each memory verification setting, then the compressed file.
+var restoreKinds = [...]struct {
+	name   string
+	zstd   bool
+	verify ferry.MemoryVerification
+}{
+	{"concurrent", false, ferry.VerifyConcurrent},
+	{"before-run", false, ferry.VerifyBeforeRun},
+	{"off", false, ferry.VerifyOff},
+	{"zstd", true, ferry.VerifyConcurrent},
 }
 
 func memorySections(ctx context.Context, o options, w io.Writer) error {
@@ -323,16 +346,24 @@ func memorySections(ctx context.Context, o options, w io.Writer) error {
 		}
 		fmt.Fprintf(w, "== restore: fresh runtime, OpenCheckpoint + Restore, then Resume to the first result, %d restores each ==\n", o.reps)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "memory\trestore\t+resume\trestore (no checksum)\t+resume (no checksum)\trestore zstd\t+resume zstd\t\n")
+		fmt.Fprintf(tw, "memory\t")
+		for _, k := range restoreKinds {
+			fmt.Fprintf(tw, "%s restore\t+result\t", k.name)
+		}
+		fmt.Fprintln(tw)
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%d MiB\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.mib, fmtDur(r.restore), fmtDur(r.first),
-				fmtDur(r.restoreNoSum), fmtDur(r.firstNoSum), fmtDur(r.restoreZ), fmtDur(r.firstZ))
+			fmt.Fprintf(tw, "%d MiB\t", r.mib)
+			for _, t := range r.restores {
+				fmt.Fprintf(tw, "%s\t%s\t", fmtDur(t.restore), fmtDur(t.result))
+			}
+			fmt.Fprintln(tw)
 		}
 		tw.Flush()
-		fmt.Fprintln(w, "(median per cell; restore = OpenCheckpoint + Runtime.Restore (module decode/validate, instantiate, state checked and applied,")
-		fmt.Fprintln(w, " memory mapped copy-on-write from the plain file, or decompressed and copied from the zstd one); +resume = the same")
-		fmt.Fprintln(w, " plus Paused.Resume running probe's one load (a page fault) until the call returns; checksum = the default")
-		fmt.Fprintln(w, " verification of stored memory data, off with RestoreConfig.WithMemoryChecksum(false); the file is in the page cache)")
+		fmt.Fprintln(w, "(median per cell; restore = OpenCheckpoint + Runtime.Restore (module decode/validate, instantiate, state checked and")
+		fmt.Fprintln(w, " applied, memory mapped copy-on-write from the plain file, or decompressed and copied from the zstd one), after which")
+		fmt.Fprintln(w, " the guest runs; +result = the same plus Paused.Resume running probe's one load (a page fault) until the call's")
+		fmt.Fprintln(w, " result is returned; concurrent/before-run/off = RestoreConfig.WithMemoryVerification of the stored memory data,")
+		fmt.Fprintln(w, " concurrent (the default) holding the result back until its background check passed; the file is in the page cache)")
 	}
 	return nil
 }
@@ -433,14 +464,15 @@ func measureSize(ctx context.Context, o options, mib int) (sizeRow, error) {
 	if !o.sections["restore"] {
 		return row, nil
 	}
-	if row.restore, row.first, err = restore(plain, ferry.NewRestoreConfig()); err != nil {
-		return row, err
-	}
-	if row.restoreNoSum, row.firstNoSum, err = restore(plain, ferry.NewRestoreConfig().WithMemoryChecksum(false)); err != nil {
-		return row, err
-	}
-	if row.restoreZ, row.firstZ, err = restore(zst, ferry.NewRestoreConfig()); err != nil {
-		return row, err
+	for i, k := range restoreKinds {
+		path := plain
+		if k.zstd {
+			path = zst
+		}
+		t := &row.restores[i]
+		if t.restore, t.result, err = restore(path, ferry.NewRestoreConfig().WithMemoryVerification(k.verify)); err != nil {
+			return row, fmt.Errorf("%s: %w", k.name, err)
+		}
 	}
 	return row, nil
 }

@@ -37,3 +37,21 @@ func TestSmall(t *testing.T) {
 		}
 	}
 }
+
+// The restore section alone runs (it shares its pass with write) and has
+// a column pair for every memory verification setting and the zstd file.
+func TestRestoreSectionAlone(t *testing.T) {
+	var out, errb bytes.Buffer
+	args := []string{"-n", "1", "-sizes", "1", "-sections", "restore"}
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("ckptbench %v: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, out.String(), errb.String())
+	}
+	for _, want := range []string{"== restore:", "concurrent restore", "before-run restore", "off restore", "zstd restore", "1 MiB"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "== write:") {
+		t.Errorf("a write table without -sections write:\n%s", out.String())
+	}
+}

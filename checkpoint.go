@@ -125,7 +125,7 @@ func (f *Function) CallWithOptions(ctx context.Context, o CallOptions, params ..
 	results, err := f.owner.rt.run(ctx, o, func(e *interp.Engine) ([]uint64, error) {
 		return e.Call(ctx, f.fn, params)
 	})
-	return f.owner.settle(results, f.owner.paused(err, pauseCount{known: true}))
+	return f.owner.settle(ctx, results, f.owner.paused(err, pauseCount{known: true}))
 }
 
 // Resume continues the paused call on its instance and returns the
@@ -152,7 +152,7 @@ func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 	})
 	// The first poll of a resume is the pause point it continues from.
 	base := pauseCount{n: p.count.n - 1, known: p.count.known && o.PauseAfter > 0}
-	return p.owner.settle(results, p.owner.paused(err, base))
+	return p.owner.settle(ctx, results, p.owner.paused(err, base))
 }
 
 // run runs f on the runtime's engine, or on one that counts pause points

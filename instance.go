@@ -127,7 +127,7 @@ func (f *Function) Call(ctx context.Context, params ...uint64) ([]uint64, error)
 		params = []uint64{}
 	}
 	results, err := f.owner.rt.call(ctx, f.fn, params)
-	return f.owner.settle(results, f.owner.paused(err, pauseCount{}))
+	return f.owner.settle(ctx, results, f.owner.paused(err, pauseCount{}))
 }
 
 func (f *Function) describe() string {

@@ -137,10 +137,16 @@ func (c *memoryCheck) finish(si *store.Instance, err error) {
 	close(c.done)
 }
 
-// wait blocks until the check finished and returns its error.
-func (c *memoryCheck) wait() error {
-	<-c.done
-	return c.err
+// wait blocks until the check finished and returns its error. A host
+// call's gate (ctx from the running call) gives up when the call is
+// cancelled: the call then ends with the context's error.
+func (c *memoryCheck) wait(ctx context.Context) error {
+	select {
+	case <-c.done:
+		return c.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // stop ends the check early and waits for its goroutine.
@@ -175,13 +181,17 @@ func (i *Instance) verified() error {
 	if i.check == nil {
 		return nil
 	}
-	return i.check.wait()
+	return i.check.wait(context.Background())
 }
 
 // settle holds a call's outcome back until the instance's memory check
 // finished; a failed check replaces it, since it may have been computed
-// from corrupt memory.
-func (i *Instance) settle(results []uint64, err error) ([]uint64, error) {
+// from corrupt memory. A call that ended because its context was
+// cancelled returns at once: that error reveals nothing of the memory.
+func (i *Instance) settle(ctx context.Context, results []uint64, err error) ([]uint64, error) {
+	if err != nil && ctx != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return nil, err
+	}
 	if cerr := i.verified(); cerr != nil {
 		return nil, cerr
 	}

@@ -332,3 +332,40 @@ func TestRestoreCloseDuringMemoryCheck(t *testing.T) {
 		t.Fatalf("resume after close: %v, stdout %q", err, r.stdout.String())
 	}
 }
+
+// A call held at the gate (its guest waits at a host call for the check)
+// still honours its context: it ends with the context's error at once,
+// and the instance stays usable once the check passed.
+func TestRestoreGateHonoursContext(t *testing.T) {
+	path := gatedCheckpoint(t, "write_after")
+	hook, release := held()
+	r, err := restoreGated(t, path, ferry.WithMemoryCheckHook(ferry.NewRestoreConfig(), hook))
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := false
+	defer func() {
+		if !released {
+			release()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = r.p.Resume(ctx, ferry.CallOptions{})
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ferry.ErrCheckpointCorrupt) {
+		t.Fatalf("resume with a deadline while the check is held: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the cancelled call returned only after %v", d)
+	}
+	if r.stdout.Len() != 0 {
+		t.Fatalf("the guest wrote %q before the check passed", r.stdout.String())
+	}
+	release()
+	released = true
+	res, err := r.p.Instance().Function("write_after").Call(context.Background(), 1)
+	if err != nil || len(res) != 1 || r.stdout.String() != gatedMessage {
+		t.Fatalf("after the check: %v %v, stdout %q", res, err, r.stdout.String())
+	}
+}

@@ -317,7 +317,7 @@ func (m *machine) callHost(fr *frame, pc uint32, f *store.Function, caller *stor
 	}
 	fr.pc = pc
 	if g := caller.HostGate(); g != nil {
-		if err := g(); err != nil {
+		if err := g(m.ctx); err != nil {
 			panic(trapSignal{err})
 		}
 	}

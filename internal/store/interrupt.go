@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 )
@@ -23,7 +24,7 @@ type interrupts struct {
 	abortErr atomic.Pointer[error]
 	// hostGate, when set, runs before every host call made from this
 	// instance's code (see SetHostGate).
-	hostGate atomic.Pointer[func() error]
+	hostGate atomic.Pointer[func(context.Context) error]
 	// pauseHook is called when InterruptPause is set (see SetPauseHook).
 	pauseHook atomic.Pointer[func()]
 }
@@ -73,7 +74,7 @@ func (i *Instance) ClearInterrupt(bits uint32) {
 // Abort makes the instance's running code stop at its next pause point
 // with err (a trap whose kind is err). It is how a restore that finds the
 // checkpoint's memory data corrupt while the program already runs stops it.
-// The abort stays in force until ClearAbort.
+// The abort stays in force until the instance is closed.
 func (i *Instance) Abort(err error) {
 	i.intr.abortErr.Store(&err)
 	i.SetInterrupt(InterruptAbort)
@@ -87,12 +88,13 @@ func (i *Instance) AbortErr() error {
 	return nil
 }
 
-// SetHostGate installs g, which the tiers call before every host call made
-// from this instance's code while it is installed; a non-nil error from g
-// becomes a trap of that kind and the host function is not called.
+// SetHostGate installs g, which the tiers call with the running call's
+// context before every host call made from this instance's code while it
+// is installed; a non-nil error from g becomes a trap of that kind and the
+// host function is not called.
 // SetHostGate(nil) removes it. A restore uses it to hold back every effect
 // of a run until the checkpoint's memory data is verified.
-func (i *Instance) SetHostGate(g func() error) {
+func (i *Instance) SetHostGate(g func(context.Context) error) {
 	if g == nil {
 		i.intr.hostGate.Store(nil)
 		return
@@ -102,7 +104,7 @@ func (i *Instance) SetHostGate(g func() error) {
 
 // HostGate returns the installed gate or nil; the tiers call it on every
 // host call, so it is one atomic load.
-func (i *Instance) HostGate() func() error {
+func (i *Instance) HostGate() func(context.Context) error {
 	if p := i.intr.hostGate.Load(); p != nil {
 		return *p
 	}

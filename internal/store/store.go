@@ -159,6 +159,8 @@ func (i *Instance) Close() {
 	if !i.closed.CompareAndSwap(false, true) {
 		return
 	}
+	// A pending pause or an abort would keep the store's code armed.
+	i.ClearInterrupt(^uint32(0))
 	for _, m := range i.Memories {
 		if m != nil {
 			m.release()

@@ -2,9 +2,11 @@
 // in four sections printed in one run:
 //
 //  1. poll: the cost of pause-point polling. Ferry with polling on (the
-//     default) against polling off (RuntimeConfig.WithPausePolling(false))
-//     on every kernel, calls alternating between the two instances; the
-//     median ratio per kernel and their geometric mean (target <= 2 %).
+//     default: armed pause points, docs/interpreter.md) against code
+//     lowered without any poll (RuntimeConfig.WithPausePolling(false)) on
+//     every kernel, in one binary, calls alternating between the two
+//     instances; the median ratio per kernel and their geometric mean
+//     (target <= 2 %).
 //
 //  2. write: checkpoint time and file size against touched memory. The
 //     guest ckpt/touch.wasm grows its memory to each size and writes every
@@ -29,8 +31,8 @@
 //     the ferry command in separate processes: a cold `ferry run`, against
 //     `ferry restore` of a checkpoint that `ferry run --checkpoint-to CK
 //     --checkpoint-on signal:USR1` wrote when sent SIGUSR1 after "ready"
-//     (the app waits in a poll loop with a 20 ms timeout, so it reaches a
-//     loop back-edge — a pause point — without consuming input).
+//     (the app then blocks in fd_read on stdin; the pause interrupts the
+//     read, which has consumed nothing, and the restore issues it again).
 //
 //     cd bench && go run ./cmd/ckptbench [-n 5] [-sections poll,write,restore,boot] [-sizes 16,64,256,1024] [-dense]
 package main
@@ -214,7 +216,7 @@ func pollSection(ctx context.Context, o options, w io.Writer) error {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "(median per cell; on/off > 1 means polling costs time; min on/off: ratio of the fastest calls, less sensitive to load)\n")
-	fmt.Fprintf(w, "(both configurations execute the same poll checks today: the flag only changes what a pause request does; see README)\n")
+	fmt.Fprintf(w, "(polling off: code lowered without any poll instruction, which can be neither paused nor cancelled between host calls)\n")
 	if nScalar > 0 {
 		g := math.Exp(logScalar / float64(nScalar))
 		fmt.Fprintf(w, "geometric mean on/off, %d scalar kernels: %.3f (%+.1f%%; target <= +2%%)\n", nScalar, g, (g-1)*100)

@@ -214,6 +214,7 @@ func FuzzRead(f *testing.F) {
 				continue
 			}
 			_ = file.ReadMemory(i, make([]byte, m.Size))
+			_ = file.VerifyMemory(i) // the parallel, chunked check restores run
 		}
 	})
 }

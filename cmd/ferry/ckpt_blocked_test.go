@@ -16,7 +16,8 @@ import (
 // A server blocked reading its next request (fd_read on a pipe) is
 // checkpointed by signal:USR1 without waiting for input: the pause lands in
 // the host call, which the restore issues again. The restored server's
-// answers continue the uninterrupted run's byte for byte.
+// answers continue the uninterrupted run's byte for byte, natively and
+// with the arm64 build under qemu-aarch64 when it is installed.
 func TestCheckpointWhileBlockedOnStdin(t *testing.T) {
 	bin := buildFerry(t, "")
 	wasm, err := filepath.Abs("testdata/serve.wasm")
@@ -81,15 +82,20 @@ func TestCheckpointWhileBlockedOnStdin(t *testing.T) {
 		t.Fatalf("inspect: the innermost frame should be at a host call:\n%s", info)
 	}
 
-	restore := exec.Command(bin, "restore", ck)
-	restore.Stdin = strings.NewReader(after)
-	restore.Stderr = os.Stderr
-	tail, err := restore.Output()
-	if err != nil {
-		t.Fatalf("restore: %v", err)
+	legs := [][]string{{bin}}
+	if _, err := exec.LookPath("qemu-aarch64"); err == nil && !testing.Short() {
+		legs = append(legs, qemuFerry(t)) // the same checkpoint, restored on arm64
 	}
-	got.Write(tail)
-	if got.String() != string(want) {
-		t.Fatalf("checkpointed and restored:\n%s\n--- uninterrupted:\n%s", got.String(), want)
+	for _, leg := range legs {
+		restore := exec.Command(leg[0], append(leg[1:], "restore", ck)...)
+		restore.Stdin = strings.NewReader(after)
+		restore.Stderr = os.Stderr
+		tail, err := restore.Output()
+		if err != nil {
+			t.Fatalf("%s restore: %v", leg, err)
+		}
+		if whole := got.String() + string(tail); whole != string(want) {
+			t.Fatalf("%s: checkpointed and restored:\n%s\n--- uninterrupted:\n%s", leg, whole, want)
+		}
 	}
 }

@@ -165,7 +165,9 @@ func pollableFD(d *fileDesc) (int, bool) {
 // slices short enough to notice cancellation promptly.
 func waitEvents(ctx context.Context, waits []pollWait, clocks []clockWait) ([]event, Errno) {
 	start := time.Now()
-	for {
+	var wake *wakeup // ends the poll when ctx is cancelled (see waitReady)
+	defer func() { wake.close() }()
+	for first := true; ; first = false {
 		if ctx.Err() != nil {
 			return nil, ErrnoIntr
 		}
@@ -200,7 +202,7 @@ func waitEvents(ctx context.Context, waits []pollWait, clocks []clockWait) ([]ev
 			}
 			continue
 		}
-		pfds := make([]unix.PollFd, len(waits))
+		pfds := make([]unix.PollFd, len(waits), len(waits)+1)
 		for i, w := range waits {
 			ev := int16(unix.POLLIN)
 			if w.typ == EventtypeFdWrite {
@@ -212,6 +214,12 @@ func waitEvents(ctx context.Context, waits []pollWait, clocks []clockWait) ([]ev
 		if ms == 0 && wait > 0 {
 			ms = 1
 		}
+		if first {
+			ms = 0 // ready at once: no wakeup needed
+		} else if wake == nil {
+			wake = newWakeup(ctx)
+		}
+		pfds = wake.add(pfds)
 		n, err := unix.Poll(pfds, ms)
 		if err == unix.EINTR {
 			continue
@@ -242,6 +250,9 @@ func waitEvents(ctx context.Context, waits []pollWait, clocks []clockWait) ([]ev
 				ev.nbytes = uint64(max(avail, 0))
 			}
 			fired = append(fired, ev)
+		}
+		if len(fired) == 0 {
+			continue // only the wakeup: the loop's ctx check ends the wait
 		}
 		return fired, 0
 	}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ferryvm/ferry/api"
 )
 
 func TestErrnoValuesMatchSpec(t *testing.T) {
@@ -527,6 +529,35 @@ func TestBlockingReadIsInterruptible(t *testing.T) {
 	w.Write([]byte("later"))
 	if b, e := g.read(0, 8); e != 0 || string(b) != "later" {
 		t.Errorf("restarted read: %q %v", b, e)
+	}
+}
+
+// A blocked read ends as soon as its context is cancelled, through the
+// wakeup pipe rather than the next poll slice (made an hour long here), and
+// reports the context's cause: a pause request's api.ErrPauseRequested.
+func TestBlockedReadWakesOnCancel(t *testing.T) {
+	defer func(d time.Duration) { pollSlice = d }(pollSlice)
+	pollSlice = time.Hour
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	g := newGuest(t, Options{Stdin: r})
+	ctx, cancel := context.WithCancelCause(context.Background())
+	g.ctx = ctx
+	time.AfterFunc(20*time.Millisecond, func() { cancel(api.ErrPauseRequested) })
+	done := make(chan error, 1)
+	go func() { done <- interrupted(func() { g.read(0, 8) }) }()
+	select {
+	case err := <-done:
+		var ie *InterruptedError
+		if !errors.As(err, &ie) || !errors.Is(err, api.ErrPauseRequested) {
+			t.Fatalf("blocked read: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the cancelled read did not wake up")
 	}
 }
 

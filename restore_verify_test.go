@@ -134,19 +134,23 @@ func held() (hook func(context.Context), release func()) {
 	}, func() { close(ch) }
 }
 
+// maybeHeld returns cfg with its memory check held back until release
+// when hold is set, and cfg as is (release doing nothing) otherwise.
+func maybeHeld(cfg ferry.RestoreConfig, hold bool) (_ ferry.RestoreConfig, release func()) {
+	if !hold {
+		return cfg, func() {}
+	}
+	hook, release := held()
+	return ferry.WithMemoryCheckHook(cfg, hook), release
+}
+
 // An intact checkpoint restores and runs to the same end under every
 // setting, the check held back or not, with its Checkpoint closed.
 func TestRestoreIntactMemoryEveryVerification(t *testing.T) {
 	path := gatedCheckpoint(t, "write_after")
 	for _, v := range []ferry.MemoryVerification{ferry.VerifyConcurrent, ferry.VerifyBeforeRun, ferry.VerifyOff} {
 		for _, hold := range []bool{false, true} {
-			cfg := ferry.NewRestoreConfig().WithMemoryVerification(v)
-			release := func() {}
-			if hold {
-				var hook func(context.Context)
-				hook, release = held()
-				cfg = ferry.WithMemoryCheckHook(cfg, hook)
-			}
+			cfg, release := maybeHeld(ferry.NewRestoreConfig().WithMemoryVerification(v), hold)
 			r, err := restoreGated(t, path, cfg)
 			if err != nil {
 				t.Fatalf("%v: restore: %v", v, err)
@@ -173,13 +177,7 @@ func TestRestoreCorruptMemoryHoldsBackEffects(t *testing.T) {
 	path := gatedCheckpoint(t, "write_after")
 	corruptMessage(t, path)
 	for _, hold := range []bool{false, true} {
-		cfg := ferry.NewRestoreConfig()
-		release := func() {}
-		if hold {
-			var hook func(context.Context)
-			hook, release = held()
-			cfg = ferry.WithMemoryCheckHook(cfg, hook)
-		}
+		cfg, release := maybeHeld(ferry.NewRestoreConfig(), hold)
 		r, err := restoreGated(t, path, cfg)
 		if err != nil {
 			t.Fatalf("hold=%v: restore: %v, want success (verification runs concurrently)", hold, err)

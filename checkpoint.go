@@ -101,8 +101,12 @@ type CallOptions struct {
 // point (within one loop iteration), which makes that call return a
 // *Paused. It is safe to call from any goroutine. A request made while no
 // call runs stops the next call at its first pause point. Pausing needs
-// pause polling (RuntimeConfig.WithPausePolling, on by default); a host
-// function that blocks delays the pause until it returns.
+// pause polling (RuntimeConfig.WithPausePolling, on by default). A host
+// function blocked meanwhile sees its context cancelled with cause
+// api.ErrPauseRequested: WASI's blocking calls then give up, having
+// consumed nothing, and the call pauses at that host call, which resuming
+// issues again; a host function that ignores its context delays the pause
+// until it returns.
 func (i *Instance) RequestPause() { i.inst.SetInterrupt(store.InterruptPause) }
 
 // CallWithOptions is Call with per-call options.

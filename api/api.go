@@ -159,7 +159,7 @@ type PauseKind uint8
 
 const (
 	PauseFuncEntry PauseKind = iota + 1 // before the first instruction
-	PauseLoop                           // at a loop header, before each iteration
+	PauseLoop                           // at a loop header, reached by a back-edge (before every iteration but the first)
 	PauseCall                           // at a call to a Wasm function (caller frames)
 	PauseHostCall                       // at a call to a host function
 )

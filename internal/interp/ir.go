@@ -47,7 +47,8 @@ const (
 // Non-numeric operations.
 const (
 	// opPoll is a pause point that polls the instance's interrupt word:
-	// function entries and loop headers. a = pause point id.
+	// function entries (code[0]) and loop stubs (after the function's
+	// code, see arm.go). a = pause point id.
 	opPoll op = 0xD0 + iota
 	// opUnreachable traps with api.ErrUnreachable.
 	opUnreachable

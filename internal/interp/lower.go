@@ -3,6 +3,7 @@ package interp
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 
 	"github.com/ferryvm/ferry/api"
@@ -29,11 +30,23 @@ func CompileWithoutPolls(m *wasm.Module) (*Compiled, error) { return compile(m, 
 
 // compile is Compile, or CompileWithoutPolls when noPoll is set.
 func compile(m *wasm.Module, noPoll bool) (*Compiled, error) {
-	l := &lowerer{m: m, noPoll: noPoll}
-	if err := validate.Module(m, l); err != nil {
+	return lower(m, noPoll, compileWorkers(m))
+}
+
+// lower validates and lowers m on workers goroutines.
+func lower(m *wasm.Module, noPoll bool, workers int) (*Compiled, error) {
+	out := make([]*funcCode, len(m.Funcs))
+	newLowerer := func() validate.Visitor { return &lowerer{m: m, out: out, noPoll: noPoll} }
+	var err error
+	if workers > 1 {
+		err = validate.ModuleConcurrent(m, workers, newLowerer)
+	} else {
+		err = validate.Module(m, newLowerer())
+	}
+	if err != nil {
 		return nil, err
 	}
-	c := &Compiled{funcs: l.out}
+	c := &Compiled{funcs: out}
 	for _, f := range c.funcs {
 		f.owner = c
 	}
@@ -96,7 +109,7 @@ type fixup struct {
 // lowerer implements validate.Visitor.
 type lowerer struct {
 	m     *wasm.Module
-	out   []*funcCode
+	out   []*funcCode // by defined function index, shared by concurrent lowerers
 	f     *funcCode
 	bias  uint32 // add to Instr.Pos to get an offset from BodyStart
 	off   uint32 // offset of the current instruction
@@ -109,6 +122,13 @@ type lowerer struct {
 	// emits; stubFix are branches to be aimed at a loop's stub then.
 	loops   []loopStub
 	stubFix []stubFix
+	// code and offsets are the scratch arrays a function is lowered into
+	// (reused from function to function); EndFunc gives the function
+	// copies of exactly its size, so lowering a large module does not
+	// spend its time growing slices.
+	code    []instr
+	offsets []uint32
+	arena   []wasm.ValType // see types
 }
 
 // loopStub is a loop's out-of-line pause point: its opPoll and a branch
@@ -130,7 +150,7 @@ type stubFix struct {
 
 func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, locals []wasm.ValType) error {
 	def := &m.Funcs[idx-m.NumImportedFuncs()]
-	f := &funcCode{index: idx, sig: sig, bodyStart: def.BodyStart}
+	f := &funcCode{index: idx, sig: sig, bodyStart: def.BodyStart, code: l.code[:0], offsets: l.offsets[:0]}
 	f.locals = append(append([]wasm.ValType(nil), sig.Params...), locals...)
 	l.local = l.local[:0]
 	var n uint32
@@ -150,7 +170,8 @@ func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, loca
 	}
 	l.f, l.bias = f, def.BodyOffset-def.BodyStart
 	l.vs = l.vs[:0]
-	l.ctrls = append(l.ctrls[:0], ctrlFrame{op: wasm.OpBlock, slot: n, results: sig.Results, elseFix: -1})
+	l.ctrls = l.ctrls[:0]
+	l.pushCtrl(ctrlFrame{op: wasm.OpBlock, slot: n, results: sig.Results, elseFix: -1})
 	l.off = def.BodyOffset - def.BodyStart
 	id := l.pause(api.PauseFuncEntry, nil, nil)
 	if !l.noPoll {
@@ -162,9 +183,29 @@ func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, loca
 
 func (l *lowerer) EndFunc() error {
 	l.emitLoopStubs()
-	l.out = append(l.out, l.f)
+	f := l.f
+	l.code, l.offsets = f.code[:0], f.offsets[:0]
+	f.code, f.offsets = slices.Clone(f.code), slices.Clone(f.offsets)
+	l.out[f.index-l.m.NumImportedFuncs()] = f
 	l.f = nil
 	return nil
+}
+
+// concurrentCode is the amount of function code (bytes of bodies) from
+// which lowering is spread over the CPUs: below it, starting goroutines
+// costs more than it saves (the spec suite's thousands of tiny modules).
+const concurrentCode = 256 << 10
+
+// compileWorkers is how many goroutines lower m.
+func compileWorkers(m *wasm.Module) int {
+	n := 0
+	for i := range m.Funcs {
+		n += len(m.Funcs[i].Body)
+	}
+	if n < concurrentCode {
+		return 1
+	}
+	return min(runtime.GOMAXPROCS(0), n/(concurrentCode/4))
 }
 
 // emitLoopStubs appends every loop's poll stub (opPoll, then a branch to
@@ -210,11 +251,36 @@ func (l *lowerer) emit(in instr) int {
 	return len(l.f.code) - 1
 }
 
+// pushCtrl pushes a control frame, reusing the fixup array of the frame
+// that last stood at that depth (a branch per block would otherwise cost
+// an allocation).
+func (l *lowerer) pushCtrl(c ctrlFrame) {
+	if n := len(l.ctrls); n < cap(l.ctrls) {
+		c.fixups = l.ctrls[:n+1][n].fixups[:0]
+	}
+	l.ctrls = append(l.ctrls, c)
+}
+
+// types returns an immutable copy of ts carved from a shared arena, so
+// that the many pause points of a large module do not cost an allocation
+// each.
+func (l *lowerer) types(ts []wasm.ValType) []wasm.ValType {
+	if len(ts) == 0 {
+		return []wasm.ValType{}
+	}
+	if len(ts) > cap(l.arena)-len(l.arena) {
+		l.arena = make([]wasm.ValType, 0, max(4096, len(ts)))
+	}
+	n := len(l.arena)
+	l.arena = append(l.arena, ts...)
+	return l.arena[n : n+len(ts) : n+len(ts)]
+}
+
 func (l *lowerer) pause(kind api.PauseKind, stack, operands []wasm.ValType) uint32 {
 	p := PausePoint{Offset: l.off, Kind: kind, IR: uint32(len(l.f.code))}
-	p.Stack = append([]wasm.ValType{}, stack...)
-	if operands != nil {
-		p.Operands = append([]wasm.ValType{}, operands...)
+	p.Stack = l.types(stack)
+	if kind == api.PauseCall {
+		p.Operands = l.types(operands) // never nil: nil marks the other kinds
 	}
 	l.f.pauses = append(l.f.pauses, p)
 	return uint32(len(l.f.pauses) - 1)
@@ -438,7 +504,7 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 	if cur.unreach || cur.dead {
 		switch in.Op {
 		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
-			l.ctrls = append(l.ctrls, ctrlFrame{op: in.Op, dead: true, unreach: true, elseFix: -1})
+			l.pushCtrl(ctrlFrame{op: in.Op, dead: true, unreach: true, elseFix: -1})
 			return nil
 		case wasm.OpElse, wasm.OpEnd:
 		default:
@@ -464,13 +530,13 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 			id := l.pause(api.PauseLoop, stack, nil)
 			l.loops = append(l.loops, loopStub{body: c.loopPC, pause: int(id), off: l.off})
 		}
-		l.ctrls = append(l.ctrls, c)
+		l.pushCtrl(c)
 	case w == wasm.OpIf:
 		params, results := l.blockSig(in.BlockType)
 		at := l.condBranch(true)
 		l.flush()
 		h := len(l.vs) - len(params)
-		l.ctrls = append(l.ctrls, ctrlFrame{op: w, height: h, slot: l.slotOf(h), params: params, results: results, elseFix: at})
+		l.pushCtrl(ctrlFrame{op: w, height: h, slot: l.slotOf(h), params: params, results: results, elseFix: at})
 	case w == wasm.OpElse:
 		if cur.dead {
 			return nil

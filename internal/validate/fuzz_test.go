@@ -1,6 +1,7 @@
 package validate_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/ferryvm/ferry/internal/binary"
@@ -127,4 +128,30 @@ func TestVisitorOnSpecModules(t *testing.T) {
 		t.Fatal("no instructions visited")
 	}
 	t.Logf("%d instructions visited", v.instrs)
+}
+
+// ModuleConcurrent gives Module's verdict on every spec module, valid or
+// not (the lowest failing function's error when several fail), with a
+// checking visitor per worker.
+func TestConcurrentMatchesSequential(t *testing.T) {
+	n, invalid := 0, 0
+	for _, mod := range spectest.Modules(t) {
+		m, err := binary.Decode(mod)
+		if err != nil {
+			continue
+		}
+		want := validate.Module(m, nil)
+		got := validate.ModuleConcurrent(m, 3, func() validate.Visitor { return &checkingVisitor{t: t} })
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("module %d: concurrent %v, sequential %v", n, got, want)
+		}
+		n++
+		if want != nil {
+			invalid++
+		}
+	}
+	if invalid == 0 {
+		t.Fatal("no invalid module among the spec modules")
+	}
+	t.Logf("%d modules, %d invalid", n, invalid)
 }

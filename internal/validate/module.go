@@ -7,6 +7,8 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/ferryvm/ferry/internal/wasm"
 )
@@ -21,21 +23,83 @@ import (
 // too, but its test suite, data.wast and elem.wast, rejects that; the suite
 // is what other engines agree on.)
 func Module(m *wasm.Module, visitor Visitor) error {
-	c := &constChecker{m: m, refs: make([]bool, m.NumFuncs())}
-	if err := c.module(); err != nil {
-		return preferMalformed(m, wrap(-1, -1, err))
+	refs, err := moduleLevel(m)
+	if err != nil {
+		return err
 	}
-	fv := &funcValidator{m: m, visitor: visitor, refs: c.refs}
+	fv := &funcValidator{m: m, visitor: visitor, refs: refs}
 	for i := range m.Funcs {
 		if err := fv.function(m.NumImportedFuncs()+uint32(i), &m.Funcs[i]); err != nil {
-			var e *Error
-			if errors.As(err, &e) && e.kind == ErrInvalid {
-				return preferMalformed(m, e)
-			}
-			return err
+			return funcError(m, err)
 		}
 	}
 	return nil
+}
+
+// ModuleConcurrent is Module with the function bodies spread over up to
+// workers goroutines, each with a visitor of its own from newVisitor (a
+// visitor then sees a subset of the functions, each whole and in
+// instruction order, in no particular order of functions). The result is
+// the one Module gives: when several functions fail, the error is the one
+// of the lowest function index.
+func ModuleConcurrent(m *wasm.Module, workers int, newVisitor func() Visitor) error {
+	refs, err := moduleLevel(m)
+	if err != nil {
+		return err
+	}
+	workers = max(1, min(workers, len(m.Funcs)))
+	var (
+		next    atomic.Int64 // the next function to take
+		mu      sync.Mutex
+		failed  = len(m.Funcs) // the lowest failing function, or len
+		failure error
+		wg      sync.WaitGroup
+	)
+	for range workers {
+		fv := &funcValidator{m: m, visitor: newVisitor(), refs: refs}
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				mu.Lock()
+				stop := i >= failed
+				mu.Unlock()
+				if stop || i >= len(m.Funcs) {
+					return
+				}
+				if err := fv.function(m.NumImportedFuncs()+uint32(i), &m.Funcs[i]); err != nil {
+					mu.Lock()
+					if i < failed {
+						failed, failure = i, err
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if failure != nil {
+		return funcError(m, failure)
+	}
+	return nil
+}
+
+// moduleLevel checks everything but the function bodies and returns the
+// function indices a ref.func may name.
+func moduleLevel(m *wasm.Module) ([]bool, error) {
+	c := &constChecker{m: m, refs: make([]bool, m.NumFuncs())}
+	if err := c.module(); err != nil {
+		return nil, preferMalformed(m, wrap(-1, -1, err))
+	}
+	return c.refs, nil
+}
+
+// funcError turns a function's failure into Module's error.
+func funcError(m *wasm.Module, err error) error {
+	var e *Error
+	if errors.As(err, &e) && e.kind == ErrInvalid {
+		return preferMalformed(m, e)
+	}
+	return err
 }
 
 // preferMalformed returns the first decoding error of any function body in

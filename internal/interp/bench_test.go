@@ -144,3 +144,24 @@ func TestPollingCost(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCompileGoProgram validates and lowers a 3.5 MB Go wasip1
+// program (bench/programs/gojson.wasm): what a restore of a booted Go app
+// pays before its first instruction.
+func BenchmarkCompileGoProgram(b *testing.B) {
+	bs, err := os.ReadFile("../../bench/programs/gojson.wasm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := binary.Decode(bs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(bs)))
+	for b.Loop() {
+		if _, err := Compile(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

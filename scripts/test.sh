@@ -10,5 +10,7 @@ echo "== vet"
 go vet ./...
 echo "== runtime module"
 go test -count=1 ./...
+echo "== race detector (the packages that run goroutines: pauses, cancellation, concurrent lowering and memory checks)"
+go test -race -count=1 . ./internal/validate ./internal/snapshot ./internal/interp ./internal/store ./internal/wasi ./wasi
 echo "== bench module (peers, differential tests)"
 (cd bench && go vet ./... && go test -count=1 ./...)

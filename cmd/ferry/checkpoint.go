@@ -176,20 +176,22 @@ func (s *supervisor) run(ctx context.Context, first func(ferry.CallOptions) ([]u
 			return results, err
 		}
 		n, known := p.PauseCount()
-		cfg := ferry.NewCheckpointConfig().WithModule(!s.flags.noModule).WithCompression(s.flags.compress).WithHostState(s.w)
-		if err := p.WriteCheckpointFile(s.flags.to, cfg); err != nil {
-			return nil, err
-		}
 		where := ""
 		if known {
 			where = fmt.Sprintf(" at pause point %d", n)
 		}
-		if !s.flags.leaveRunning {
+		cfg := ferry.NewCheckpointConfig().WithModule(!s.flags.noModule).WithCompression(s.flags.compress).WithHostState(s.w)
+		if err := p.WriteCheckpointFile(s.flags.to, cfg); err != nil {
+			// The previous checkpoint is intact (writes are atomic) and
+			// so is the program: it goes on, as if nothing was asked.
+			fmt.Fprintf(s.stderr, "ferry: checkpoint%s failed, the program continues: %v\n", where, err)
+		} else if !s.flags.leaveRunning {
 			fmt.Fprintf(s.stderr, "ferry: checkpoint written to %s%s; the program stopped (continue with: ferry restore %s)\n", s.flags.to, where, s.flags.to)
 			s.stopped = true
 			return nil, nil
+		} else {
+			fmt.Fprintf(s.stderr, "ferry: checkpoint written to %s%s\n", s.flags.to, where)
 		}
-		fmt.Fprintf(s.stderr, "ferry: checkpoint written to %s%s\n", s.flags.to, where)
 		// The resume's first poll is the pause point it stopped at.
 		s.done, s.known, s.resumed = n-1, known, true
 		leg = func(o ferry.CallOptions) ([]uint64, error) { return p.Resume(ctx, o) }

@@ -181,3 +181,26 @@ func TestCLICheckpointUsage(t *testing.T) {
 		}
 	}
 }
+
+// A checkpoint that cannot be written (here: its directory does not exist)
+// leaves the program running: it finishes exactly as an uninterrupted run,
+// and stderr says what failed.
+func TestCLIFailedCheckpointKeepsRunning(t *testing.T) {
+	wantDir := ckptData(t)
+	_, want, _ := runCLI(t, "run", "--dir", wantDir+"::.", ckptProg, "in.txt", "out.txt")
+	wantFile, _ := os.ReadFile(filepath.Join(wantDir, "out.txt"))
+
+	dir := ckptData(t)
+	ck := filepath.Join(t.TempDir(), "missing", "ck")
+	code, out, stderr := runCLI(t, "run", "--dir", dir+"::.", "--checkpoint-to", ck,
+		"--checkpoint-on", "pause:800", ckptProg, "in.txt", "out.txt")
+	if code != exitOK || out != want || !strings.Contains(stderr, "checkpoint at pause point 800 failed, the program continues") {
+		t.Fatalf("exit %d, stdout as uninterrupted %v, stderr:\n%s", code, out == want, stderr)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "out.txt")); !bytes.Equal(got, wantFile) {
+		t.Fatalf("out.txt %q, want %q", got, wantFile)
+	}
+	if _, err := os.Stat(ck); err == nil {
+		t.Fatal("a checkpoint file appeared")
+	}
+}

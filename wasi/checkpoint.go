@@ -23,7 +23,8 @@ var ErrFileChanged = iwasi.ErrFileChanged
 
 // CheckpointWASIState encodes the guest's WASI host state for a checkpoint
 // (ferry.CheckpointConfig.WithHostState). It fails with ErrOpenConnection
-// while the guest holds an accepted connection.
+// while the guest holds an accepted connection, unless the module's Config
+// says to close them (WithCloseConnectionsOnCheckpoint).
 func (m *Module) CheckpointWASIState() ([]byte, error) {
 	st, err := m.sys.Checkpoint()
 	if err != nil {
@@ -83,6 +84,7 @@ func Restore(ctx context.Context, r *ferry.Runtime, ck *ferry.Checkpoint, cfg Co
 	sys, err := iwasi.Restore(st, iwasi.RestoreOptions{
 		Stdin: cfg.stdin, Stdout: cfg.stdout, Stderr: cfg.stderr,
 		Preopens: remap, Listeners: listeners, AcceptChangedFiles: o.AcceptChangedFiles, Resolve: cfg.resolve,
+		CloseConnections: cfg.closeConns,
 	})
 	if err != nil {
 		for _, l := range listeners {

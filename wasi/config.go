@@ -25,6 +25,8 @@ type Config struct {
 	listeners []net.Listener
 	tcpListen []string
 	resolve   iwasi.ResolveMode
+	// closeConns: see WithCloseConnectionsOnCheckpoint.
+	closeConns bool
 }
 
 // NewConfig returns the empty configuration.
@@ -99,3 +101,12 @@ const (
 // confine the guest identically; the choice exists for testing and for
 // kernels whose openat2 misbehaves.
 func (c Config) WithPathResolution(r Resolution) Config { c.resolve = r; return c }
+
+// WithCloseConnectionsOnCheckpoint sets what a checkpoint does with the
+// connections the guest accepted (sock_accept). By default it refuses
+// (ErrOpenConnection): a connection's peer and the bytes in flight cannot
+// be carried to another process. With on, the checkpoint closes them
+// instead, in the running guest and in the restored one alike: their
+// descriptors stay, reads see end of file and writes fail with EPIPE, as
+// when a peer hangs up, which a server already handles.
+func (c Config) WithCloseConnectionsOnCheckpoint(on bool) Config { c.closeConns = on; return c }

@@ -73,6 +73,8 @@ func Instantiate(ctx context.Context, r *ferry.Runtime, cfg Config) (*Module, er
 		Stderr:    cfg.stderr,
 		Listeners: listeners,
 		Resolve:   cfg.resolve,
+
+		CloseConnections: cfg.closeConns,
 	})
 	if err != nil {
 		for _, l := range listeners {

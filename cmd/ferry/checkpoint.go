@@ -41,6 +41,14 @@ const checkpointFlagsUsage = `Checkpoints:
   --checkpoint-compress
                   compress the checkpoint (zstd); a restore then copies
                   memory instead of mapping it
+  --checkpoint-close-connections
+                  close the connections the program accepted when a
+                  checkpoint is taken (it then sees peers that hung up:
+                  reads end, writes fail with EPIPE) instead of refusing
+                  the checkpoint, which is the default: a connection's
+                  peer and bytes in flight cannot move to another process
+  A checkpoint that fails (refused, or not writable) leaves the previous
+  one in place and the program running; stderr says why.
 `
 
 // checkpointFlags are the parsed checkpoint flags.
@@ -50,6 +58,7 @@ type checkpointFlags struct {
 	leaveRunning bool
 	noModule     bool
 	compress     bool
+	closeConns   bool
 }
 
 func (c *checkpointFlags) register(fs *flag.FlagSet) {
@@ -58,6 +67,7 @@ func (c *checkpointFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.leaveRunning, "leave-running", false, "keep running after a checkpoint")
 	fs.BoolVar(&c.noModule, "checkpoint-no-module", false, "leave the module out of checkpoints")
 	fs.BoolVar(&c.compress, "checkpoint-compress", false, "compress checkpoints")
+	fs.BoolVar(&c.closeConns, "checkpoint-close-connections", false, "close accepted connections at a checkpoint instead of refusing it")
 }
 
 // triggers is the parsed set of --checkpoint-on values.
@@ -77,8 +87,8 @@ var signalNames = map[string]syscall.Signal{
 func (c *checkpointFlags) parse() (triggers, error) {
 	var t triggers
 	if c.to == "" {
-		if len(c.on) > 0 || c.leaveRunning || c.noModule || c.compress {
-			return t, errors.New("--checkpoint-on, --leave-running, --checkpoint-no-module and --checkpoint-compress need --checkpoint-to")
+		if len(c.on) > 0 || c.leaveRunning || c.noModule || c.compress || c.closeConns {
+			return t, errors.New("--checkpoint-on, --leave-running, --checkpoint-no-module, --checkpoint-compress and --checkpoint-close-connections need --checkpoint-to")
 		}
 		return t, nil
 	}

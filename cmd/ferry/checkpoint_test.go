@@ -169,6 +169,7 @@ func TestCLISignalAndInterval(t *testing.T) {
 func TestCLICheckpointUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"run", "--checkpoint-on", "pause:3", ckptProg},
+		{"run", "--checkpoint-close-connections", ckptProg},
 		{"run", "--checkpoint-to", "x", "--checkpoint-on", "pause:0", ckptProg},
 		{"run", "--checkpoint-to", "x", "--checkpoint-on", "signal:NOPE", ckptProg},
 		{"run", "--checkpoint-to", "x", "--checkpoint-on", "interval:soon", ckptProg},

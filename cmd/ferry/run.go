@@ -104,6 +104,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err != nil {
 		return usageError(stderr, runUsage, "run: %v", err)
 	}
+	cfg = cfg.WithCloseConnectionsOnCheckpoint(cf.closeConns)
 	name := *invoke
 	if name == "" {
 		name = "_start"

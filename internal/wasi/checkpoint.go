@@ -14,7 +14,8 @@ import (
 )
 
 // ErrOpenConnection refuses a checkpoint while the guest holds an accepted
-// connection: its peer and the bytes in flight cannot be carried.
+// connection: its peer and the bytes in flight cannot be carried. With
+// Options.CloseConnections the checkpoint closes them instead.
 var ErrOpenConnection = errors.New("wasi: an open network connection cannot be checkpointed")
 
 // ErrFileChanged refuses a restore when a file the guest had open is not
@@ -38,10 +39,14 @@ func (s *System) Checkpoint() (*snapshot.WASI, error) {
 		nums = append(nums, n)
 	}
 	sort.Slice(nums, func(i, j int) bool { return nums[i] < nums[j] })
+	var closing []*fileDesc
 	for _, n := range nums {
 		d := t.fds[n]
-		if d.Kind == KindConn {
-			return nil, fmt.Errorf("%w (fd %d, peer %s)", ErrOpenConnection, n, d.Peer)
+		if d.Kind == KindConn && !d.hungUp {
+			if !s.closeConns {
+				return nil, fmt.Errorf("%w (fd %d, peer %s)", ErrOpenConnection, n, d.Peer)
+			}
+			closing = append(closing, d)
 		}
 		x := snapshot.Descriptor{
 			FD: n, Kind: uint8(d.Kind), Preopen: d.Preopen, GuestPath: d.GuestPath, HostPath: d.HostPath,
@@ -69,6 +74,12 @@ func (s *System) Checkpoint() (*snapshot.WASI, error) {
 		}
 		out.Descriptors = append(out.Descriptors, x)
 	}
+	// Only now that nothing can fail: the connections close in this run
+	// as they will be closed in the restored one.
+	for _, d := range closing {
+		d.conn.Close()
+		d.conn, d.hungUp = closedConn(), true
+	}
 	return out, nil
 }
 
@@ -89,6 +100,9 @@ type RestoreOptions struct {
 	AcceptChangedFiles bool
 	Resolve            ResolveMode
 	Random             io.Reader
+	// CloseConnections is Options.CloseConnections for the restored
+	// System's own checkpoints.
+	CloseConnections bool
 }
 
 // Restore re-creates a System from a checkpoint's host state: the same
@@ -99,7 +113,7 @@ type RestoreOptions struct {
 // options' streams, listeners re-created, and the clocks continuing from
 // their recorded readings.
 func Restore(st *snapshot.WASI, o RestoreOptions) (*System, error) {
-	s, err := NewSystem(Options{Args: st.Args, Env: st.Env, Resolve: o.Resolve, Random: o.Random})
+	s, err := NewSystem(Options{Args: st.Args, Env: st.Env, Resolve: o.Resolve, Random: o.Random, CloseConnections: o.CloseConnections})
 	if err != nil {
 		return nil, err
 	}
@@ -198,14 +212,28 @@ func Restore(st *snapshot.WASI, o RestoreOptions) (*System, error) {
 			d.ln, d.ftype, d.Addr = ln, FiletypeSocketStream, ln.Addr().String()
 			d.RightsBase &= RightsListener
 			d.RightsInheriting &= RightsConn
+		case KindConn:
+			// Closed when the checkpoint was taken (CloseConnections).
+			d.conn, d.hungUp, d.ftype, d.Peer = closedConn(), true, FiletypeSocketStream, x.Peer
+			d.RightsBase &= RightsConn
+			d.RightsInheriting = 0
 		default:
-			return fail(fmt.Errorf("%s: %w", where, ErrOpenConnection))
+			return fail(fmt.Errorf("%s: descriptor kind %d cannot be restored", where, x.Kind))
 		}
 		s.table.mu.Lock()
 		s.table.fds[x.FD] = d
 		s.table.mu.Unlock()
 	}
 	return s, nil
+}
+
+// closedConn stands for a connection closed by a checkpoint, in the run
+// that took it and in the restored one alike: a peer that closed, so that
+// reads see end of file and writes fail with EPIPE.
+func closedConn() net.Conn {
+	c, peer := net.Pipe()
+	peer.Close()
+	return c
 }
 
 // reopen opens a file or directory descriptor again beneath its pre-open,

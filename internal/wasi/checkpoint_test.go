@@ -2,10 +2,12 @@ package wasi
 
 import (
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // An accepted connection cannot be carried: the checkpoint is refused.
@@ -29,6 +31,66 @@ func TestCheckpointRefusesOpenConnection(t *testing.T) {
 	}
 	if _, err := g.sys.Checkpoint(); !errors.Is(err, ErrOpenConnection) {
 		t.Fatalf("got %v, want ErrOpenConnection", err)
+	}
+}
+
+// With CloseConnections a checkpoint closes the accepted connections
+// instead of refusing: the peer sees the close, the running guest and the
+// restored one both see a peer that hung up (end of file, EPIPE) on the
+// same descriptor, and later checkpoints carry it without the option.
+func TestCheckpointClosesConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Skip(err)
+	}
+	g := newGuest(t, Options{Listeners: []net.Listener{ln}, CloseConnections: true})
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	out := g.alloc(4)
+	if e := g.call("sock_accept", 3, 0, uint64(out)); e != 0 {
+		t.Fatal(e)
+	}
+	fd := g.u32(out)
+	c.Write([]byte("ping"))
+	if b, e := g.read(fd, 4); e != 0 || string(b) != "ping" {
+		t.Fatalf("before the checkpoint: %q %v", b, e)
+	}
+	st, err := g.sys.Checkpoint()
+	if err != nil {
+		t.Fatalf("checkpoint: %v", err)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := c.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("the peer reads %d, %v; want the connection closed", n, err)
+	}
+	hungUp := func(g *guest, where string) {
+		t.Helper()
+		if b, e := g.read(fd, 4); e != 0 || len(b) != 0 {
+			t.Errorf("%s: read %q, %v; want end of file", where, b, e)
+		}
+		if _, e := g.write(fd, []byte("pong")); e != ErrnoPipe {
+			t.Errorf("%s: write: %v, want EPIPE", where, e)
+		}
+	}
+	hungUp(g, "the checkpointed run")
+	ln2, err := net.Listen("tcp", "127.0.0.1:0") // the first one is still open
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Restore(st, RestoreOptions{Listeners: []net.Listener{ln2}})
+	if err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	r := guestOf(t, s)
+	if d := s.Table().Snapshot()[fd]; d.Kind != KindConn || d.Peer != c.LocalAddr().String() {
+		t.Errorf("restored fd %d: %+v", fd, d.FDState)
+	}
+	hungUp(r, "the restored run")
+	if _, err := s.Checkpoint(); err != nil {
+		t.Errorf("checkpointing the restored run (no option, nothing left open): %v", err)
 	}
 }
 

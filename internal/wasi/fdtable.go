@@ -83,6 +83,9 @@ type fileDesc struct {
 	ln     net.Listener
 	conn   net.Conn
 	shut   uint8 // sdflags already applied to conn
+	// hungUp says conn stands for a connection a checkpoint closed
+	// (closedConn): there is nothing left to lose in carrying it.
+	hungUp bool
 
 	dirents []dirent // cached directory listing, refreshed at cookie 0
 }

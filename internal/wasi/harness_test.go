@@ -50,6 +50,12 @@ func newGuest(t testing.TB, o Options) *guest {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return guestOf(t, sys)
+}
+
+// guestOf is a guest of an existing System (a restored one, say), which
+// it closes at the end of the test.
+func guestOf(t testing.TB, sys *System) *guest {
 	t.Cleanup(func() { sys.Close() })
 	g := &guest{t: t, ctx: context.Background(), sys: sys, mem: &fakeMemory{b: make([]byte, 1<<16)}, fns: map[string]HostFunction{}, next: 1024}
 	for _, f := range sys.Functions() {

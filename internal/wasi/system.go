@@ -30,6 +30,9 @@ type Options struct {
 	Resolve   ResolveMode
 	Random    io.Reader // defaults to crypto/rand
 	Clock     *Clock    // defaults to NewClock()
+	// CloseConnections makes Checkpoint close accepted connections (the
+	// guest then sees a peer that closed) instead of refusing.
+	CloseConnections bool
 }
 
 // ExitError is raised (as a panic value inside the host function, which the
@@ -46,6 +49,8 @@ type System struct {
 	clock     *Clock
 	random    io.Reader
 	res       resolver
+	// closeConns: see Options.CloseConnections.
+	closeConns bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -70,6 +75,8 @@ func NewSystem(o Options) (*System, error) {
 		clock:  o.Clock,
 		random: o.Random,
 		res:    res,
+
+		closeConns: o.CloseConnections,
 	}
 	if s.clock == nil {
 		s.clock = NewClock()

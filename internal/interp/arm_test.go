@@ -114,3 +114,90 @@ func TestArmedLoopsStop(t *testing.T) {
 		}
 	}
 }
+
+// Several instances of one module in one store run at once while pauses
+// are requested at random (arming and disarming the shared code over and
+// over) and every paused call is resumed: each finishes with the result an
+// uninterrupted run gives, and the code ends disarmed.
+func TestArmingStress(t *testing.T) {
+	const src = `(module
+	  (func (export "sum") (param $n i32) (result i64)
+	    (local $i i32) (local $acc i64)
+	    (loop $l
+	      (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (i32.mul (local.get $i) (local.get $i)))))
+	      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+	    (local.get $acc)))`
+	tm := load(t, src)
+	n := uint64(20_000_000)
+	if alwaysArmed {
+		n = 2_000_000 // race-detector builds run much slower
+	}
+	var want uint64
+	for i := range n {
+		want += uint64(uint32(i * i))
+	}
+	e := NewEngine(Config{PausePolling: true})
+	insts := make([]*store.Instance, 4)
+	for i := range insts {
+		insts[i] = tm.instance(t, nil)
+	}
+	stop := make(chan struct{})
+	go func() {
+		for k := 0; ; k++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Duration(k%3) * time.Millisecond):
+				insts[k%len(insts)].SetInterrupt(store.InterruptPause)
+			}
+		}
+	}()
+	type result struct {
+		got    uint64
+		pauses int
+		err    error
+	}
+	results := make(chan result, len(insts))
+	for _, inst := range insts {
+		go func() {
+			r := result{}
+			out, err := e.Call(context.Background(), export(t, inst, "sum"), []uint64{n})
+			for {
+				var s *Suspended
+				if !errors.As(err, &s) {
+					break
+				}
+				r.pauses++
+				out, err = e.Resume(context.Background(), inst, s.Frames)
+			}
+			if err == nil {
+				r.got = out[0]
+			}
+			r.err = err
+			results <- r
+		}()
+	}
+	total := 0
+	for range insts {
+		r := <-results
+		if r.err != nil || r.got != want {
+			t.Errorf("got %d, %v; want %d", r.got, r.err, want)
+		}
+		total += r.pauses
+	}
+	close(stop)
+	for _, inst := range insts {
+		inst.ClearInterrupt(store.InterruptPause) // a request that came after the end
+	}
+	if !alwaysArmed {
+		for _, f := range tm.comp.funcs {
+			if armed, _ := armedOps(f); armed != 0 || tm.comp.armCount != 0 {
+				t.Errorf("func %d: %d back-edges still armed, arm count %d", f.index, armed, tm.comp.armCount)
+			}
+		}
+	}
+	if total == 0 {
+		t.Error("no call was ever paused")
+	}
+	t.Logf("%d pauses over %d instances", total, len(insts))
+}

@@ -2,7 +2,6 @@ package ferry
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -376,7 +375,7 @@ func (p *Paused) snapshot(cfg CheckpointConfig) (*snapshot.Snapshot, error) {
 	src := i.module.source
 	s := &snapshot.Snapshot{Meta: snapshot.Meta{
 		RuntimeVersion: Version(), Arch: arch, Features: feats,
-		ModuleHash: sha256.Sum256(src), ModuleSize: uint64(len(src)),
+		ModuleHash: i.module.sha256(), ModuleSize: uint64(len(src)),
 		PauseCount: uint64(max(p.count.n, 0)), PauseCountKnown: p.count.known,
 		Created: time.Now().UnixNano(),
 	}, Callsites: recordCallsites()}

@@ -2,6 +2,8 @@ package ferry
 
 import (
 	"context"
+	"crypto/sha256"
+	"sync"
 	"sync/atomic"
 
 	"github.com/ferryvm/ferry/internal/wasm"
@@ -16,6 +18,16 @@ type CompiledModule struct {
 	// identifies the module by (and usually carries).
 	source []byte
 	closed atomic.Bool
+	rt     *Runtime // the runtime that compiled it
+
+	hashOnce sync.Once
+	hash     [32]byte // SHA-256 of source, computed when first needed
+}
+
+// sha256 is the module's identity in a checkpoint.
+func (m *CompiledModule) sha256() [32]byte {
+	m.hashOnce.Do(func() { m.hash = sha256.Sum256(m.source) })
+	return m.hash
 }
 
 // ImportDesc describes one import. Kind is "func", "table", "memory" or

@@ -109,6 +109,7 @@ func (c *Checkpoint) HasModule() bool { return c.f.Snapshot.Module != nil }
 // With method returns a modified copy.
 type RestoreConfig struct {
 	module    []byte
+	compiled  *CompiledModule
 	verify    MemoryVerification
 	noMapping bool
 	// checkHook, for tests, runs first in the goroutine of a concurrent
@@ -125,6 +126,16 @@ func NewRestoreConfig() RestoreConfig { return RestoreConfig{} }
 // them out; their SHA-256 must match the checkpoint's.
 func (c RestoreConfig) WithModule(wasm []byte) RestoreConfig {
 	c.module = wasm
+	return c
+}
+
+// WithCompiledModule restores with cm, a module compiled by the runtime
+// that restores, instead of decoding, validating and lowering the
+// checkpoint's module bytes (which then need not be in the checkpoint): a
+// platform that restores the same booted app many times compiles it once.
+// cm's bytes must have the checkpoint's SHA-256.
+func (c RestoreConfig) WithCompiledModule(cm *CompiledModule) RestoreConfig {
+	c.compiled = cm
 	return c
 }
 
@@ -158,20 +169,10 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 		return nil, fmt.Errorf("ferry: restore: unknown %v", cfg.verify)
 	}
 	s := &ck.f.Snapshot
-	src := s.Module
-	if cfg.module != nil {
-		src = cfg.module
-	}
-	if src == nil {
-		return nil, fmt.Errorf("%w: the checkpoint leaves the module out; supply it (module sha256 %x)", ErrCheckpointMismatch, s.Meta.ModuleHash)
-	}
-	if h := sha256.Sum256(src); h != s.Meta.ModuleHash {
-		return nil, fmt.Errorf("%w: the module's sha256 is %x, the checkpoint's %x", ErrCheckpointMismatch, h, s.Meta.ModuleHash)
-	}
 	if int64(len(s.Frames)) > int64(r.cfg.maxCallDepth) {
 		return nil, fmt.Errorf("%w: %d frames exceed the call depth limit %d", ErrCheckpointMismatch, len(s.Frames), r.cfg.maxCallDepth)
 	}
-	cm, err := r.Compile(ctx, src)
+	cm, err := r.restoredModule(ctx, s, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +189,7 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 		}
 		return from.inst.Export(field)
 	}
-	si, err := r.store.Instantiate(m, "", cm.code, resolve)
+	si, err := r.store.InstantiateForRestore(m, "", cm.code, resolve)
 	if err != nil {
 		if si != nil {
 			si.Close()
@@ -241,6 +242,35 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	r.mu.Unlock()
 	count := pauseCount{n: int64(min(s.Meta.PauseCount, 1<<62)), known: s.Meta.PauseCountKnown}
 	return &Paused{rt: r, owner: inst, frames: frames, count: count, callsites: changes}, nil
+}
+
+// restoredModule is the compiled module a restore instantiates: cfg's
+// compiled module, or the module bytes (cfg's or the checkpoint's)
+// compiled now; its SHA-256 must be the checkpoint's.
+func (r *Runtime) restoredModule(ctx context.Context, s *snapshot.Snapshot, cfg RestoreConfig) (*CompiledModule, error) {
+	if cm := cfg.compiled; cm != nil {
+		if cm.rt != r {
+			return nil, errors.New("ferry: restore: the compiled module comes from another runtime")
+		}
+		if cm.closed.Load() {
+			return nil, fmt.Errorf("ferry: restore: %w: compiled module", errClosed)
+		}
+		if h := cm.sha256(); h != s.Meta.ModuleHash {
+			return nil, fmt.Errorf("%w: the compiled module's sha256 is %x, the checkpoint's %x", ErrCheckpointMismatch, h, s.Meta.ModuleHash)
+		}
+		return cm, nil
+	}
+	src := s.Module
+	if cfg.module != nil {
+		src = cfg.module
+	}
+	if src == nil {
+		return nil, fmt.Errorf("%w: the checkpoint leaves the module out; supply it (module sha256 %x)", ErrCheckpointMismatch, s.Meta.ModuleHash)
+	}
+	if h := sha256.Sum256(src); h != s.Meta.ModuleHash {
+		return nil, fmt.Errorf("%w: the module's sha256 is %x, the checkpoint's %x", ErrCheckpointMismatch, h, s.Meta.ModuleHash)
+	}
+	return r.Compile(ctx, src)
 }
 
 func mismatch(format string, args ...any) error {
@@ -305,7 +335,7 @@ func (i *Instance) apply(ck *Checkpoint, cfg RestoreConfig) (unverified []int, e
 		if !dropped && si.Datas[k] == nil {
 			return nil, mismatch("data segment %d is not passive, it cannot be live", k)
 		}
-		if dropped {
+		if dropped && si.Datas[k] != nil { // a Go program has tens of thousands
 			si.Datas[k] = nil
 		}
 	}

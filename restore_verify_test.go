@@ -367,3 +367,123 @@ func TestRestoreGateHonoursContext(t *testing.T) {
 		t.Fatalf("after the check: %v %v, stdout %q", res, err, r.stdout.String())
 	}
 }
+
+// A restore can reuse a module its runtime compiled instead of compiling
+// the checkpoint's bytes, and refuses one with other bytes or from
+// another runtime.
+func TestRestoreWithCompiledModule(t *testing.T) {
+	ctx := context.Background()
+	path := gatedCheckpoint(t, "write_after")
+	wasmBytes, err := os.ReadFile("testdata/gated.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := ferry.OpenCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ck.Close()
+
+	rt := ferry.NewRuntime(ferry.NewRuntimeConfig())
+	defer rt.Close(ctx)
+	cm, err := rt.Compile(ctx, wasmBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := rt.Compile(ctx, append(append([]byte(nil), wasmBytes...), 0, 2, 1, 'x')) // a custom section more
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.Restore(ctx, ck, ferry.NewRestoreConfig().WithCompiledModule(other)); !errors.Is(err, ferry.ErrCheckpointMismatch) {
+		t.Fatalf("another module's code: %v", err)
+	}
+	rt2 := ferry.NewRuntime(ferry.NewRuntimeConfig())
+	defer rt2.Close(ctx)
+	if _, err := rt2.Restore(ctx, ck, ferry.NewRestoreConfig().WithCompiledModule(cm)); err == nil {
+		t.Fatal("a compiled module of another runtime was accepted")
+	}
+
+	var stdout bytes.Buffer
+	if _, err := wasi.Restore(ctx, rt, ck, wasi.NewConfig().WithStdout(&stdout), wasi.RestoreOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := rt.Restore(ctx, ck, ferry.NewRestoreConfig().WithCompiledModule(cm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Resume(ctx, ferry.CallOptions{})
+	if err != nil || len(res) != 1 || res[0] != uint64(gatedMessage[0]) || stdout.String() != gatedMessage {
+		t.Fatalf("results %v, error %v, stdout %q", res, err, stdout.String())
+	}
+}
+
+// BenchmarkRestoreGoProgram restores a 3.5 MB Go program
+// (bench/programs/gojson.wasm) paused mid-run, up to the point where it
+// could run: compiling the checkpoint's module each time, or reusing a
+// module the runtime compiled once (WithCompiledModule), as a platform
+// restoring one booted app many times would.
+func BenchmarkRestoreGoProgram(b *testing.B) {
+	ctx := context.Background()
+	wasmBytes, err := os.ReadFile("bench/programs/gojson.wasm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "gojson.ckpt")
+	{
+		rt := ferry.NewRuntime(ferry.NewRuntimeConfig())
+		w, err := wasi.Instantiate(ctx, rt, wasi.NewConfig())
+		if err != nil {
+			b.Fatal(err)
+		}
+		cm, err := rt.Compile(ctx, wasmBytes)
+		if err != nil {
+			b.Fatal(err)
+		}
+		inst, err := rt.Instantiate(ctx, cm, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = inst.Function("_start").CallWithOptions(ctx, ferry.CallOptions{PauseAfter: 200_000})
+		var p *ferry.Paused
+		if !errors.As(err, &p) {
+			b.Fatalf("no pause: %v", err)
+		}
+		if err := p.WriteCheckpointFile(path, ferry.NewCheckpointConfig().WithHostState(w)); err != nil {
+			b.Fatal(err)
+		}
+		rt.Close(ctx)
+	}
+	ck, err := ferry.OpenCheckpoint(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ck.Close()
+	restore := func(b *testing.B, rt *ferry.Runtime, cfg ferry.RestoreConfig) {
+		if _, err := wasi.Restore(ctx, rt, ck, wasi.NewConfig(), wasi.RestoreOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		p, err := rt.Restore(ctx, ck, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Instance().Close(ctx)
+	}
+	b.Run("compile", func(b *testing.B) {
+		for b.Loop() {
+			rt := ferry.NewRuntime(ferry.NewRuntimeConfig())
+			restore(b, rt, ferry.NewRestoreConfig())
+			rt.Close(ctx)
+		}
+	})
+	b.Run("compiled", func(b *testing.B) {
+		rt := ferry.NewRuntime(ferry.NewRuntimeConfig())
+		defer rt.Close(ctx)
+		cm, err := rt.Compile(ctx, wasmBytes)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			restore(b, rt, ferry.NewRestoreConfig().WithCompiledModule(cm))
+		}
+	})
+}

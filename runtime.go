@@ -70,7 +70,7 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*CompiledModule, er
 	if len(code) != len(m.Funcs) {
 		return nil, fmt.Errorf("ferry: compile: %d lowered bodies for %d functions", len(code), len(m.Funcs))
 	}
-	return &CompiledModule{module: m, code: code, source: append([]byte(nil), wasm...)}, nil
+	return &CompiledModule{module: m, code: code, source: append([]byte(nil), wasm...), rt: r}, nil
 }
 
 // Instantiate links the module's imports against the instances registered in

@@ -20,7 +20,7 @@ const (
 	// verifyRead is the size of one read: big enough that system calls
 	// cost nothing next to the copy, small enough that cancellation is
 	// noticed within a millisecond or two.
-	verifyRead = 4 << 20
+	verifyRead = 1 << 20
 	// verifyPiece is the least data worth a goroutine of its own.
 	verifyPiece = 16 << 20
 )

@@ -23,6 +23,18 @@ import (
 // those tables may now reference its functions; the caller must keep it
 // alive (and Close it) like a successful one.
 func (s *Store) Instantiate(m *wasm.Module, name string, code []any, resolve func(module, name string) (Extern, bool)) (*Instance, error) {
+	return s.instantiate(m, name, code, resolve, true)
+}
+
+// InstantiateForRestore is Instantiate for an instance whose memories,
+// tables and globals a checkpoint is about to replace: active segments are
+// dropped as instantiation drops them, but not copied (for a large program,
+// megabytes of data segments written into memory, then discarded).
+func (s *Store) InstantiateForRestore(m *wasm.Module, name string, code []any, resolve func(module, name string) (Extern, bool)) (*Instance, error) {
+	return s.instantiate(m, name, code, resolve, false)
+}
+
+func (s *Store) instantiate(m *wasm.Module, name string, code []any, resolve func(module, name string) (Extern, bool), applySegments bool) (*Instance, error) {
 	if len(code) != len(m.Funcs) {
 		return nil, fmt.Errorf("instantiate: %d lowered bodies for %d functions", len(code), len(m.Funcs))
 	}
@@ -134,10 +146,25 @@ func (s *Store) Instantiate(m *wasm.Module, name string, code []any, resolve fun
 		mem.acquire()
 	}
 
+	if !applySegments {
+		inst.dropActiveSegments()
+		return inst, nil
+	}
 	if err := inst.applySegments(&ev); err != nil {
 		return inst, err
 	}
 	return inst, nil
+}
+
+// dropActiveSegments leaves the segments as applySegments does, without
+// applying any: active and declarative element segments and active data
+// segments (never kept) are dropped.
+func (inst *Instance) dropActiveSegments() {
+	for i := range inst.Module.Elems {
+		if inst.Module.Elems[i].Mode != wasm.SegmentPassive {
+			inst.Elems[i] = nil
+		}
+	}
 }
 
 func (inst *Instance) resolveImports(resolve func(module, name string) (Extern, bool)) error {

@@ -320,8 +320,44 @@ func (p *Paused) WriteCheckpoint(w io.Writer, cfg CheckpointConfig) (int64, erro
 	if err != nil {
 		return 0, err
 	}
+	return writeSnapshot(w, s, cfg)
+}
+
+func writeSnapshot(w io.Writer, s *snapshot.Snapshot, cfg CheckpointConfig) (int64, error) {
 	return snapshot.Write(w, s, snapshot.WriteOptions{Compress: cfg.compress, IsZeroPage: interp.IsZeroPage})
 }
+
+// Capture is a checkpoint taken but not yet written: the paused instance's
+// state, its memory's present pages copied, so that the instance can be
+// resumed at once while the capture is written (by another goroutine if
+// need be). The program is then paused for the copy, not for the write and
+// its fsync; the price is the copy's memory until the capture is dropped.
+type Capture struct {
+	s   *snapshot.Snapshot
+	cfg CheckpointConfig
+}
+
+// Capture takes the checkpoint WriteCheckpoint would write, copying what
+// would change when the instance runs on. Everything that can refuse a
+// checkpoint (ErrNotCheckpointable, an open connection) refuses here.
+func (p *Paused) Capture(cfg CheckpointConfig) (*Capture, error) {
+	s, err := p.snapshot(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for k := range s.Memories {
+		s.Memories[k].Pack(interp.IsZeroPage)
+	}
+	return &Capture{s: s, cfg: cfg}, nil
+}
+
+// WriteTo writes the captured checkpoint to w; it may be called while the
+// instance runs, and more than once.
+func (c *Capture) WriteTo(w io.Writer) (int64, error) { return writeSnapshot(w, c.s, c.cfg) }
+
+// WriteFile writes the captured checkpoint to path atomically, like
+// Paused.WriteCheckpointFile.
+func (c *Capture) WriteFile(path string) error { return writeFileAtomic(path, c.s, c.cfg) }
 
 // WriteCheckpointFile writes the checkpoint to path atomically: to a
 // temporary file in the same directory, synced, then renamed over path, so
@@ -333,11 +369,17 @@ func (p *Paused) WriteCheckpointFile(path string, cfg CheckpointConfig) error {
 	if err != nil {
 		return err
 	}
+	return writeFileAtomic(path, s, cfg)
+}
+
+// writeFileAtomic writes s to a temporary file beside path, syncs it and
+// renames it over path.
+func writeFileAtomic(path string, s *snapshot.Snapshot, cfg CheckpointConfig) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
-	_, err = snapshot.Write(tmp, s, snapshot.WriteOptions{Compress: cfg.compress, IsZeroPage: interp.IsZeroPage})
+	_, err = writeSnapshot(tmp, s, cfg)
 	if err == nil {
 		err = tmp.Sync()
 	}

@@ -144,6 +144,9 @@ type supervisor struct {
 	resumed bool
 	// stopped is set when the program stopped at a checkpoint.
 	stopped bool
+	// writing is closed when the checkpoint written in the background
+	// (--leave-running) is done; nil when none is.
+	writing chan struct{}
 }
 
 // nextPauseAfter is the CallOptions.PauseAfter of the next leg: the
@@ -177,6 +180,7 @@ func (s *supervisor) run(ctx context.Context, first func(ferry.CallOptions) ([]u
 	}
 	stop := s.arm()
 	defer stop()
+	defer s.waitWritten() // the last checkpoint is whole before ferry exits
 	leg := first
 	for {
 		o := ferry.CallOptions{PauseAfter: s.nextPauseAfter()}
@@ -191,21 +195,69 @@ func (s *supervisor) run(ctx context.Context, first func(ferry.CallOptions) ([]u
 			where = fmt.Sprintf(" at pause point %d", n)
 		}
 		cfg := ferry.NewCheckpointConfig().WithModule(!s.flags.noModule).WithCompression(s.flags.compress).WithHostState(s.w)
-		if err := p.WriteCheckpointFile(s.flags.to, cfg); err != nil {
-			// The previous checkpoint is intact (writes are atomic) and
-			// so is the program: it goes on, as if nothing was asked.
-			fmt.Fprintf(s.stderr, "ferry: checkpoint%s failed, the program continues: %v\n", where, err)
-		} else if !s.flags.leaveRunning {
+		if s.flags.leaveRunning {
+			s.checkpointInBackground(p, cfg, where)
+		} else if err := p.WriteCheckpointFile(s.flags.to, cfg); err != nil {
+			s.failed(where, err)
+		} else {
 			fmt.Fprintf(s.stderr, "ferry: checkpoint written to %s%s; the program stopped (continue with: ferry restore %s)\n", s.flags.to, where, s.flags.to)
 			s.stopped = true
 			return nil, nil
-		} else {
-			fmt.Fprintf(s.stderr, "ferry: checkpoint written to %s%s\n", s.flags.to, where)
 		}
 		// The resume's first poll is the pause point it stopped at.
 		s.done, s.known, s.resumed = n-1, known, true
 		leg = func(o ferry.CallOptions) ([]uint64, error) { return p.Resume(ctx, o) }
 	}
+}
+
+// failed reports a checkpoint that could not be taken or written. The
+// previous checkpoint is intact (writes are atomic) and so is the
+// program: it goes on, as if nothing was asked.
+func (s *supervisor) failed(where string, err error) {
+	fmt.Fprintf(s.stderr, "ferry: checkpoint%s failed, the program continues: %v\n", where, err)
+}
+
+// checkpointInBackground captures the paused program (it stays paused only
+// for the copy of its memory) and writes the capture while it runs on; one
+// write at a time, the previous one finishing first.
+func (s *supervisor) checkpointInBackground(p *ferry.Paused, cfg ferry.CheckpointConfig, where string) {
+	s.waitWritten()
+	c, err := p.Capture(cfg)
+	if err != nil {
+		s.failed(where, err)
+		return
+	}
+	done := make(chan struct{})
+	s.writing = done
+	go func() {
+		defer close(done)
+		if err := c.WriteFile(s.flags.to); err != nil {
+			s.failed(where, err)
+			return
+		}
+		fmt.Fprintf(s.stderr, "ferry: checkpoint written to %s%s\n", s.flags.to, where)
+	}()
+}
+
+// waitWritten waits for the checkpoint being written in the background.
+func (s *supervisor) waitWritten() {
+	if s.writing != nil {
+		<-s.writing
+		s.writing = nil
+	}
+}
+
+// lockedWriter serialises writes to ferry's standard error, which the
+// guest (through WASI) and checkpoints written in the background share.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
 
 // arm starts the signal and interval triggers; they request a pause of

@@ -411,3 +411,28 @@ func TestCheckpointOtherArchitecture(t *testing.T) {
 		})
 	}
 }
+
+// With --leave-running the checkpoint is captured (memory copied) and
+// written while the program runs on, and that must not leak into the
+// file: a Go program (whose collector rewrites its heap right away) is
+// checkpointed in the background at pause point k; restoring that
+// checkpoint prints what a run stopped at k would have printed next.
+func TestLeaveRunningCaptureIsolated(t *testing.T) {
+	wasm := buildGoProgram(t)
+	const k = "20000"
+	want, whole, stderr := runCLI(t, "run", wasm)
+	stopped := filepath.Join(t.TempDir(), "stopped")
+	code, head, stderr := runCLI(t, "run", "--checkpoint-to", stopped, "--checkpoint-on", "pause:"+k, wasm)
+	if code != exitOK || !strings.Contains(stderr, "the program stopped") {
+		t.Fatalf("stopped run: exit %d: %s", code, stderr)
+	}
+	background := filepath.Join(t.TempDir(), "background")
+	code, out, stderr := runCLI(t, "run", "--checkpoint-to", background, "--checkpoint-on", "pause:"+k, "--leave-running", wasm)
+	if code != want || out != whole || !strings.Contains(stderr, "checkpoint written to "+background+" at pause point "+k) {
+		t.Fatalf("leave-running run: exit %d (want %d), stdout as uninterrupted %v: %s", code, want, out == whole, stderr)
+	}
+	code, tail, stderr := runCLI(t, "restore", background)
+	if code != want || head+tail != whole {
+		t.Fatalf("restoring the background checkpoint: exit %d (want %d), %s\nhead+tail:\n%s\n--- want\n%s", code, want, stderr, head+tail, whole)
+	}
+}

@@ -132,6 +132,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	defer ck.Close()
 	rt := ferry.NewRuntime(ferry.NewRuntimeConfig().WithMaxCallDepth(*maxDepth))
 	defer rt.Close(context.WithoutCancel(ctx))
+	stderr = &lockedWriter{w: stderr} // shared with checkpoints written in the background
 	w, err := wasi.Restore(ctx, rt, ck, cfg.WithStdin(stdin).WithStdout(stdout).WithStderr(stderr),
 		wasi.RestoreOptions{AcceptChangedFiles: *acceptChanged})
 	if err != nil {

@@ -133,6 +133,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	// The WASI module is instantiated for every guest, even one that
 	// imports none of it, so --dir and --tcplisten mistakes always show.
+	stderr = &lockedWriter{w: stderr} // shared with checkpoints written in the background
 	w, err := wasi.Instantiate(ctx, rt, cfg.WithStdin(stdin).WithStdout(stdout).WithStderr(stderr))
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: %v\n", err)

@@ -131,7 +131,8 @@ type WriteOptions struct {
 }
 
 // Write encodes s to w and returns the number of bytes written. Memory
-// contents are read from s.Memories[i].Data; all-zero pages are left out.
+// contents are read from s.Memories[i].Data; all-zero pages are left out
+// (already, when the memory is Packed).
 func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 	cw := &countingWriter{w: w}
 	var hdr [fileHeaderSize]byte
@@ -167,10 +168,16 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 	put(SectionTables, encodeTables(s.Tables))
 	for i := range s.Memories {
 		m := &s.Memories[i]
-		if uint64(len(m.Data)) != m.Size {
+		switch {
+		case m.Packed:
+			if uint64(len(m.Data)) != m.PresentPages()*PageSize {
+				return cw.n, fmt.Errorf("snapshot: memory %d: %d bytes of packed data for %d pages", i, len(m.Data), m.PresentPages())
+			}
+		case uint64(len(m.Data)) != m.Size:
 			return cw.n, fmt.Errorf("snapshot: memory %d: %d bytes of data for size %d", i, len(m.Data), m.Size)
+		default:
+			m.Runs = presentRuns(m.Data, o.IsZeroPage)
 		}
-		m.Runs = presentRuns(m.Data, o.IsZeroPage)
 		put(SectionMemory, encodeMemoryMap(i, m))
 		if enc != nil {
 			var buf bytes.Buffer
@@ -219,7 +226,13 @@ func presentRuns(data []byte, isZero func([]byte) bool) []PageRun {
 }
 
 func forRuns(m *Memory, f func([]byte)) {
+	off := uint64(0)
 	for _, r := range m.Runs {
+		if m.Packed {
+			f(m.Data[off : off+r.Count*PageSize])
+			off += r.Count * PageSize
+			continue
+		}
 		f(m.Data[r.First*PageSize : (r.First+r.Count)*PageSize])
 	}
 }

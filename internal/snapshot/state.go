@@ -110,6 +110,23 @@ type Memory struct {
 	Size uint64
 	Runs []PageRun
 	Data []byte
+	// Packed says Data holds only the pages of Runs, back to back (see
+	// Pack), rather than the whole memory, which Write then scans for
+	// all-zero pages.
+	Packed bool
+}
+
+// Pack replaces the whole-memory Data by a copy of its present pages, so
+// that the snapshot no longer refers to memory that keeps changing (a
+// guest that goes on running while the checkpoint is written).
+func (m *Memory) Pack(isZeroPage func(page []byte) bool) {
+	if m.Packed {
+		return
+	}
+	m.Runs = presentRuns(m.Data, isZeroPage)
+	packed := make([]byte, 0, m.PresentPages()*PageSize)
+	forRuns(m, func(b []byte) { packed = append(packed, b...) })
+	m.Data, m.Packed = packed, true
 }
 
 // PresentPages is the number of stored pages.

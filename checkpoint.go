@@ -340,13 +340,21 @@ type Capture struct {
 // Capture takes the checkpoint WriteCheckpoint would write, copying what
 // would change when the instance runs on. Everything that can refuse a
 // checkpoint (ErrNotCheckpointable, an open connection) refuses here.
-func (p *Paused) Capture(cfg CheckpointConfig) (*Capture, error) {
+// reuse, when not nil, is an earlier capture that is no longer needed (its
+// writes are over): its memory copies are reused, which makes a periodic
+// checkpoint's pause a copy into memory already faulted in.
+func (p *Paused) Capture(cfg CheckpointConfig, reuse *Capture) (*Capture, error) {
 	s, err := p.snapshot(cfg)
 	if err != nil {
 		return nil, err
 	}
 	for k := range s.Memories {
-		s.Memories[k].Pack(interp.IsZeroPage)
+		var buf []byte
+		if reuse != nil && k < len(reuse.s.Memories) {
+			buf = reuse.s.Memories[k].Data
+			reuse.s.Memories[k].Data = nil // reuse is spent
+		}
+		s.Memories[k].Pack(interp.IsZeroPage, buf)
 	}
 	return &Capture{s: s, cfg: cfg}, nil
 }

@@ -147,6 +147,9 @@ type supervisor struct {
 	// writing is closed when the checkpoint written in the background
 	// (--leave-running) is done; nil when none is.
 	writing chan struct{}
+	// lastCapture is the capture last written in the background, set
+	// before writing is closed and read only after waiting for it.
+	lastCapture *ferry.Capture
 }
 
 // nextPauseAfter is the CallOptions.PauseAfter of the next leg: the
@@ -222,7 +225,8 @@ func (s *supervisor) failed(where string, err error) {
 // write at a time, the previous one finishing first.
 func (s *supervisor) checkpointInBackground(p *ferry.Paused, cfg ferry.CheckpointConfig, where string) {
 	s.waitWritten()
-	c, err := p.Capture(cfg)
+	c, err := p.Capture(cfg, s.lastCapture)
+	s.lastCapture = nil
 	if err != nil {
 		s.failed(where, err)
 		return
@@ -231,6 +235,7 @@ func (s *supervisor) checkpointInBackground(p *ferry.Paused, cfg ferry.Checkpoin
 	s.writing = done
 	go func() {
 		defer close(done)
+		defer func() { s.lastCapture = c }() // its buffers serve the next capture
 		if err := c.WriteFile(s.flags.to); err != nil {
 			s.failed(where, err)
 			return

@@ -118,13 +118,19 @@ type Memory struct {
 
 // Pack replaces the whole-memory Data by a copy of its present pages, so
 // that the snapshot no longer refers to memory that keeps changing (a
-// guest that goes on running while the checkpoint is written).
-func (m *Memory) Pack(isZeroPage func(page []byte) bool) {
+// guest that goes on running while the checkpoint is written). The copy
+// goes into buf when it is large enough: reusing the buffer of an earlier
+// capture saves allocating, and first touching, fresh memory.
+func (m *Memory) Pack(isZeroPage func(page []byte) bool, buf []byte) {
 	if m.Packed {
 		return
 	}
 	m.Runs = presentRuns(m.Data, isZeroPage)
-	packed := make([]byte, 0, m.PresentPages()*PageSize)
+	need := m.PresentPages() * PageSize
+	packed := buf[:0]
+	if uint64(cap(buf)) < need {
+		packed = make([]byte, 0, need)
+	}
 	forRuns(m, func(b []byte) { packed = append(packed, b...) })
 	m.Data, m.Packed = packed, true
 }

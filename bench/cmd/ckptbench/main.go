@@ -295,6 +295,8 @@ type sizeRow struct {
 	mib           int
 	touch         time.Duration
 	write, writeZ time.Duration
+	capture       time.Duration // reusing the previous capture's buffers
+	captureFirst  time.Duration // into fresh memory
 	size, sizeZ   int64
 	restores      [len(restoreKinds)]restoreTimes
 }
@@ -334,13 +336,15 @@ func memorySections(ctx context.Context, o options, w io.Writer) error {
 	if o.sections["write"] {
 		fmt.Fprintf(w, "== write: checkpoint time and size against touched memory (%s), %d writes each ==\n", fill, o.reps)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "memory\ttouch (once)\twrite plain\tsize plain\twrite zstd\tsize zstd\tplain MB/s\t\n")
+		fmt.Fprintf(tw, "memory\ttouch (once)\twrite plain\tsize plain\twrite zstd\tsize zstd\tplain MB/s\tcapture first\tcapture next\t\n")
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%d MiB\t%s\t%s\t%s\t%s\t%s\t%.0f\t\n", r.mib, fmtDur(r.touch), fmtDur(r.write), fmtSize(r.size),
-				fmtDur(r.writeZ), fmtSize(r.sizeZ), float64(r.size)/1e6/r.write.Seconds())
+			fmt.Fprintf(tw, "%d MiB\t%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t\n", r.mib, fmtDur(r.touch), fmtDur(r.write), fmtSize(r.size),
+				fmtDur(r.writeZ), fmtSize(r.sizeZ), float64(r.size)/1e6/r.write.Seconds(), fmtDur(r.captureFirst), fmtDur(r.capture))
 		}
 		tw.Flush()
-		fmt.Fprintln(w, "(median per cell; Paused.WriteCheckpointFile: temporary file, fsync, rename; the paused call is probe at its entry)")
+		fmt.Fprintln(w, "(median per cell; Paused.WriteCheckpointFile: temporary file, fsync, rename; the paused call is probe at its entry;")
+		fmt.Fprintln(w, " capture = Paused.Capture, the pause of a --leave-running checkpoint, whose file is then written while the program runs:")
+		fmt.Fprintln(w, " the first into fresh memory, the next ones reusing the previous capture's buffers, as periodic checkpoints do)")
 	}
 	if o.sections["restore"] {
 		if o.sections["write"] {
@@ -429,6 +433,25 @@ func measureSize(ctx context.Context, o options, mib int) (sizeRow, error) {
 	if row.writeZ, row.sizeZ, err = write(zst, ferry.NewCheckpointConfig().WithCompression(true)); err != nil {
 		return row, err
 	}
+	// The pause of a --leave-running checkpoint: the capture (present
+	// pages copied), after which the program runs while the file is
+	// written.
+	var tc []time.Duration
+	var last *ferry.Capture
+	for i := 0; i <= o.reps; i++ {
+		start := time.Now()
+		c, err := p.Capture(ferry.NewCheckpointConfig(), last)
+		if err != nil {
+			return row, err
+		}
+		if i == 0 {
+			row.captureFirst = time.Since(start)
+		} else {
+			tc = append(tc, time.Since(start))
+		}
+		last = c
+	}
+	row.capture = median(tc)
 	// Free the source instance's memory before restoring copies of it.
 	rt.Close(ctx)
 

@@ -34,7 +34,11 @@ const checkpointFlagsUsage = `Checkpoints:
                                     from the start of the run (a restored
                                     run counts on from its checkpoint); if
                                     the program ends first, no checkpoint
-  --leave-running keep the program running after each checkpoint
+  --leave-running keep the program running after each checkpoint: it is
+                  paused only while its memory is copied (into the previous
+                  checkpoint's copy, from the second one on) and the file is
+                  written in the background; ferry waits for the last one
+                  before it exits
   --checkpoint-no-module
                   leave the module bytes out of the checkpoint (it keeps
                   their SHA-256; restore then needs --module)

@@ -25,39 +25,47 @@ const gatedMessage = "hello from the restored run\n"
 // counting loop and writes the checkpoint to a file, whose path it returns.
 func gatedCheckpoint(t *testing.T, export string) string {
 	t.Helper()
-	ctx := context.Background()
 	wasm, err := os.ReadFile("testdata/gated.wasm")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := ferry.NewRuntime(ferry.NewRuntimeConfig())
-	defer rt.Close(ctx)
 	var stdout bytes.Buffer
-	w, err := wasi.Instantiate(ctx, rt, wasi.NewConfig().WithStdout(&stdout))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cm, err := rt.Compile(ctx, wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := rt.Instantiate(ctx, cm, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = inst.Function(export).CallWithOptions(ctx, ferry.CallOptions{PauseAfter: 5}, 1000)
-	var p *ferry.Paused
-	if !errors.As(err, &p) {
-		t.Fatalf("%s: no pause: %v", export, err)
-	}
 	path := filepath.Join(t.TempDir(), export+".ckpt")
-	if err := p.WriteCheckpointFile(path, ferry.NewCheckpointConfig().WithHostState(w)); err != nil {
-		t.Fatal(err)
-	}
+	wasiCheckpoint(t, wasm, wasi.NewConfig().WithStdout(&stdout), export, 5, path, 1000)
 	if stdout.Len() != 0 {
 		t.Fatalf("the run wrote %q before its checkpoint", stdout.String())
 	}
 	return path
+}
+
+// wasiCheckpoint calls export(args) of wasm under WASI configured by cfg,
+// pauses it at its pauseAfter-th pause point and writes the checkpoint to
+// path.
+func wasiCheckpoint(tb testing.TB, wasm []byte, cfg wasi.Config, export string, pauseAfter int64, path string, args ...uint64) {
+	tb.Helper()
+	ctx := context.Background()
+	rt := ferry.NewRuntime(ferry.NewRuntimeConfig())
+	defer rt.Close(ctx)
+	w, err := wasi.Instantiate(ctx, rt, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cm, err := rt.Compile(ctx, wasm)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	inst, err := rt.Instantiate(ctx, cm, "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, err = inst.Function(export).CallWithOptions(ctx, ferry.CallOptions{PauseAfter: pauseAfter}, args...)
+	var p *ferry.Paused
+	if !errors.As(err, &p) {
+		tb.Fatalf("%s: no pause: %v", export, err)
+	}
+	if err := p.WriteCheckpointFile(path, ferry.NewCheckpointConfig().WithHostState(w)); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // corruptMessage flips a bit of the message's first byte in the stored
@@ -429,30 +437,7 @@ func BenchmarkRestoreGoProgram(b *testing.B) {
 		b.Fatal(err)
 	}
 	path := filepath.Join(b.TempDir(), "gojson.ckpt")
-	{
-		rt := ferry.NewRuntime(ferry.NewRuntimeConfig())
-		w, err := wasi.Instantiate(ctx, rt, wasi.NewConfig())
-		if err != nil {
-			b.Fatal(err)
-		}
-		cm, err := rt.Compile(ctx, wasmBytes)
-		if err != nil {
-			b.Fatal(err)
-		}
-		inst, err := rt.Instantiate(ctx, cm, "")
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, err = inst.Function("_start").CallWithOptions(ctx, ferry.CallOptions{PauseAfter: 200_000})
-		var p *ferry.Paused
-		if !errors.As(err, &p) {
-			b.Fatalf("no pause: %v", err)
-		}
-		if err := p.WriteCheckpointFile(path, ferry.NewCheckpointConfig().WithHostState(w)); err != nil {
-			b.Fatal(err)
-		}
-		rt.Close(ctx)
-	}
+	wasiCheckpoint(b, wasmBytes, wasi.NewConfig(), "_start", 200_000, path)
 	ck, err := ferry.OpenCheckpoint(path)
 	if err != nil {
 		b.Fatal(err)

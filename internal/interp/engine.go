@@ -81,9 +81,13 @@ func (s *Suspended) Is(target error) bool { return target == ErrSuspended }
 
 // machine is the state of one call: the value stack and the frame headers.
 type machine struct {
-	e         *Engine
-	ctx       context.Context
-	hostCtx   context.Context // what host functions get: ctx, or a child a pause request cancels
+	e   *Engine
+	ctx context.Context
+	// hostCtx is what host functions get: a child of ctx that a pause
+	// request cancels (made at the run's first host call; nil before).
+	hostCtx context.Context
+	// hostDone ends hostCtx and the pause hook behind it.
+	hostDone  func()
 	stack     []uint64
 	frames    []frame
 	floor     int // frames below this belong to nobody (always 0)
@@ -106,7 +110,7 @@ func (e *Engine) machine(ctx context.Context, inst *store.Instance) *machine {
 }
 
 func (e *Engine) release(m *machine) {
-	m.ctx, m.hostCtx, m.root, m.intr, m.host = nil, nil, nil, nil, nil
+	m.ctx, m.hostCtx, m.hostDone, m.root, m.intr, m.host = nil, nil, nil, nil, nil, nil
 	clear(m.frames)
 	m.frames = m.frames[:0]
 	e.pool.Put(m)
@@ -210,18 +214,12 @@ func (m *machine) execute(results []wasm.ValType, setup func()) (out []uint64, e
 		m.root.SetInterrupt(store.InterruptStep)
 		defer m.root.ClearInterrupt(store.InterruptStep)
 	}
-	// A pause requested while a host function blocks cancels the host
-	// functions' context with api.ErrPauseRequested (see api.HostFunc).
-	m.hostCtx = m.ctx
-	if m.e.cfg.PausePolling && m.root.Module.NumImportedFuncs() > 0 {
-		hctx, cancel := context.WithCancelCause(m.ctx)
-		m.hostCtx = hctx
-		restore := m.root.SetPauseHook(func() { cancel(api.ErrPauseRequested) })
-		defer func() {
-			restore()
-			cancel(nil)
-		}()
-	}
+	defer func() {
+		if m.hostDone != nil {
+			m.hostDone()
+		}
+		m.hostCtx, m.hostDone = nil, nil
+	}()
 	defer func() {
 		if r := recover(); r != nil {
 			if m.host != nil && pausedInHost(r) {
@@ -252,6 +250,24 @@ func (m *machine) suspended() error {
 		s.Polled = n - m.countdown
 	}
 	return s
+}
+
+// initHostCtx makes the context host functions run under for the rest of
+// the run: a pause requested while a host function blocks cancels it with
+// api.ErrPauseRequested (see api.HostFunc). Made at the first host call, so
+// that calls that make none pay nothing for it.
+func (m *machine) initHostCtx() {
+	if !m.e.cfg.PausePolling {
+		m.hostCtx = m.ctx
+		return
+	}
+	hctx, cancel := context.WithCancelCause(m.ctx)
+	restore := m.root.SetPauseHook(func() { cancel(api.ErrPauseRequested) })
+	m.hostCtx = hctx
+	m.hostDone = func() {
+		restore()
+		cancel(nil)
+	}
 }
 
 // pausedInHost reports whether a host function's panic value says it gave
@@ -309,6 +325,9 @@ func (m *machine) interrupted() bool {
 // site is a pause point: a pause request honoured there makes it return
 // true without calling, and the frame resumes at the call.
 func (m *machine) callHost(fr *frame, pc uint32, f *store.Function, caller *store.Instance, base int) (paused bool) {
+	if m.hostCtx == nil {
+		m.initHostCtx() // before the poll: a request after it reaches the host function
+	}
 	if m.intr.Load() != 0 {
 		fr.pc = pc - 1
 		if m.interrupted() {

@@ -20,18 +20,26 @@ func TestCheckpointRefusesOpenConnection(t *testing.T) {
 	if _, err := g.sys.Checkpoint(); err != nil {
 		t.Fatalf("before accepting: %v", err)
 	}
+	acceptConn(t, g, ln)
+	if _, err := g.sys.Checkpoint(); !errors.Is(err, ErrOpenConnection) {
+		t.Fatalf("got %v, want ErrOpenConnection", err)
+	}
+}
+
+// acceptConn dials ln (pre-opened as fd 3) and has the guest accept the
+// connection: the peer's end, closed with the test, and the guest's fd.
+func acceptConn(t *testing.T, g *guest, ln net.Listener) (net.Conn, uint32) {
+	t.Helper()
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	out := g.alloc(4)
 	if e := g.call("sock_accept", 3, 0, uint64(out)); e != 0 {
 		t.Fatal(e)
 	}
-	if _, err := g.sys.Checkpoint(); !errors.Is(err, ErrOpenConnection) {
-		t.Fatalf("got %v, want ErrOpenConnection", err)
-	}
+	return c, g.u32(out)
 }
 
 // With CloseConnections a checkpoint closes the accepted connections
@@ -44,16 +52,7 @@ func TestCheckpointClosesConnections(t *testing.T) {
 		t.Skip(err)
 	}
 	g := newGuest(t, Options{Listeners: []net.Listener{ln}, CloseConnections: true})
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	out := g.alloc(4)
-	if e := g.call("sock_accept", 3, 0, uint64(out)); e != 0 {
-		t.Fatal(e)
-	}
-	fd := g.u32(out)
+	c, fd := acceptConn(t, g, ln)
 	c.Write([]byte("ping"))
 	if b, e := g.read(fd, 4); e != 0 || string(b) != "ping" {
 		t.Fatalf("before the checkpoint: %q %v", b, e)

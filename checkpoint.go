@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -381,25 +379,18 @@ func (p *Paused) WriteCheckpointFile(path string, cfg CheckpointConfig) error {
 }
 
 // writeFileAtomic writes s to a temporary file beside path, syncs it and
-// renames it over path.
+// renames it over path (see pendingFile).
 func writeFileAtomic(path string, s *snapshot.Snapshot, cfg CheckpointConfig) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	pf, err := createPending(path)
 	if err != nil {
-		return err
+		return writeError(path, err)
 	}
-	_, err = writeSnapshot(tmp, s, cfg)
-	if err == nil {
-		err = tmp.Sync()
+	if _, err := writeSnapshot(pf.f, s, cfg); err != nil {
+		pf.abort()
+		return writeError(path, err)
 	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("ferry: write checkpoint %s: %w", path, err)
+	if err := pf.commit(); err != nil {
+		return writeError(path, err)
 	}
 	return nil
 }

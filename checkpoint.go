@@ -318,7 +318,12 @@ func (p *Paused) WriteCheckpoint(w io.Writer, cfg CheckpointConfig) (int64, erro
 	if err != nil {
 		return 0, err
 	}
-	return writeSnapshot(w, s, cfg)
+	var n int64
+	err = readingMapped(p.owner.inst, func() (err error) {
+		n, err = writeSnapshot(w, s, cfg)
+		return err
+	})
+	return n, err
 }
 
 func writeSnapshot(w io.Writer, s *snapshot.Snapshot, cfg CheckpointConfig) (int64, error) {
@@ -346,13 +351,19 @@ func (p *Paused) Capture(cfg CheckpointConfig, reuse *Capture) (*Capture, error)
 	if err != nil {
 		return nil, err
 	}
-	for k := range s.Memories {
-		var buf []byte
-		if reuse != nil && k < len(reuse.s.Memories) {
-			buf = reuse.s.Memories[k].Data
-			reuse.s.Memories[k].Data = nil // reuse is spent
+	err = readingMapped(p.owner.inst, func() error {
+		for k := range s.Memories {
+			var buf []byte
+			if reuse != nil && k < len(reuse.s.Memories) {
+				buf = reuse.s.Memories[k].Data
+				reuse.s.Memories[k].Data = nil // reuse is spent
+			}
+			s.Memories[k].Pack(interp.IsZeroPage, buf)
 		}
-		s.Memories[k].Pack(interp.IsZeroPage, buf)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &Capture{s: s, cfg: cfg}, nil
 }
@@ -375,7 +386,7 @@ func (p *Paused) WriteCheckpointFile(path string, cfg CheckpointConfig) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, s, cfg)
+	return readingMapped(p.owner.inst, func() error { return writeFileAtomic(path, s, cfg) })
 }
 
 // writeFileAtomic writes s to a temporary file beside path, syncs it and

@@ -93,6 +93,12 @@ var (
 	ErrCallStackExhausted       = errors.New("call stack exhausted")
 	// ErrHostPanic marks a trap raised because a host function panicked.
 	ErrHostPanic = errors.New("host function panicked")
+	// ErrCheckpointFileChanged marks a trap raised because memory pages
+	// mapped from a checkpoint file by a restore could not be read: the
+	// file was truncated (by the guest through a pre-open, or by anyone)
+	// while the restored program ran. The pages are lost; every later
+	// access to them traps the same way.
+	ErrCheckpointFileChanged = errors.New("checkpoint file changed under mapped memory")
 )
 
 // TraceFrame is one line of a WebAssembly stack trace.

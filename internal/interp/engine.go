@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -220,6 +221,10 @@ func (m *machine) execute(results []wasm.ValType, setup func()) (out []uint64, e
 		}
 		m.hostCtx, m.hostDone = nil, nil
 	}()
+	// Memory pages a restore mapped from a checkpoint file fault (SIGBUS)
+	// once the file shrinks under them; as a panic the fault becomes a
+	// trap (recovered) instead of killing the process.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			if m.host != nil && pausedInHost(r) {
@@ -358,6 +363,13 @@ func (m *machine) callHost(fr *frame, pc uint32, f *store.Function, caller *stor
 }
 
 func (m *machine) recovered(r any) error {
+	if m.mappedFileFault(r) {
+		var stack []api.TraceFrame
+		if m.host != nil {
+			stack = append(stack, hostTrace(m.host))
+		}
+		return &api.TrapError{Kind: api.ErrCheckpointFileChanged, Stack: append(stack, m.trace()...)}
+	}
 	if m.host != nil {
 		return &api.TrapError{Kind: api.ErrHostPanic, Cause: panicError(r),
 			Stack: append([]api.TraceFrame{hostTrace(m.host)}, m.trace()...)}
@@ -369,6 +381,18 @@ func (m *machine) recovered(r any) error {
 		return &api.TrapError{Kind: t.kind, Stack: m.trace()}
 	}
 	return &api.TrapError{Kind: ErrInternal, Cause: panicError(r), Stack: m.trace()}
+}
+
+// mappedFileFault reports whether r is a fault in memory mapped from a
+// checkpoint file, of the run's instance or of one its frames called into.
+func (m *machine) mappedFileFault(r any) bool {
+	insts := []*store.Instance{m.root}
+	for i := range m.frames {
+		if inst := m.frames[i].fn.Instance; inst != nil && inst != insts[len(insts)-1] {
+			insts = append(insts, inst)
+		}
+	}
+	return store.MappedFileFault(r, insts...)
 }
 
 // trace renders the frames as a stack trace, innermost first. Every frame's

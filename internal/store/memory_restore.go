@@ -30,6 +30,7 @@ func (m *Memory) Reset(pages uint64) error {
 		}
 	}
 	m.Buf = m.reservation[:n:n]
+	m.mapsFile.Store(false)
 	return nil
 }
 
@@ -37,8 +38,10 @@ func (m *Memory) Reset(pages uint64) error {
 // (MAP_PRIVATE) over the memory at memOff: the guest sees the file's bytes,
 // its writes stay private, and pages are read from the file only when
 // touched. memOff, fileOff and length must be multiples of the host page
-// size and the range must lie within the memory. The file must not change
-// while the memory lives.
+// size and the range must lie within the memory. Where the file shrinks
+// while the memory lives, accesses to the pages beyond its end fault
+// (SIGBUS): code touching the memory must run under
+// debug.SetPanicOnFault and tell the fault apart with MappedFileFault.
 func (m *Memory) MapFile(fd int, fileOff int64, memOff, length uint64) error {
 	if !m.mmapped || m.closed.Load() {
 		return ErrNotMappable
@@ -49,5 +52,9 @@ func (m *Memory) MapFile(fd int, fileOff int64, memOff, length uint64) error {
 	if length == 0 {
 		return nil
 	}
-	return mapFile(m.reservation, fd, fileOff, memOff, length)
+	if err := mapFile(m.reservation, fd, fileOff, memOff, length); err != nil {
+		return err
+	}
+	m.mapsFile.Store(true)
+	return nil
 }

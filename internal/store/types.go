@@ -106,6 +106,9 @@ type Memory struct {
 	closed atomic.Bool
 	// mmapped says whether reservation came from mmap (and must be unmapped).
 	mmapped bool
+	// mapsFile says whether pages of a file are mapped into reservation
+	// (MapFile): their accesses may fault if the file shrinks.
+	mapsFile atomic.Bool
 }
 
 // Store is the set of instances of one runtime: it owns the function-reference

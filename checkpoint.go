@@ -376,6 +376,67 @@ func (c *Capture) WriteTo(w io.Writer) (int64, error) { return writeSnapshot(w, 
 // Paused.WriteCheckpointFile.
 func (c *Capture) WriteFile(path string) error { return writeFileAtomic(path, c.s, c.cfg) }
 
+// StagedCheckpoint is a checkpoint file written but not yet in place: its
+// bytes are in an unnamed temporary file beside its path (in the page
+// cache, not yet synced). Commit puts it in place, Discard throws it
+// away; either may run while the instance runs on.
+type StagedCheckpoint struct {
+	pf   *pendingFile
+	path string
+}
+
+// StageCheckpointFile writes the checkpoint WriteCheckpointFile would
+// write to a temporary file beside path, straight from the paused
+// instance's memory, and returns before the file is synced. It is the
+// periodic checkpoint that costs no memory: the instance stays paused for
+// the write into the page cache (about as long as Capture's copy of an
+// uncompressed checkpoint), and the fsync and rename that Commit does
+// overlap its run, while the memory it needs beyond the guest's is
+// reclaimable page cache, not a copy (docs/snapshot-format.md, "Periodic
+// checkpoints"). Compressing while paused is slow: with cfg compressing,
+// Capture is the better choice.
+func (p *Paused) StageCheckpointFile(path string, cfg CheckpointConfig) (*StagedCheckpoint, error) {
+	s, err := p.snapshot(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pf, err := createPending(path)
+	if err != nil {
+		return nil, writeError(path, err)
+	}
+	err = readingMapped(p.owner.inst, func() error {
+		_, err := writeSnapshot(pf.f, s, cfg)
+		return err
+	})
+	if err != nil {
+		pf.abort()
+		return nil, writeError(path, err)
+	}
+	return &StagedCheckpoint{pf: pf, path: path}, nil
+}
+
+// Commit syncs the staged file and renames it over its path. On error
+// the previous checkpoint at path is intact.
+func (c *StagedCheckpoint) Commit() error {
+	if c.pf == nil {
+		return fmt.Errorf("ferry: write checkpoint %s: already committed or discarded", c.path)
+	}
+	pf := c.pf
+	c.pf = nil
+	if err := pf.commit(); err != nil {
+		return writeError(c.path, err)
+	}
+	return nil
+}
+
+// Discard throws the staged file away; it does nothing after Commit.
+func (c *StagedCheckpoint) Discard() {
+	if c.pf != nil {
+		c.pf.abort()
+		c.pf = nil
+	}
+}
+
 // WriteCheckpointFile writes the checkpoint to path atomically: to a
 // temporary file in the same directory, synced, then renamed over path, so
 // path always holds a whole checkpoint (the previous one until the new one

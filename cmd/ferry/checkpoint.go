@@ -35,10 +35,11 @@ const checkpointFlagsUsage = `Checkpoints:
                                     run counts on from its checkpoint); if
                                     the program ends first, no checkpoint
   --leave-running keep the program running after each checkpoint: it is
-                  paused only while its memory is copied (into the previous
-                  checkpoint's copy, from the second one on) and the file is
-                  written in the background; ferry waits for the last one
-                  before it exits
+                  paused only while the checkpoint is written to the page
+                  cache (compressed: while its memory is copied), and the
+                  file is synced (compressed: compressed and written) in
+                  the background; ferry waits for the last one before it
+                  exits
   --checkpoint-no-module
                   leave the module bytes out of the checkpoint (it keeps
                   their SHA-256; restore then needs --module)
@@ -224,23 +225,43 @@ func (s *supervisor) failed(where string, err error) {
 	fmt.Fprintf(s.stderr, "ferry: checkpoint%s failed, the program continues: %v\n", where, err)
 }
 
-// checkpointInBackground captures the paused program (it stays paused only
-// for the copy of its memory) and writes the capture while it runs on; one
-// write at a time, the previous one finishing first.
+// checkpointInBackground checkpoints the paused program and lets it run
+// on while the checkpoint is finished; one checkpoint at a time, the
+// previous one finishing first. An uncompressed checkpoint is written
+// while the program is paused, straight from its memory into a temporary
+// file (the page cache), and synced and renamed in the background: no
+// copy of the memory, which used to double ferry's resident size. A
+// compressed one is captured (the memory copied, into the previous
+// capture's copy from the second one on) and compressed and written in
+// the background, as compressing while paused would stop the program
+// for much longer than the copy.
 func (s *supervisor) checkpointInBackground(p *ferry.Paused, cfg ferry.CheckpointConfig, where string) {
 	s.waitWritten()
-	c, err := p.Capture(cfg, s.lastCapture)
-	s.lastCapture = nil
-	if err != nil {
-		s.failed(where, err)
-		return
+	var finish func() error
+	if s.flags.compress {
+		c, err := p.Capture(cfg, s.lastCapture)
+		s.lastCapture = nil
+		if err != nil {
+			s.failed(where, err)
+			return
+		}
+		finish = func() error {
+			defer func() { s.lastCapture = c }() // its buffers serve the next capture
+			return c.WriteFile(s.flags.to)
+		}
+	} else {
+		staged, err := p.StageCheckpointFile(s.flags.to, cfg)
+		if err != nil {
+			s.failed(where, err)
+			return
+		}
+		finish = staged.Commit
 	}
 	done := make(chan struct{})
 	s.writing = done
 	go func() {
 		defer close(done)
-		defer func() { s.lastCapture = c }() // its buffers serve the next capture
-		if err := c.WriteFile(s.flags.to); err != nil {
+		if err := finish(); err != nil {
 			s.failed(where, err)
 			return
 		}

@@ -57,6 +57,13 @@ func TestKilledWriterLeavesNoTempFile(t *testing.T) {
 	for _, named := range []bool{false, true} {
 		t.Run(fmt.Sprintf("named=%v", named), func(t *testing.T) {
 			dir := t.TempDir()
+			if !named {
+				f, err := openUnnamed(dir)
+				if err != nil {
+					t.Skipf("no unnamed temporary files here: %v", err)
+				}
+				f.Close()
+			}
 			path := filepath.Join(dir, "ck")
 			killWriterMidWrite(t, path, named)
 			ck, err := OpenCheckpoint(path)
@@ -218,4 +225,32 @@ func BenchmarkPeriodicCheckpointPause(b *testing.B) {
 		b.ReportMetric(float64(pause.Milliseconds())/float64(b.N), "pause-ms/op")
 		b.ReportMetric(float64(after.Milliseconds())/float64(b.N), "background-ms/op")
 	})
+}
+
+// A write removes the temporary files of its path left by writers that
+// are gone (killed between naming the file and renaming it, or using the
+// named fallback), and only those: not a live writer's, not another
+// path's.
+func TestStaleTempFilesOfDeadWritersRemoved(t *testing.T) {
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ck")
+	stale := fmt.Sprintf(".ck.tmp.%d.0123456789ab", dead.Process.Pid)
+	live := fmt.Sprintf(".ck.tmp.%d.0123456789ab", os.Getpid())
+	other := fmt.Sprintf(".other.tmp.%d.0123456789ab", dead.Process.Pid)
+	for _, name := range []string{stale, live, other} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pausedWithData(t, 2).WriteCheckpointFile(path, NewCheckpointConfig()); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(dirNames(t, dir), " ")
+	if want := strings.Join([]string{live, other, "ck"}, " "); got != want {
+		t.Fatalf("directory holds %s, want %s", got, want)
+	}
 }

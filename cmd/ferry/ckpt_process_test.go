@@ -412,9 +412,9 @@ func TestCheckpointOtherArchitecture(t *testing.T) {
 	}
 }
 
-// With --leave-running the checkpoint is captured (memory copied) and
-// written while the program runs on, and that must not leak into the
-// file: a Go program (whose collector rewrites its heap right away) is
+// With --leave-running the checkpoint is staged from the paused memory
+// and committed while the program runs on, and what the program does
+// after resuming must not leak into the file: a Go program (whose collector rewrites its heap right away) is
 // checkpointed in the background at pause point k; restoring that
 // checkpoint prints what a run stopped at k would have printed next.
 func TestLeaveRunningCaptureIsolated(t *testing.T) {

@@ -343,7 +343,7 @@ func memorySections(ctx context.Context, o options, w io.Writer) error {
 		}
 		tw.Flush()
 		fmt.Fprintln(w, "(median per cell; Paused.WriteCheckpointFile: temporary file, fsync, rename; the paused call is probe at its entry;")
-		fmt.Fprintln(w, " capture = Paused.Capture, the pause of a --leave-running checkpoint, whose file is then written while the program runs:")
+		fmt.Fprintln(w, " capture = Paused.Capture, the pause of a --leave-running --checkpoint-copy-memory checkpoint, whose file is then written while the program runs:")
 		fmt.Fprintln(w, " the first into fresh memory, the next ones reusing the previous capture's buffers, as periodic checkpoints do)")
 	}
 	if o.sections["restore"] {
@@ -433,9 +433,10 @@ func measureSize(ctx context.Context, o options, mib int) (sizeRow, error) {
 	if row.writeZ, row.sizeZ, err = write(zst, ferry.NewCheckpointConfig().WithCompression(true)); err != nil {
 		return row, err
 	}
-	// The pause of a --leave-running checkpoint: the capture (present
-	// pages copied), after which the program runs while the file is
-	// written.
+	// The pause of a --leave-running --checkpoint-copy-memory checkpoint:
+	// the capture (present pages copied), after which the program runs
+	// while the file is written. (The default stages the file from the
+	// paused memory instead: BenchmarkPeriodicCheckpointPause.)
 	var tc []time.Duration
 	var last *ferry.Capture
 	for i := 0; i <= o.reps; i++ {

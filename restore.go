@@ -213,7 +213,7 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	}
 	// The builtin decisions: re-made for this CPU's effective features,
 	// semantic ones kept, before any guest code runs.
-	changes, err := restoreCallsites(s.Callsites)
+	changes, err := r.restoreCallsites(s.Callsites)
 	if err != nil {
 		si.Close()
 		return nil, mismatch("%v", err)

@@ -31,9 +31,9 @@ func TestCallsitesReresolve(t *testing.T) {
     (i64x2.extract_lane 1 (local.get $x))
     (i32.add (i8x16.bitmask (local.get $x))
       (i32.add (i32.load8_u (i32.const 3006)) (i32.load8_u (i32.const 3007))))))`)
-	e := NewEngine(Config{})
 	host := cpu.Host()
-	defer SetCPUFeatures(host)
+	bt := NewBuiltins(host)
+	e := NewEngine(Config{Builtins: bt})
 	var results [][]uint64
 	masks := []string{"native", "baseline", "native"}
 	for i, mask := range masks {
@@ -41,7 +41,7 @@ func TestCallsitesReresolve(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		changes, err := SetCPUFeatures(f)
+		changes, err := bt.Callsites().Reresolve(f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +52,7 @@ func TestCallsitesReresolve(t *testing.T) {
 		}
 		results = append(results, r)
 		got := map[string]builtins.Decision{}
-		for _, d := range Callsites().Decisions() {
+		for _, d := range bt.Callsites().Decisions() {
 			got[d.Builtin] = d
 			for _, name := range d.Features {
 				if ft, ok := cpu.Lookup(f.Arch(), name); !ok || !f.Has(ft) {
@@ -99,15 +99,13 @@ func BenchmarkCallsites(b *testing.B) {
       (memory.fill (i32.const 0) (local.get $n) (i32.const 4096))
       (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
     (i32.load8_u (i32.const 4095))))`)
-	e := NewEngine(Config{})
 	inst := tm.instance(b, nil)
 	host := cpu.Host()
-	defer SetCPUFeatures(host)
 	for _, mask := range []string{"native", "baseline"} {
 		f, _ := host.Mask(mask)
+		e := NewEngine(Config{Builtins: NewBuiltins(f)})
 		for _, fn := range []string{"simd", "fill"} {
 			b.Run(fn+"/"+mask, func(b *testing.B) {
-				SetCPUFeatures(f)
 				for b.Loop() {
 					if _, err := invoke(b, e, inst, fn, 1000); err != nil {
 						b.Fatal(err)

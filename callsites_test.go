@@ -352,3 +352,47 @@ func TestTwoRuntimesKeepTheirOwnRelaxedDecisions(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Within one runtime, a restore that would change a semantic decision the
+// runtime already made (for a program that may still run) is refused as
+// a mismatch; the runtime keeps its decision.
+func TestRestoreRefusesAnotherSemanticDecisionInOneRuntime(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the masks are x86-64 levels")
+	}
+	ctx := context.Background()
+	checkpoint := func(spec string) []byte {
+		rt := runtimeWith(t, spec)
+		defer rt.Close(ctx)
+		_, p := pausedIn(t, rt, "relaxed_madd", CallOptions{PauseAfter: maddRuns / 3}, maddRuns)
+		return checkpointBytes(t, p, NewCheckpointConfig())
+	}
+	ckFused, ckUnfused := checkpoint("native"), checkpoint("x86-64-v1")
+	if sem, _ := recordedMadd(t, ckFused); sem != builtins.SemFused {
+		t.Skipf("this CPU decides f64x2.relaxed_madd %s natively: no fused checkpoint to make", sem)
+	}
+	rt := runtimeWith(t, "native")
+	defer rt.Close(ctx)
+	restore := func(b []byte) (*Paused, error) {
+		ck, err := ReadCheckpoint(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ck.Close()
+		return rt.Restore(ctx, ck, NewRestoreConfig())
+	}
+	p, err := restore(ckFused)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ce *builtins.SemanticConflictError
+	if _, err := restore(ckUnfused); !errors.Is(err, ErrCheckpointMismatch) || !errors.As(err, &ce) {
+		t.Fatalf("unfused restore into a runtime running fused: %v", err)
+	}
+	if _, err := p.Resume(ctx, CallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := maddEntries(p.Instance().Memory("mem"), builtins.SemFused); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -35,7 +35,10 @@ type slotter interface {
 
 // NewCallsiteTable returns an empty table for the effective features f.
 func NewCallsiteTable(f cpu.Features) *CallsiteTable {
-	return &CallsiteTable{features: f, byName: map[string]slotter{}, pinned: map[string]string{}}
+	// Sized for every builtin: each runtime makes a table and binds them
+	// all, and growing the map on the way was most of that cost.
+	n := 4 + len(V128) + len(Relaxed)
+	return &CallsiteTable{features: f, slots: make([]slotter, 0, n), byName: make(map[string]slotter, n), pinned: map[string]string{}}
 }
 
 // Features returns the effective features the table resolves against.

@@ -17,15 +17,20 @@ import (
 // against the table's effective features.
 //
 // The loop reaches a builtin through the machine's pointer to this value
-// and an index, as it reached the process-wide tables before: the SIMD
-// and relaxed tables are arrays inside the struct, not behind pointers of
-// their own, so the per-call cost is one load more than a global at most.
+// and an index, as it reached the process-wide tables before: the
+// dispatch tables are arrays inside the struct, not behind pointers of
+// their own, so a call costs the same loads as through a global table.
+// Only the four shapes builtins have are copied (8 KiB, not the 24 KiB
+// of a v128.Table): a runtime is cheap to make, restores make one each.
 type Builtins struct {
 	table *builtins.CallsiteTable
-	// simd is v128.Portable() with every builtins.V128 entry replaced by a
-	// call through its slot of table. Only the shapes builtins have
-	// (unary, binary, ternary, test) are called through it.
-	simd v128.Table
+	// unary, binary, ternary and test are the portable table's entries
+	// of those shapes, every builtins.V128 one replaced by a call through
+	// its slot of table.
+	unary   [256]v128.UnaryFunc
+	binary  [256]v128.BinaryFunc
+	ternary [256]v128.TernaryFunc // bitselect and shuffle (the mask as z)
+	test    [256]v128.TestFunc
 	// relaxed are the relaxed-SIMD instructions (opcode - 0x300), each a
 	// call through its slot. They are semantic builtins: the behaviour
 	// chosen on first use (fused or unfused madd, x86 or Arm swizzle,
@@ -46,22 +51,24 @@ type Builtins struct {
 // NewBuiltins returns a table of unresolved builtins for the effective
 // features f.
 func NewBuiltins(f cpu.Features) *Builtins {
-	b := &Builtins{table: builtins.NewCallsiteTable(f), simd: *v128.Portable()}
+	b := new(Builtins)
+	b.table = builtins.NewCallsiteTable(f)
+	b.unary, b.binary, b.ternary, b.test = simd.Unary, simd.Binary, simd.Ternary, simd.Test
 	for _, op := range builtins.V128 {
 		s := v128.Sub(op.Op)
 		switch {
 		case op.Unary != nil:
 			slot := builtins.Bind(b.table, op.Unary)
-			b.simd.Unary[s] = func(x v128.V128) v128.V128 { return slot.Func()(x) }
+			b.unary[s] = func(x v128.V128) v128.V128 { return slot.Func()(x) }
 		case op.Binary != nil:
 			slot := builtins.Bind(b.table, op.Binary)
-			b.simd.Binary[s] = func(x, y v128.V128) v128.V128 { return slot.Func()(x, y) }
+			b.binary[s] = func(x, y v128.V128) v128.V128 { return slot.Func()(x, y) }
 		case op.Ternary != nil:
 			slot := builtins.Bind(b.table, op.Ternary)
-			b.simd.Ternary[s] = func(x, y, z v128.V128) v128.V128 { return slot.Func()(x, y, z) }
+			b.ternary[s] = func(x, y, z v128.V128) v128.V128 { return slot.Func()(x, y, z) }
 		case op.Test != nil:
 			slot := builtins.Bind(b.table, op.Test)
-			b.simd.Test[s] = func(x v128.V128) uint32 { return slot.Func()(x) }
+			b.test[s] = func(x v128.V128) uint32 { return slot.Func()(x) }
 		}
 	}
 	b.relaxed = bindRelaxed(b.table)

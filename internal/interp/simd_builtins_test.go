@@ -123,3 +123,59 @@ func BenchmarkCallsites(b *testing.B) {
 		}
 	}
 }
+
+// Engines with tables of their own decide for their own features, and
+// re-resolving one table leaves the other engine's decisions alone: there
+// is no process-wide table any more.
+func TestEnginesKeepTheirOwnBuiltins(t *testing.T) {
+	tm := load(t, `(module
+  (func (export "run") (result i64)
+    (i64x2.extract_lane 0 (f32x4.ceil (v128.const f32x4 1.5 -0.5 2.25 3.0)))))`)
+	host := cpu.Host()
+	base, err := host.Mask("baseline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want builtins.Descriptor
+	for _, d := range builtins.All() {
+		if d.BuiltinName() == "f32x4.ceil" {
+			want = d
+		}
+	}
+	if want == nil || want.Decide(host).Same(want.Decide(base)) {
+		t.Skip("this CPU decides f32x4.ceil as the baseline does")
+	}
+	bh, bb := NewBuiltins(host), NewBuiltins(base)
+	eh, eb := NewEngine(Config{Builtins: bh}), NewEngine(Config{Builtins: bb})
+	decided := func(b *Builtins) builtins.Decision {
+		for _, d := range b.Callsites().Decisions() {
+			if d.Builtin == "f32x4.ceil" {
+				return d
+			}
+		}
+		return builtins.Decision{}
+	}
+	for _, e := range []*Engine{eh, eb} {
+		if _, err := invoke(t, e, tm.instance(t, nil), "run"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := decided(bh); !d.Same(want.Decide(host)) {
+		t.Errorf("host engine decided %+v, want %+v", d, want.Decide(host))
+	}
+	if d := decided(bb); !d.Same(want.Decide(base)) {
+		t.Errorf("baseline engine decided %+v, want %+v", d, want.Decide(base))
+	}
+	if _, err := bb.Callsites().Reresolve(host); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bh.Callsites().Reresolve(base); err != nil {
+		t.Fatal(err)
+	}
+	if d := decided(bb); !d.Same(want.Decide(host)) {
+		t.Errorf("after the swap, the first table decided %+v", d)
+	}
+	if d := decided(bh); !d.Same(want.Decide(base)) {
+		t.Errorf("after the swap, the second table decided %+v", d)
+	}
+}

@@ -3,34 +3,14 @@ package ferry
 import (
 	"fmt"
 
-	"github.com/ferryvm/ferry/internal/builtins"
-	"github.com/ferryvm/ferry/internal/cpu"
-	"github.com/ferryvm/ferry/internal/interp"
 	"github.com/ferryvm/ferry/internal/snapshot"
 )
 
-// SetCPUFeatures masks the CPU features Ferry detected with spec
-// ("native", a level such as "x86-64-v2", or a list such as
-// "x86-64-v3,-avx2"; docs/cpu-features.md) and makes the result the
-// effective features of the builtins of every runtime in this process:
-// what they may use, and what a checkpoint records. Builtins already
-// resolved are re-decided at once. A malformed spec returns a
-// *cpu.SpecError, one asking for features this CPU lacks a
-// *cpu.MissingFeaturesError; the effective features are then unchanged.
-func SetCPUFeatures(spec string) error {
-	eff, err := cpu.Host().Mask(spec)
-	if err != nil {
-		return err
-	}
-	_, err = interp.SetCPUFeatures(eff)
-	return err
-}
-
-// EffectiveCPUFeatures returns the architecture and the names of the
-// effective CPU features (after SetCPUFeatures), as a checkpoint records
-// them.
-func EffectiveCPUFeatures() (arch string, features []string) {
-	f := interp.Callsites().Features()
+// CPUFeatures returns the architecture and the names of the runtime's
+// effective CPU features (RuntimeConfig.WithCPUFeatures), as its
+// checkpoints record them.
+func (r *Runtime) CPUFeatures() (arch string, features []string) {
+	f := r.builtins.Callsites().Features()
 	return f.Arch(), f.Names()
 }
 
@@ -47,7 +27,7 @@ type DecisionInfo struct {
 }
 
 // CallsiteChange is a builtin decision a restore made differently from the
-// checkpointed run, for this CPU's effective features.
+// checkpointed run, for the restoring runtime's effective features.
 type CallsiteChange struct {
 	Builtin  string `json:"builtin"`
 	From     string `json:"from"`
@@ -63,35 +43,32 @@ func (c CallsiteChange) String() string { return fmt.Sprintf("%s: %s -> %s", c.B
 // records no decisions).
 func (p *Paused) CallsiteChanges() []CallsiteChange { return p.callsites }
 
-// recordCallsites returns the decisions of the interpreter's callsite
-// table, as a checkpoint records them (never nil: an empty table is
-// recorded as empty).
-func recordCallsites() []snapshot.Decision {
+// recordCallsites returns the decisions of the runtime's callsite table,
+// as a checkpoint records them (never nil: an empty table is recorded as
+// empty).
+func (r *Runtime) recordCallsites() []snapshot.Decision {
 	// The writer's own builtins are used while the checkpoint is written,
 	// after this list is made: resolve them first so it records them.
-	interp.IsZeroPage(nil)
-	out := []snapshot.Decision{}
-	for _, d := range interp.Callsites().Decisions() {
-		out = append(out, snapshot.Decision{Builtin: d.Builtin, Impl: d.Impl,
-			Features: d.Features, Semantic: d.Semantic, Semantics: d.Semantics})
+	r.builtins.IsZeroPage(nil)
+	out := r.builtins.Callsites().Decisions()
+	if out == nil {
+		out = []snapshot.Decision{}
 	}
 	return out
 }
 
-// restoreCallsites re-decides the recorded decisions for the effective
-// features, keeping the semantic ones, and returns those that changed.
-func restoreCallsites(rec []snapshot.Decision) ([]CallsiteChange, error) {
+// restoreCallsites re-decides the recorded decisions for the runtime's
+// effective features, keeping (pinning) the semantic ones in this
+// runtime's table only, and returns those that changed. A semantic
+// decision this runtime already made otherwise is refused: it would
+// change under the programs that run on it.
+func (r *Runtime) restoreCallsites(rec []snapshot.Decision) ([]CallsiteChange, error) {
 	if len(rec) == 0 {
 		return nil, nil
 	}
-	ds := make([]builtins.Decision, len(rec))
-	for i, d := range rec {
-		ds[i] = builtins.Decision{Builtin: d.Builtin, Impl: d.Impl, Features: d.Features,
-			Semantic: d.Semantic, Semantics: d.Semantics}
-	}
-	changes, err := interp.Callsites().Restore(ds)
+	changes, err := r.builtins.Callsites().Restore(rec)
 	if err != nil {
-		return nil, err
+		return nil, err // a *builtins.SemanticConflictError says what to do
 	}
 	var out []CallsiteChange
 	for _, c := range changes {
@@ -103,8 +80,7 @@ func restoreCallsites(rec []snapshot.Decision) ([]CallsiteChange, error) {
 func decisionInfos(rec []snapshot.Decision) []DecisionInfo {
 	out := make([]DecisionInfo, 0, len(rec))
 	for _, d := range rec {
-		out = append(out, DecisionInfo{Builtin: d.Builtin, Impl: d.Impl, Features: d.Features,
-			Semantic: d.Semantic, Semantics: d.Semantics})
+		out = append(out, DecisionInfo(d))
 	}
 	return out
 }

@@ -167,7 +167,7 @@ func (r *Runtime) run(ctx context.Context, o CallOptions, f func(*interp.Engine)
 	}()
 	e := r.engine
 	if o.PauseAfter > 0 {
-		e = interp.NewEngine(interp.Config{MaxCallDepth: r.cfg.maxCallDepth, PausePolling: r.cfg.pausePolling, PauseAfter: o.PauseAfter})
+		e = interp.NewEngine(interp.Config{MaxCallDepth: r.cfg.maxCallDepth, PausePolling: r.cfg.pausePolling, PauseAfter: o.PauseAfter, Builtins: r.builtins})
 	}
 	return f(e)
 }
@@ -320,14 +320,16 @@ func (p *Paused) WriteCheckpoint(w io.Writer, cfg CheckpointConfig) (int64, erro
 	}
 	var n int64
 	err = readingMapped(p.owner.inst, func() (err error) {
-		n, err = writeSnapshot(w, s, cfg)
+		n, err = writeSnapshot(w, s, cfg, p.rt.builtins.IsZeroPage)
 		return err
 	})
 	return n, err
 }
 
-func writeSnapshot(w io.Writer, s *snapshot.Snapshot, cfg CheckpointConfig) (int64, error) {
-	return snapshot.Write(w, s, snapshot.WriteOptions{Compress: cfg.compress, IsZeroPage: interp.IsZeroPage})
+// writeSnapshot writes s; isZero is the zero-page scan of the runtime
+// whose table s records, so that the scan's decision is among them.
+func writeSnapshot(w io.Writer, s *snapshot.Snapshot, cfg CheckpointConfig, isZero func([]byte) bool) (int64, error) {
+	return snapshot.Write(w, s, snapshot.WriteOptions{Compress: cfg.compress, IsZeroPage: isZero})
 }
 
 // Capture is a checkpoint taken but not yet written: the paused instance's
@@ -336,8 +338,9 @@ func writeSnapshot(w io.Writer, s *snapshot.Snapshot, cfg CheckpointConfig) (int
 // need be). The program is then paused for the copy, not for the write and
 // its fsync; the price is the copy's memory until the capture is dropped.
 type Capture struct {
-	s   *snapshot.Snapshot
-	cfg CheckpointConfig
+	s      *snapshot.Snapshot
+	cfg    CheckpointConfig
+	isZero func([]byte) bool // the runtime's zero-page scan
 }
 
 // Capture takes the checkpoint WriteCheckpoint would write, copying what
@@ -358,23 +361,23 @@ func (p *Paused) Capture(cfg CheckpointConfig, reuse *Capture) (*Capture, error)
 				buf = reuse.s.Memories[k].Data
 				reuse.s.Memories[k].Data = nil // reuse is spent
 			}
-			s.Memories[k].Pack(interp.IsZeroPage, buf)
+			s.Memories[k].Pack(p.rt.builtins.IsZeroPage, buf)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Capture{s: s, cfg: cfg}, nil
+	return &Capture{s: s, cfg: cfg, isZero: p.rt.builtins.IsZeroPage}, nil
 }
 
 // WriteTo writes the captured checkpoint to w; it may be called while the
 // instance runs, and more than once.
-func (c *Capture) WriteTo(w io.Writer) (int64, error) { return writeSnapshot(w, c.s, c.cfg) }
+func (c *Capture) WriteTo(w io.Writer) (int64, error) { return writeSnapshot(w, c.s, c.cfg, c.isZero) }
 
 // WriteFile writes the captured checkpoint to path atomically, like
 // Paused.WriteCheckpointFile.
-func (c *Capture) WriteFile(path string) error { return writeFileAtomic(path, c.s, c.cfg) }
+func (c *Capture) WriteFile(path string) error { return writeFileAtomic(path, c.s, c.cfg, c.isZero) }
 
 // StagedCheckpoint is a checkpoint file written but not yet in place: its
 // bytes are in an unnamed temporary file beside its path (in the page
@@ -405,7 +408,7 @@ func (p *Paused) StageCheckpointFile(path string, cfg CheckpointConfig) (*Staged
 		return nil, writeError(path, err)
 	}
 	err = readingMapped(p.owner.inst, func() error {
-		_, err := writeSnapshot(pf.f, s, cfg)
+		_, err := writeSnapshot(pf.f, s, cfg, p.rt.builtins.IsZeroPage)
 		return err
 	})
 	if err != nil {
@@ -447,17 +450,17 @@ func (p *Paused) WriteCheckpointFile(path string, cfg CheckpointConfig) error {
 	if err != nil {
 		return err
 	}
-	return readingMapped(p.owner.inst, func() error { return writeFileAtomic(path, s, cfg) })
+	return readingMapped(p.owner.inst, func() error { return writeFileAtomic(path, s, cfg, p.rt.builtins.IsZeroPage) })
 }
 
 // writeFileAtomic writes s to a temporary file beside path, syncs it and
-// renames it over path (see pendingFile).
-func writeFileAtomic(path string, s *snapshot.Snapshot, cfg CheckpointConfig) error {
+// renames it over path (see pendingFile; isZero as for writeSnapshot).
+func writeFileAtomic(path string, s *snapshot.Snapshot, cfg CheckpointConfig, isZero func([]byte) bool) error {
 	pf, err := createPending(path)
 	if err != nil {
 		return writeError(path, err)
 	}
-	if _, err := writeSnapshot(pf.f, s, cfg); err != nil {
+	if _, err := writeSnapshot(pf.f, s, cfg, isZero); err != nil {
 		pf.abort()
 		return writeError(path, err)
 	}
@@ -484,14 +487,14 @@ func (p *Paused) snapshot(cfg CheckpointConfig) (*snapshot.Snapshot, error) {
 		return nil, fmt.Errorf("%w: the module imports tables, memories or globals (shared with other instances)", ErrNotCheckpointable)
 	}
 	// The effective (masked) features, which the builtins were chosen for.
-	arch, feats := EffectiveCPUFeatures()
+	arch, feats := p.rt.CPUFeatures()
 	src := i.module.source
 	s := &snapshot.Snapshot{Meta: snapshot.Meta{
 		RuntimeVersion: Version(), Arch: arch, Features: feats,
 		ModuleHash: i.module.sha256(), ModuleSize: uint64(len(src)),
 		PauseCount: uint64(max(p.count.n, 0)), PauseCountKnown: p.count.known,
 		Created: time.Now().UnixNano(),
-	}, Callsites: recordCallsites()}
+	}, Callsites: p.rt.recordCallsites()}
 	if !cfg.omitModule {
 		s.Module = src
 	}

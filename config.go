@@ -1,5 +1,7 @@
 package ferry
 
+import "github.com/ferryvm/ferry/internal/cpu"
+
 // RuntimeConfig configures a Runtime. It is an immutable value: every With
 // method returns a modified copy and leaves the receiver unchanged, so one
 // base configuration can be shared and specialised freely.
@@ -7,12 +9,38 @@ type RuntimeConfig struct {
 	maxCallDepth     int
 	memoryLimitPages uint32
 	pausePolling     bool
+	// cpuFeatures are the effective features of the runtime's builtins;
+	// cpuSet is false for the default, all the host's.
+	cpuFeatures cpu.Features
+	cpuSet      bool
 }
 
 // NewRuntimeConfig returns the defaults: a call depth of 50000 frames, pause
 // polling on, and memories of up to 65536 pages (4 GiB).
 func NewRuntimeConfig() RuntimeConfig {
 	return RuntimeConfig{maxCallDepth: 50000, memoryLimitPages: 65536, pausePolling: true}
+}
+
+// WithCPUFeatures masks the CPU features Ferry detected with spec
+// ("native", a level such as "x86-64-v2", or a list such as
+// "x86-64-v3,-avx2"; docs/cpu-features.md) and makes the result the
+// effective features of the runtime's builtins: what its SIMD kernels,
+// memory fill and checkpoint writer may use, and what its checkpoints
+// record. The default is "native". Other runtimes of the process are not
+// affected.
+//
+// The spec is checked here, against this machine, so that a bad one is
+// reported where it is written: a malformed spec returns a *cpu.SpecError
+// (errors.As; its message says what is wrong), one asking for features
+// this CPU lacks a *cpu.MissingFeaturesError. On error the returned
+// configuration is c unchanged.
+func (c RuntimeConfig) WithCPUFeatures(spec string) (RuntimeConfig, error) {
+	f, err := cpu.Host().Mask(spec)
+	if err != nil {
+		return c, err
+	}
+	c.cpuFeatures, c.cpuSet = f, true
+	return c, nil
 }
 
 // WithMaxCallDepth sets how deep WebAssembly calls may nest before a call

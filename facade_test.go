@@ -1,6 +1,6 @@
 package ferry
 
-//go:generate sh -c "cd testdata && for f in *.wat; do case $f in invalid.wat) wat2wasm --no-check $f -o invalid.wasm;; *) wat2wasm $f -o ${f%.wat}.wasm;; esac; done"
+//go:generate sh -c "cd testdata && for f in *.wat; do case $f in invalid.wat) wat2wasm --no-check $f -o invalid.wasm;; relaxed_*.wat) wat2wasm --enable-relaxed-simd $f -o ${f%.wat}.wasm;; *) wat2wasm $f -o ${f%.wat}.wasm;; esac; done"
 
 import (
 	"context"

@@ -213,10 +213,12 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	}
 	// The builtin decisions: re-made for this CPU's effective features,
 	// semantic ones kept, before any guest code runs.
-	changes, err := restoreCallsites(s.Callsites)
+	changes, err := r.restoreCallsites(s.Callsites)
 	if err != nil {
 		si.Close()
-		return nil, mismatch("%v", err)
+		// Wrapped, not formatted, so that a semantic conflict (restore into
+		// another runtime) stays distinguishable from a damaged file.
+		return nil, fmt.Errorf("%w: %w", ErrCheckpointMismatch, err)
 	}
 	if len(unverified) > 0 {
 		// Last, once nothing else can refuse the checkpoint: from here the

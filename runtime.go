@@ -7,6 +7,7 @@ import (
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/binary"
+	"github.com/ferryvm/ferry/internal/cpu"
 	"github.com/ferryvm/ferry/internal/interp"
 	"github.com/ferryvm/ferry/internal/store"
 )
@@ -18,6 +19,10 @@ type Runtime struct {
 	cfg    RuntimeConfig
 	engine *interp.Engine
 	store  *store.Store
+	// builtins is the runtime's callsite table (WithCPUFeatures): every
+	// engine of the runtime calls through it, its checkpoints record it,
+	// its restores pin decisions in it and in no other runtime's.
+	builtins *interp.Builtins
 
 	mu        sync.Mutex
 	closed    bool
@@ -34,10 +39,16 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 	cfg = cfg.normalized()
 	s := store.NewStore()
 	s.MemoryLimitPages = uint64(cfg.memoryLimitPages)
+	feats := cfg.cpuFeatures
+	if !cfg.cpuSet {
+		feats = cpu.Host()
+	}
+	b := interp.NewBuiltins(feats)
 	return &Runtime{
 		cfg:      cfg,
-		engine:   interp.NewEngine(interp.Config{MaxCallDepth: cfg.maxCallDepth, PausePolling: cfg.pausePolling}),
+		engine:   interp.NewEngine(interp.Config{MaxCallDepth: cfg.maxCallDepth, PausePolling: cfg.pausePolling, Builtins: b}),
 		store:    s,
+		builtins: b,
 		registry: map[string]*Instance{},
 	}
 }

@@ -17,27 +17,29 @@ const cpuFeaturesUsage = `  --cpu-features SPEC
                   fill …) may use: "native" (default: all detected), a level
                   (x86-64-v1 … x86-64-v4, armv8.0 … armv8.3, baseline) or a
                   list such as "x86-64-v3,-avx2,+popcnt" (docs/cpu-features.md;
-                  "ferry cpu --cpu-features SPEC" shows the result). Applied
-                  before any guest code runs; checkpoints record these
-                  effective features and the builtins chosen for them.
+                  "ferry cpu --cpu-features SPEC" shows the result). The
+                  runtime is built with them before any guest code runs;
+                  checkpoints record these effective features and the
+                  builtins chosen for them.
                   A malformed SPEC exits 2, one asking for features this
                   CPU lacks exits 1.
 `
 
-// applyCPUFeatures makes spec the effective CPU features of this process's
-// builtins. done is set with the exit code when the command must stop: a
-// malformed spec is a usage error, missing features a failure.
-func applyCPUFeatures(spec, cmd, help string, stderr io.Writer) (code int, done bool) {
-	err := ferry.SetCPUFeatures(spec)
+// cpuRuntimeConfig returns the default runtime configuration with spec as
+// its CPU feature mask. done is set with the exit code when the command
+// must stop: a malformed spec is a usage error, missing features a
+// failure.
+func cpuRuntimeConfig(spec, cmd, help string, stderr io.Writer) (cfg ferry.RuntimeConfig, code int, done bool) {
+	cfg, err := ferry.NewRuntimeConfig().WithCPUFeatures(spec)
 	if err == nil {
-		return exitOK, false
+		return cfg, exitOK, false
 	}
 	var se *cpu.SpecError
 	if errors.As(err, &se) {
-		return usageError(stderr, help, "%s: --cpu-features: %v", cmd, err), true
+		return cfg, usageError(stderr, help, "%s: --cpu-features: %v", cmd, err), true
 	}
 	fmt.Fprintf(stderr, "ferry: %s: %v\n", cmd, err)
-	return exitFail, true
+	return cfg, exitFail, true
 }
 
 // printDecisions lists a checkpoint's builtin decisions (ferry inspect).

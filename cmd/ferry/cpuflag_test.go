@@ -58,7 +58,6 @@ func checkpointDecisions(t *testing.T, ck string) (features []string, ds []ferry
 // records the effective features and the decisions made for them, and
 // restore -v reports exactly the decisions the destination mask changes.
 func TestCLICPUFeaturesCheckpointRestore(t *testing.T) {
-	t.Cleanup(func() { ferry.SetCPUFeatures("native") })
 	wasm := wat2wasm(t, simdLoop)
 	code, want, stderr := runCLI(t, "run", "--invoke", "run", wasm)
 	if code != exitOK || want == "" {
@@ -142,7 +141,6 @@ func TestCLICPUFeaturesCheckpointRestore(t *testing.T) {
 }
 
 func TestCLICPUFeaturesInspect(t *testing.T) {
-	t.Cleanup(func() { ferry.SetCPUFeatures("native") })
 	wasm := wat2wasm(t, simdLoop)
 	ck := filepath.Join(t.TempDir(), "ck")
 	if code, _, stderr := runCLI(t, "run", "--checkpoint-to", ck, "--checkpoint-on", "pause:50", "--invoke", "run", wasm); code != exitOK {
@@ -177,7 +175,6 @@ func TestCLICPUFeaturesInspect(t *testing.T) {
 // --cpu-features: a malformed spec is a usage error (exit 2), features
 // this CPU lacks a failure (exit 1) naming them; help documents the flag.
 func TestCLICPUFeaturesErrors(t *testing.T) {
-	t.Cleanup(func() { ferry.SetCPUFeatures("native") })
 	wasm := wat2wasm(t, simdLoop)
 	ck := filepath.Join(t.TempDir(), "ck")
 	if code, _, stderr := runCLI(t, "run", "--checkpoint-to", ck, "--checkpoint-on", "pause:50", "--invoke", "run", wasm); code != exitOK {

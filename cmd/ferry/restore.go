@@ -92,7 +92,8 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if *maxDepth < 1 {
 		return usageError(stderr, restoreUsage, "restore: --max-call-depth must be at least 1")
 	}
-	if code, done := applyCPUFeatures(*cpuSpec, "restore", restoreUsage, stderr); done {
+	rtCfg, code, stop := cpuRuntimeConfig(*cpuSpec, "restore", restoreUsage, stderr)
+	if stop {
 		return code
 	}
 	trig, err := cf.parse()
@@ -130,7 +131,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return exitFail
 	}
 	defer ck.Close()
-	rt := ferry.NewRuntime(ferry.NewRuntimeConfig().WithMaxCallDepth(*maxDepth))
+	rt := ferry.NewRuntime(rtCfg.WithMaxCallDepth(*maxDepth))
 	defer rt.Close(context.WithoutCancel(ctx))
 	stderr = &lockedWriter{w: stderr} // shared with checkpoints written in the background
 	w, err := wasi.Restore(ctx, rt, ck, cfg.WithStdin(stdin).WithStdout(stdout).WithStderr(stderr),

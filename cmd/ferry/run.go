@@ -96,7 +96,8 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if *maxDepth < 1 {
 		return usageError(stderr, runUsage, "run: --max-call-depth must be at least 1")
 	}
-	if code, done := applyCPUFeatures(*cpuSpec, "run", runUsage, stderr); done {
+	rtCfg, code, stop := cpuRuntimeConfig(*cpuSpec, "run", runUsage, stderr)
+	if stop {
 		return code
 	}
 	path, rest := fs.Arg(0), fs.Args()[1:]
@@ -119,7 +120,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return exitUsage
 	}
 
-	rt := ferry.NewRuntime(ferry.NewRuntimeConfig().WithMaxCallDepth(*maxDepth))
+	rt := ferry.NewRuntime(rtCfg.WithMaxCallDepth(*maxDepth))
 	defer rt.Close(context.WithoutCancel(ctx))
 	m, err := rt.Compile(ctx, wasm)
 	if err != nil {

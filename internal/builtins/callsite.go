@@ -29,12 +29,16 @@ type CallsiteTable struct {
 type slotter interface {
 	name() string
 	resolved() (Decision, bool)
+	serves(f cpu.Features, semantics string) bool
 	resolveLocked(f cpu.Features, semantics string) (old, cur Decision, wasResolved bool, err error)
 }
 
 // NewCallsiteTable returns an empty table for the effective features f.
 func NewCallsiteTable(f cpu.Features) *CallsiteTable {
-	return &CallsiteTable{features: f, byName: map[string]slotter{}, pinned: map[string]string{}}
+	// Sized for every builtin: each runtime makes a table and binds them
+	// all, and growing the map on the way was most of that cost.
+	n := 4 + len(V128) + len(Relaxed)
+	return &CallsiteTable{features: f, slots: make([]slotter, 0, n), byName: make(map[string]slotter, n), pinned: map[string]string{}}
 }
 
 // Features returns the effective features the table resolves against.
@@ -104,6 +108,11 @@ func (s *Slot[F]) resolved() (Decision, bool) {
 		return *s.d, true
 	}
 	return Decision{}, false
+}
+
+// serves reports whether an implementation with semantics runs on f.
+func (s *Slot[F]) serves(f cpu.Features, semantics string) bool {
+	return s.b.selectImpl(f, semantics) >= 0
 }
 
 // resolveLocked picks the implementation for f (restricted to semantics
@@ -192,22 +201,57 @@ func (t *CallsiteTable) Reresolve(f cpu.Features) ([]Change, error) {
 	return changes, nil
 }
 
+// SemanticConflictError is a restore refused because the table already
+// decided another behaviour for a semantic builtin: some program of the
+// table's runtime may rely on it, and a semantic decision never changes
+// under a running program (ARCHITECTURE.md §1). The checkpoint can be
+// restored into a runtime of its own.
+type SemanticConflictError struct {
+	Builtin string
+	Have    string // the table's semantics
+	Want    string // the checkpoint's
+}
+
+func (e *SemanticConflictError) Error() string {
+	return fmt.Sprintf("builtins: checkpoint relies on %s %s, but this runtime already decided %s (restore it into another runtime)", e.Builtin, e.Want, e.Have)
+}
+
 // Restore prepares a table for a program restored from a checkpoint whose
 // table held recorded: the semantic decisions are pinned (kept, by
-// Semantics), the others re-made lazily for the table's features. It
-// returns, for every recorded decision, the change the table's features
-// imply (decisions that stay the same are not listed). Unknown builtins
-// (a checkpoint of another Ferry version) are an error only when semantic.
+// Semantics), the others re-made for the table's features. It returns,
+// for every recorded decision, the change the table's features imply
+// (decisions that stay the same are not listed). Unknown builtins (a
+// checkpoint of another Ferry version) are an error only when semantic;
+// a semantic decision the table already made otherwise is a
+// *SemanticConflictError. On error the table is unchanged.
 func (t *CallsiteTable) Restore(recorded []Decision) ([]Change, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	// Check everything first: a refused checkpoint must not have pinned
+	// anything in a table other programs run on.
+	for _, d := range recorded {
+		s, ok := t.byName[d.Builtin]
+		if !d.Semantic {
+			continue
+		}
+		if !ok {
+			return nil, fmt.Errorf("builtins: checkpoint relies on semantic builtin %s (%s), which this Ferry lacks", d.Builtin, d.Semantics)
+		}
+		have := t.pinned[d.Builtin]
+		if cur, resolved := s.resolved(); resolved && have == "" {
+			have = cur.Semantics
+		}
+		if have != "" && have != d.Semantics {
+			return nil, &SemanticConflictError{Builtin: d.Builtin, Have: have, Want: d.Semantics}
+		}
+		if !s.serves(t.features, d.Semantics) {
+			return nil, fmt.Errorf("builtins: %s: no implementation with semantics %q runs on %v", d.Builtin, d.Semantics, t.features)
+		}
+	}
 	var changes []Change
 	for _, d := range recorded {
 		s, ok := t.byName[d.Builtin]
 		if !ok {
-			if d.Semantic {
-				return nil, fmt.Errorf("builtins: checkpoint relies on semantic builtin %s (%s), which this Ferry lacks", d.Builtin, d.Semantics)
-			}
 			continue
 		}
 		sem := ""
@@ -217,7 +261,7 @@ func (t *CallsiteTable) Restore(recorded []Decision) ([]Change, error) {
 		}
 		_, cur, _, err := s.resolveLocked(t.features, sem)
 		if err != nil {
-			return nil, err
+			return nil, err // checked above: a table misconfigured by hand
 		}
 		if !d.Same(cur) {
 			changes = append(changes, Change{From: d, To: cur})

@@ -1,6 +1,7 @@
 package builtins
 
 import (
+	"errors"
 	"runtime"
 	"slices"
 	"sync"
@@ -219,5 +220,38 @@ func TestHostRunsSomethingAccelerated(t *testing.T) {
 	}
 	if PageIsZero.Decide(cpu.Host()).Impl == "portable" {
 		t.Error("no accelerated zero scan on this host: baseline should give one")
+	}
+}
+
+// Bug: Restore put a checkpoint's semantic decision over the one the table
+// had already made, so a program running on the table switched from fused
+// to unfused madd part-way. The restore is now refused with a
+// *SemanticConflictError and leaves the table as it was; the same
+// decision restores.
+func TestRestoreRefusesChangingASemanticDecision(t *testing.T) {
+	madd := maddOp(t)
+	with, _ := fmaFeatures()
+	tab := NewCallsiteTable(with)
+	s := Bind(tab, madd)
+	Bind(tab, MemoryFill)
+	if got := s.Func()(maddX, maddY, maddZ); got != fused {
+		t.Fatalf("fresh madd with FMA: %x, want fused %x", got, fused)
+	}
+	_, err := tab.Restore([]Decision{
+		{Builtin: MemoryFill.Name, Impl: "from-the-past"},
+		{Builtin: madd.Name, Impl: "unfused", Semantic: true, Semantics: SemUnfused},
+	})
+	var ce *SemanticConflictError
+	if !errors.As(err, &ce) || ce.Builtin != madd.Name || ce.Have != SemFused || ce.Want != SemUnfused {
+		t.Fatalf("restore of an unfused decision over a fused one: %v", err)
+	}
+	if got := s.Func()(maddX, maddY, maddZ); got != fused {
+		t.Fatalf("madd after the refused restore: %x, want fused %x", got, fused)
+	}
+	if ds := tab.Decisions(); len(ds) != 1 || ds[0].Builtin != madd.Name {
+		t.Fatalf("the refused restore changed the table: %+v", ds)
+	}
+	if _, err := tab.Restore([]Decision{{Builtin: madd.Name, Impl: "fma", Semantic: true, Semantics: SemFused}}); err != nil {
+		t.Fatalf("restore of the table's own decision: %v", err)
 	}
 }

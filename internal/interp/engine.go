@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/cpu"
 	"github.com/ferryvm/ferry/internal/store"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
@@ -25,6 +26,10 @@ type Config struct {
 	// polled pause point, as if a pause had been requested there. It is a
 	// deterministic hook for checkpoint tests.
 	PauseAfter int64
+	// Builtins is the callsite table the engine calls builtins through,
+	// the runtime's own; engines of one runtime share it. nil means a
+	// table of the engine's own for the host's features.
+	Builtins *Builtins
 }
 
 // DefaultMaxCallDepth is the call-depth limit when Config leaves it 0.
@@ -41,6 +46,9 @@ type Engine struct {
 func NewEngine(cfg Config) *Engine {
 	if cfg.MaxCallDepth <= 0 {
 		cfg.MaxCallDepth = DefaultMaxCallDepth
+	}
+	if cfg.Builtins == nil {
+		cfg.Builtins = NewBuiltins(cpu.Host())
 	}
 	return &Engine{cfg: cfg}
 }
@@ -97,12 +105,15 @@ type machine struct {
 	root      *store.Instance
 	countdown int64
 	host      *store.Function // the host function running, if any
+	// builtins is the engine's Config.Builtins, held here so that a
+	// builtin call is a load from the machine and an index.
+	builtins *Builtins
 }
 
 func (e *Engine) machine(ctx context.Context, inst *store.Instance) *machine {
 	m, _ := e.pool.Get().(*machine)
 	if m == nil {
-		m = &machine{e: e, stack: make([]uint64, 1024)}
+		m = &machine{e: e, builtins: e.cfg.Builtins, stack: make([]uint64, 1024)}
 	}
 	m.ctx, m.root, m.intr = ctx, inst, inst.InterruptWord()
 	m.maxDepth, m.countdown, m.host = e.cfg.MaxCallDepth, 0, nil

@@ -351,13 +351,13 @@ reload:
 			if s+n > uint64(len(buf)) || d+n > uint64(len(buf)) {
 				m.trap(fr, pc, api.ErrOutOfBoundsMemory)
 			}
-			memoryCopy.Func()(buf[d:d+n], buf[s:s+n]) // a builtin (simd_builtins.go)
+			m.builtins.memoryCopy.Func()(buf[d:d+n], buf[s:s+n]) // a builtin (simd_builtins.go)
 		case opMemoryFill:
 			d, v, n := uint64(uint32(*sl(fp, in.b))), byte(*sl(fp, in.b+1)), uint64(uint32(*sl(fp, in.b+2)))
 			if d+n > uint64(len(buf)) {
 				m.trap(fr, pc, api.ErrOutOfBoundsMemory)
 			}
-			memoryFill.Func()(buf[d:d+n], v) // a builtin (simd_builtins.go)
+			m.builtins.memoryFill.Func()(buf[d:d+n], v) // a builtin (simd_builtins.go)
 		case opDataDrop:
 			inst.Datas[in.a] = nil
 

@@ -280,7 +280,7 @@ const (
 	opV128LoadLane  // a = dst, b = address slot, c = vector, imm = offset | n<<32 | lane<<40 | s<<48
 	opV128Store     // v128.store: a = address slot, b = value, imm = offset
 	opV128StoreLane // a = address slot, b = vector, c = s, imm = offset | n<<32 | lane<<40
-	// Relaxed SIMD (simd_relaxed.go): r = opcode - 0x300 indexes relaxedFns.
+	// Relaxed SIMD (simd_relaxed.go): r = opcode - 0x300 indexes Builtins.relaxed.
 	opV128Relaxed // a = dst, b = x, c = y, imm = z slot | r<<32 (unused operands repeat x)
 
 	opCount

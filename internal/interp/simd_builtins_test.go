@@ -31,9 +31,9 @@ func TestCallsitesReresolve(t *testing.T) {
     (i64x2.extract_lane 1 (local.get $x))
     (i32.add (i8x16.bitmask (local.get $x))
       (i32.add (i32.load8_u (i32.const 3006)) (i32.load8_u (i32.const 3007))))))`)
-	e := NewEngine(Config{})
 	host := cpu.Host()
-	defer SetCPUFeatures(host)
+	bt := NewBuiltins(host)
+	e := NewEngine(Config{Builtins: bt})
 	var results [][]uint64
 	masks := []string{"native", "baseline", "native"}
 	for i, mask := range masks {
@@ -41,7 +41,7 @@ func TestCallsitesReresolve(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		changes, err := SetCPUFeatures(f)
+		changes, err := bt.Callsites().Reresolve(f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +52,7 @@ func TestCallsitesReresolve(t *testing.T) {
 		}
 		results = append(results, r)
 		got := map[string]builtins.Decision{}
-		for _, d := range Callsites().Decisions() {
+		for _, d := range bt.Callsites().Decisions() {
 			got[d.Builtin] = d
 			for _, name := range d.Features {
 				if ft, ok := cpu.Lookup(f.Arch(), name); !ok || !f.Has(ft) {
@@ -99,21 +99,83 @@ func BenchmarkCallsites(b *testing.B) {
       (memory.fill (i32.const 0) (local.get $n) (i32.const 4096))
       (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
     (i32.load8_u (i32.const 4095))))`)
-	e := NewEngine(Config{})
 	inst := tm.instance(b, nil)
 	host := cpu.Host()
-	defer SetCPUFeatures(host)
 	for _, mask := range []string{"native", "baseline"} {
 		f, _ := host.Mask(mask)
+		e := NewEngine(Config{Builtins: NewBuiltins(f)})
 		for _, fn := range []string{"simd", "fill"} {
 			b.Run(fn+"/"+mask, func(b *testing.B) {
-				SetCPUFeatures(f)
+				// Thread CPU time as well: on a shared machine it varies
+				// much less than wall time.
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				start := threadCPU()
 				for b.Loop() {
 					if _, err := invoke(b, e, inst, fn, 1000); err != nil {
 						b.Fatal(err)
 					}
 				}
+				if start != 0 {
+					b.ReportMetric(float64(threadCPU()-start)/float64(b.N), "cpu-ns/op")
+				}
 			})
 		}
+	}
+}
+
+// Engines with tables of their own decide for their own features, and
+// re-resolving one table leaves the other engine's decisions alone: there
+// is no process-wide table any more.
+func TestEnginesKeepTheirOwnBuiltins(t *testing.T) {
+	tm := load(t, `(module
+  (func (export "run") (result i64)
+    (i64x2.extract_lane 0 (f32x4.ceil (v128.const f32x4 1.5 -0.5 2.25 3.0)))))`)
+	host := cpu.Host()
+	base, err := host.Mask("baseline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want builtins.Descriptor
+	for _, d := range builtins.All() {
+		if d.BuiltinName() == "f32x4.ceil" {
+			want = d
+		}
+	}
+	if want == nil || want.Decide(host).Same(want.Decide(base)) {
+		t.Skip("this CPU decides f32x4.ceil as the baseline does")
+	}
+	bh, bb := NewBuiltins(host), NewBuiltins(base)
+	eh, eb := NewEngine(Config{Builtins: bh}), NewEngine(Config{Builtins: bb})
+	decided := func(b *Builtins) builtins.Decision {
+		for _, d := range b.Callsites().Decisions() {
+			if d.Builtin == "f32x4.ceil" {
+				return d
+			}
+		}
+		return builtins.Decision{}
+	}
+	for _, e := range []*Engine{eh, eb} {
+		if _, err := invoke(t, e, tm.instance(t, nil), "run"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := decided(bh); !d.Same(want.Decide(host)) {
+		t.Errorf("host engine decided %+v, want %+v", d, want.Decide(host))
+	}
+	if d := decided(bb); !d.Same(want.Decide(base)) {
+		t.Errorf("baseline engine decided %+v, want %+v", d, want.Decide(base))
+	}
+	if _, err := bb.Callsites().Reresolve(host); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bh.Callsites().Reresolve(base); err != nil {
+		t.Fatal(err)
+	}
+	if d := decided(bb); !d.Same(want.Decide(host)) {
+		t.Errorf("after the swap, the first table decided %+v", d)
+	}
+	if d := decided(bh); !d.Same(want.Decide(base)) {
+		t.Errorf("after the swap, the second table decided %+v", d)
 	}
 }

@@ -25,25 +25,28 @@ var (
 )
 
 // execSIMD executes one SIMD instruction (see simd_lower.go for the
-// operands). pc is the loop's pc (one past in), for traps.
+// operands). pc is the loop's pc (one past in), for traps. The shapes
+// that have builtins (unary, binary, ternary, test, relaxed) are called
+// through the runtime's table (m.builtins); the others are portable code
+// the same in every runtime.
 func (m *machine) execSIMD(fr *frame, pc uint32, in *instr, fp unsafe.Pointer, buf []byte) {
 	switch in.op {
 	case opV128Unary:
-		vset(fp, in.a, simd.Unary[uint8(in.c)](vget(fp, in.b)))
+		vset(fp, in.a, m.builtins.unary[uint8(in.c)](vget(fp, in.b)))
 	case opV128Relaxed:
-		vset(fp, in.a, relaxedFns[in.imm>>32](vget(fp, in.b), vget(fp, in.c), vget(fp, uint32(in.imm))))
+		vset(fp, in.a, m.builtins.relaxed[in.imm>>32](vget(fp, in.b), vget(fp, in.c), vget(fp, uint32(in.imm))))
 	case opV128Binary:
-		vset(fp, in.a, simd.Binary[uint8(in.imm)](vget(fp, in.b), vget(fp, in.c)))
+		vset(fp, in.a, m.builtins.binary[uint8(in.imm)](vget(fp, in.b), vget(fp, in.c)))
 	case opV128Bitselect:
-		vset(fp, in.a, simd.Ternary[subBitselect](vget(fp, in.b), vget(fp, in.c), vget(fp, uint32(in.imm))))
+		vset(fp, in.a, m.builtins.ternary[subBitselect](vget(fp, in.b), vget(fp, in.c), vget(fp, uint32(in.imm))))
 	case opV128Shuffle:
-		vset(fp, in.a, simd.Ternary[subShuffle](vget(fp, in.b), vget(fp, in.c), fr.code.vconsts[in.imm]))
+		vset(fp, in.a, m.builtins.ternary[subShuffle](vget(fp, in.b), vget(fp, in.c), fr.code.vconsts[in.imm]))
 	case opV128Shift:
 		vset(fp, in.a, simd.Shift[uint8(in.imm)](vget(fp, in.b), uint32(*sl(fp, in.c))))
 	case opV128ShiftI:
 		vset(fp, in.a, simd.Shift[uint8(in.imm)](vget(fp, in.b), in.c))
 	case opV128Test:
-		*sl(fp, in.a) = uint64(simd.Test[uint8(in.c)](vget(fp, in.b)))
+		*sl(fp, in.a) = uint64(m.builtins.test[uint8(in.c)](vget(fp, in.b)))
 	case opV128Splat:
 		vset(fp, in.a, simd.Splat[uint8(in.c)](*sl(fp, in.b)))
 	case opV128Extract:

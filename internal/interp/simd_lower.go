@@ -7,10 +7,10 @@ import (
 	"github.com/ferryvm/ferry/internal/wasm"
 )
 
-// simd is the table of SIMD implementations the loop calls through, indexed
-// by sub-opcode. It is the portable reference for now; CPU-specific kernels
-// will be installed by replacing entries (a resolved callsite table), which
-// neither the lowering nor the loop has to know about.
+// simd is the portable table of SIMD implementations, indexed by
+// sub-opcode: the lowering reads shapes and sizes from it, the loop calls
+// its shapes without builtins. Each runtime's Builtins holds a copy whose
+// builtin entries call through that runtime's callsite table.
 var simd = v128.Portable()
 
 // lowerSIMD lowers one 0xFD instruction (v128.const excepted, which Instr

@@ -6,14 +6,7 @@ import (
 	"github.com/ferryvm/ferry/internal/wasm"
 )
 
-// relaxedFns are the relaxed-SIMD instructions (opcode - 0x300), each a
-// call through its slot of callsites. They are semantic builtins: the
-// behaviour chosen on first use (fused or unfused madd, x86 or Arm
-// swizzle, trunc, laneselect, min/max, q15mulr, dot) is recorded, kept by
-// Restore and Reresolve, and emulated where a CPU lacks the instruction.
-// All take three operands; unary and binary ones ignore the extra ones.
-var relaxedFns = bindRelaxed(callsites)
-
+// bindRelaxed binds the relaxed-SIMD instructions in tab (Builtins.relaxed).
 func bindRelaxed(tab *builtins.CallsiteTable) (fns [wasm.NumRelaxed]v128.TernaryFunc) {
 	for i, op := range builtins.Relaxed {
 		switch {

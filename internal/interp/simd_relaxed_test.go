@@ -98,7 +98,7 @@ func TestRelaxedDotProduct(t *testing.T) {
 	}
 }
 
-// A relaxed result computed before the interpreter's callsite table moves
+// A relaxed result computed before an engine's callsite table moves
 // to other CPU features (what a restore under another mask does) equals
 // the one computed after: the semantic decisions are kept.
 func TestRelaxedKeptAcrossMasks(t *testing.T) {
@@ -115,12 +115,12 @@ func TestRelaxedKeptAcrossMasks(t *testing.T) {
     (i16x8.relaxed_q15mulr_s (v128.const i16x8 -32768 1 2 3 4 5 6 7) (v128.const i16x8 -32768 1 2 3 4 5 6 7))
     (f32x4.relaxed_min (v128.const f32x4 nan 0 -0 1) (v128.const f32x4 0 nan 0 2))
     (i32x4.relaxed_trunc_f32x4_u (v128.const f32x4 nan -1 5e9 3.5))))`)
-	e := NewEngine(Config{})
 	host := cpu.Host()
-	defer SetCPUFeatures(host)
+	bt := NewBuiltins(host)
+	e := NewEngine(Config{Builtins: bt})
 	semantics := func() map[string]string {
 		m := map[string]string{}
-		for _, d := range Callsites().Decisions() {
+		for _, d := range bt.Callsites().Decisions() {
 			if d.Semantic {
 				m[d.Builtin] = d.Semantics
 			}
@@ -134,7 +134,7 @@ func TestRelaxedKeptAcrossMasks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		changes, err := SetCPUFeatures(f)
+		changes, err := bt.Callsites().Reresolve(f)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,5 +1,7 @@
 package snapshot
 
+import "github.com/ferryvm/ferry/internal/builtins"
+
 // The callsites section (format 1.1): the resolved callsite table's
 // decisions (ARCHITECTURE.md §1, docs/cpu-features.md), by name only.
 
@@ -9,16 +11,10 @@ const SectionCallsites SectionType = 10
 // MaxDecisions caps the decisions of one checkpoint.
 const MaxDecisions = 1 << 12
 
-// Decision is one resolved call site: which implementation of a builtin
-// the run used, the CPU features it relies on and whether its results are
-// observable (semantic: a restore keeps its Semantics).
-type Decision struct {
-	Builtin   string
-	Impl      string
-	Features  []string
-	Semantic  bool
-	Semantics string
-}
+// Decision is one recorded call site, the builtins package's own type: a
+// checkpoint stores exactly what a callsite table decides, so there is
+// nothing to convert (and nothing to drift apart) between the two.
+type Decision = builtins.Decision
 
 func encodeCallsites(ds []Decision) []byte {
 	var e encoder

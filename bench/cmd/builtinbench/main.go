@@ -11,9 +11,9 @@
 //     guest (memory.fill + memory.copy of 4 KiB, 64 KiB and 1 MiB blocks in
 //     a loop, written in WebAssembly text below and compiled at run time
 //     with wat2wasm) run under Ferry's interpreter with
-//     ferry.SetCPUFeatures("native") and with the baseline level, alternating
-//     the two settings run by run on one loaded module; medians of -n runs
-//     and their ratio.
+//     RuntimeConfig.WithCPUFeatures("native") and with the baseline level
+//     (one runtime each), alternating the two settings run by run; medians
+//     of -n runs and their ratio.
 //
 // Usage:
 //
@@ -298,7 +298,7 @@ func printBuiltins(w io.Writer, o options, host, base cpu.Features) {
 		}
 	}
 	printRows(w, "v128 builtins, one call of one implementation (relaxed-SIMD ones are semantic: their implementations differ in results, shown in parentheses)", vrows, false)
-	fmt.Fprintln(w, `"*" = selected for the host's features (ferry.SetCPUFeatures("native")), "b" = selected at the baseline level; "x portable" = portable ns/op / this ns/op`)
+	fmt.Fprintln(w, `"*" = selected for the host's features (WithCPUFeatures("native")), "b" = selected at the baseline level; "x portable" = portable ns/op / this ns/op`)
 	fmt.Fprintln(w)
 }
 
@@ -494,7 +494,6 @@ func e2e(w, stderr io.Writer, o options, base cpu.Features) bool {
 	}
 	fmt.Fprintf(w, "builtin choices that differ, baseline -> native: %s\n", strings.Join(diffs, ", "))
 	fmt.Fprintln(w, "(Ferry's interpreter calls memory.fill and the v128 builtins through slots; memory.copy is Go's copy either way)")
-	defer ferry.SetCPUFeatures("native")
 
 	ctx := context.Background()
 	settings := []string{"native", base.Level()}
@@ -541,29 +540,34 @@ func fmtDur(d time.Duration) string {
 }
 
 func measureE2E(ctx context.Context, o options, settings []string, r *e2eResult) error {
-	rt := ferry.NewRuntime(ferry.NewRuntimeConfig())
-	defer rt.Close(ctx)
-	m, err := rt.Compile(ctx, r.w.wasm)
-	if err != nil {
-		return fmt.Errorf("compile: %w", err)
-	}
-	inst, err := rt.Instantiate(ctx, m, "")
-	if err != nil {
-		return fmt.Errorf("instantiate: %w", err)
-	}
-	defer inst.Close(ctx)
-	f := inst.Function(r.w.export)
-	if f == nil {
-		return fmt.Errorf("no export %q", r.w.export)
+	// One runtime per setting: the CPU mask is a runtime's.
+	fns := map[string]*ferry.Function{}
+	for _, setting := range settings {
+		cfg, err := ferry.NewRuntimeConfig().WithCPUFeatures(setting)
+		if err != nil {
+			return err
+		}
+		rt := ferry.NewRuntime(cfg)
+		defer rt.Close(ctx)
+		m, err := rt.Compile(ctx, r.w.wasm)
+		if err != nil {
+			return fmt.Errorf("compile: %w", err)
+		}
+		inst, err := rt.Instantiate(ctx, m, "")
+		if err != nil {
+			return fmt.Errorf("instantiate: %w", err)
+		}
+		f := inst.Function(r.w.export)
+		if f == nil {
+			return fmt.Errorf("no export %q", r.w.export)
+		}
+		fns[setting] = f
 	}
 	var first uint32
 	have := false
 	call := func(setting string) (time.Duration, error) {
-		if err := ferry.SetCPUFeatures(setting); err != nil {
-			return 0, err
-		}
 		start := time.Now()
-		out, err := f.Call(ctx, r.w.arg)
+		out, err := fns[setting].Call(ctx, r.w.arg)
 		el := time.Since(start)
 		if err != nil {
 			return 0, err

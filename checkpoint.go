@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferryvm/ferry/api"
@@ -26,15 +27,28 @@ var ErrPaused = errors.New("ferry: call paused at a pause point")
 // another instance), or an open network connection.
 var ErrNotCheckpointable = errors.New("ferry: state cannot be checkpointed")
 
+// ErrPausedConsumed is wrapped by the error of Resume, WriteCheckpoint,
+// WriteCheckpointFile and Capture on a *Paused that was already resumed:
+// its frames describe a point the instance has run past, so continuing or
+// writing them would pair them with state they no longer match.
+var ErrPausedConsumed = errors.New("ferry: paused call already resumed")
+
 // Paused is a call stopped at a pause point: returned as the error of
 // Function.Call (errors.As) when a pause was requested (Instance.RequestPause,
 // CallOptions.PauseAfter). Resume continues it; WriteCheckpoint writes it
 // out so that Runtime.Restore can continue it elsewhere.
+//
+// A Paused is single-use: it may be written any number of times, then
+// resumed once; afterwards every method that would use its frames returns
+// an error wrapping ErrPausedConsumed (a new pause returns a new Paused).
 type Paused struct {
 	rt     *Runtime
 	owner  *Instance
 	frames []api.Frame
 	count  pauseCount
+	// resumed is set by the first Resume, whatever its outcome: from then
+	// on the instance's state has moved past frames.
+	resumed atomic.Bool
 	// callsites are the builtin decisions a restore changed.
 	callsites []CallsiteChange
 }
@@ -132,13 +146,17 @@ func (f *Function) CallWithOptions(ctx context.Context, o CallOptions, params ..
 }
 
 // Resume continues the paused call on its instance and returns the
-// results of the call that was paused, or another *Paused. For a call
+// results of the call that was paused, or another *Paused. It consumes p:
+// a second Resume returns an error wrapping ErrPausedConsumed. For a call
 // restored with VerifyConcurrent, the outcome is returned once the memory
 // data is verified; if that fails, the error is the corruption, wrapping
 // ErrCheckpointCorrupt, and the run was stopped.
 func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if !p.resumed.CompareAndSwap(false, true) {
+		return nil, fmt.Errorf("ferry: resume: %w", ErrPausedConsumed)
 	}
 	if p.owner.closed.Load() {
 		return nil, fmt.Errorf("ferry: resume: %w: instance", errClosed)
@@ -406,6 +424,9 @@ func writeFileAtomic(path string, s *snapshot.Snapshot, cfg CheckpointConfig) er
 
 // snapshot translates the paused instance into the portable state.
 func (p *Paused) snapshot(cfg CheckpointConfig) (*snapshot.Snapshot, error) {
+	if p.resumed.Load() {
+		return nil, fmt.Errorf("ferry: checkpoint: %w", ErrPausedConsumed)
+	}
 	i := p.owner
 	// A restored page not yet verified must not be laundered into a new
 	// checkpoint with fresh checksums.

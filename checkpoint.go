@@ -130,15 +130,17 @@ func (f *Function) CallWithOptions(ctx context.Context, o CallOptions, params ..
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if f.owner.closed.Load() {
-		return nil, fmt.Errorf("ferry: call %s: %w: instance", f.describe(), errClosed)
-	}
 	if err := f.owner.refused(); err != nil {
 		return nil, err
 	}
 	if params == nil {
 		params = []uint64{}
 	}
+	ctx, entry, err := f.owner.enter(ctx, "call "+f.describe())
+	if err != nil {
+		return nil, err
+	}
+	defer entry.Leave()
 	results, err := f.owner.rt.run(ctx, o, func(e *interp.Engine) ([]uint64, error) {
 		return e.Call(ctx, f.fn, params)
 	})
@@ -155,19 +157,23 @@ func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if !p.resumed.CompareAndSwap(false, true) {
-		return nil, fmt.Errorf("ferry: resume: %w", ErrPausedConsumed)
-	}
-	if p.owner.closed.Load() {
-		return nil, fmt.Errorf("ferry: resume: %w: instance", errClosed)
-	}
+	// A failed memory check is reported first: it condemns the instance,
+	// not just this Paused.
 	if err := p.owner.refused(); err != nil {
 		return nil, err
+	}
+	if !p.resumed.CompareAndSwap(false, true) {
+		return nil, fmt.Errorf("ferry: resume: %w", ErrPausedConsumed)
 	}
 	frames, err := p.owner.framesToRefs(p.frames)
 	if err != nil {
 		return nil, err
 	}
+	ctx, entry, err := p.owner.enter(ctx, "resume")
+	if err != nil {
+		return nil, err
+	}
+	defer entry.Leave()
 	results, err := p.rt.run(ctx, o, func(e *interp.Engine) ([]uint64, error) {
 		return e.Resume(ctx, p.owner.inst, frames)
 	})
@@ -181,8 +187,7 @@ func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 func (r *Runtime) run(ctx context.Context, o CallOptions, f func(*interp.Engine) ([]uint64, error)) (results []uint64, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			results = nil
-			err = &api.TrapError{Kind: api.ErrHostPanic, Cause: fmt.Errorf("ferry: internal error: %v", p)}
+			results, err = nil, interp.PanicTrap(p, nil, nil)
 		}
 	}()
 	e := r.engine
@@ -424,14 +429,14 @@ func writeFileAtomic(path string, s *snapshot.Snapshot, cfg CheckpointConfig) er
 
 // snapshot translates the paused instance into the portable state.
 func (p *Paused) snapshot(cfg CheckpointConfig) (*snapshot.Snapshot, error) {
-	if p.resumed.Load() {
-		return nil, fmt.Errorf("ferry: checkpoint: %w", ErrPausedConsumed)
-	}
 	i := p.owner
 	// A restored page not yet verified must not be laundered into a new
 	// checkpoint with fresh checksums.
 	if err := i.verified(); err != nil {
 		return nil, err
+	}
+	if p.resumed.Load() {
+		return nil, fmt.Errorf("ferry: checkpoint: %w", ErrPausedConsumed)
 	}
 	si := i.inst
 	if i.module == nil {

@@ -93,7 +93,21 @@ var (
 	ErrCallStackExhausted       = errors.New("call stack exhausted")
 	// ErrHostPanic marks a trap raised because a host function panicked.
 	ErrHostPanic = errors.New("host function panicked")
+	// ErrClosed marks a call stopped because its instance or runtime was
+	// closed while it ran; it is also wrapped by the error of any
+	// operation refused because something is closed.
+	ErrClosed = errors.New("closed")
+	// ErrInternal marks a trap raised by a bug in Ferry itself (a Go
+	// runtime panic in the engine, an inconsistency it detected): the call
+	// fails instead of crashing the host. Please report it.
+	ErrInternal = errors.New("internal error")
 )
+
+// ErrBusy is wrapped by the error of a call refused because another call
+// is running in the same instance (or an instance linked to it) on
+// another goroutine. An instance runs one call at a time; a call made
+// from a host function, under the context it was given, re-enters.
+var ErrBusy = errors.New("instance busy: another call is running")
 
 // TraceFrame is one line of a WebAssembly stack trace.
 type TraceFrame struct {

@@ -1,0 +1,349 @@
+package store
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/wasm"
+)
+
+// Lifetimes (docs/api.md, "Closing frees; calls finish first").
+//
+// Funcref values are store-wide integers that tables, globals and running
+// frames hold without the store knowing where, so an instance's functions
+// cannot simply vanish when it is closed. Instances that can hold each
+// other's references form a group: an importer and a Wasm exporter (whose
+// code may store the importer's references it is passed), or the sharers
+// of a table or global. A group's resources are released only once every
+// member is closed and no other group holds one of them. An exporter that
+// can store no reference (no table, no reference-typed global: typically a
+// host module of functions, like WASI) is not merged but held: it lives
+// while its importers' groups live, and one WASI module shared by many
+// programs does not chain their lifetimes together.
+//
+// A reference that escaped to the host and came back into an unrelated
+// instance is not tracked: once its function's group is released it names
+// nothing (its slot's generation moved on) and call_indirect traps.
+// Releasing therefore happens in two steps. When a group dies its
+// references stop resolving and it is stamped with the current epoch; its
+// memories are unmapped and its slots reused only once every call that was
+// running at that epoch, anywhere in the store, has returned, because such
+// a call may be executing the group's code through an escaped reference.
+
+// instLife is an instance's part of the bookkeeping, guarded by the
+// store's lifecycle mutex.
+type instLife struct {
+	grp *group
+	// calls counts the calls running with this instance as their root
+	// (see Enter); Close aborts them.
+	calls int
+	// armers is the lowered code this instance registered with the store
+	// (released with the instance).
+	armers []Armer
+}
+
+// group is a set of instances whose lifetimes are tied together.
+type group struct {
+	parent  *group // non-nil once merged into another group
+	members []*Instance
+	open    int // members not yet closed
+	calls   int // calls running with a member as their root
+	held    int // holds by other groups on members
+	// holds are the instances of other groups that this group keeps alive.
+	holds []*Instance
+	dead  bool // no new reference resolves to a member
+	freed bool // its resources are released (or being released)
+}
+
+// storeLife is the store's part of the bookkeeping.
+type storeLife struct {
+	mu    sync.Mutex
+	epoch uint64
+	// active counts the running calls by the epoch they entered at.
+	active map[uint64]int
+	// retired are dead groups waiting for the calls that may still run
+	// their code, in increasing epoch order.
+	retired []retiredGroup
+}
+
+type retiredGroup struct {
+	g     *group
+	epoch uint64
+}
+
+func (g *group) root() *group {
+	for g.parent != nil {
+		if g.parent.parent != nil {
+			g.parent = g.parent.parent
+		}
+		g = g.parent
+	}
+	return g
+}
+
+// groupOf returns the root of inst's group, making a group of its own for
+// an instance that has none yet. Called with the lifecycle mutex held.
+func groupOf(inst *Instance) *group {
+	if inst.life.grp == nil {
+		inst.life.grp = &group{members: []*Instance{inst}, open: 1}
+	}
+	return inst.life.grp.root()
+}
+
+// storesRefs reports whether inst has somewhere to keep a funcref beyond
+// one call: a table or a reference-typed global.
+func storesRefs(inst *Instance) bool {
+	if len(inst.Tables) > 0 {
+		return true
+	}
+	for _, g := range inst.Globals {
+		if g.Type.Type == wasm.FuncRef || g.Type.Type == wasm.ExternRef {
+			return true
+		}
+	}
+	return false
+}
+
+// link ties the lifetime of inst, which imports from owner, to owner's:
+// merged into one group when owner can store inst's references (or they
+// share a table or a global), otherwise held by inst's group. It reports
+// false when owner is closed: what it exports may be released any time.
+func (s *Store) link(inst, owner *Instance, kind wasm.ExternKind) bool {
+	if owner == nil || owner == inst || owner.Store != s {
+		return true
+	}
+	s.life.mu.Lock()
+	defer s.life.mu.Unlock()
+	if owner.closed.Load() {
+		return false
+	}
+	a, b := groupOf(inst), groupOf(owner)
+	if a == b {
+		return true
+	}
+	if kind == wasm.ExternTable || kind == wasm.ExternGlobal || storesRefs(owner) {
+		merge(a, b)
+		return true
+	}
+	for _, h := range a.holds {
+		if h == owner {
+			return true
+		}
+	}
+	a.holds = append(a.holds, owner)
+	b.held++
+	return true
+}
+
+// merge makes b part of a.
+func merge(a, b *group) {
+	b.parent = a
+	a.members = append(a.members, b.members...)
+	a.open += b.open
+	a.calls += b.calls
+	a.held += b.held
+	a.holds = append(a.holds, b.holds...)
+	b.members, b.holds = nil, nil
+	// A hold on what is now a member is no hold.
+	kept := a.holds[:0]
+	for _, h := range a.holds {
+		if groupOf(h) == a {
+			a.held--
+			continue
+		}
+		kept = append(kept, h)
+	}
+	clear(a.holds[len(kept):])
+	a.holds = kept
+}
+
+// runKey marks a context as that of a call running in a group, so that a
+// call made from one of its host functions is recognised as re-entry.
+type runKey struct{}
+
+// Entry is a call admitted by Enter; Leave ends it.
+type Entry struct {
+	inst  *Instance
+	epoch uint64
+}
+
+// Enter admits a call rooted at inst, to be ended by Leave once the engine
+// has returned. It refuses with api.ErrClosed once inst is closed, and
+// with api.ErrBusy while another call runs in inst's group, unless ctx is
+// (derived from) the context that call gave its host functions: calls
+// from a host function back into the instances that called it nest. The
+// context returned carries that mark; the call must run under it.
+func (i *Instance) Enter(ctx context.Context) (context.Context, Entry, error) {
+	l := &i.Store.life
+	l.mu.Lock()
+	if i.closed.Load() {
+		l.mu.Unlock()
+		return ctx, Entry{}, api.ErrClosed
+	}
+	g := groupOf(i)
+	mark, _ := ctx.Value(runKey{}).(*group)
+	nested := mark != nil && mark.root() == g
+	if g.calls > 0 && !nested {
+		l.mu.Unlock()
+		return ctx, Entry{}, api.ErrBusy
+	}
+	g.calls++
+	i.life.calls++
+	if l.active == nil {
+		l.active = map[uint64]int{}
+	}
+	e := Entry{inst: i, epoch: l.epoch}
+	l.active[e.epoch]++
+	l.mu.Unlock()
+	if !nested {
+		ctx = context.WithValue(ctx, runKey{}, g)
+	}
+	return ctx, e, nil
+}
+
+// Leave ends a call admitted by Enter. The last call to leave a closed
+// instance clears its interrupts, and the last call of an epoch releases
+// the groups that died meanwhile.
+func (e Entry) Leave() {
+	i := e.inst
+	if i == nil {
+		return
+	}
+	l := &i.Store.life
+	l.mu.Lock()
+	groupOf(i).calls--
+	i.life.calls--
+	quiet := i.life.calls == 0 && i.closed.Load()
+	if l.active[e.epoch]--; l.active[e.epoch] == 0 {
+		delete(l.active, e.epoch)
+	}
+	free := i.Store.reapLocked()
+	l.mu.Unlock()
+	if quiet {
+		i.ClearInterrupt(^uint32(0))
+	}
+	releaseGroups(free)
+}
+
+// Close closes the instance: new calls are refused, calls running with it
+// as their root are aborted (they return a trap of kind api.ErrClosed,
+// and a host function they are blocked in sees its context cancelled with
+// that cause). Its memories, tables and functions are released once every
+// instance of its group is closed, no other group holds it, and every call
+// that might run its code has returned; an importer of its memory keeps
+// that memory mapped meanwhile. Close never waits for a call. It is
+// idempotent.
+func (i *Instance) Close() {
+	l := &i.Store.life
+	l.mu.Lock()
+	if i.closed.Load() {
+		l.mu.Unlock()
+		return
+	}
+	g := groupOf(i)
+	i.closed.Store(true)
+	g.open--
+	if i.life.calls > 0 {
+		// Under the lock, so that the last call's Leave, which clears the
+		// interrupts, cannot come between.
+		i.abortOnce(api.ErrClosed)
+	} else {
+		// A pending pause or an abort would keep the store's code armed.
+		i.ClearInterrupt(^uint32(0))
+	}
+	i.Store.retireLocked(g)
+	free := i.Store.reapLocked()
+	l.mu.Unlock()
+	releaseGroups(free)
+}
+
+// retireLocked kills g if nothing keeps it alive any more: its references
+// stop resolving at once, and it waits in the retired list for the calls
+// that may still run its code (reapLocked).
+func (s *Store) retireLocked(g *group) {
+	if g.dead || g.open > 0 || g.held > 0 {
+		return
+	}
+	g.dead = true
+	for _, inst := range g.members {
+		s.unpublish(inst)
+	}
+	l := &s.life
+	l.retired = append(l.retired, retiredGroup{g: g, epoch: l.epoch})
+	l.epoch++
+}
+
+// reapLocked removes from the retired list the groups no running call can
+// reach: every call that entered at or before their epoch has returned.
+func (s *Store) reapLocked() []*group {
+	l := &s.life
+	if len(l.retired) == 0 {
+		return nil
+	}
+	oldest, any := uint64(0), false
+	for e := range l.active {
+		if !any || e < oldest {
+			oldest, any = e, true
+		}
+	}
+	var free []*group
+	for len(l.retired) > 0 && (!any || l.retired[0].epoch < oldest) {
+		g := l.retired[0].g
+		l.retired[0] = retiredGroup{}
+		l.retired = l.retired[1:]
+		g.freed = true
+		free = append(free, g)
+		// Its holds end now: a held group may die in turn, and is
+		// released in this loop when no call is running.
+		for _, h := range g.holds {
+			hg := groupOf(h)
+			hg.held--
+			s.retireLocked(hg)
+		}
+		g.holds = nil
+	}
+	if len(l.retired) == 0 {
+		l.retired = nil // let the backing array go
+	}
+	return free
+}
+
+// releaseGroups frees what the groups' members own: memories (unmapped when no
+// importer holds them any more), function slots for reuse, and the store's
+// arming of their code. The groups are out of every list: nothing else
+// touches them.
+func releaseGroups(gs []*group) {
+	for _, g := range gs {
+		for _, inst := range g.members {
+			inst.releaseResources()
+		}
+	}
+}
+
+func (i *Instance) releaseResources() {
+	for _, m := range i.Memories {
+		if m != nil {
+			m.release()
+		}
+	}
+	i.ClearInterrupt(^uint32(0))
+	s := i.Store
+	s.freeSlots(i)
+	for _, a := range i.life.armers {
+		s.removeArmer(a)
+	}
+	i.life.armers = nil
+}
+
+// Released reports whether the instance's resources were released (for
+// tests of the lifecycle).
+func (i *Instance) Released() bool {
+	i.Store.life.mu.Lock()
+	defer i.Store.life.mu.Unlock()
+	return i.life.grp != nil && i.life.grp.root().freed
+}
+
+// funcSlot is one entry of the function-reference space.
+type funcSlot = atomic.Pointer[Function]

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/interp"
+	"github.com/ferryvm/ferry/internal/store"
 )
 
 // A *Paused resumed a second time used to re-run from its old pause point
@@ -285,5 +287,37 @@ func TestInstantiateCloseHeapFlat(t *testing.T) {
 	}
 	if len(rt.instances) != 0 {
 		t.Errorf("%d closed instances still listed in the runtime", len(rt.instances))
+	}
+}
+
+// Engine bugs used to surface as interp.ErrInternal, which users cannot
+// name, or, when a panic escaped the engine, as api.ErrHostPanic although
+// no host function was involved. Every entry now classifies through
+// interp.PanicTrap: an engine bug is a trap of kind ErrInternal.
+func TestEngineBugsAreErrInternal(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, NewRuntimeConfig())
+	inst := instantiate(t, rt, "add", "")
+	add := inst.Function("add").fn
+	for _, c := range []struct {
+		name string
+		fn   *store.Function
+	}{
+		// Lowered code of another tier (or none): detected by the engine.
+		{"no interpreter code", &store.Function{Type: add.Type, Instance: add.Instance, Code: "not lowered"}},
+		// A nil signature: a Go runtime panic before the engine's loop.
+		{"no signature", &store.Function{Instance: add.Instance, Code: add.Code}},
+	} {
+		_, err := rt.call(ctx, c.fn, []uint64{1, 2})
+		var trap *api.TrapError
+		if !errors.As(err, &trap) || trap.Kind != ErrInternal || errors.Is(err, api.ErrHostPanic) {
+			t.Errorf("%s: %v, want a trap of kind ErrInternal", c.name, err)
+		}
+		_, err = rt.run(ctx, CallOptions{PauseAfter: 1}, func(e *interp.Engine) ([]uint64, error) {
+			return e.Call(ctx, c.fn, []uint64{1, 2})
+		})
+		if !errors.As(err, &trap) || trap.Kind != ErrInternal {
+			t.Errorf("%s, counting pause points: %v, want a trap of kind ErrInternal", c.name, err)
+		}
 	}
 }

@@ -66,4 +66,3 @@ func TestRestoreCloseHeapFlat(t *testing.T) {
 		t.Errorf("live heap grew by %d bytes over %d cycles", growth, n)
 	}
 }
-

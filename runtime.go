@@ -12,7 +12,9 @@ import (
 
 // Runtime compiles and instantiates modules. Instances of one runtime share a
 // store (so funcrefs and tables pass between them) and may import from each
-// other by registered name. A Runtime is safe for concurrent use.
+// other by registered name. A Runtime is safe for concurrent use, Close
+// included: calls running when it closes stop with an error wrapping
+// ErrClosed. Each instance runs one call at a time (see Instance).
 type Runtime struct {
 	cfg    RuntimeConfig
 	engine *interp.Engine

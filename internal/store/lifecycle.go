@@ -337,13 +337,5 @@ func (i *Instance) releaseResources() {
 	i.life.armers = nil
 }
 
-// Released reports whether the instance's resources were released (for
-// tests of the lifecycle).
-func (i *Instance) Released() bool {
-	i.Store.life.mu.Lock()
-	defer i.Store.life.mu.Unlock()
-	return i.life.grp != nil && i.life.grp.root().freed
-}
-
 // funcSlot is one entry of the function-reference space.
 type funcSlot = atomic.Pointer[Function]

@@ -136,9 +136,9 @@ func (f *Function) CallWithOptions(ctx context.Context, o CallOptions, params ..
 	if params == nil {
 		params = []uint64{}
 	}
-	ctx, entry, err := f.owner.enter(ctx, "call "+f.describe())
+	entry, err := f.owner.inst.Enter(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ferry: call %s: %w", f.describe(), err)
 	}
 	defer entry.Leave()
 	results, err := f.owner.rt.run(ctx, o, func(e *interp.Engine) ([]uint64, error) {
@@ -169,9 +169,9 @@ func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, entry, err := p.owner.enter(ctx, "resume")
+	entry, err := p.owner.inst.Enter(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ferry: resume: %w", err)
 	}
 	defer entry.Leave()
 	results, err := p.rt.run(ctx, o, func(e *interp.Engine) ([]uint64, error) {

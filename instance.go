@@ -138,25 +138,13 @@ func (f *Function) Call(ctx context.Context, params ...uint64) ([]uint64, error)
 	if params == nil {
 		params = []uint64{}
 	}
-	ctx, entry, err := f.owner.enter(ctx, "call "+f.describe())
+	entry, err := f.owner.inst.Enter(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ferry: call %s: %w", f.describe(), err)
 	}
 	defer entry.Leave()
 	results, err := f.owner.rt.call(ctx, f.fn, params)
 	return f.owner.settle(ctx, results, f.owner.paused(err, pauseCount{}))
-}
-
-// enter admits a call into the instance (see store.Instance.Enter): it
-// must run under the context returned, and end with the entry's Leave,
-// which is what lets Close release the instance's memory only after the
-// call has left it.
-func (i *Instance) enter(ctx context.Context, what string) (context.Context, store.Entry, error) {
-	ctx, e, err := i.inst.Enter(ctx)
-	if err != nil {
-		return ctx, e, fmt.Errorf("ferry: %s: %w", what, err)
-	}
-	return ctx, e, nil
 }
 
 func (f *Function) describe() string {

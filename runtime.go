@@ -141,9 +141,9 @@ func (r *Runtime) start(ctx context.Context, inst *Instance) error {
 	if int(m.Start) >= len(si.Funcs) {
 		return fmt.Errorf("ferry: instantiate: start function %d out of range", m.Start)
 	}
-	ctx, entry, err := inst.enter(ctx, "instantiate: start")
+	entry, err := si.Enter(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("ferry: instantiate: start: %w", err)
 	}
 	defer entry.Leave()
 	_, err = r.call(ctx, si.Funcs[m.Start], nil)

@@ -260,7 +260,7 @@ func (m *machine) suspended() error {
 // call. Made at the first host call, so that calls that make none pay
 // nothing for it.
 func (m *machine) initHostCtx() {
-	hctx, cancel := context.WithCancelCause(m.ctx)
+	hctx, cancel := context.WithCancelCause(store.WithRunning(m.ctx, m.root))
 	root, pausing := m.root, m.e.cfg.PausePolling
 	restore := root.SetInterruptHook(func(bits uint32) {
 		switch {

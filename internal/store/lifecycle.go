@@ -61,11 +61,18 @@ type group struct {
 type storeLife struct {
 	mu    sync.Mutex
 	epoch uint64
-	// active counts the running calls by the epoch they entered at.
-	active map[uint64]int
+	// active counts the running calls by the epoch they entered at, in
+	// increasing epoch order (a call enters at the latest epoch), without
+	// zero counts at the front.
+	active []epochCount
 	// retired are dead groups waiting for the calls that may still run
 	// their code, in increasing epoch order.
 	retired []retiredGroup
+}
+
+type epochCount struct {
+	epoch uint64
+	n     int
 }
 
 type retiredGroup struct {
@@ -159,9 +166,25 @@ func merge(a, b *group) {
 	a.holds = kept
 }
 
-// runKey marks a context as that of a call running in a group, so that a
-// call made from one of its host functions is recognised as re-entry.
+// runKey is the context key of the instances whose calls a host function
+// runs within (see WithRunning).
 type runKey struct{}
+
+// running is the chain of instances a host function's call runs within,
+// innermost first.
+type running struct {
+	inst  *Instance
+	outer *running
+}
+
+// WithRunning marks ctx, which a tier gives the host functions called by
+// a call rooted at inst, so that a call they make back into inst's group
+// (or into the group of any call this one is nested in) is recognised as
+// re-entry by Enter rather than refused as busy.
+func WithRunning(ctx context.Context, inst *Instance) context.Context {
+	outer, _ := ctx.Value(runKey{}).(*running)
+	return context.WithValue(ctx, runKey{}, &running{inst: inst, outer: outer})
+}
 
 // Entry is a call admitted by Enter; Leave ends it.
 type Entry struct {
@@ -171,36 +194,41 @@ type Entry struct {
 
 // Enter admits a call rooted at inst, to be ended by Leave once the engine
 // has returned. It refuses with api.ErrClosed once inst is closed, and
-// with api.ErrBusy while another call runs in inst's group, unless ctx is
-// (derived from) the context that call gave its host functions: calls
-// from a host function back into the instances that called it nest. The
-// context returned carries that mark; the call must run under it.
-func (i *Instance) Enter(ctx context.Context) (context.Context, Entry, error) {
+// with api.ErrBusy while another call runs in inst's group, unless ctx
+// descends from a context that call (or a call it is nested in) gave its
+// host functions (WithRunning): calls from a host function back into the
+// instances that called it nest.
+func (i *Instance) Enter(ctx context.Context) (Entry, error) {
 	l := &i.Store.life
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if i.closed.Load() {
-		l.mu.Unlock()
-		return ctx, Entry{}, api.ErrClosed
+		return Entry{}, api.ErrClosed
 	}
 	g := groupOf(i)
-	mark, _ := ctx.Value(runKey{}).(*group)
-	nested := mark != nil && mark.root() == g
-	if g.calls > 0 && !nested {
-		l.mu.Unlock()
-		return ctx, Entry{}, api.ErrBusy
+	if g.calls > 0 && !nestedIn(ctx, g) {
+		return Entry{}, api.ErrBusy
 	}
 	g.calls++
 	i.life.calls++
-	if l.active == nil {
-		l.active = map[uint64]int{}
+	if n := len(l.active); n > 0 && l.active[n-1].epoch == l.epoch {
+		l.active[n-1].n++
+	} else {
+		l.active = append(l.active, epochCount{epoch: l.epoch, n: 1})
 	}
-	e := Entry{inst: i, epoch: l.epoch}
-	l.active[e.epoch]++
-	l.mu.Unlock()
-	if !nested {
-		ctx = context.WithValue(ctx, runKey{}, g)
+	return Entry{inst: i, epoch: l.epoch}, nil
+}
+
+// nestedIn reports whether ctx comes from a host function of a call
+// running in g. Called with the lifecycle mutex held.
+func nestedIn(ctx context.Context, g *group) bool {
+	r, _ := ctx.Value(runKey{}).(*running)
+	for ; r != nil; r = r.outer {
+		if r.inst.life.grp != nil && r.inst.life.grp.root() == g {
+			return true
+		}
 	}
-	return ctx, e, nil
+	return false
 }
 
 // Leave ends a call admitted by Enter. The last call to leave a closed
@@ -216,8 +244,18 @@ func (e Entry) Leave() {
 	groupOf(i).calls--
 	i.life.calls--
 	quiet := i.life.calls == 0 && i.closed.Load()
-	if l.active[e.epoch]--; l.active[e.epoch] == 0 {
-		delete(l.active, e.epoch)
+	for k := range l.active {
+		if l.active[k].epoch == e.epoch {
+			l.active[k].n--
+			break
+		}
+	}
+	done := 0
+	for done < len(l.active) && l.active[done].n == 0 {
+		done++
+	}
+	if done > 0 { // moved down rather than resliced, to keep the array
+		l.active = l.active[:copy(l.active, l.active[done:])]
 	}
 	free := i.Store.reapLocked()
 	l.mu.Unlock()
@@ -282,11 +320,10 @@ func (s *Store) reapLocked() []*group {
 	if len(l.retired) == 0 {
 		return nil
 	}
-	oldest, any := uint64(0), false
-	for e := range l.active {
-		if !any || e < oldest {
-			oldest, any = e, true
-		}
+	// The front of active is the oldest epoch with a running call.
+	oldest, any := uint64(0), len(l.active) > 0
+	if any {
+		oldest = l.active[0].epoch
 	}
 	var free []*group
 	for len(l.retired) > 0 && (!any || l.retired[0].epoch < oldest) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"testing"
@@ -319,5 +320,117 @@ func TestEngineBugsAreErrInternal(t *testing.T) {
 		if !errors.As(err, &trap) || trap.Kind != ErrInternal {
 			t.Errorf("%s, counting pause points: %v, want a trap of kind ErrInternal", c.name, err)
 		}
+	}
+}
+
+// A function an instance wrote into a table it imported stays callable
+// through that table after the writer is closed, for as long as an
+// instance sharing the table is open: the writer's lifetime is tied to
+// the table's. Once they are all closed, every slot is free.
+func TestFuncrefInSharedTableOutlivesWriter(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, NewRuntimeConfig())
+	provider := instantiate(t, rt, "provider", "provider")
+	writer := instantiate(t, rt, "tabwriter", "")
+	reader := instantiate(t, rt, "tabreader", "")
+	call := reader.Function("call")
+	writer.Close(ctx)
+	if res, err := call.Call(ctx, 1); err != nil || res[0] != 7 {
+		t.Fatalf("writer closed: call_indirect into its function: %v, %v; want [7]", res, err)
+	}
+	provider.Close(ctx)
+	if res, err := call.Call(ctx, 0); err != nil || res[0] != 1 {
+		t.Fatalf("provider closed too: call_indirect into its inc: %v, %v; want [1]", res, err)
+	}
+	if res, err := call.Call(ctx, 1); err != nil || res[0] != 7 {
+		t.Fatalf("provider closed too: call_indirect into the writer's function: %v, %v; want [7]", res, err)
+	}
+	if n := rt.store.LiveFuncs(); n == 0 {
+		t.Fatal("function slots freed while an instance sharing the table is open")
+	}
+	reader.Close(ctx)
+	if n := rt.store.LiveFuncs(); n != 0 {
+		t.Errorf("%d function slots live after every instance closed", n)
+	}
+}
+
+// A funcref the host carried from one instance to an unrelated one names
+// nothing once the first is closed and released, even after its slot is
+// reused: call_indirect through it traps instead of reaching whatever
+// function took the slot.
+func TestStaleFuncrefNamesNothing(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, NewRuntimeConfig())
+	a := instantiate(t, rt, "funcrefs", "")
+	b := instantiate(t, rt, "funcrefs", "")
+	res, err := a.Function("ref").Call(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := res[0]
+	callref := b.Function("callref")
+	if res, err := callref.Call(ctx, ref); err != nil || res[0] != 42 {
+		t.Fatalf("calling a live instance's funcref: %v, %v; want [42]", res, err)
+	}
+	a.Close(ctx)
+	if _, err := callref.Call(ctx, ref); !errors.Is(err, api.ErrUninitializedElement) {
+		t.Fatalf("calling a closed instance's funcref: %v, want ErrUninitializedElement", err)
+	}
+	c := instantiate(t, rt, "funcrefs", "") // takes a's slots back
+	res, err = c.Function("ref").Call(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uint32(res[0]) != uint32(ref) || res[0] == ref {
+		t.Errorf("c's funcref %#x does not reuse a's slot %#x with a new generation", res[0], ref)
+	}
+	if _, err := callref.Call(ctx, ref); !errors.Is(err, api.ErrUninitializedElement) {
+		t.Fatalf("calling a stale funcref whose slot was reused: %v, want ErrUninitializedElement", err)
+	}
+}
+
+// A call running a closed instance's code through a funcref the host
+// carried over (so the instances are not linked) keeps that instance's
+// memory mapped until it returns: releasing waits for every call that was
+// running when the instance died.
+func TestEscapedFuncrefCallKeepsMemory(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, NewRuntimeConfig())
+	entered, proceed := make(chan struct{}), make(chan struct{})
+	_, err := rt.NewHostModule("env").
+		Func("wait", nil, nil, func(context.Context, api.Module, []uint64) {
+			entered <- struct{}{}
+			<-proceed
+		}).
+		Instantiate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := instantiate(t, rt, "escaped", "")
+	b := instantiate(t, rt, "escaped", "")
+	res, err := a.Function("ref").Call(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := a.Memory("mem")
+	done := make(chan error, 1)
+	go func() {
+		res, err := b.Function("callref").Call(ctx, res[0])
+		if err == nil && res[0] != 5 {
+			err = fmt.Errorf("result %v, want [5]", res)
+		}
+		done <- err
+	}()
+	<-entered // b's call runs a's function, waiting in the host
+	a.Close(ctx)
+	if mem.Size() == 0 {
+		t.Fatal("a's memory unmapped while b's call runs a's code")
+	}
+	close(proceed)
+	if err := <-done; err != nil {
+		t.Fatalf("b's call through a's funcref: %v", err)
+	}
+	if mem.Size() != 0 {
+		t.Error("a's memory still mapped after the call running its code returned")
 	}
 }

@@ -121,7 +121,10 @@ func (s *Store) unpublish(inst *Instance) {
 func (s *Store) freeSlots(inst *Instance) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, f := range inst.Funcs {
+	// Pushed last first, so that the next instance's functions take them
+	// back in order.
+	for k := len(inst.Funcs) - 1; k >= 0; k-- {
+		f := inst.Funcs[k]
 		if f.Instance != inst || f.Ref == 0 {
 			continue
 		}

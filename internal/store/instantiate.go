@@ -39,7 +39,7 @@ func (s *Store) instantiate(m *wasm.Module, name string, code []any, resolve fun
 		return nil, fmt.Errorf("instantiate: %d lowered bodies for %d functions", len(code), len(m.Funcs))
 	}
 	inst := &Instance{Store: s, Module: m, Name: name}
-	owners, err := inst.resolveImports(resolve)
+	links, err := inst.resolveImports(resolve)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func (s *Store) instantiate(m *wasm.Module, name string, code []any, resolve fun
 		return nil, err
 	}
 	for k, imp := range m.Imports {
-		if !s.link(inst, owners[k], imp.Kind) {
+		if !s.link(inst, links[k].owner, links[k].hold) {
 			return fail(&LinkError{Module: imp.Module, Name: imp.Name, Reason: "unknown import: the exporting instance is closed"})
 		}
 	}
@@ -167,11 +167,18 @@ func (inst *Instance) dropActiveSegments() {
 	}
 }
 
+// importLink is how an import ties the importer's lifetime to the
+// exporting instance's (Store.link).
+type importLink struct {
+	owner *Instance // nil when unknown
+	hold  bool      // a host function: held, not merged
+}
+
 // resolveImports fills the instance's index spaces with its imports and
-// returns the instance exporting each (nil when unknown).
-func (inst *Instance) resolveImports(resolve func(module, name string) (Extern, bool)) ([]*Instance, error) {
+// returns how each links the instance to its exporter.
+func (inst *Instance) resolveImports(resolve func(module, name string) (Extern, bool)) ([]importLink, error) {
 	m := inst.Module
-	owners := make([]*Instance, len(m.Imports))
+	links := make([]importLink, len(m.Imports))
 	for k, imp := range m.Imports {
 		var x Extern
 		ok := false
@@ -235,9 +242,9 @@ func (inst *Instance) resolveImports(resolve func(module, name string) (Extern, 
 		default:
 			return nil, incompatible("unknown kind")
 		}
-		owners[k] = x.Owner
+		links[k] = importLink{owner: x.Owner, hold: imp.Kind == wasm.ExternFunc && x.Func.Host != nil}
 	}
-	return owners, nil
+	return links, nil
 }
 
 // limitsMatch is the spec's limits subtyping: actual (the imported value's

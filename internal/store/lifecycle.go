@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 
 	"github.com/ferryvm/ferry/api"
-	"github.com/ferryvm/ferry/internal/wasm"
 )
 
 // Lifetimes (docs/api.md, "Closing frees; calls finish first").
@@ -14,14 +13,15 @@ import (
 // Funcref values are store-wide integers that tables, globals and running
 // frames hold without the store knowing where, so an instance's functions
 // cannot simply vanish when it is closed. Instances that can hold each
-// other's references form a group: an importer and a Wasm exporter (whose
-// code may store the importer's references it is passed), or the sharers
-// of a table or global. A group's resources are released only once every
-// member is closed and no other group holds one of them. An exporter that
-// can store no reference (no table, no reference-typed global: typically a
-// host module of functions, like WASI) is not merged but held: it lives
-// while its importers' groups live, and one WASI module shared by many
-// programs does not chain their lifetimes together.
+// other's references, or run on each other's state, form a group: an
+// importer and the exporter of a WebAssembly function (which runs on its
+// own instance's memory and may store the references it is passed), of a
+// table, a memory or a global. A group's resources are released only once
+// every member is closed and no other group holds one of them. The
+// exporter of a host function (like WASI's) is not merged but held: it
+// lives while its importers' groups live, and one WASI module shared by
+// many programs does not chain their lifetimes, nor serialise their calls
+// (a group runs one call at a time, see Enter).
 //
 // A reference that escaped to the host and came back into an unrelated
 // instance is not tracked: once its function's group is released it names
@@ -99,25 +99,14 @@ func groupOf(inst *Instance) *group {
 	return inst.life.grp.root()
 }
 
-// storesRefs reports whether inst has somewhere to keep a funcref beyond
-// one call: a table or a reference-typed global.
-func storesRefs(inst *Instance) bool {
-	if len(inst.Tables) > 0 {
-		return true
-	}
-	for _, g := range inst.Globals {
-		if g.Type.Type == wasm.FuncRef || g.Type.Type == wasm.ExternRef {
-			return true
-		}
-	}
-	return false
-}
-
-// link ties the lifetime of inst, which imports from owner, to owner's:
-// merged into one group when owner can store inst's references (or they
-// share a table or a global), otherwise held by inst's group. It reports
-// false when owner is closed: what it exports may be released any time.
-func (s *Store) link(inst, owner *Instance, kind wasm.ExternKind) bool {
+// link ties the lifetime of inst, which imports from owner, to owner's.
+// Importing a host function only holds owner: its code is Go, touching no
+// WebAssembly state of owner's and storing no references. Anything else
+// merges the two groups: a WebAssembly function runs on its instance's
+// memory, tables and globals (and may store references it is passed), and
+// a table, memory or global is state the two share. It reports false when
+// owner is closed: what it exports may be released any time.
+func (s *Store) link(inst, owner *Instance, hold bool) bool {
 	if owner == nil || owner == inst || owner.Store != s {
 		return true
 	}
@@ -130,7 +119,7 @@ func (s *Store) link(inst, owner *Instance, kind wasm.ExternKind) bool {
 	if a == b {
 		return true
 	}
-	if kind == wasm.ExternTable || kind == wasm.ExternGlobal || storesRefs(owner) {
+	if !hold {
 		merge(a, b)
 		return true
 	}

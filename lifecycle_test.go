@@ -181,6 +181,9 @@ func TestRuntimeCloseDuringCall(t *testing.T) {
 				t.Fatalf("iteration %d: memory %d still mapped after the runtime closed and its calls left", k, j)
 			}
 		}
+		if n := rt.store.LiveFuncs(); n != 0 {
+			t.Fatalf("iteration %d: %d function slots live in a closed runtime", k, n)
+		}
 	}
 }
 

@@ -14,11 +14,12 @@ import (
 // Instance is an instantiated module (or host module).
 //
 // An instance runs one call at a time: a call made on another goroutine
-// while one runs in it, or in an instance linked to it by imports, fails
-// with an error wrapping ErrBusy. A host function may call back into the
-// instances that called it if it passes on the context it was given (the
-// calls nest). Everything else about an Instance (Function, Global,
-// Memory, RequestPause, Close) is safe from any goroutine.
+// while one runs in it, or in an instance linked to it by an import other
+// than a host function, fails with an error wrapping ErrBusy. A host
+// function may call back into the instances that called it if it passes
+// on the context it was given (the calls nest). Everything else about an
+// Instance (Function, Global, Memory, RequestPause, Close) is safe from
+// any goroutine.
 type Instance struct {
 	rt     *Runtime
 	inst   *store.Instance

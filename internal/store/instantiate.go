@@ -55,7 +55,7 @@ func (s *Store) instantiate(m *wasm.Module, name string, code []any, resolve fun
 		return nil, err
 	}
 	for k, imp := range m.Imports {
-		if !s.link(inst, links[k].owner, links[k].hold) {
+		if !s.link(inst, links[k].owner, imp.Kind, links[k].hostFunc) {
 			return fail(&LinkError{Module: imp.Module, Name: imp.Name, Reason: "unknown import: the exporting instance is closed"})
 		}
 	}
@@ -170,8 +170,8 @@ func (inst *Instance) dropActiveSegments() {
 // importLink is how an import ties the importer's lifetime to the
 // exporting instance's (Store.link).
 type importLink struct {
-	owner *Instance // nil when unknown
-	hold  bool      // a host function: held, not merged
+	owner    *Instance // nil when unknown
+	hostFunc bool      // the import is a host function
 }
 
 // resolveImports fills the instance's index spaces with its imports and
@@ -242,7 +242,7 @@ func (inst *Instance) resolveImports(resolve func(module, name string) (Extern, 
 		default:
 			return nil, incompatible("unknown kind")
 		}
-		links[k] = importLink{owner: x.Owner, hold: imp.Kind == wasm.ExternFunc && x.Func.Host != nil}
+		links[k] = importLink{owner: x.Owner, hostFunc: imp.Kind == wasm.ExternFunc && x.Func.Host != nil}
 	}
 	return links, nil
 }

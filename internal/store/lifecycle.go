@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/wasm"
 )
 
 // Lifetimes (docs/api.md, "Closing frees; calls finish first").
@@ -13,15 +14,19 @@ import (
 // Funcref values are store-wide integers that tables, globals and running
 // frames hold without the store knowing where, so an instance's functions
 // cannot simply vanish when it is closed. Instances that can hold each
-// other's references, or run on each other's state, form a group: an
-// importer and the exporter of a WebAssembly function (which runs on its
-// own instance's memory and may store the references it is passed), of a
-// table, a memory or a global. A group's resources are released only once
-// every member is closed and no other group holds one of them. The
-// exporter of a host function (like WASI's) is not merged but held: it
-// lives while its importers' groups live, and one WASI module shared by
-// many programs does not chain their lifetimes, nor serialise their calls
-// (a group runs one call at a time, see Enter).
+// other's references form a group: the sharers of a table or a global, and
+// an importer and the exporter of a WebAssembly function that can store
+// the references it is passed (the exporter has a table or a
+// reference-typed global). A group's resources are released only once
+// every member is closed and no other group holds one of them. Any other
+// exporter is held by its importers' group: it lives while they do, but a
+// long-lived exporter does not keep its short-lived importers alive.
+//
+// Calls are admitted by domain, a coarser partition: instances whose calls
+// may run on the same WebAssembly state (every import but that of a host
+// function ties a domain) run one call at a time (Enter). One WASI module
+// shared by many programs therefore neither chains their lifetimes nor
+// serialises their calls.
 //
 // A reference that escaped to the host and came back into an unrelated
 // instance is not tracked: once its function's group is released it names
@@ -36,6 +41,7 @@ import (
 // store's lifecycle mutex.
 type instLife struct {
 	grp *group
+	dom *domain
 	// calls counts the calls running with this instance as their root
 	// (see Enter); Close aborts them.
 	calls int
@@ -49,12 +55,37 @@ type group struct {
 	parent  *group // non-nil once merged into another group
 	members []*Instance
 	open    int // members not yet closed
-	calls   int // calls running with a member as their root
 	held    int // holds by other groups on members
 	// holds are the instances of other groups that this group keeps alive.
 	holds []*Instance
 	dead  bool // no new reference resolves to a member
-	freed bool // its resources are released (or being released)
+}
+
+// domain is a set of instances whose calls may run on the same state, so
+// that only one of them runs at a time. Domains only ever merge; a domain
+// is garbage once its instances are.
+type domain struct {
+	parent *domain
+	calls  int // calls running with an instance of the domain as their root
+}
+
+func (d *domain) root() *domain {
+	for d.parent != nil {
+		if d.parent.parent != nil {
+			d.parent = d.parent.parent
+		}
+		d = d.parent
+	}
+	return d
+}
+
+// domainOf returns the root of inst's domain, making one for an instance
+// that has none yet. Called with the lifecycle mutex held.
+func domainOf(inst *Instance) *domain {
+	if inst.life.dom == nil {
+		inst.life.dom = &domain{}
+	}
+	return inst.life.dom.root()
 }
 
 // storeLife is the store's part of the bookkeeping.
@@ -99,14 +130,27 @@ func groupOf(inst *Instance) *group {
 	return inst.life.grp.root()
 }
 
-// link ties the lifetime of inst, which imports from owner, to owner's.
-// Importing a host function only holds owner: its code is Go, touching no
-// WebAssembly state of owner's and storing no references. Anything else
-// merges the two groups: a WebAssembly function runs on its instance's
-// memory, tables and globals (and may store references it is passed), and
-// a table, memory or global is state the two share. It reports false when
-// owner is closed: what it exports may be released any time.
-func (s *Store) link(inst, owner *Instance, hold bool) bool {
+// storesRefs reports whether inst has somewhere to keep a funcref beyond
+// one call: a table or a reference-typed global.
+func storesRefs(inst *Instance) bool {
+	if len(inst.Tables) > 0 {
+		return true
+	}
+	for _, g := range inst.Globals {
+		if g.Type.Type == wasm.FuncRef || g.Type.Type == wasm.ExternRef {
+			return true
+		}
+	}
+	return false
+}
+
+// link ties inst, which imports an extern of kind k from owner, to owner:
+// one group when they can hold each other's references, else a hold of
+// inst's group on owner; one domain unless the import is a host function
+// (hostFunc), whose code is Go and touches no WebAssembly state. It
+// reports false when owner is closed: what it exports may be released
+// any time.
+func (s *Store) link(inst, owner *Instance, k wasm.ExternKind, hostFunc bool) bool {
 	if owner == nil || owner == inst || owner.Store != s {
 		return true
 	}
@@ -115,11 +159,17 @@ func (s *Store) link(inst, owner *Instance, hold bool) bool {
 	if owner.closed.Load() {
 		return false
 	}
+	if !hostFunc {
+		if da, db := domainOf(inst), domainOf(owner); da != db {
+			db.parent = da
+			da.calls += db.calls
+		}
+	}
 	a, b := groupOf(inst), groupOf(owner)
 	if a == b {
 		return true
 	}
-	if !hold {
+	if k == wasm.ExternTable || k == wasm.ExternGlobal || (k == wasm.ExternFunc && !hostFunc && storesRefs(owner)) {
 		merge(a, b)
 		return true
 	}
@@ -138,7 +188,6 @@ func merge(a, b *group) {
 	b.parent = a
 	a.members = append(a.members, b.members...)
 	a.open += b.open
-	a.calls += b.calls
 	a.held += b.held
 	a.holds = append(a.holds, b.holds...)
 	b.members, b.holds = nil, nil
@@ -183,7 +232,7 @@ type Entry struct {
 
 // Enter admits a call rooted at inst, to be ended by Leave once the engine
 // has returned. It refuses with api.ErrClosed once inst is closed, and
-// with api.ErrBusy while another call runs in inst's group, unless ctx
+// with api.ErrBusy while another call runs in inst's domain, unless ctx
 // descends from a context that call (or a call it is nested in) gave its
 // host functions (WithRunning): calls from a host function back into the
 // instances that called it nest.
@@ -194,11 +243,11 @@ func (i *Instance) Enter(ctx context.Context) (Entry, error) {
 	if i.closed.Load() {
 		return Entry{}, api.ErrClosed
 	}
-	g := groupOf(i)
-	if g.calls > 0 && !nestedIn(ctx, g) {
+	d := domainOf(i)
+	if d.calls > 0 && !nestedIn(ctx, d) {
 		return Entry{}, api.ErrBusy
 	}
-	g.calls++
+	d.calls++
 	i.life.calls++
 	if n := len(l.active); n > 0 && l.active[n-1].epoch == l.epoch {
 		l.active[n-1].n++
@@ -209,11 +258,11 @@ func (i *Instance) Enter(ctx context.Context) (Entry, error) {
 }
 
 // nestedIn reports whether ctx comes from a host function of a call
-// running in g. Called with the lifecycle mutex held.
-func nestedIn(ctx context.Context, g *group) bool {
+// running in d. Called with the lifecycle mutex held.
+func nestedIn(ctx context.Context, d *domain) bool {
 	r, _ := ctx.Value(runKey{}).(*running)
 	for ; r != nil; r = r.outer {
-		if r.inst.life.grp != nil && r.inst.life.grp.root() == g {
+		if r.inst.life.dom != nil && r.inst.life.dom.root() == d {
 			return true
 		}
 	}
@@ -230,7 +279,7 @@ func (e Entry) Leave() {
 	}
 	l := &i.Store.life
 	l.mu.Lock()
-	groupOf(i).calls--
+	domainOf(i).calls--
 	i.life.calls--
 	quiet := i.life.calls == 0 && i.closed.Load()
 	for k := range l.active {
@@ -319,7 +368,6 @@ func (s *Store) reapLocked() []*group {
 		g := l.retired[0].g
 		l.retired[0] = retiredGroup{}
 		l.retired = l.retired[1:]
-		g.freed = true
 		free = append(free, g)
 		// Its holds end now: a held group may die in turn, and is
 		// released in this loop when no call is running.

@@ -150,3 +150,41 @@ func TestCloseWaitsForTheLastCall(t *testing.T) {
 		t.Errorf("the released code is still registered (armed %d, %d armers)", code.n, len(s.armed.armers))
 	}
 }
+
+// An exporter that can store no reference (no table, no reference-typed
+// global) is held by its importers, not grouped with them: instances that
+// import its functions and close are released while it lives on, yet they
+// never run a call at the same time as it (one domain).
+func TestLongLivedExporterReleasesImporters(t *testing.T) {
+	s := NewStore()
+	lib := exporter()
+	lib.Tables, lib.Exports = nil, lib.Exports[:1] // only "f"
+	x, err := s.Instantiate(lib, "x", []any{nil}, noImports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := importerOf(wasm.ExternFunc, "f")
+	m.Funcs = []wasm.Func{{TypeIndex: 0}}
+	for k := 0; k < 100; k++ {
+		y, err := s.Instantiate(m, "y", []any{nil}, resolverOf("x", x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := x.Enter(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := y.Enter(context.Background()); !errors.Is(err, api.ErrBusy) {
+			t.Fatalf("call into y while x's runs: %v, want ErrBusy", err)
+		}
+		e.Leave()
+		y.Close()
+	}
+	if n := s.LiveFuncs(); n != 1 {
+		t.Errorf("%d function slots live, want x's 1: closed importers were kept", n)
+	}
+	x.Close()
+	if n := s.LiveFuncs(); n != 0 {
+		t.Errorf("%d function slots live with everything closed", n)
+	}
+}

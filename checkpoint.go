@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferryvm/ferry/api"
@@ -24,15 +25,28 @@ var ErrPaused = errors.New("ferry: call paused at a pause point")
 // another instance), or an open network connection.
 var ErrNotCheckpointable = errors.New("ferry: state cannot be checkpointed")
 
+// ErrPausedConsumed is wrapped by the error of Resume, WriteCheckpoint,
+// WriteCheckpointFile and Capture on a *Paused that was already resumed:
+// its frames describe a point the instance has run past, so continuing or
+// writing them would pair them with state they no longer match.
+var ErrPausedConsumed = errors.New("ferry: paused call already resumed")
+
 // Paused is a call stopped at a pause point: returned as the error of
 // Function.Call (errors.As) when a pause was requested (Instance.RequestPause,
 // CallOptions.PauseAfter). Resume continues it; WriteCheckpoint writes it
 // out so that Runtime.Restore can continue it elsewhere.
+//
+// A Paused is single-use: it may be written any number of times, then
+// resumed once; afterwards every method that would use its frames returns
+// an error wrapping ErrPausedConsumed (a new pause returns a new Paused).
 type Paused struct {
 	rt     *Runtime
 	owner  *Instance
 	frames []api.Frame
 	count  pauseCount
+	// resumed is set by the first Resume, whatever its outcome: from then
+	// on the instance's state has moved past frames.
+	resumed atomic.Bool
 	// callsites are the builtin decisions a restore changed.
 	callsites []CallsiteChange
 }
@@ -114,15 +128,17 @@ func (f *Function) CallWithOptions(ctx context.Context, o CallOptions, params ..
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if f.owner.closed.Load() {
-		return nil, fmt.Errorf("ferry: call %s: %w: instance", f.describe(), errClosed)
-	}
 	if err := f.owner.refused(); err != nil {
 		return nil, err
 	}
 	if params == nil {
 		params = []uint64{}
 	}
+	entry, err := f.owner.inst.Enter(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ferry: call %s: %w", f.describe(), err)
+	}
+	defer entry.Leave()
 	results, err := f.owner.rt.run(ctx, o, func(e *interp.Engine) ([]uint64, error) {
 		return e.Call(ctx, f.fn, params)
 	})
@@ -130,7 +146,8 @@ func (f *Function) CallWithOptions(ctx context.Context, o CallOptions, params ..
 }
 
 // Resume continues the paused call on its instance and returns the
-// results of the call that was paused, or another *Paused. For a call
+// results of the call that was paused, or another *Paused. It consumes p:
+// a second Resume returns an error wrapping ErrPausedConsumed. For a call
 // restored with VerifyConcurrent, the outcome is returned once the memory
 // data is verified; if that fails, the error is the corruption, wrapping
 // ErrCheckpointCorrupt, and the run was stopped.
@@ -138,16 +155,23 @@ func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if p.owner.closed.Load() {
-		return nil, fmt.Errorf("ferry: resume: %w: instance", errClosed)
-	}
+	// A failed memory check is reported first: it condemns the instance,
+	// not just this Paused.
 	if err := p.owner.refused(); err != nil {
 		return nil, err
+	}
+	if !p.resumed.CompareAndSwap(false, true) {
+		return nil, fmt.Errorf("ferry: resume: %w", ErrPausedConsumed)
 	}
 	frames, err := p.owner.framesToRefs(p.frames)
 	if err != nil {
 		return nil, err
 	}
+	entry, err := p.owner.inst.Enter(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ferry: resume: %w", err)
+	}
+	defer entry.Leave()
 	results, err := p.rt.run(ctx, o, func(e *interp.Engine) ([]uint64, error) {
 		return e.Resume(ctx, p.owner.inst, frames)
 	})
@@ -161,8 +185,7 @@ func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 func (r *Runtime) run(ctx context.Context, o CallOptions, f func(*interp.Engine) ([]uint64, error)) (results []uint64, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			results = nil
-			err = &api.TrapError{Kind: api.ErrHostPanic, Cause: fmt.Errorf("ferry: internal error: %v", p)}
+			results, err = nil, interp.PanicTrap(p, nil, nil)
 		}
 	}()
 	e := r.engine
@@ -477,6 +500,9 @@ func (p *Paused) snapshot(cfg CheckpointConfig) (*snapshot.Snapshot, error) {
 	// checkpoint with fresh checksums.
 	if err := i.verified(); err != nil {
 		return nil, err
+	}
+	if p.resumed.Load() {
+		return nil, fmt.Errorf("ferry: checkpoint: %w", ErrPausedConsumed)
 	}
 	si := i.inst
 	if i.module == nil {

@@ -15,8 +15,14 @@
 //
 // Errors are values: compile errors wrap ErrMalformed or ErrInvalid, link
 // errors wrap ErrLink, traps are *api.TrapError wrapping one of the api.Err*
-// sentinels, and a cancelled context comes back as an error that wraps the
-// context's error. No guest behaviour makes a call panic.
+// sentinels (ErrClosed when the instance was closed during the call,
+// ErrInternal for a bug in Ferry), and a cancelled context comes back as an
+// error that wraps the context's error. No guest behaviour makes a call
+// panic.
+//
+// A Runtime is safe for concurrent use; an Instance runs one call at a time
+// (another goroutine's call fails with ErrBusy) and may be closed while a
+// call runs, which stops that call.
 //
 // Design notes: docs/api.md.
 package ferry

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/binary"
 	"github.com/ferryvm/ferry/internal/store"
 	"github.com/ferryvm/ferry/internal/validate"
@@ -19,8 +20,20 @@ var (
 	ErrLink      = errors.New("link error")
 )
 
-// errClosed is returned by operations on a closed runtime, module or instance.
-var errClosed = errors.New("ferry: closed")
+// ErrClosed is wrapped by the error of an operation on a closed runtime,
+// module or instance, and by the trap of a call stopped because its
+// instance was closed while it ran. ErrBusy is wrapped by the error of a
+// call refused because another goroutine's call runs in the instance.
+// ErrInternal is the kind of a trap raised by a bug in Ferry itself. They
+// are the api package's sentinels, so internal code can raise them.
+var (
+	ErrClosed   = api.ErrClosed
+	ErrBusy     = api.ErrBusy
+	ErrInternal = api.ErrInternal
+)
+
+// errClosed is the name the facade's code uses for ErrClosed.
+var errClosed = ErrClosed
 
 // LinkError says which import could not be satisfied and why. Reason uses
 // the WebAssembly specification's wording ("unknown import",

@@ -12,6 +12,14 @@ import (
 )
 
 // Instance is an instantiated module (or host module).
+//
+// An instance runs one call at a time: a call made on another goroutine
+// while one runs in it, or in an instance linked to it by an import other
+// than a host function, fails with an error wrapping ErrBusy. A host
+// function may call back into the instances that called it if it passes
+// on the context it was given (the calls nest). Everything else about an
+// Instance (Function, Global, Memory, RequestPause, Close) is safe from
+// any goroutine.
 type Instance struct {
 	rt     *Runtime
 	inst   *store.Instance
@@ -60,11 +68,17 @@ func (i *Instance) Memory(name string) api.Memory {
 	return x.Memory
 }
 
-// Close makes the instance unavailable for imports and calls and releases
-// its memories (a memory another instance imported stays mapped until that
-// one closes too). It is idempotent.
+// Close makes the instance unavailable for imports and calls and removes
+// it from its runtime. A call running in it stops at its next pause point
+// (or, blocked in a host function, through that function's context) and
+// returns an error wrapping ErrClosed; Close does not wait for it. The
+// instance's memories and functions are released once no call can use
+// them any more and no instance linked to it by imports is open: a
+// memory, table or function another open instance imported or may call
+// stays valid (docs/api.md, "Closing frees; calls finish first"). It is
+// idempotent.
 func (i *Instance) Close(ctx context.Context) error {
-	i.rt.unregister(i)
+	i.rt.forget(i)
 	i.close()
 	return nil
 }
@@ -105,13 +119,12 @@ var errParamCount = errors.New("wrong number of parameters")
 // Call runs the function. Params and results use the api slot encoding (a
 // v128 takes two slots, low half first). Traps come back as *api.TrapError;
 // cancelling ctx stops the guest within one loop iteration with an error
-// that errors.Is(err, ctx.Err()). A wrong number of params is an error.
+// that errors.Is(err, ctx.Err()). A wrong number of params is an error, and
+// so is a call into a closed instance (ErrClosed) or one busy with another
+// goroutine's call (ErrBusy).
 func (f *Function) Call(ctx context.Context, params ...uint64) ([]uint64, error) {
 	if ctx == nil {
 		ctx = context.Background()
-	}
-	if f.owner.closed.Load() {
-		return nil, fmt.Errorf("ferry: call %s: %w: instance", f.describe(), errClosed)
 	}
 	want := 0
 	for _, t := range f.fn.Type.Params {
@@ -126,6 +139,11 @@ func (f *Function) Call(ctx context.Context, params ...uint64) ([]uint64, error)
 	if params == nil {
 		params = []uint64{}
 	}
+	entry, err := f.owner.inst.Enter(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ferry: call %s: %w", f.describe(), err)
+	}
+	defer entry.Leave()
 	results, err := f.owner.rt.call(ctx, f.fn, params)
 	return f.owner.settle(ctx, results, f.owner.paused(err, pauseCount{}))
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/binary"
 	"github.com/ferryvm/ferry/internal/cpu"
 	"github.com/ferryvm/ferry/internal/interp"
@@ -14,7 +13,9 @@ import (
 
 // Runtime compiles and instantiates modules. Instances of one runtime share a
 // store (so funcrefs and tables pass between them) and may import from each
-// other by registered name. A Runtime is safe for concurrent use.
+// other by registered name. A Runtime is safe for concurrent use, Close
+// included: calls running when it closes stop with an error wrapping
+// ErrClosed. Each instance runs one call at a time (see Instance).
 type Runtime struct {
 	cfg    RuntimeConfig
 	engine *interp.Engine
@@ -27,11 +28,7 @@ type Runtime struct {
 	mu        sync.Mutex
 	closed    bool
 	registry  map[string]*Instance // importable instances by module name
-	instances []*Instance          // every instance created, to close with the runtime
-	// orphans are instances whose instantiation trapped: unreachable by name,
-	// but imported tables may reference their functions, so they live until
-	// the runtime closes.
-	orphans []*store.Instance
+	instances []*Instance          // every open instance, to close with the runtime
 }
 
 // NewRuntime returns a runtime configured by cfg.
@@ -110,45 +107,58 @@ func (r *Runtime) Instantiate(ctx context.Context, m *CompiledModule, name strin
 	}
 	si, err := r.store.Instantiate(m.module, name, m.code, resolve)
 	if err != nil {
+		// An instance whose segments trapped may be referenced from the
+		// imported tables it wrote: closing it leaves it alive exactly as
+		// long as instances linked to it are open (store/lifecycle.go).
 		if si != nil {
-			r.keepOrphan(si)
+			si.Close()
 		}
 		return nil, linkError(err)
 	}
-	if m.module.HasStart {
-		if int(m.module.Start) >= len(si.Funcs) {
-			r.keepOrphan(si)
-			return nil, fmt.Errorf("ferry: instantiate: start function %d out of range", m.module.Start)
-		}
-		if _, err := r.call(ctx, si.Funcs[m.module.Start], nil); err != nil {
-			// The start function may have stored this instance's functions
-			// in imported tables: keep it alive, but not importable.
-			r.keepOrphan(si)
-			return nil, err
-		}
-	}
 	inst = &Instance{rt: r, inst: si, module: m}
+	// Listed before the start function runs, so that closing the runtime
+	// stops it.
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed {
+		r.mu.Unlock()
 		si.Close()
 		return nil, errClosed
 	}
 	r.instances = append(r.instances, inst)
+	r.mu.Unlock()
+	if m.module.HasStart {
+		if err := r.start(ctx, inst); err != nil {
+			// The start function may have stored this instance's functions
+			// in imported tables: closed, it stays alive while those live.
+			r.forget(inst)
+			inst.close()
+			return nil, err
+		}
+	}
 	if name != "" {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if inst.closed.Load() {
+			return nil, errClosed
+		}
 		r.registry[name] = inst
 	}
 	return inst, nil
 }
 
-func (r *Runtime) keepOrphan(si *store.Instance) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		si.Close()
-		return
+// start runs inst's start function.
+func (r *Runtime) start(ctx context.Context, inst *Instance) error {
+	m, si := inst.module.module, inst.inst
+	if int(m.Start) >= len(si.Funcs) {
+		return fmt.Errorf("ferry: instantiate: start function %d out of range", m.Start)
 	}
-	r.orphans = append(r.orphans, si)
+	entry, err := si.Enter(ctx)
+	if err != nil {
+		return fmt.Errorf("ferry: instantiate: start: %w", err)
+	}
+	defer entry.Leave()
+	_, err = r.call(ctx, si.Funcs[m.Start], nil)
+	return err
 }
 
 // call runs fn on the engine. It is the API boundary: whatever happens
@@ -156,8 +166,7 @@ func (r *Runtime) keepOrphan(si *store.Instance) {
 func (r *Runtime) call(ctx context.Context, fn *store.Function, args []uint64) (results []uint64, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			results = nil
-			err = &api.TrapError{Kind: api.ErrHostPanic, Cause: fmt.Errorf("ferry: internal error: %v", p)}
+			results, err = nil, interp.PanicTrap(p, nil, nil)
 		}
 	}()
 	return r.engine.Call(ctx, fn, args)
@@ -182,8 +191,10 @@ func (r *Runtime) NewHostModule(name string) *HostModuleBuilder {
 	return &HostModuleBuilder{rt: r, def: store.HostModule{Name: name}}
 }
 
-// Close closes every instance of the runtime. It is idempotent; afterwards
-// Compile and Instantiate fail.
+// Close closes every instance of the runtime (see Instance.Close: running
+// calls stop with an error wrapping ErrClosed, and everything is released
+// once they have returned). It is idempotent; afterwards Compile and
+// Instantiate fail.
 func (r *Runtime) Close(ctx context.Context) error {
 	r.mu.Lock()
 	if r.closed {
@@ -191,14 +202,11 @@ func (r *Runtime) Close(ctx context.Context) error {
 		return nil
 	}
 	r.closed = true
-	instances, orphans := r.instances, r.orphans
-	r.instances, r.orphans, r.registry = nil, nil, map[string]*Instance{}
+	instances := r.instances
+	r.instances, r.registry = nil, map[string]*Instance{}
 	r.mu.Unlock()
 	for _, inst := range instances {
 		inst.close()
-	}
-	for _, si := range orphans {
-		si.Close()
 	}
 	return nil
 }
@@ -209,13 +217,23 @@ func (r *Runtime) isClosed() bool {
 	return r.closed
 }
 
-// unregister removes every name under which inst is importable.
-func (r *Runtime) unregister(inst *Instance) {
+// forget removes inst from the runtime: every name under which it is
+// importable, and the list of instances to close.
+func (r *Runtime) forget(inst *Instance) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for name, x := range r.registry {
 		if x == inst {
 			delete(r.registry, name)
+		}
+	}
+	for k, x := range r.instances {
+		if x == inst {
+			last := len(r.instances) - 1
+			r.instances[k] = r.instances[last]
+			r.instances[last] = nil
+			r.instances = r.instances[:last]
+			break
 		}
 	}
 }

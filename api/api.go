@@ -99,7 +99,21 @@ var (
 	// while the restored program ran. The pages are lost; every later
 	// access to them traps the same way.
 	ErrCheckpointFileChanged = errors.New("checkpoint file changed under mapped memory")
+	// ErrClosed marks a call stopped because its instance or runtime was
+	// closed while it ran; it is also wrapped by the error of any
+	// operation refused because something is closed.
+	ErrClosed = errors.New("closed")
+	// ErrInternal marks a trap raised by a bug in Ferry itself (a Go
+	// runtime panic in the engine, an inconsistency it detected): the call
+	// fails instead of crashing the host. Please report it.
+	ErrInternal = errors.New("internal error")
 )
+
+// ErrBusy is wrapped by the error of a call refused because another call
+// is running in the same instance (or an instance linked to it) on
+// another goroutine. An instance runs one call at a time; a call made
+// from a host function, under the context it was given, re-enters.
+var ErrBusy = errors.New("instance busy: another call is running")
 
 // TraceFrame is one line of a WebAssembly stack trace.
 type TraceFrame struct {

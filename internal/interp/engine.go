@@ -58,8 +58,10 @@ func NewEngine(cfg Config) *Engine {
 var ErrSuspended = errors.New("execution suspended at a pause point")
 
 // ErrInternal marks an engine bug caught at run time (a Go runtime panic in
-// the execution loop): the call fails instead of crashing the host.
-var ErrInternal = errors.New("interpreter internal error")
+// the execution loop, an inconsistency the engine detected): the call
+// fails instead of crashing the host. It is the public api.ErrInternal,
+// so that users can name it.
+var ErrInternal = api.ErrInternal
 
 var (
 	errNotCompiled = fmt.Errorf("%w: function has no interpreter code", ErrInternal)
@@ -152,7 +154,7 @@ func (e *Engine) Call(ctx context.Context, fn *store.Function, args []uint64) ([
 		return callHostDirect(ctx, fn, args, np, nr)
 	}
 	if _, ok := fn.Code.(*funcCode); !ok {
-		return nil, errNotCompiled
+		return nil, &api.TrapError{Kind: ErrInternal, Cause: errNotCompiled}
 	}
 	m := e.machine(ctx, fn.Instance)
 	defer e.release(m)
@@ -177,8 +179,7 @@ func callHostDirect(ctx context.Context, fn *store.Function, args []uint64, np, 
 	copy(s, args)
 	defer func() {
 		if r := recover(); r != nil {
-			err = &api.TrapError{Kind: api.ErrHostPanic, Cause: panicError(r),
-				Stack: []api.TraceFrame{hostTrace(fn)}}
+			out, err = nil, PanicTrap(r, fn, nil)
 		}
 	}()
 	var caller api.Module
@@ -270,15 +271,23 @@ func (m *machine) suspended() error {
 
 // initHostCtx makes the context host functions run under for the rest of
 // the run: a pause requested while a host function blocks cancels it with
-// api.ErrPauseRequested (see api.HostFunc). Made at the first host call, so
-// that calls that make none pay nothing for it.
+// api.ErrPauseRequested (see api.HostFunc), an abort (the instance closed)
+// with the abort's error, so that closing never waits on a blocked host
+// call. Made at the first host call, so that calls that make none pay
+// nothing for it.
 func (m *machine) initHostCtx() {
-	if !m.e.cfg.PausePolling {
-		m.hostCtx = m.ctx
-		return
-	}
-	hctx, cancel := context.WithCancelCause(m.ctx)
-	restore := m.root.SetPauseHook(func() { cancel(api.ErrPauseRequested) })
+	hctx, cancel := context.WithCancelCause(store.WithRunning(m.ctx, m.root))
+	root, pausing := m.root, m.e.cfg.PausePolling
+	restore := root.SetInterruptHook(func(bits uint32) {
+		switch {
+		case bits&store.InterruptAbort != 0:
+			if err := root.AbortErr(); err != nil {
+				cancel(err)
+			}
+		case bits&store.InterruptPause != 0 && pausing:
+			cancel(api.ErrPauseRequested)
+		}
+	})
 	m.hostCtx = hctx
 	m.hostDone = func() {
 		restore()
@@ -382,16 +391,36 @@ func (m *machine) recovered(r any) error {
 		return &api.TrapError{Kind: api.ErrCheckpointFileChanged, Stack: append(stack, m.trace()...)}
 	}
 	if m.host != nil {
+		// A host function that gave up because the instance was aborted
+		// (closed) while it blocked: the call stops for that reason.
+		if abort := m.root.AbortErr(); abort != nil {
+			if err, ok := r.(error); ok && errors.Is(err, abort) {
+				return &api.TrapError{Kind: abort, Stack: m.trace()}
+			}
+		}
+	}
+	return PanicTrap(r, m.host, m.trace())
+}
+
+// PanicTrap classifies a value recovered from a panic inside the engine;
+// every entry into the engine (and the facade's last line of defence)
+// recovers through it, so that one cause always gets one sentinel: a trap
+// the engine raised keeps its kind, a panic in a host function (host, when
+// not nil, is the one that was running) is api.ErrHostPanic, and anything
+// else is an engine bug, api.ErrInternal. stack is the WebAssembly trace,
+// innermost first, if known.
+func PanicTrap(r any, host *store.Function, stack []api.TraceFrame) error {
+	if host != nil {
 		return &api.TrapError{Kind: api.ErrHostPanic, Cause: panicError(r),
-			Stack: append([]api.TraceFrame{hostTrace(m.host)}, m.trace()...)}
+			Stack: append([]api.TraceFrame{hostTrace(host)}, stack...)}
 	}
 	if t, ok := r.(trapSignal); ok {
-		if errors.Is(t.kind, ErrInternal) {
-			return &api.TrapError{Kind: ErrInternal, Cause: t.kind, Stack: m.trace()}
+		if t.kind != ErrInternal && errors.Is(t.kind, ErrInternal) {
+			return &api.TrapError{Kind: ErrInternal, Cause: t.kind, Stack: stack}
 		}
-		return &api.TrapError{Kind: t.kind, Stack: m.trace()}
+		return &api.TrapError{Kind: t.kind, Stack: stack}
 	}
-	return &api.TrapError{Kind: ErrInternal, Cause: panicError(r), Stack: m.trace()}
+	return &api.TrapError{Kind: ErrInternal, Cause: panicError(r), Stack: stack}
 }
 
 // mappedFileFault reports whether r is a fault in memory mapped from a

@@ -39,8 +39,25 @@ func (s *Store) instantiate(m *wasm.Module, name string, code []any, resolve fun
 		return nil, fmt.Errorf("instantiate: %d lowered bodies for %d functions", len(code), len(m.Funcs))
 	}
 	inst := &Instance{Store: s, Module: m, Name: name}
-	if err := inst.resolveImports(resolve); err != nil {
+	links, err := inst.resolveImports(resolve)
+	if err != nil {
 		return nil, err
+	}
+	// Imported memories are held from here on, so that Close releases them
+	// symmetrically.
+	for _, mem := range inst.Memories {
+		mem.acquire()
+	}
+	// Every failure from here on closes the instance, which releases what
+	// it holds (linked exporters keep what they export).
+	fail := func(err error) (*Instance, error) {
+		inst.Close()
+		return nil, err
+	}
+	for k, imp := range m.Imports {
+		if !s.link(inst, links[k].owner, imp.Kind, links[k].hostFunc) {
+			return fail(&LinkError{Module: imp.Module, Name: imp.Name, Reason: "unknown import: the exporting instance is closed"})
+		}
 	}
 
 	inst.TypeIDs = make([]uint32, len(m.Types))
@@ -54,7 +71,7 @@ func (s *Store) instantiate(m *wasm.Module, name string, code []any, resolve fun
 		idx := nImported + uint32(i)
 		ti := m.Funcs[i].TypeIndex
 		if int(ti) >= len(m.Types) {
-			return nil, fmt.Errorf("instantiate: function %d: type index %d out of range", idx, ti)
+			return fail(fmt.Errorf("instantiate: function %d: type index %d out of range", idx, ti))
 		}
 		defined[i] = &Function{
 			Type:     &m.Types[ti],
@@ -68,35 +85,23 @@ func (s *Store) instantiate(m *wasm.Module, name string, code []any, resolve fun
 	for _, tt := range m.Tables {
 		t, err := NewTable(tt)
 		if err != nil {
-			return nil, fmt.Errorf("instantiate: table %d: %w", len(inst.Tables), err)
+			return fail(fmt.Errorf("instantiate: table %d: %w", len(inst.Tables), err))
 		}
 		inst.Tables = append(inst.Tables, t)
 	}
 
-	nImportedMems := len(inst.Memories)
 	for _, mt := range m.Memories {
 		mem, err := NewMemory(mt, s.MemoryLimitPages)
 		if err != nil {
-			for _, created := range inst.Memories[nImportedMems:] {
-				created.Close()
-			}
-			return nil, fmt.Errorf("instantiate: memory %d: %w", len(inst.Memories), err)
+			return fail(fmt.Errorf("instantiate: memory %d: %w", len(inst.Memories), err))
 		}
 		inst.Memories = append(inst.Memories, mem)
 	}
-	created := inst.Memories[nImportedMems:]
 
 	// From here on the instance is real: its functions get references and
 	// globals may hold them.
 	s.register(defined)
 	inst.Funcs = append(inst.Funcs, defined...)
-
-	fail := func(err error) (*Instance, error) {
-		for _, mem := range created {
-			mem.Close()
-		}
-		return nil, err
-	}
 	var ev constEvaluator
 	for i := range m.Globals {
 		g := &m.Globals[i]
@@ -135,15 +140,10 @@ func (s *Store) instantiate(m *wasm.Module, name string, code []any, resolve fun
 		if a, ok := c.(interface{ CodeArmer() Armer }); ok {
 			if x := a.CodeArmer(); x != nil && x != last {
 				s.addArmer(x)
+				inst.life.armers = append(inst.life.armers, x)
 				last = x
 			}
 		}
-	}
-
-	// Imported memories are held from here on, so that Close releases them
-	// symmetrically.
-	for _, mem := range inst.Memories[:nImportedMems] {
-		mem.acquire()
 	}
 
 	if !applySegments {
@@ -167,73 +167,84 @@ func (inst *Instance) dropActiveSegments() {
 	}
 }
 
-func (inst *Instance) resolveImports(resolve func(module, name string) (Extern, bool)) error {
+// importLink is how an import ties the importer's lifetime to the
+// exporting instance's (Store.link).
+type importLink struct {
+	owner    *Instance // nil when unknown
+	hostFunc bool      // the import is a host function
+}
+
+// resolveImports fills the instance's index spaces with its imports and
+// returns how each links the instance to its exporter.
+func (inst *Instance) resolveImports(resolve func(module, name string) (Extern, bool)) ([]importLink, error) {
 	m := inst.Module
-	for _, imp := range m.Imports {
+	links := make([]importLink, len(m.Imports))
+	for k, imp := range m.Imports {
 		var x Extern
 		ok := false
 		if resolve != nil {
 			x, ok = resolve(imp.Module, imp.Name)
 		}
 		if !ok {
-			return &LinkError{Module: imp.Module, Name: imp.Name, Reason: "unknown import"}
+			return nil, &LinkError{Module: imp.Module, Name: imp.Name, Reason: "unknown import"}
 		}
 		incompatible := func(detail string) error {
 			return &LinkError{Module: imp.Module, Name: imp.Name, Reason: "incompatible import type: " + detail}
 		}
 		if x.Kind != imp.Kind {
-			return incompatible(fmt.Sprintf("expected %v, got %v", imp.Kind, x.Kind))
+			return nil, incompatible(fmt.Sprintf("expected %v, got %v", imp.Kind, x.Kind))
 		}
 		switch imp.Kind {
 		case wasm.ExternFunc:
 			if int(imp.TypeIndex) >= len(m.Types) {
-				return incompatible("type index out of range")
+				return nil, incompatible("type index out of range")
 			}
 			want := &m.Types[imp.TypeIndex]
 			if x.Func == nil || x.Func.Type == nil {
-				return incompatible("no function")
+				return nil, incompatible("no function")
 			}
 			if !x.Func.Type.Equal(want) {
-				return incompatible(fmt.Sprintf("expected func %v, got %v", want, x.Func.Type))
+				return nil, incompatible(fmt.Sprintf("expected func %v, got %v", want, x.Func.Type))
 			}
 			inst.Funcs = append(inst.Funcs, x.Func)
 		case wasm.ExternTable:
 			t := x.Table
 			if t == nil {
-				return incompatible("no table")
+				return nil, incompatible("no table")
 			}
 			if t.Type.Elem != imp.Table.Elem {
-				return incompatible(fmt.Sprintf("expected %v table, got %v", imp.Table.Elem, t.Type.Elem))
+				return nil, incompatible(fmt.Sprintf("expected %v table, got %v", imp.Table.Elem, t.Type.Elem))
 			}
 			actual := wasm.Limits{Min: uint64(len(t.Elems)), Max: t.Type.Limits.Max, HasMax: t.Type.Limits.HasMax}
 			if !limitsMatch(actual, imp.Table.Limits) {
-				return incompatible(fmt.Sprintf("table limits %s do not match %s", limitsString(actual), limitsString(imp.Table.Limits)))
+				return nil, incompatible(fmt.Sprintf("table limits %s do not match %s", limitsString(actual), limitsString(imp.Table.Limits)))
 			}
 			inst.Tables = append(inst.Tables, t)
 		case wasm.ExternMemory:
 			mem := x.Memory
 			if mem == nil || mem.closed.Load() {
-				return incompatible("no memory")
+				return nil, incompatible("no memory")
 			}
 			actual := wasm.Limits{Min: mem.Pages(), Max: mem.Type.Limits.Max, HasMax: mem.Type.Limits.HasMax}
 			if !limitsMatch(actual, imp.Memory.Limits) {
-				return incompatible(fmt.Sprintf("memory limits %s do not match %s", limitsString(actual), limitsString(imp.Memory.Limits)))
+				return nil, incompatible(fmt.Sprintf("memory limits %s do not match %s", limitsString(actual), limitsString(imp.Memory.Limits)))
 			}
 			inst.Memories = append(inst.Memories, mem)
 		case wasm.ExternGlobal:
 			g := x.Global
 			if g == nil {
-				return incompatible("no global")
+				return nil, incompatible("no global")
 			}
 			if g.Type != imp.Global {
-				return incompatible(fmt.Sprintf("expected %s, got %s", globalTypeString(imp.Global), globalTypeString(g.Type)))
+				return nil, incompatible(fmt.Sprintf("expected %s, got %s", globalTypeString(imp.Global), globalTypeString(g.Type)))
 			}
 			inst.Globals = append(inst.Globals, g)
 		default:
-			return incompatible("unknown kind")
+			return nil, incompatible("unknown kind")
 		}
+		links[k] = importLink{owner: x.Owner, hostFunc: imp.Kind == wasm.ExternFunc && x.Func.Host != nil}
 	}
-	return nil
+	return links, nil
 }
 
 // limitsMatch is the spec's limits subtyping: actual (the imported value's

@@ -25,8 +25,9 @@ type interrupts struct {
 	// hostGate, when set, runs before every host call made from this
 	// instance's code (see SetHostGate).
 	hostGate atomic.Pointer[func(context.Context) error]
-	// pauseHook is called when InterruptPause is set (see SetPauseHook).
-	pauseHook atomic.Pointer[func()]
+	// hook is called when InterruptPause or InterruptAbort is set (see
+	// SetInterruptHook).
+	hook atomic.Pointer[func(bits uint32)]
 }
 
 // InterruptWord is the word the tiers poll at pause points; only its Load
@@ -44,20 +45,21 @@ func (i *Instance) SetInterrupt(bits uint32) {
 		i.Store.arm(1)
 	}
 	i.intr.mu.Unlock()
-	if bits&InterruptPause != 0 {
-		if h := i.intr.pauseHook.Load(); h != nil {
-			(*h)()
+	if bits&(InterruptPause|InterruptAbort) != 0 {
+		if h := i.intr.hook.Load(); h != nil {
+			(*h)(bits)
 		}
 	}
 }
 
-// SetPauseHook installs h, called whenever InterruptPause is set, and
-// returns a function that puts the previous hook back. A tier running the
-// instance's code uses it to interrupt a blocking host call when a pause is
-// requested (api.ErrPauseRequested).
-func (i *Instance) SetPauseHook(h func()) (restore func()) {
-	prev := i.intr.pauseHook.Swap(&h)
-	return func() { i.intr.pauseHook.Store(prev) }
+// SetInterruptHook installs h, called with the bits being set whenever
+// InterruptPause or InterruptAbort is set, and returns a function that
+// puts the previous hook back. A tier running the instance's code uses it
+// to interrupt a blocking host call when a pause is requested
+// (api.ErrPauseRequested) or the instance is aborted (AbortErr).
+func (i *Instance) SetInterruptHook(h func(bits uint32)) (restore func()) {
+	prev := i.intr.hook.Swap(&h)
+	return func() { i.intr.hook.Store(prev) }
 }
 
 // ClearInterrupt clears bits of the interrupt word; clearing the last one
@@ -74,7 +76,8 @@ func (i *Instance) ClearInterrupt(bits uint32) {
 // Abort makes the instance's running code stop at its next pause point
 // with err (a trap whose kind is err). It is how a restore that finds the
 // checkpoint's memory data corrupt while the program already runs stops it.
-// The abort stays in force until the instance is closed.
+// The abort stays in force until the instance is closed and its calls
+// have returned.
 func (i *Instance) Abort(err error) {
 	i.intr.abortErr.Store(&err)
 	i.SetInterrupt(InterruptAbort)
@@ -113,12 +116,13 @@ func (i *Instance) HostGate() func(context.Context) error {
 
 // armState is the store's side of arming: how many of its instances have a
 // non-zero interrupt word, and the code to arm while that is more than
-// zero.
+// zero, with the number of instances using each (code no instance uses
+// any more is dropped, so that the store does not keep it alive).
 type armState struct {
-	mu      sync.Mutex
-	n       int
-	armers  []Armer
-	present map[Armer]bool
+	mu     sync.Mutex
+	n      int
+	armers []Armer
+	users  map[Armer]int
 }
 
 // arm adds d to the number of interrupted instances, arming every
@@ -148,15 +152,39 @@ func (s *Store) addArmer(x Armer) {
 	a := &s.armed
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.present[x] {
+	if a.users == nil {
+		a.users = map[Armer]int{}
+	}
+	a.users[x]++
+	if a.users[x] > 1 {
 		return
 	}
-	if a.present == nil {
-		a.present = map[Armer]bool{}
-	}
-	a.present[x] = true
 	a.armers = append(a.armers, x)
 	if a.n > 0 {
 		x.Arm()
+	}
+}
+
+// removeArmer drops one use of x; the last one unregisters it, disarming
+// what the store armed.
+func (s *Store) removeArmer(x Armer) {
+	a := &s.armed
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.users[x]--; a.users[x] > 0 {
+		return
+	}
+	delete(a.users, x)
+	for k, y := range a.armers {
+		if y == x {
+			last := len(a.armers) - 1
+			a.armers[k] = a.armers[last]
+			a.armers[last] = nil
+			a.armers = a.armers[:last]
+			break
+		}
+	}
+	if a.n > 0 {
+		x.Disarm()
 	}
 }

@@ -49,36 +49,119 @@ func signatureKey(ft *wasm.FuncType) string {
 	return string(b)
 }
 
-// register gives each function its TypeID and its Ref (its position in the
-// function-reference space plus one) and appends them to the store.
+// A funcref value is a slot of the function-reference space: the slot's
+// index plus one in the low 32 bits, the slot's generation above. A slot
+// freed by a released instance is reused with the next generation, so a
+// stale value left in some table names nothing rather than another
+// function.
+const (
+	slotChunkBits = 8
+	slotChunk     = 1 << slotChunkBits
+)
+
+// slotChunks is the function-reference space: chunks of slots that never
+// move once allocated, so that a slot cleared or reused is seen by every
+// reader (a reader holding a previous chunk list still reads the same
+// chunks).
+type slotChunks []*[slotChunk]funcSlot
+
+// register gives each function its TypeID and its Ref, taking freed slots
+// first, and publishes it.
 func (s *Store) register(fns []*Function) {
 	for _, f := range fns {
 		f.TypeID = s.TypeID(f.Type)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var all []*Function
-	if p := s.funcs.Load(); p != nil {
-		all = *p
+	chunks := s.funcs.Load()
+	var cs slotChunks
+	if chunks != nil {
+		cs = *chunks
 	}
 	for _, f := range fns {
-		// Appending may write past the length readers see, never below it,
-		// so readers of the previous slice are unaffected.
-		all = append(all, f)
-		f.Ref = uint64(len(all))
+		var idx uint32
+		if n := len(s.freeIdx); n > 0 {
+			idx = s.freeIdx[n-1]
+			s.freeIdx = s.freeIdx[:n-1]
+		} else {
+			idx = s.nslots
+			s.nslots++
+			if int(idx>>slotChunkBits) == len(cs) {
+				cs = append(cs[:len(cs):len(cs)], new([slotChunk]funcSlot))
+				s.funcs.Store(&cs)
+			}
+		}
+		gen := uint64(0)
+		if int(idx) < len(s.slotGens) {
+			gen = uint64(s.slotGens[idx])
+		}
+		f.Ref = gen<<32 | uint64(idx+1)
+		cs[idx>>slotChunkBits][idx&(slotChunk-1)].Store(f)
 	}
-	s.funcs.Store(&all)
+}
+
+// unpublish makes the references to inst's own functions resolve to
+// nothing; their slots stay taken until freeSlots.
+func (s *Store) unpublish(inst *Instance) {
+	chunks := s.funcs.Load()
+	if chunks == nil {
+		return
+	}
+	for _, f := range inst.Funcs {
+		if f.Instance != inst || f.Ref == 0 {
+			continue
+		}
+		idx := uint32(f.Ref) - 1
+		(*chunks)[idx>>slotChunkBits][idx&(slotChunk-1)].CompareAndSwap(f, nil)
+	}
+}
+
+// freeSlots returns the slots of inst's own functions for reuse, each
+// with its next generation.
+func (s *Store) freeSlots(inst *Instance) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Pushed last first, so that the next instance's functions take them
+	// back in order.
+	for k := len(inst.Funcs) - 1; k >= 0; k-- {
+		f := inst.Funcs[k]
+		if f.Instance != inst || f.Ref == 0 {
+			continue
+		}
+		idx := uint32(f.Ref) - 1
+		for int(idx) >= len(s.slotGens) {
+			s.slotGens = append(s.slotGens, 0)
+		}
+		// After 2^32 reuses a generation comes back: by then the values
+		// naming it are long gone in any plausible program.
+		s.slotGens[idx]++
+		s.freeIdx = append(s.freeIdx, idx)
+	}
 }
 
 // FuncByRef returns the function a funcref value names, or nil for the null
-// reference or a value that names no function. It is safe while another
-// goroutine instantiates into the store.
+// reference, a value that names no function, or a function whose instance
+// was released. It is safe while other goroutines instantiate into the
+// store and close instances.
 func (s *Store) FuncByRef(ref uint64) *Function {
-	p := s.funcs.Load()
-	if p == nil || ref == 0 || ref > uint64(len(*p)) {
+	chunks := s.funcs.Load()
+	idx := uint32(ref) - 1
+	if chunks == nil || uint32(ref) == 0 || int(idx>>slotChunkBits) >= len(*chunks) {
 		return nil
 	}
-	return (*p)[ref-1]
+	f := (*chunks)[idx>>slotChunkBits][idx&(slotChunk-1)].Load()
+	if f == nil || f.Ref != ref {
+		return nil
+	}
+	return f
+}
+
+// LiveFuncs is the number of slots of the function-reference space in use
+// (taken and not yet freed).
+func (s *Store) LiveFuncs() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return int(s.nslots) - len(s.freeIdx)
 }
 
 // Extern is an importable value: exactly the field matching Kind is set.
@@ -88,6 +171,9 @@ type Extern struct {
 	Table  *Table
 	Memory *Memory
 	Global *Global
+	// Owner is the instance exporting it (set by Export); importing ties
+	// the importer's lifetime to it (lifecycle.go). Nil ties nothing.
+	Owner *Instance
 }
 
 // LinkError says why an import could not be satisfied. Reason is the
@@ -108,7 +194,7 @@ func (i *Instance) Export(name string) (Extern, bool) {
 	if !ok {
 		return Extern{}, false
 	}
-	x := Extern{Kind: exp.Kind}
+	x := Extern{Kind: exp.Kind, Owner: i}
 	switch exp.Kind {
 	case wasm.ExternFunc:
 		if int(exp.Index) < len(i.Funcs) {
@@ -150,20 +236,9 @@ func (v moduleView) Memory() api.Memory {
 	return v.i.Memories[0]
 }
 
-// Close releases the instance's hold on its memories. A memory's reservation
-// is unmapped when the last instance holding it (its creator and every
-// importer) closes, so closing an exporter never pulls memory from under an
-// importer. Close is idempotent. Functions stay registered in the store:
-// tables elsewhere may still reference them.
-func (i *Instance) Close() {
-	if !i.closed.CompareAndSwap(false, true) {
-		return
-	}
-	// A pending pause or an abort would keep the store's code armed.
-	i.ClearInterrupt(^uint32(0))
-	for _, m := range i.Memories {
-		if m != nil {
-			m.release()
-		}
-	}
+// abortOnce aborts the running code with err unless an abort is already
+// in force (the first reason stays the one reported).
+func (i *Instance) abortOnce(err error) {
+	i.intr.abortErr.CompareAndSwap(nil, &err)
+	i.SetInterrupt(InterruptAbort)
 }

@@ -75,6 +75,9 @@ type Instance struct {
 	intr interrupts
 
 	closed atomic.Bool
+	// life ties the instance's lifetime to those it links with
+	// (lifecycle.go).
+	life instLife
 }
 
 // Interrupt bits.
@@ -114,11 +117,17 @@ type Memory struct {
 // Store is the set of instances of one runtime: it owns the function-reference
 // space and the canonical signature ids.
 type Store struct {
-	// funcs is the function-reference space (index = Ref-1). It only grows,
-	// under mu, and is published by an atomic pointer so that FuncByRef —
-	// on the hot path of call_indirect — takes no lock.
-	funcs atomic.Pointer[[]*Function]
-	types map[string]uint32
+	// funcs is the function-reference space (store.go, "A funcref value
+	// is a slot"). Its chunks are added under mu and published by an
+	// atomic pointer, and each slot is atomic, so that FuncByRef — on the
+	// hot path of call_indirect — takes no lock.
+	funcs atomic.Pointer[slotChunks]
+	// nslots slots were ever taken; freeIdx are free for reuse, and
+	// slotGens the generation each reused slot is at (under mu).
+	nslots   uint32
+	freeIdx  []uint32
+	slotGens []uint32
+	types    map[string]uint32
 
 	// MemoryLimitPages caps every memory created in this store (declared
 	// minimum, declared maximum and growth), in pages. Set it before the
@@ -130,4 +139,7 @@ type Store struct {
 	// armed keeps the code of the store's instances armed while any of
 	// them has interrupt bits set (interrupt.go).
 	armed armState
+
+	// life is the lifecycle of the store's instances (lifecycle.go).
+	life storeLife
 }

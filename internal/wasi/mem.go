@@ -58,12 +58,19 @@ func (g guestMem) str(off, n uint32) (string, Errno) {
 	return string(b), 0
 }
 
+// MaxIovecs is the most vectors one fd_read, fd_write, fd_pread,
+// fd_pwrite, sock_recv or sock_send takes: Linux's IOV_MAX, and like
+// readv(2) a call with more fails with ErrnoInval. Without it the host
+// would allocate a slice header per vector for a count the guest picks
+// (2^26 empty vectors made 2 GB and a minute inside one host call).
+const MaxIovecs = 1024
+
 // iovecs reads an array of n (buf, len) pairs and returns slices aliasing
 // guest memory. Every vector is bounds checked before any data moves, so a
 // bad vector fails the whole call with ErrnoFault and nothing is transferred.
 func (g guestMem) iovecs(off, n uint32) ([][]byte, Errno) {
-	if uint64(n)*sizeIovec > 1<<32 {
-		return nil, ErrnoFault
+	if n > MaxIovecs {
+		return nil, ErrnoInval
 	}
 	raw, e := g.read(off, n*sizeIovec)
 	if e != 0 {

@@ -1,0 +1,98 @@
+package wasi
+
+import (
+	"bytes"
+	"encoding/binary"
+	"runtime"
+	"testing"
+)
+
+// allocatedBy reports how many bytes the Go heap handed out while f ran.
+// TotalAlloc only grows, so a collection during f cannot hide an
+// allocation the way a live-heap delta could.
+func allocatedBy(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// bigGuest is a guest whose memory holds n bytes above the bump
+// allocator's start.
+func bigGuest(t *testing.T, o Options, n int) *guest {
+	g := newGuest(t, o)
+	g.mem.b = make([]byte, 1024+n+1<<16)
+	return g
+}
+
+// Issue 14: fd_write with 2^26 empty vectors made the host allocate 2 GB
+// and stay a minute in one call. Beyond IOV_MAX vectors the call now fails
+// with EINVAL, as writev(2) does, before the host sizes anything by them.
+func TestFdWriteManyIovecs(t *testing.T) {
+	var out bytes.Buffer
+	const many = 1 << 20
+	g := bigGuest(t, Options{Stdout: &out, Preopens: []Preopen{{HostDir: t.TempDir(), GuestPath: "/"}}}, many*sizeIovec)
+	iov := g.alloc(many * sizeIovec) // all (0, 0): empty vectors
+	n := g.alloc(4)
+	var e Errno
+	used := allocatedBy(func() { e = g.call("fd_write", 1, uint64(iov), many, uint64(n)) })
+	if e != ErrnoInval {
+		t.Errorf("fd_write with %d vectors: errno %v, want EINVAL", many, e)
+	}
+	if used > 1<<20 {
+		t.Errorf("fd_write with %d vectors allocated %d bytes", many, used)
+	}
+	// The other vectored calls share the cap; a file serves them all.
+	fd, e := g.open(3, "f", false, OflagCreat, RightFdRead|RightFdWrite|RightFdSeek, 0)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	for _, fn := range []string{"fd_read", "fd_pread", "fd_pwrite"} {
+		args := []uint64{uint64(fd), uint64(iov), many, uint64(n)}
+		if fn != "fd_read" {
+			args = []uint64{uint64(fd), uint64(iov), many, 0, uint64(n)}
+		}
+		if e := g.call(fn, args...); e != ErrnoInval {
+			t.Errorf("%s with %d vectors: errno %v, want EINVAL", fn, many, e)
+		}
+	}
+
+	// MaxIovecs vectors are still taken, and all written.
+	buf := g.alloc(1)
+	g.mem.b[buf] = 'x'
+	for i := uint32(0); i < MaxIovecs; i++ {
+		binary.LittleEndian.PutUint32(g.mem.b[iov+i*sizeIovec:], buf)
+		binary.LittleEndian.PutUint32(g.mem.b[iov+i*sizeIovec+4:], 1)
+	}
+	if e := g.call("fd_write", 1, uint64(iov), MaxIovecs, uint64(n)); e != 0 || g.u32(n) != MaxIovecs || out.Len() != MaxIovecs {
+		t.Errorf("fd_write with %d vectors: errno %v, %d written, %d out", MaxIovecs, e, g.u32(n), out.Len())
+	}
+	if e := g.call("fd_write", 1, uint64(iov), MaxIovecs+1, uint64(n)); e != ErrnoInval {
+		t.Errorf("fd_write with %d vectors: errno %v, want EINVAL", MaxIovecs+1, e)
+	}
+}
+
+// Issue 14: poll_oneoff with 20 million subscriptions made the host
+// allocate 4.8 GB. Beyond MaxPollSubscriptions the call fails with EINVAL
+// before the host copies or sizes anything by the count.
+func TestPollOneoffManySubscriptions(t *testing.T) {
+	const many = 100_000
+	g := bigGuest(t, Options{}, many*(sizeSubscription+sizeEvent))
+	in, out, n := g.alloc(many*sizeSubscription), g.alloc(many*sizeEvent), g.alloc(4)
+	for i := uint32(0); i < many; i++ {
+		subscription(g.mem.b[in+i*sizeSubscription:], uint64(i), EventtypeClock, ClockMonotonic, 0, 0)
+	}
+	var e Errno
+	used := allocatedBy(func() { e = g.call("poll_oneoff", uint64(in), uint64(out), many, uint64(n)) })
+	if e != ErrnoInval {
+		t.Errorf("poll_oneoff with %d subscriptions: errno %v, want EINVAL", many, e)
+	}
+	if used > 1<<20 {
+		t.Errorf("poll_oneoff with %d subscriptions allocated %d bytes", many, used)
+	}
+	// The largest allowed count still works: every expired clock fires.
+	if e := g.call("poll_oneoff", uint64(in), uint64(out), MaxPollSubscriptions, uint64(n)); e != 0 || g.u32(n) != MaxPollSubscriptions {
+		t.Errorf("poll_oneoff with %d subscriptions: errno %v, %d events", MaxPollSubscriptions, e, g.u32(n))
+	}
+}

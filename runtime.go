@@ -34,6 +34,9 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 	cfg = cfg.normalized()
 	s := store.NewStore()
 	s.MemoryLimitPages = uint64(cfg.memoryLimitPages)
+	if cfg.maxTableElems > 0 {
+		s.SetTableElemLimit(cfg.maxTableElems)
+	}
 	return &Runtime{
 		cfg:      cfg,
 		engine:   interp.NewEngine(interp.Config{MaxCallDepth: cfg.maxCallDepth, PausePolling: cfg.pausePolling}),

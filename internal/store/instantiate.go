@@ -66,10 +66,12 @@ func (s *Store) instantiate(m *wasm.Module, name string, code []any, resolve fun
 	}
 
 	for _, tt := range m.Tables {
-		t, err := NewTable(tt)
+		t, err := s.newTable(tt)
 		if err != nil {
+			inst.releaseTables()
 			return nil, fmt.Errorf("instantiate: table %d: %w", len(inst.Tables), err)
 		}
+		t.owner = inst
 		inst.Tables = append(inst.Tables, t)
 	}
 
@@ -80,6 +82,7 @@ func (s *Store) instantiate(m *wasm.Module, name string, code []any, resolve fun
 			for _, created := range inst.Memories[nImportedMems:] {
 				created.Close()
 			}
+			inst.releaseTables()
 			return nil, fmt.Errorf("instantiate: memory %d: %w", len(inst.Memories), err)
 		}
 		inst.Memories = append(inst.Memories, mem)
@@ -95,6 +98,7 @@ func (s *Store) instantiate(m *wasm.Module, name string, code []any, resolve fun
 		for _, mem := range created {
 			mem.Close()
 		}
+		inst.releaseTables()
 		return nil, err
 	}
 	var ev constEvaluator

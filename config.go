@@ -61,8 +61,8 @@ func (c RuntimeConfig) normalized() RuntimeConfig {
 // because each table is already capped at 10,000,000 elements (the JS API's
 // limit) and it is their number that let a guest take gigabytes: 100 tables
 // grown to the per-table cap held 7.65 GB. Instantiating a module whose
-// tables' minimums do not fit fails with an error that wraps ErrLink's
-// cause "table size exceeds limit"; table.grow beyond it returns -1. A
+// tables' minimums do not fit fails ("table size exceeds limit", like a
+// memory beyond WithMemoryLimitPages); table.grow beyond it returns -1. A
 // table's elements count until the instance that created it closes.
 func (c RuntimeConfig) WithMaxTableElements(n uint64) RuntimeConfig {
 	c.maxTableElems = n

@@ -43,7 +43,7 @@ Flags:
   --invoke NAME   call the exported function NAME instead of _start
   --max-call-depth N
                   nested calls allowed before "call stack exhausted" (default 50000)
-` + cpuFeaturesUsage + `
+` + limitsUsage + cpuFeaturesUsage + `
 ` + checkpointFlagsUsage + `
 Arguments with --invoke, one per parameter:
   i32, i64        decimal integers, signed or unsigned (-1, 4294967295)
@@ -83,6 +83,8 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.Var(&listens, "tcplisten", "pre-open a TCP listener on ADDR")
 	var cf checkpointFlags
 	cf.register(fs)
+	var lf limitFlags
+	lf.register(fs)
 	if code, done := parseFlags(fs, args, runUsage, stdout, stderr); done {
 		return code
 	}
@@ -95,6 +97,10 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	if *maxDepth < 1 {
 		return usageError(stderr, runUsage, "run: --max-call-depth must be at least 1")
+	}
+	rtCfg, err := lf.apply(ferry.NewRuntimeConfig().WithMaxCallDepth(*maxDepth))
+	if err != nil {
+		return usageError(stderr, runUsage, "run: %v", err)
 	}
 	if code, done := applyCPUFeatures(*cpuSpec, "run", runUsage, stderr); done {
 		return code
@@ -119,7 +125,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return exitUsage
 	}
 
-	rt := ferry.NewRuntime(ferry.NewRuntimeConfig().WithMaxCallDepth(*maxDepth))
+	rt := ferry.NewRuntime(rtCfg)
 	defer rt.Close(context.WithoutCancel(ctx))
 	m, err := rt.Compile(ctx, wasm)
 	if err != nil {

@@ -2,7 +2,9 @@ package wasi
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -166,5 +168,20 @@ func TestReaddirNoPerFdListingCopies(t *testing.T) {
 	}
 	if len(seen) != entries+2 {
 		t.Errorf("listed %d entries, want %d", len(seen), entries+2)
+	}
+}
+
+// A write whose context is already done gives up having written nothing,
+// so that the engine can pause at the call and issue it again on resume.
+func TestWriteInterruptedConsumesNothing(t *testing.T) {
+	var out bytes.Buffer
+	g := newGuest(t, Options{Stdout: &out})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	g.ctx = ctx
+	err := interrupted(func() { g.write(1, []byte("lost?")) })
+	var ie *InterruptedError
+	if !errors.As(err, &ie) || !errors.Is(err, context.Canceled) || out.Len() != 0 {
+		t.Errorf("write under a cancelled context: %v, wrote %q", err, out.String())
 	}
 }

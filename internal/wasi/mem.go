@@ -65,6 +65,10 @@ func (g guestMem) str(off, n uint32) (string, Errno) {
 // (2^26 empty vectors made 2 GB and a minute inside one host call).
 const MaxIovecs = 1024
 
+// MaxIOBytes is the most one vectored call transfers: Linux's MAX_RW_COUNT
+// (INT_MAX rounded down to a page).
+const MaxIOBytes = 0x7ffff000
+
 // iovecs reads an array of n (buf, len) pairs and returns slices aliasing
 // guest memory. Every vector is bounds checked before any data moves, so a
 // bad vector fails the whole call with ErrnoFault and nothing is transferred.
@@ -78,6 +82,7 @@ func (g guestMem) iovecs(off, n uint32) ([][]byte, Errno) {
 	}
 	raw = append([]byte(nil), raw...) // the vectors may overlap their own table
 	out := make([][]byte, 0, n)
+	var total uint64
 	for i := uint32(0); i < n; i++ {
 		p := binary.LittleEndian.Uint32(raw[i*8:])
 		l := binary.LittleEndian.Uint32(raw[i*8+4:])
@@ -85,6 +90,11 @@ func (g guestMem) iovecs(off, n uint32) ([][]byte, Errno) {
 		if e != 0 {
 			return nil, e
 		}
+		// Like Linux, transfer at most MaxIOBytes in one call (a short
+		// transfer): vectors may alias one another, so 1024 of them over
+		// a 4 GiB memory would otherwise ask for 4 TiB.
+		b = b[:min(uint64(len(b)), MaxIOBytes-total)]
+		total += uint64(len(b))
 		out = append(out, b)
 	}
 	return out, 0

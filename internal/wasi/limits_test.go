@@ -185,3 +185,27 @@ func TestWriteInterruptedConsumesNothing(t *testing.T) {
 		t.Errorf("write under a cancelled context: %v, wrote %q", err, out.String())
 	}
 }
+
+// A guest's path length must not size host work: beyond PATH_MAX a path is
+// refused with ENAMETOOLONG, as Linux does, before it is copied.
+func TestPathTooLong(t *testing.T) {
+	const n = 8 << 20
+	g := bigGuest(t, Options{Preopens: []Preopen{{HostDir: t.TempDir(), GuestPath: "/"}}}, n)
+	p := g.alloc(n)
+	for i := range uint32(n) {
+		g.mem.b[p+i] = "a/"[i%2]
+	}
+	out := g.alloc(4)
+	var e Errno
+	used := allocatedBy(func() { e = g.call("path_open", 3, 0, uint64(p), n, 0, uint64(RightsAll), uint64(RightsAll), 0, uint64(out)) })
+	if e != ErrnoNametoolong || used > 1<<20 {
+		t.Errorf("path_open of %d bytes: %v, allocated %d bytes", n, e, used)
+	}
+	if e := g.call("path_symlink", uint64(p), n, 3, uint64(p), 1); e != ErrnoNametoolong {
+		t.Errorf("path_symlink to %d bytes: %v", n, e)
+	}
+	// PATH_MAX-1 bytes are still looked up.
+	if e := g.call("path_create_directory", 3, uint64(p), MaxPathBytes-1); e != ErrnoNoent {
+		t.Errorf("path of %d bytes: %v, want ENOENT", MaxPathBytes-1, e)
+	}
+}

@@ -49,8 +49,17 @@ func (g guestMem) putU64(off uint32, v uint64) Errno {
 	return g.write(off, b[:])
 }
 
-// str reads a guest string (not NUL terminated).
+// MaxPathBytes bounds a path (or symlink target) a guest passes: Linux's
+// PATH_MAX, NUL included, and ErrnoNametoolong beyond as there. The host
+// copies a path and splits it into components, so a guest's length would
+// otherwise size that work, up to 4 GiB.
+const MaxPathBytes = 4096
+
+// str reads a guest path (not NUL terminated).
 func (g guestMem) str(off, n uint32) (string, Errno) {
+	if n >= MaxPathBytes {
+		return "", ErrnoNametoolong
+	}
 	b, e := g.read(off, n)
 	if e != 0 {
 		return "", e

@@ -197,7 +197,9 @@ func TestPathTooLong(t *testing.T) {
 	}
 	out := g.alloc(4)
 	var e Errno
-	used := allocatedBy(func() { e = g.call("path_open", 3, 0, uint64(p), n, 0, uint64(RightsAll), uint64(RightsAll), 0, uint64(out)) })
+	used := allocatedBy(func() {
+		e = g.call("path_open", 3, 0, uint64(p), n, 0, uint64(RightsAll), uint64(RightsAll), 0, uint64(out))
+	})
 	if e != ErrnoNametoolong || used > 1<<20 {
 		t.Errorf("path_open of %d bytes: %v, allocated %d bytes", n, e, used)
 	}

@@ -2,6 +2,7 @@ package ferry
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -41,5 +42,47 @@ func TestWithMaxTableElements(t *testing.T) {
 	inst.Close(ctx)
 	if _, err := rt.Instantiate(ctx, m, ""); err != nil {
 		t.Errorf("instantiation after close: %v", err)
+	}
+}
+
+// Modules beyond an implementation limit fail to compile with ErrMalformed
+// and a message naming the limit, whether the decoder (a count) or the
+// validator (nesting depth) finds it.
+func TestCompileBeyondLimits(t *testing.T) {
+	uleb := func(n int) []byte {
+		var b []byte
+		for {
+			c := byte(n & 0x7f)
+			n >>= 7
+			if n == 0 {
+				return append(b, c)
+			}
+			b = append(b, c|0x80)
+		}
+	}
+	sec := func(id byte, body []byte) []byte { return append(append([]byte{id}, uleb(len(body))...), body...) }
+	header := []byte("\x00asm\x01\x00\x00\x00")
+	typ := sec(1, []byte{1, 0x60, 0, 0})
+
+	const funcs = 1_000_001
+	tooMany := append(append(append([]byte{}, header...), typ...), sec(3, append(uleb(funcs), make([]byte, funcs)...))...)
+
+	const depth = 70_000
+	body := []byte{0}
+	for range depth {
+		body = append(body, 0x02, 0x40)
+	}
+	for range depth + 1 {
+		body = append(body, 0x0b)
+	}
+	code := sec(10, append(append([]byte{1}, uleb(len(body))...), body...))
+	tooDeep := append(append(append(append([]byte{}, header...), typ...), sec(3, []byte{1, 0})...), code...)
+
+	rt := newRuntime(t, NewRuntimeConfig())
+	for name, m := range map[string][]byte{"functions": tooMany, "nesting": tooDeep} {
+		_, err := rt.Compile(context.Background(), m)
+		if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "implementation limit exceeded") {
+			t.Errorf("%s: %v, want ErrMalformed for a limit", name, err)
+		}
 	}
 }

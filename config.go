@@ -11,8 +11,9 @@ type RuntimeConfig struct {
 	pausePolling     bool
 	// cpuFeatures are the effective features of the runtime's builtins;
 	// cpuSet is false for the default, all the host's.
-	cpuFeatures cpu.Features
-	cpuSet      bool
+	cpuFeatures   cpu.Features
+	cpuSet        bool
+	maxTableElems uint64 // 0: store.DefaultTableElemLimit
 }
 
 // NewRuntimeConfig returns the defaults: a call depth of 50000 frames, pause
@@ -79,5 +80,19 @@ func (c RuntimeConfig) normalized() RuntimeConfig {
 	if c.memoryLimitPages > 65536 {
 		c.memoryLimitPages = 65536
 	}
+	return c
+}
+
+// WithMaxTableElements caps the elements of all the runtime's tables
+// together (every instance's, host tables included), 10,000,000 (80 MB) by
+// default; 0 means the default. A total rather than a per-table cap,
+// because each table is already capped at 10,000,000 elements (the JS API's
+// limit) and it is their number that let a guest take gigabytes: 100 tables
+// grown to the per-table cap held 7.65 GB. Instantiating a module whose
+// tables' minimums do not fit fails ("table size exceeds limit", like a
+// memory beyond WithMemoryLimitPages); table.grow beyond it returns -1. A
+// table's elements count until the instance that created it closes.
+func (c RuntimeConfig) WithMaxTableElements(n uint64) RuntimeConfig {
+	c.maxTableElems = n
 	return c
 }

@@ -319,15 +319,17 @@ func (i *Instance) apply(ck *Checkpoint, cfg RestoreConfig) (unverified []int, e
 		if n < it.Type.Limits.Min || n > it.Max {
 			return nil, mismatch("table %d has %d elements, the module allows %d to %d", k, n, it.Type.Limits.Min, it.Max)
 		}
-		elems := make([]uint64, n)
+		// Resize charges the runtime's table budget before allocating.
+		if err := it.Resize(n); err != nil {
+			return nil, mismatch("table %d: %v", k, err)
+		}
 		for j, x := range t.Elems {
 			ref, err := i.indexToRef(t.ElemType, uint64(x))
 			if err != nil {
 				return nil, mismatch("table %d element %d: %v", k, j, err)
 			}
-			elems[j] = ref
+			it.Elems[j] = ref
 		}
-		it.Elems = elems
 	}
 	if len(s.Segments.DataDropped) != len(si.Datas) || len(s.Segments.ElemDropped) != len(si.Elems) {
 		return nil, mismatch("%d data and %d element segments, the module has %d and %d",

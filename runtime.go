@@ -41,6 +41,9 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 		feats = cpu.Host()
 	}
 	b := interp.NewBuiltins(feats)
+	if cfg.maxTableElems > 0 {
+		s.SetTableElemLimit(cfg.maxTableElems)
+	}
 	return &Runtime{
 		cfg:      cfg,
 		engine:   interp.NewEngine(interp.Config{MaxCallDepth: cfg.maxCallDepth, PausePolling: cfg.pausePolling, Builtins: b}),

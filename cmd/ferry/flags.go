@@ -5,6 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/ferryvm/ferry"
 )
 
 // newFlagSet makes a subcommand's flag set. Errors are reported by parse,
@@ -39,4 +44,64 @@ func usageError(stderr io.Writer, help, format string, args ...any) int {
 	fmt.Fprintf(stderr, "ferry: "+format+"\n\n", args...)
 	fmt.Fprint(stderr, help)
 	return exitUsage
+}
+
+// limitsUsage documents the resource-limit flags of run and restore.
+const limitsUsage = `  --max-memory SIZE
+                  the most each linear memory of the program may hold
+                  (default 4GiB, the most a 32-bit memory addresses):
+                  a memory declared larger fails to instantiate or to
+                  restore, and memory.grow beyond it returns -1. SIZE is
+                  bytes, or a number with K/KiB, M/MiB or G/GiB (powers of
+                  1024), rounded down to 64 KiB pages
+  --max-table-elements N
+                  the most elements all the program's tables hold together
+                  (default 10000000, 80 MB): table.grow beyond it returns
+                  -1, a module whose tables need more fails to instantiate
+`
+
+// limitFlags are the runtime limits that run and restore share.
+type limitFlags struct {
+	maxMemory     string
+	maxTableElems uint64
+}
+
+func (l *limitFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&l.maxMemory, "max-memory", "4GiB", "the most each memory may hold")
+	fs.Uint64Var(&l.maxTableElems, "max-table-elements", 10_000_000, "the most elements all tables hold together")
+}
+
+// apply returns cfg with the limits, or an error naming the bad flag.
+func (l *limitFlags) apply(cfg ferry.RuntimeConfig) (ferry.RuntimeConfig, error) {
+	size, err := parseSize(l.maxMemory)
+	if err != nil {
+		return cfg, fmt.Errorf("--max-memory %q: %v", l.maxMemory, err)
+	}
+	const page, maxPages = 64 << 10, 65536
+	if size/page > maxPages {
+		return cfg, fmt.Errorf("--max-memory %q: more than 4GiB", l.maxMemory)
+	}
+	if l.maxTableElems < 1 {
+		return cfg, errors.New("--max-table-elements must be at least 1")
+	}
+	return cfg.WithMemoryLimitPages(uint32(size / page)).WithMaxTableElements(l.maxTableElems), nil
+}
+
+// parseSize reads a byte count: digits and an optional binary unit.
+func parseSize(s string) (uint64, error) {
+	digits := len(s) - len(strings.TrimLeft(s, "0123456789"))
+	num, unit := s[:digits], strings.ToLower(s[digits:])
+	shift := map[string]uint{"": 0, "b": 0, "k": 10, "kib": 10, "m": 20, "mib": 20, "g": 30, "gib": 30}
+	sh, ok := shift[unit]
+	if !ok {
+		return 0, fmt.Errorf("unknown unit %q (want K, KiB, M, MiB, G or GiB)", s[digits:])
+	}
+	n, err := strconv.ParseUint(num, 10, 64)
+	if err != nil {
+		return 0, errors.New("want a whole number of bytes, KiB, MiB or GiB")
+	}
+	if n > math.MaxUint64>>sh {
+		return 0, errors.New("too large")
+	}
+	return n << sh, nil
 }

@@ -57,7 +57,7 @@ Flags:
                   the same as --verify-memory=off
   --max-call-depth N
                   nested calls allowed (default 50000)
-` + cpuFeaturesUsage + `  -v              print on stderr, one line each, the builtin decisions
+` + limitsUsage + cpuFeaturesUsage + `  -v              print on stderr, one line each, the builtin decisions
                   of the checkpointed run that this restore makes
                   differently for the effective CPU features
                   ("BUILTIN: OLD-IMPL -> NEW-IMPL"); semantic decisions
@@ -83,6 +83,8 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs.Var(&listens, "tcplisten", "listen on ADDR")
 	var cf checkpointFlags
 	cf.register(fs)
+	var lf limitFlags
+	lf.register(fs)
 	if code, done := parseFlags(fs, args, restoreUsage, stdout, stderr); done {
 		return code
 	}
@@ -95,6 +97,10 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	rtCfg, code, stop := cpuRuntimeConfig(*cpuSpec, "restore", restoreUsage, stderr)
 	if stop {
 		return code
+	}
+	rtCfg, err := lf.apply(rtCfg.WithMaxCallDepth(*maxDepth))
+	if err != nil {
+		return usageError(stderr, restoreUsage, "restore: %v", err)
 	}
 	trig, err := cf.parse()
 	if err != nil {
@@ -131,7 +137,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return exitFail
 	}
 	defer ck.Close()
-	rt := ferry.NewRuntime(rtCfg.WithMaxCallDepth(*maxDepth))
+	rt := ferry.NewRuntime(rtCfg)
 	defer rt.Close(context.WithoutCancel(ctx))
 	stderr = &lockedWriter{w: stderr} // shared with checkpoints written in the background
 	w, err := wasi.Restore(ctx, rt, ck, cfg.WithStdin(stdin).WithStdout(stdout).WithStderr(stderr),

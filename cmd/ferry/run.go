@@ -43,7 +43,7 @@ Flags:
   --invoke NAME   call the exported function NAME instead of _start
   --max-call-depth N
                   nested calls allowed before "call stack exhausted" (default 50000)
-` + cpuFeaturesUsage + `
+` + limitsUsage + cpuFeaturesUsage + `
 ` + checkpointFlagsUsage + `
 Arguments with --invoke, one per parameter:
   i32, i64        decimal integers, signed or unsigned (-1, 4294967295)
@@ -83,6 +83,8 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.Var(&listens, "tcplisten", "pre-open a TCP listener on ADDR")
 	var cf checkpointFlags
 	cf.register(fs)
+	var lf limitFlags
+	lf.register(fs)
 	if code, done := parseFlags(fs, args, runUsage, stdout, stderr); done {
 		return code
 	}
@@ -99,6 +101,10 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	rtCfg, code, stop := cpuRuntimeConfig(*cpuSpec, "run", runUsage, stderr)
 	if stop {
 		return code
+	}
+	rtCfg, err = lf.apply(rtCfg.WithMaxCallDepth(*maxDepth))
+	if err != nil {
+		return usageError(stderr, runUsage, "run: %v", err)
 	}
 	path, rest := fs.Arg(0), fs.Args()[1:]
 	cfg, err := wasiConfig(path, dirs, envs, listens)
@@ -120,7 +126,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return exitUsage
 	}
 
-	rt := ferry.NewRuntime(rtCfg.WithMaxCallDepth(*maxDepth))
+	rt := ferry.NewRuntime(rtCfg)
 	defer rt.Close(context.WithoutCancel(ctx))
 	m, err := rt.Compile(ctx, wasm)
 	if err != nil {

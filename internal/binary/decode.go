@@ -84,6 +84,9 @@ func (d *decoder) module() error {
 		return r.fail(4, ErrVersion)
 	}
 	r.pos = 8
+	if err := r.limit(0, "bytes in the module", 0, uint64(len(r.b)), MaxModuleSize); err != nil {
+		return err
+	}
 
 	lastRank, lastID := 0, 0
 	for r.pos < len(r.b) {
@@ -177,7 +180,7 @@ func (d *decoder) customSection() error {
 
 func (d *decoder) typeSection() error {
 	r := &d.r
-	n, err := r.count(1)
+	n, err := r.limitedCount(1, "types", 0, MaxTypes)
 	if err != nil {
 		return err
 	}
@@ -191,19 +194,19 @@ func (d *decoder) typeSection() error {
 			return r.fail(r.pos-1, fmt.Errorf("%w 0x%02x", ErrFuncType, form))
 		}
 		ft := &d.m.Types[i]
-		if ft.Params, err = d.valTypes(); err != nil {
+		if ft.Params, err = d.valTypes("parameters", MaxParams); err != nil {
 			return err
 		}
-		if ft.Results, err = d.valTypes(); err != nil {
+		if ft.Results, err = d.valTypes("results", MaxResults); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (d *decoder) valTypes() ([]wasm.ValType, error) {
+func (d *decoder) valTypes(what string, max uint64) ([]wasm.ValType, error) {
 	r := &d.r
-	n, err := r.count(1)
+	n, err := r.limitedCount(1, what, 0, max)
 	if err != nil || n == 0 {
 		return nil, err
 	}
@@ -218,13 +221,14 @@ func (d *decoder) valTypes() ([]wasm.ValType, error) {
 
 func (d *decoder) importSection() error {
 	r := &d.r
-	n, err := r.count(1)
+	n, err := r.limitedCount(1, "imports", 0, MaxImports)
 	if err != nil {
 		return err
 	}
 	d.m.Imports = make([]wasm.Import, 0, n)
 	for i := uint32(0); i < n; i++ {
 		var imp wasm.Import
+		pos := r.pos
 		if imp.Module, err = r.name(); err != nil {
 			return err
 		}
@@ -251,6 +255,9 @@ func (d *decoder) importSection() error {
 		if err != nil {
 			return err
 		}
+		if err := d.indexSpaceLimit(pos, imp.Kind, 1); err != nil {
+			return err
+		}
 		d.m.AddImport(imp)
 	}
 	return nil
@@ -258,8 +265,12 @@ func (d *decoder) importSection() error {
 
 func (d *decoder) functionSection() error {
 	r := &d.r
+	pos := r.pos
 	n, err := r.count(1)
 	if err != nil {
+		return err
+	}
+	if err := d.indexSpaceLimit(pos, wasm.ExternFunc, n); err != nil {
 		return err
 	}
 	d.m.Funcs = make([]wasm.Func, n)
@@ -273,8 +284,12 @@ func (d *decoder) functionSection() error {
 
 func (d *decoder) tableSection() error {
 	r := &d.r
+	pos := r.pos
 	n, err := r.count(1)
 	if err != nil {
+		return err
+	}
+	if err := d.indexSpaceLimit(pos, wasm.ExternTable, n); err != nil {
 		return err
 	}
 	d.m.Tables = make([]wasm.TableType, n)
@@ -288,8 +303,12 @@ func (d *decoder) tableSection() error {
 
 func (d *decoder) memorySection() error {
 	r := &d.r
+	pos := r.pos
 	n, err := r.count(1)
 	if err != nil {
+		return err
+	}
+	if err := d.indexSpaceLimit(pos, wasm.ExternMemory, n); err != nil {
 		return err
 	}
 	d.m.Memories = make([]wasm.MemType, n)
@@ -303,8 +322,12 @@ func (d *decoder) memorySection() error {
 
 func (d *decoder) globalSection() error {
 	r := &d.r
+	pos := r.pos
 	n, err := r.count(1)
 	if err != nil {
+		return err
+	}
+	if err := d.indexSpaceLimit(pos, wasm.ExternGlobal, n); err != nil {
 		return err
 	}
 	d.m.Globals = make([]wasm.Global, n)
@@ -322,7 +345,7 @@ func (d *decoder) globalSection() error {
 
 func (d *decoder) exportSection() error {
 	r := &d.r
-	n, err := r.count(1)
+	n, err := r.limitedCount(1, "exports", 0, MaxExports)
 	if err != nil {
 		return err
 	}
@@ -356,9 +379,13 @@ func (d *decoder) startSection() error {
 
 func (d *decoder) dataCountSection() error {
 	var err error
+	pos := d.r.pos
 	d.m.DataCount, err = d.r.u32()
 	d.m.HasDataCount = err == nil
-	return err
+	if err != nil {
+		return err
+	}
+	return d.r.limit(pos, "data segments", 0, uint64(d.m.DataCount), MaxDataSegments)
 }
 
 // Element segment flag bits (spec 5.5.12): bit 0 passive-or-declarative
@@ -372,7 +399,7 @@ const (
 
 func (d *decoder) elementSection() error {
 	r := &d.r
-	n, err := r.count(1)
+	n, err := r.limitedCount(1, "element segments", 0, MaxElemSegments)
 	if err != nil {
 		return err
 	}
@@ -429,7 +456,7 @@ func (d *decoder) elem(e *wasm.Elem) error {
 		}
 	}
 	if flags&elemExpressions != 0 {
-		n, err := r.count(1)
+		n, err := r.limitedCount(1, "segment entries", 0, MaxElemSegmentEntries)
 		if err != nil {
 			return err
 		}
@@ -441,7 +468,7 @@ func (d *decoder) elem(e *wasm.Elem) error {
 		}
 		return nil
 	}
-	n, err := r.count(1)
+	n, err := r.limitedCount(1, "segment entries", 0, MaxElemSegmentEntries)
 	if err != nil {
 		return err
 	}
@@ -475,8 +502,12 @@ func (d *decoder) codeSection() error {
 
 func (d *decoder) code(f *wasm.Func) error {
 	r := &d.r
+	sizePos := r.pos
 	size, err := r.length()
 	if err != nil {
+		return err
+	}
+	if err := r.limit(sizePos, "bytes in a function body", 0, uint64(size), MaxFunctionBodySize); err != nil {
 		return err
 	}
 	sectionEnd := r.end
@@ -538,7 +569,7 @@ func (d *decoder) code(f *wasm.Func) error {
 func (d *decoder) dataSection() error {
 	r := &d.r
 	countPos := r.pos
-	n, err := r.count(1)
+	n, err := r.limitedCount(1, "data segments", 0, MaxDataSegments)
 	if err != nil {
 		return err
 	}
@@ -573,6 +604,24 @@ func (d *decoder) dataSection() error {
 		if s.Init, err = r.bytes(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// indexSpaceLimit checks that n more functions, tables, memories or globals
+// keep their index space (imports and definitions together) within its
+// limit.
+func (d *decoder) indexSpaceLimit(pos int, kind wasm.ExternKind, n uint32) error {
+	m := d.m
+	switch kind {
+	case wasm.ExternFunc:
+		return d.r.limit(pos, "functions", uint64(len(m.ImportedFuncs)+len(m.Funcs)), uint64(n), MaxFunctions)
+	case wasm.ExternTable:
+		return d.r.limit(pos, "tables", uint64(len(m.ImportedTables)+len(m.Tables)), uint64(n), MaxTables)
+	case wasm.ExternMemory:
+		return d.r.limit(pos, "memories", uint64(len(m.ImportedMemories)+len(m.Memories)), uint64(n), MaxMemories)
+	case wasm.ExternGlobal:
+		return d.r.limit(pos, "globals", uint64(len(m.ImportedGlobals)+len(m.Globals)), uint64(n), MaxGlobals)
 	}
 	return nil
 }

@@ -106,10 +106,12 @@ func (s *Store) InstantiateHost(h *HostModule) (*Instance, error) {
 		if err := export(ht.Name, wasm.ExternTable, i); err != nil {
 			return nil, err
 		}
-		t, err := NewTable(ht.Type)
+		t, err := s.newTable(ht.Type)
 		if err != nil {
+			inst.releaseTables()
 			return nil, fmt.Errorf("host module %q: table %q: %w", h.Name, ht.Name, err)
 		}
+		t.owner = inst
 		inst.Tables = append(inst.Tables, t)
 	}
 	for i, hm := range h.Memories {

@@ -83,10 +83,11 @@ func (s *Store) instantiate(m *wasm.Module, name string, code []any, resolve fun
 	}
 
 	for _, tt := range m.Tables {
-		t, err := NewTable(tt)
+		t, err := s.newTable(tt)
 		if err != nil {
 			return fail(fmt.Errorf("instantiate: table %d: %w", len(inst.Tables), err))
 		}
+		t.owner = inst
 		inst.Tables = append(inst.Tables, t)
 	}
 

@@ -402,6 +402,7 @@ func (i *Instance) releaseResources() {
 			m.release()
 		}
 	}
+	i.releaseTables()
 	i.ClearInterrupt(^uint32(0))
 	s := i.Store
 	s.freeSlots(i)

@@ -9,7 +9,9 @@ import (
 
 // NewStore returns an empty store whose memories may reach wasm.MaxPages.
 func NewStore() *Store {
-	return &Store{types: map[string]uint32{}, MemoryLimitPages: wasm.MaxPages}
+	s := &Store{types: map[string]uint32{}, MemoryLimitPages: wasm.MaxPages}
+	s.SetTableElemLimit(DefaultTableElemLimit)
+	return s
 }
 
 // TypeID returns the canonical id of a signature: two signatures get the same

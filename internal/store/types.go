@@ -39,6 +39,9 @@ type Table struct {
 	Type  wasm.TableType
 	Elems []uint64
 	Max   uint64 // effective maximum number of elements
+
+	budget *tableBudget // the creating store's, until its instance closes
+	owner  *Instance    // the instance that created it (nil for NewTable)
 }
 
 // Global is a global instance; a v128 global uses Hi as well.
@@ -133,6 +136,9 @@ type Store struct {
 	// minimum, declared maximum and growth), in pages. Set it before the
 	// first instantiation; NewStore sets wasm.MaxPages.
 	MemoryLimitPages uint64
+
+	// tables counts the elements of the store's tables (table.go).
+	tables tableBudget
 
 	mu sync.RWMutex
 

@@ -4,8 +4,17 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ferryvm/ferry/internal/binary"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
+
+// MaxNestingDepth bounds how deep blocks, loops and ifs nest in one
+// function (the function's own block not counted). The binary format alone
+// bounds it only by the body size, which let 3 million nested blocks make
+// validation and lowering hold a control frame per level (1.9 GB). Real
+// compilers nest a block per switch target at most, far below this;
+// docs/limits.md gives the numbers.
+const MaxNestingDepth = 65536
 
 // unknown is the bottom type of the appendix's algorithm: what a pop from the
 // polymorphic stack of unreachable code yields. It matches every type.
@@ -322,6 +331,9 @@ func (v *funcValidator) check() error {
 		}
 		if err := v.popVals(params); err != nil {
 			return err
+		}
+		if len(v.ctrls) > MaxNestingDepth {
+			return malformed("%w: blocks nested more than %d deep", binary.ErrLimit, MaxNestingDepth)
 		}
 		v.pushCtrl(op, params, results)
 	case wasm.OpElse:

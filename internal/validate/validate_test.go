@@ -2,9 +2,11 @@ package validate
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/ferryvm/ferry/internal/binary"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
 
@@ -415,5 +417,38 @@ func TestEveryOpcodeIsTyped(t *testing.T) {
 	}
 	if n < 400 {
 		t.Fatalf("only %d opcodes known", n)
+	}
+}
+
+// Issue 14: 3 million nested blocks made validation and lowering hold a
+// control frame per level, 1.9 GB in all. Nesting beyond MaxNestingDepth
+// is refused as it is read, before the frames pile up.
+func TestDeepNestingRejected(t *testing.T) {
+	nested := func(depth int) *wasm.Module {
+		body := make([]byte, 0, 4*depth)
+		for i := 0; i < depth; i++ {
+			body = append(body, xBlock, tEmpty)
+		}
+		for i := 0; i < depth; i++ {
+			body = append(body, xEnd)
+		}
+		return module1(nil, nil, body...)
+	}
+	if err := Module(nested(MaxNestingDepth), nil); err != nil {
+		t.Fatalf("%d nested blocks: %v", MaxNestingDepth, err)
+	}
+	deep := nested(1_000_000)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := Module(deep, nil)
+	runtime.ReadMemStats(&after)
+	wantErr(t, err, ErrMalformed, "nested more than")
+	if !errors.Is(err, binary.ErrLimit) {
+		t.Errorf("%v does not wrap binary.ErrLimit", err)
+	}
+	// Frames for MaxNestingDepth levels are a few megabytes; for a million,
+	// tens of megabytes more.
+	if used := after.TotalAlloc - before.TotalAlloc; used > 32<<20 {
+		t.Errorf("1000000 nested blocks: validation allocated %d bytes", used)
 	}
 }

@@ -369,7 +369,7 @@ func readInto(r io.Reader, bufs [][]byte) (int, Errno) {
 	return total, 0
 }
 
-func (s *System) writev(d *fileDesc, bufs [][]byte) (int, Errno) {
+func (s *System) writev(ctx context.Context, d *fileDesc, bufs [][]byte) (int, Errno) {
 	switch {
 	case d.hostFD >= 0:
 		if d.Kind != KindFile {
@@ -381,23 +381,46 @@ func (s *System) writev(d *fileDesc, bufs [][]byte) (int, Errno) {
 		}
 		return n, 0
 	case d.writer != nil:
-		return writeAll(d.writer, bufs)
+		return writeAll(ctx, "fd_write", d.writer, bufs)
 	case d.conn != nil:
-		return writeAll(d.conn, bufs)
+		return writeAll(ctx, "fd_write", d.conn, bufs)
 	}
 	return 0, ErrnoBadf
 }
 
-func writeAll(w io.Writer, bufs [][]byte) (int, Errno) {
+// writeChunk is the most writeAll hands a Go writer at once. Between
+// chunks it looks at ctx, so that a pause or a cancellation (SIGINT) that
+// comes while a guest writes gigabytes to a slow writer is acted on within
+// a chunk rather than after the whole call.
+const writeChunk = 1 << 20
+
+// writeAll writes bufs to w in chunks. When ctx is done before anything
+// was written, the call gives up having consumed nothing (interrupt), and
+// is issued again on resume; when some was written, it returns that short
+// count, as write(2) may, and the guest's next pause point stops it.
+func writeAll(ctx context.Context, fn string, w io.Writer, bufs [][]byte) (int, Errno) {
 	total := 0
 	for _, b := range bufs {
-		n, err := w.Write(b)
-		total += n
-		if err != nil {
-			if total > 0 {
+		for len(b) > 0 {
+			if ctx.Err() != nil {
+				if total == 0 {
+					interrupt(ctx, fn)
+				}
 				return total, 0
 			}
-			return 0, ToErrno(err)
+			chunk := b[:min(len(b), writeChunk)]
+			n, err := w.Write(chunk)
+			if err == nil && n < len(chunk) {
+				err = io.ErrShortWrite // a writer breaking io.Writer's contract
+			}
+			total += n
+			if err != nil {
+				if total > 0 {
+					return total, 0
+				}
+				return 0, ToErrno(err)
+			}
+			b = b[n:]
 		}
 	}
 	return total, 0
@@ -427,7 +450,7 @@ func (s *System) fdRead(ctx context.Context, m guestMem, p []uint64) Errno {
 	return m.putU32(uint32(p[3]), uint32(n))
 }
 
-func (s *System) fdWrite(_ context.Context, m guestMem, p []uint64) Errno {
+func (s *System) fdWrite(ctx context.Context, m guestMem, p []uint64) Errno {
 	d, e := s.desc(uint32(p[0]), RightFdWrite)
 	if e != 0 {
 		return e
@@ -436,7 +459,7 @@ func (s *System) fdWrite(_ context.Context, m guestMem, p []uint64) Errno {
 	if e != 0 {
 		return e
 	}
-	n, e := s.writev(d, bufs)
+	n, e := s.writev(ctx, d, bufs)
 	if e != 0 {
 		return e
 	}

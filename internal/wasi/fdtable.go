@@ -87,7 +87,7 @@ type fileDesc struct {
 	// (closedConn): there is nothing left to lose in carrying it.
 	hungUp bool
 
-	dirents []dirent // cached directory listing, refreshed at cookie 0
+	dirPos dirPos // where the last fd_readdir stopped (dir.go)
 }
 
 func (d *fileDesc) close() error {

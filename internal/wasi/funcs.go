@@ -153,13 +153,24 @@ func (s *System) clockTimeGet(_ context.Context, m guestMem, p []uint64) Errno {
 	return m.putU64(uint32(p[2]), t)
 }
 
-func (s *System) randomGet(_ context.Context, m guestMem, p []uint64) Errno {
+// randomGet fills the buffer a chunk at a time, looking at ctx between
+// chunks: filling 4 GiB takes seconds, and a pause or cancellation then
+// gives up the call, to be issued again on resume (the buffer's contents
+// are the guest's to ignore until the call returns).
+func (s *System) randomGet(ctx context.Context, m guestMem, p []uint64) Errno {
 	buf, e := m.read(uint32(p[0]), uint32(p[1]))
 	if e != 0 {
 		return e
 	}
-	if _, err := io.ReadFull(s.random, buf); err != nil {
-		return ErrnoIo
+	for len(buf) > 0 {
+		if ctx.Err() != nil {
+			interrupt(ctx, "random_get")
+		}
+		n := min(len(buf), writeChunk)
+		if _, err := io.ReadFull(s.random, buf[:n]); err != nil {
+			return ErrnoIo
+		}
+		buf = buf[n:]
 	}
 	return 0
 }

@@ -49,8 +49,17 @@ func (g guestMem) putU64(off uint32, v uint64) Errno {
 	return g.write(off, b[:])
 }
 
-// str reads a guest string (not NUL terminated).
+// MaxPathBytes bounds a path (or symlink target) a guest passes: Linux's
+// PATH_MAX, NUL included, and ErrnoNametoolong beyond as there. The host
+// copies a path and splits it into components, so a guest's length would
+// otherwise size that work, up to 4 GiB.
+const MaxPathBytes = 4096
+
+// str reads a guest path (not NUL terminated).
 func (g guestMem) str(off, n uint32) (string, Errno) {
+	if n >= MaxPathBytes {
+		return "", ErrnoNametoolong
+	}
 	b, e := g.read(off, n)
 	if e != 0 {
 		return "", e
@@ -58,12 +67,23 @@ func (g guestMem) str(off, n uint32) (string, Errno) {
 	return string(b), 0
 }
 
+// MaxIovecs is the most vectors one fd_read, fd_write, fd_pread,
+// fd_pwrite, sock_recv or sock_send takes: Linux's IOV_MAX, and like
+// readv(2) a call with more fails with ErrnoInval. Without it the host
+// would allocate a slice header per vector for a count the guest picks
+// (2^26 empty vectors made 2 GB and a minute inside one host call).
+const MaxIovecs = 1024
+
+// MaxIOBytes is the most one vectored call transfers: Linux's MAX_RW_COUNT
+// (INT_MAX rounded down to a page).
+const MaxIOBytes = 0x7ffff000
+
 // iovecs reads an array of n (buf, len) pairs and returns slices aliasing
 // guest memory. Every vector is bounds checked before any data moves, so a
 // bad vector fails the whole call with ErrnoFault and nothing is transferred.
 func (g guestMem) iovecs(off, n uint32) ([][]byte, Errno) {
-	if uint64(n)*sizeIovec > 1<<32 {
-		return nil, ErrnoFault
+	if n > MaxIovecs {
+		return nil, ErrnoInval
 	}
 	raw, e := g.read(off, n*sizeIovec)
 	if e != 0 {
@@ -71,6 +91,7 @@ func (g guestMem) iovecs(off, n uint32) ([][]byte, Errno) {
 	}
 	raw = append([]byte(nil), raw...) // the vectors may overlap their own table
 	out := make([][]byte, 0, n)
+	var total uint64
 	for i := uint32(0); i < n; i++ {
 		p := binary.LittleEndian.Uint32(raw[i*8:])
 		l := binary.LittleEndian.Uint32(raw[i*8+4:])
@@ -78,6 +99,11 @@ func (g guestMem) iovecs(off, n uint32) ([][]byte, Errno) {
 		if e != 0 {
 			return nil, e
 		}
+		// Like Linux, transfer at most MaxIOBytes in one call (a short
+		// transfer): vectors may alias one another, so 1024 of them over
+		// a 4 GiB memory would otherwise ask for 4 TiB.
+		b = b[:min(uint64(len(b)), MaxIOBytes-total)]
+		total += uint64(len(b))
 		out = append(out, b)
 	}
 	return out, 0

@@ -29,17 +29,22 @@ type clockWait struct {
 	deadline time.Duration // from the start of the call
 }
 
+// MaxPollSubscriptions is the most subscriptions one poll_oneoff takes; a
+// call with more fails with ErrnoInval, as poll(2) does beyond
+// RLIMIT_NOFILE descriptors. The host keeps some 100 bytes per
+// subscription, so without a cap a guest's count alone (20 million made
+// 4.8 GB) would size the host's memory; 4096 is four times the usual
+// RLIMIT_NOFILE soft limit, more than any program waits on at once.
+const MaxPollSubscriptions = 4096
+
 // pollOneoff waits for the first of its subscriptions. Regular files are
 // always ready; sockets and *os.File stdio are polled on their host
 // descriptors; other Go-backed stdio is reported ready. A cancelled context
 // interrupts the wait (see InterruptedError).
 func (s *System) pollOneoff(ctx context.Context, m guestMem, p []uint64) Errno {
 	in, out, nsubs, neventsPtr := uint32(p[0]), uint32(p[1]), uint32(p[2]), uint32(p[3])
-	if nsubs == 0 {
+	if nsubs == 0 || nsubs > MaxPollSubscriptions {
 		return ErrnoInval
-	}
-	if uint64(nsubs)*sizeSubscription > math.MaxUint32 {
-		return ErrnoFault
 	}
 	raw, e := m.read(in, nsubs*sizeSubscription)
 	if e != 0 {

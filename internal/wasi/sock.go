@@ -134,7 +134,7 @@ func readFull(c net.Conn, b []byte) (int, error) {
 	return n, nil
 }
 
-func (s *System) sockSend(_ context.Context, m guestMem, p []uint64) Errno {
+func (s *System) sockSend(ctx context.Context, m guestMem, p []uint64) Errno {
 	d, e := s.connDesc(uint32(p[0]))
 	if e != 0 {
 		return e
@@ -149,7 +149,7 @@ func (s *System) sockSend(_ context.Context, m guestMem, p []uint64) Errno {
 	if e != 0 {
 		return e
 	}
-	n, e := writeAll(d.conn, bufs)
+	n, e := writeAll(ctx, "sock_send", d.conn, bufs)
 	if e != 0 {
 		return e
 	}

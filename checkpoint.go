@@ -283,6 +283,7 @@ type CheckpointConfig struct {
 	omitModule bool
 	compress   bool
 	host       HostState
+	signers    []snapshot.Key // see WithSigningKey (sign.go)
 }
 
 // NewCheckpointConfig returns the defaults: the module bytes included,
@@ -324,7 +325,7 @@ func (p *Paused) WriteCheckpoint(w io.Writer, cfg CheckpointConfig) (int64, erro
 }
 
 func writeSnapshot(w io.Writer, s *snapshot.Snapshot, cfg CheckpointConfig) (int64, error) {
-	return snapshot.Write(w, s, snapshot.WriteOptions{Compress: cfg.compress, IsZeroPage: interp.IsZeroPage})
+	return writeSigned(w, s, cfg, snapshot.WriteOptions{Compress: cfg.compress, IsZeroPage: interp.IsZeroPage})
 }
 
 // Capture is a checkpoint taken but not yet written: the paused instance's

@@ -23,7 +23,8 @@ import (
 
 // ErrCheckpointSignature is wrapped by the error of reading a checkpoint
 // signed by a key the reader trusts whose signature does not verify: the
-// file was changed after it was signed.
+// file was changed after it was signed. The error wraps
+// ErrCheckpointCorrupt too.
 var ErrCheckpointSignature = snapshot.ErrSignature
 
 // PEM block types of key files. Ed25519 keys are the standard PKCS #8 and
@@ -236,14 +237,7 @@ func OpenCheckpointWith(path string, cfg OpenConfig) (*Checkpoint, error) {
 // against cfg's trusted keys first. Only the signed bytes are read as the
 // checkpoint.
 func ReadCheckpointWith(r io.ReaderAt, size int64, cfg OpenConfig) (*Checkpoint, error) {
-	v, err := snapshot.VerifyTrailer(r, size, cfg.trusted)
-	if err != nil {
-		return nil, err
-	}
-	if v.Trailer != nil {
-		size = v.Trailer.SignedLen
-	}
-	f, err := snapshot.Read(r, size)
+	f, v, err := snapshot.ReadVerified(r, size, cfg.trusted)
 	if err != nil {
 		return nil, err
 	}

@@ -45,7 +45,8 @@ func (a SigAlg) String() string {
 }
 
 // ErrSignature: a signature by a key the reader trusts does not verify:
-// the file was changed after it was signed.
+// the file was changed after it was signed. Errors that wrap it wrap
+// ErrCorrupt too.
 var ErrSignature = errors.New("checkpoint signature does not verify")
 
 // KeyID names a key: the first 8 bytes of the SHA-256 of an Ed25519 public
@@ -276,11 +277,33 @@ func VerifyTrailer(r io.ReaderAt, size int64, trusted []Key) (Verification, erro
 				digest = &d
 			}
 			if !k.Verify(s, t.SignedLen, *digest) {
-				return v, fmt.Errorf("%w: signed by %v key %x, which this host trusts, but changed since", ErrSignature, k.Alg, k.ID)
+				return v, fmt.Errorf("%w: %w: signed by %v key %x, which this host trusts, but the file changed since it was signed (damaged or tampered with)", ErrCorrupt, ErrSignature, k.Alg, k.ID)
 			}
 			v.By = k
 			return v, nil
 		}
 	}
 	return v, nil
+}
+
+// ReadVerified reads a checkpoint whose trailer VerifyTrailer checked
+// first: only the signed bytes are read as the checkpoint, and bytes after
+// the end section that are not a trailer are corrupt (a trailer cut short,
+// say), not ignored.
+func ReadVerified(r io.ReaderAt, size int64, trusted []Key) (*File, Verification, error) {
+	v, err := VerifyTrailer(r, size, trusted)
+	if err != nil {
+		return nil, v, err
+	}
+	if v.Trailer != nil {
+		size = v.Trailer.SignedLen
+	}
+	f, err := Read(r, size)
+	if err != nil {
+		return nil, v, err
+	}
+	if end := f.Sections[len(f.Sections)-1].Offset; end != size {
+		return nil, v, fmt.Errorf("%w: %d bytes after the end section are not a signature trailer", ErrCorrupt, size-end)
+	}
+	return f, v, nil
 }

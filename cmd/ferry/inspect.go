@@ -83,13 +83,11 @@ func runInspect(_ context.Context, args []string, _ io.Reader, stdout, stderr io
 		return exitOK
 	}
 	escapeInfo(&info)
-	printInfo(stdout, &info)
-	printSignature(stdout, sig)
+	printInfo(stdout, &info, sig)
 	return exitOK
 }
 
 func printSignature(w io.Writer, sig ferry.SignatureInfo) {
-	fmt.Fprintln(w)
 	if !sig.Signed {
 		fmt.Fprintln(w, "signature    none: restoring it grants only --dir and --tcplisten")
 		return
@@ -165,7 +163,7 @@ func escapeJSON(b []byte) []byte {
 	return out
 }
 
-func printInfo(w io.Writer, info *ferry.CheckpointInfo) {
+func printInfo(w io.Writer, info *ferry.CheckpointInfo, sig ferry.SignatureInfo) {
 	fmt.Fprintf(w, "format       %s\n", info.FormatVersion)
 	fmt.Fprintf(w, "runtime      %s\n", info.RuntimeVersion)
 	fmt.Fprintf(w, "source CPU   %s: %s\n", info.Arch, strings.Join(info.CPUFeatures, " "))
@@ -180,6 +178,7 @@ func printInfo(w io.Writer, info *ferry.CheckpointInfo) {
 		fmt.Fprintf(w, "pause point  (not counted)\n")
 	}
 	fmt.Fprintf(w, "created      %s\n", info.Created.Format("2006-01-02 15:04:05.000 MST"))
+	printSignature(w, sig)
 	fmt.Fprintf(w, "\nframes (outermost first):\n")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  #\tfunc\tname\tkind\toffset\tlocals\tstack")

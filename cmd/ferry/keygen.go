@@ -28,7 +28,7 @@ it by default; ferry restore and ferry inspect trust it) and prints where
 it is. The key lives in the ferry configuration directory: $FERRY_CONFIG_DIR,
 else $XDG_CONFIG_HOME/ferry, else ~/.config/ferry:
   signing.key     the private key (mode 0600)
-  signing.pub     its public key
+  signing.key.pub its public key
   trusted/        public (or HMAC) key files of other writers whose
                   checkpoints this user trusts, one key per file
 

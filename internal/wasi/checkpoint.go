@@ -89,6 +89,17 @@ func (s *System) Checkpoint() (*snapshot.WASI, error) {
 // directory or a listening socket that the restorer did not grant.
 var ErrNotGranted = errors.New("wasi: not granted by the restore")
 
+// grantError is a refusal that wraps ErrNotGranted but says only what is
+// not granted and what to pass: the sentinel's words would repeat it.
+type grantError struct{ msg string }
+
+func (e *grantError) Error() string        { return e.msg }
+func (e *grantError) Is(target error) bool { return target == ErrNotGranted }
+
+func notGranted(format string, args ...any) error {
+	return &grantError{fmt.Sprintf(format, args...)}
+}
+
 // RestoreOptions say how a checkpointed System is re-created on this host.
 type RestoreOptions struct {
 	Stdin  io.Reader
@@ -280,11 +291,11 @@ func CheckGrants(st *snapshot.WASI, preopens map[string]string, listeners int, t
 		if len(guests) > 0 {
 			list = strings.Join(guests, ", ")
 		}
-		return fmt.Errorf("%w: --dir for guest path %s matches no pre-open the checkpoint records (recorded guest paths: %s); a restore maps recorded pre-opens, it cannot add one",
-			ErrNotGranted, strings.Join(unmatched, ", "), list)
+		return notGranted("--dir for guest path %s matches no pre-open the checkpoint records (recorded guest paths: %s); a restore maps recorded pre-opens, it cannot add one",
+			strings.Join(unmatched, ", "), list)
 	}
 	if listeners > nListeners {
-		return fmt.Errorf("%w: %d listeners given (--tcplisten), the checkpoint records %d", ErrNotGranted, listeners, nListeners)
+		return notGranted("%d listeners given (--tcplisten), the checkpoint records %d", listeners, nListeners)
 	}
 	n := 0
 	for _, x := range st.Descriptors {
@@ -293,8 +304,8 @@ func CheckGrants(st *snapshot.WASI, preopens map[string]string, listeners int, t
 			if _, ok := preopens[x.Preopen]; ok || trusted {
 				continue
 			}
-			return fmt.Errorf("%w: pre-open %q (recorded host dir %q) is not granted: pass --dir HOSTDIR::%s (wasi.Config.WithPreopen), or sign checkpoints with a key this host trusts",
-				ErrNotGranted, x.Preopen, x.HostPath, shellWord(x.Preopen))
+			return notGranted("pre-open %q (recorded host dir %q) is not granted: pass --dir HOSTDIR::%s (wasi.Config.WithPreopen), or sign checkpoints with a key this host trusts",
+				x.Preopen, x.HostPath, shellWord(x.Preopen))
 		case KindListener:
 			n++
 			if n <= listeners {
@@ -307,8 +318,8 @@ func CheckGrants(st *snapshot.WASI, preopens map[string]string, listeners int, t
 			if trusted {
 				why = "the recorded address is not a loopback address, and only those are re-created without a grant"
 			}
-			return fmt.Errorf("%w: listener fd %d (recorded address %q) is not granted: pass --tcplisten ADDR (wasi.Config.WithTCPListen) for each of the %d recorded listeners, in order; %s",
-				ErrNotGranted, x.FD, x.Addr, nListeners, why)
+			return notGranted("listener fd %d (recorded address %q) is not granted: pass --tcplisten ADDR (wasi.Config.WithTCPListen) for each of the %d recorded listeners, in order; %s",
+				x.FD, x.Addr, nListeners, why)
 		}
 	}
 	return nil

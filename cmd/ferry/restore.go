@@ -83,7 +83,9 @@ Flags:
 ` + checkpointFlagsUsage + `
 Exit codes: as "ferry run": 0 when the program returned (or stopped at a
 checkpoint), N for proc_exit(N), 1 when the checkpoint cannot be restored
-(damaged, another module, a changed file), 2 for usage errors, 134 on a trap.
+(damaged, another module, a changed file, a pre-open or listener not
+granted, a signature by a trusted key that does not verify), 2 for usage
+errors (an unreadable --trust-key too), 134 on a trap.
 `
 
 func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -93,7 +93,7 @@ func printSignature(w io.Writer, sig ferry.SignatureInfo) {
 		return
 	}
 	for _, k := range sig.Signatures {
-		trust := "not trusted by this host (restoring it grants only --dir and --tcplisten)"
+		trust := "not trusted by this host, so not verified (restoring it grants only --dir and --tcplisten)"
 		if sig.Trusted && k.KeyID == sig.TrustedKeyID {
 			trust = "verified, trusted by this host"
 		}

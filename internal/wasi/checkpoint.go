@@ -129,12 +129,13 @@ type RestoreOptions struct {
 }
 
 // Restore re-creates a System from a checkpoint's host state: the same
-// descriptor numbers, pre-opened directories reopened (at their recorded
-// or remapped host paths), files and directories reopened by their guest
-// path beneath their pre-open (so a checkpoint cannot reach outside the
-// pre-opens it names) at their recorded offsets, stdio attached to the
-// options' streams, listeners re-created, and the clocks continuing from
-// their recorded readings.
+// descriptor numbers, pre-opened directories opened at the host paths
+// the options grant (or, trusted, their recorded ones: see CheckGrants),
+// files and directories reopened by their guest path beneath their
+// pre-open (so a checkpoint cannot reach outside the pre-opens it is
+// given) at their recorded offsets, stdio attached to the options'
+// streams, listeners re-created, and the clocks continuing from their
+// recorded readings.
 func Restore(st *snapshot.WASI, o RestoreOptions) (*System, error) {
 	if err := CheckGrants(st, o.Preopens, len(o.Listeners), o.TrustRecorded); err != nil {
 		return nil, err
@@ -287,7 +288,14 @@ func CheckGrants(st *snapshot.WASI, preopens map[string]string, listeners int, t
 	}
 	if len(unmatched) > 0 {
 		sort.Strings(unmatched)
+		// A forged file may record a million of them: name a few.
 		list := "none"
+		if len(guests) > maxListed {
+			guests = append(guests[:maxListed], fmt.Sprintf("and %d more", len(guests)-maxListed))
+		}
+		if len(unmatched) > maxListed {
+			unmatched = append(unmatched[:maxListed], fmt.Sprintf("and %d more", len(unmatched)-maxListed))
+		}
 		if len(guests) > 0 {
 			list = strings.Join(guests, ", ")
 		}
@@ -324,6 +332,9 @@ func CheckGrants(st *snapshot.WASI, preopens map[string]string, listeners int, t
 	}
 	return nil
 }
+
+// maxListed is how many guest paths an error names.
+const maxListed = 10
 
 // loopback reports whether addr is HOST:PORT with a literal loopback IP.
 // Names are not resolved: what "localhost" means is up to the host's

@@ -304,6 +304,7 @@ type CheckpointConfig struct {
 	omitModule bool
 	compress   bool
 	host       HostState
+	signers    []snapshot.Key // see WithSigningKey (sign.go)
 }
 
 // NewCheckpointConfig returns the defaults: the module bytes included,
@@ -349,10 +350,11 @@ func (p *Paused) WriteCheckpoint(w io.Writer, cfg CheckpointConfig) (int64, erro
 	return n, err
 }
 
-// writeSnapshot writes s; isZero is the zero-page scan of the runtime
-// whose table s records, so that the scan's decision is among them.
+// writeSnapshot writes s, signed as cfg says; isZero is the zero-page scan
+// of the runtime whose table s records, so that the scan's decision is
+// among them.
 func writeSnapshot(w io.Writer, s *snapshot.Snapshot, cfg CheckpointConfig, isZero func([]byte) bool) (int64, error) {
-	return snapshot.Write(w, s, snapshot.WriteOptions{Compress: cfg.compress, IsZeroPage: isZero})
+	return writeSigned(w, s, cfg, snapshot.WriteOptions{Compress: cfg.compress, IsZeroPage: isZero})
 }
 
 // Capture is a checkpoint taken but not yet written: the paused instance's

@@ -34,42 +34,21 @@ type Checkpoint struct {
 	f    *snapshot.File
 	file *os.File // set when memory can be mapped from it
 	own  bool     // Close closes file
+	sig  snapshot.Verification
 }
 
-// OpenCheckpoint reads the checkpoint at path. The file stays open (so a
-// restore can map its memory pages copy-on-write) until Close.
+// OpenCheckpoint reads the checkpoint at path, trusting no signature (see
+// OpenCheckpointWith). The file stays open (so a restore can map its
+// memory pages copy-on-write) until Close.
 func OpenCheckpoint(path string) (*Checkpoint, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	st, err := fh.Stat()
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	c, err := ReadCheckpoint(fh, st.Size())
-	if err != nil {
-		fh.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	c.own = true
-	return c, nil
+	return OpenCheckpointWith(path, OpenConfig{})
 }
 
 // ReadCheckpoint reads a checkpoint of size bytes from r. When r is an
 // *os.File, a restore maps memory pages from it; r must then stay open and
 // unchanged while restored instances live.
 func ReadCheckpoint(r io.ReaderAt, size int64) (*Checkpoint, error) {
-	f, err := snapshot.Read(r, size)
-	if err != nil {
-		return nil, err
-	}
-	c := &Checkpoint{f: f}
-	if fh, ok := r.(*os.File); ok {
-		c.file = fh
-	}
-	return c, nil
+	return ReadCheckpointWith(r, size, OpenConfig{})
 }
 
 // Close releases the file OpenCheckpoint opened. Instances restored from

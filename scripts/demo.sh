@@ -12,6 +12,9 @@ go build -o bin/ferry ./cmd/ferry
 demo=$(mktemp -d)
 trap 'rm -rf "$demo"' EXIT
 prog=wasi/testdata/ckptprog.wasm
+# The per-user key that signs checkpoints (ferry keygen) is made in the
+# demo's directory, not in ~/.config/ferry.
+export FERRY_CONFIG_DIR="$demo/config"
 
 fresh() { rm -rf "$demo/$1"; mkdir -p "$demo/$1"; printf 'alpha\nbravo\ncharlie\n' > "$demo/$1/in.txt"; }
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }

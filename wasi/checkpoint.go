@@ -40,19 +40,33 @@ type RestoreOptions struct {
 	AcceptChangedFiles bool
 }
 
+// ErrNotGranted refuses a restore that would give the guest a host
+// directory or a listening socket the restore does not grant (see
+// Restore).
+var ErrNotGranted = iwasi.ErrNotGranted
+
 // Restore re-creates the WASI host state recorded in ck and registers it
 // in r as "wasi_snapshot_preview1", ready for r.Restore(ctx, ck, ...).
 //
 // From the checkpoint: arguments, environment, every descriptor under its
 // number, and the clocks (the monotonic and CPU-time clocks continue from
 // their recorded readings, never backwards; realtime is the host's). From
-// cfg: the standard streams; pre-opens, which remap a recorded pre-open
-// with the same guest path to another host directory (the others reopen
-// their recorded host directories); listeners, which replace the recorded
-// ones in order (the others listen again on their recorded addresses).
-// cfg's arguments and environment are ignored. Files and directories are
-// reopened by their guest path beneath their pre-open, at their recorded
-// offsets, and must be unchanged (see ErrFileChanged).
+// cfg: the standard streams, and the grants. A checkpoint is untrusted
+// input (anyone can write one that records a pre-open of "/"), so host
+// capabilities come from cfg: each recorded pre-open must be granted a
+// host directory by a cfg pre-open with the same guest path, and each
+// recorded listener a socket by cfg's listeners (WithListener,
+// WithTCPListen), in descriptor order; otherwise Restore fails with
+// ErrNotGranted and says what to grant. A cfg pre-open whose guest path
+// no recorded pre-open has, or more listeners than recorded, is an error
+// too. Only a checkpoint whose signature by a key ck was opened to trust
+// verified (ferry.OpenCheckpointWith, ck.Signature().Trusted) keeps what
+// it recorded for what cfg does not grant: its pre-opens' recorded host
+// directories, and its listeners' recorded addresses when they are
+// loopback addresses (a listener on every interface needs a grant even
+// then). cfg's arguments and environment are ignored. Files and
+// directories are reopened by their guest path beneath their pre-open, at
+// their recorded offsets, and must be unchanged (see ErrFileChanged).
 func Restore(ctx context.Context, r *ferry.Runtime, ck *ferry.Checkpoint, cfg Config, o RestoreOptions) (*Module, error) {
 	raw := ck.WASIState()
 	if raw == nil {
@@ -60,6 +74,19 @@ func Restore(ctx context.Context, r *ferry.Runtime, ck *ferry.Checkpoint, cfg Co
 	}
 	st, err := snapshot.DecodeWASI(raw)
 	if err != nil {
+		return nil, err
+	}
+	remap := map[string]string{}
+	for _, p := range cfg.preopens {
+		g := p.GuestPath
+		if g == "" {
+			g = "."
+		}
+		remap[g] = p.HostDir
+	}
+	trusted := ck.Signature().Trusted
+	// Before a socket is bound: a refused restore binds nothing.
+	if err := iwasi.CheckGrants(st, remap, len(cfg.listeners)+len(cfg.tcpListen), trusted); err != nil {
 		return nil, err
 	}
 	listeners := append([]net.Listener(nil), cfg.listeners...)
@@ -73,17 +100,10 @@ func Restore(ctx context.Context, r *ferry.Runtime, ck *ferry.Checkpoint, cfg Co
 		}
 		listeners = append(listeners, l)
 	}
-	remap := map[string]string{}
-	for _, p := range cfg.preopens {
-		g := p.GuestPath
-		if g == "" {
-			g = "."
-		}
-		remap[g] = p.HostDir
-	}
 	sys, err := iwasi.Restore(st, iwasi.RestoreOptions{
 		Stdin: cfg.stdin, Stdout: cfg.stdout, Stderr: cfg.stderr,
-		Preopens: remap, Listeners: listeners, AcceptChangedFiles: o.AcceptChangedFiles, Resolve: cfg.resolve,
+		Preopens: remap, Listeners: listeners, TrustRecorded: trusted,
+		AcceptChangedFiles: o.AcceptChangedFiles, Resolve: cfg.resolve,
 		CloseConnections: cfg.closeConns,
 	})
 	if err != nil {

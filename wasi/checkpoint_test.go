@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -344,8 +345,9 @@ func TestRequestPauseAndContinue(t *testing.T) {
 	}
 }
 
-// Listening sockets are re-created: on their recorded address, or on the
-// ones the restoring configuration gives.
+// Listening sockets are re-created: on their recorded (loopback) address
+// when the checkpoint is signed by a trusted key, else on the ones the
+// restoring configuration grants, which an untrusted checkpoint needs.
 func TestRestoreListeners(t *testing.T) {
 	dir := ckptDir(t)
 	var out bytes.Buffer
@@ -360,19 +362,36 @@ func TestRestoreListeners(t *testing.T) {
 			addr = d.Addr
 		}
 	}
+	key := testKey(t)
 	path := filepath.Join(t.TempDir(), "ck")
-	l.checkpoint(t, path, ferry.NewCheckpointConfig())
+	l.checkpoint(t, path, ferry.NewCheckpointConfig().WithSigningKey(key))
 	ctx := context.Background()
+	trusted := ferry.NewOpenConfig().WithTrustedKey(key.Trusted())
 	for _, c := range []struct {
-		cfg  wasi.Config
-		same bool
-	}{{ckptConfig(dir, &out), true}, {ckptConfig(dir, &out).WithTCPListen("127.0.0.1:0"), false}} {
-		ck, err := ferry.OpenCheckpoint(path)
+		cfg     wasi.Config
+		open    ferry.OpenConfig
+		same    bool
+		granted bool
+	}{
+		{ckptConfig(dir, &out), trusted, true, true},
+		{ckptConfig(dir, &out).WithTCPListen("127.0.0.1:0"), trusted, false, true},
+		{ckptConfig(dir, &out).WithTCPListen("127.0.0.1:0"), ferry.NewOpenConfig(), false, true},
+		{ckptConfig(dir, &out), ferry.NewOpenConfig(), false, false},
+	} {
+		ck, err := ferry.OpenCheckpointWith(path, c.open)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rt := ferry.NewRuntime(ferry.NewRuntimeConfig())
 		w, err := wasi.Restore(ctx, rt, ck, c.cfg, wasi.RestoreOptions{})
+		if !c.granted {
+			if !errors.Is(err, wasi.ErrNotGranted) || !strings.Contains(err.Error(), "--tcplisten") {
+				t.Fatalf("an untrusted listener without a grant: %v, want ErrNotGranted", err)
+			}
+			rt.Close(ctx)
+			ck.Close()
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -388,5 +407,131 @@ func TestRestoreListeners(t *testing.T) {
 		rt.Close(ctx)
 		w.Close(ctx)
 		ck.Close()
+	}
+}
+
+func testKey(t testing.TB) ferry.SigningKey {
+	k, err := ferry.GenerateSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// restoreWith restores the checkpoint at path opened with open and
+// resumes it to the end.
+func restoreWith(t *testing.T, path string, open ferry.OpenConfig, cfg wasi.Config) (ferry.SignatureInfo, leg, error) {
+	ctx := context.Background()
+	ck, err := ferry.OpenCheckpointWith(path, open)
+	if err != nil {
+		return ferry.SignatureInfo{}, leg{}, err
+	}
+	defer ck.Close()
+	sig := ck.Signature()
+	rt := ferry.NewRuntime(ferry.NewRuntimeConfig())
+	w, err := wasi.Restore(ctx, rt, ck, cfg, wasi.RestoreOptions{})
+	if err != nil {
+		rt.Close(ctx)
+		return sig, leg{}, err
+	}
+	p, err := rt.Restore(ctx, ck, ferry.NewRestoreConfig())
+	if err != nil {
+		rt.Close(ctx)
+		return sig, leg{}, err
+	}
+	_, err = p.Resume(ctx, ferry.CallOptions{})
+	return sig, finish(t, rt, w, err), nil
+}
+
+// The Go API's rules are the CLI's: a checkpoint signed by a trusted key
+// (Ed25519 or HMAC) restores without its pre-open granted, and continues
+// as the uninterrupted run; signed by another key, or unsigned, it needs
+// the grant, and gets it.
+func TestSignedCheckpointRestoresWithoutPreopen(t *testing.T) {
+	var want bytes.Buffer
+	startRun(t, ckptProgram(t), ckptConfig(ckptDir(t), &want), 0)
+	ed := testKey(t)
+	mac, err := ferry.NewHMACKey([]byte("a shared secret of 32 bytes.....")) // 32 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := testKey(t)
+	bare := wasi.NewConfig()
+	for _, c := range []struct {
+		name    string
+		sign    []ferry.SigningKey
+		trust   []ferry.TrustedKey
+		trusted bool
+	}{
+		{"ed25519, trusted", []ferry.SigningKey{ed}, []ferry.TrustedKey{ed.Trusted()}, true},
+		{"hmac, trusted", []ferry.SigningKey{mac}, []ferry.TrustedKey{mac.Trusted()}, true},
+		{"two signatures, the second trusted", []ferry.SigningKey{stranger, mac}, []ferry.TrustedKey{mac.Trusted()}, true},
+		{"unknown key", []ferry.SigningKey{stranger}, []ferry.TrustedKey{ed.Trusted(), mac.Trusted()}, false},
+		{"unsigned", nil, []ferry.TrustedKey{ed.Trusted()}, false},
+	} {
+		dir := ckptDir(t)
+		var out bytes.Buffer
+		l := startRun(t, ckptProgram(t), ckptConfig(dir, &out), 500)
+		cc := ferry.NewCheckpointConfig()
+		for _, k := range c.sign {
+			cc = cc.WithSigningKey(k)
+		}
+		path := filepath.Join(t.TempDir(), "ck")
+		l.checkpoint(t, path, cc)
+		open := ferry.NewOpenConfig()
+		for _, k := range c.trust {
+			open = open.WithTrustedKey(k)
+		}
+		// The restore's stdout, and nothing else of the host.
+		sig, _, err := restoreWith(t, path, open, bare.WithStdout(&out).WithStderr(&out))
+		if sig.Signed != (len(c.sign) > 0) || sig.Trusted != c.trusted || len(sig.Signatures) != len(c.sign) {
+			t.Errorf("%s: Signature() = %+v", c.name, sig)
+		}
+		if !c.trusted {
+			if !errors.Is(err, wasi.ErrNotGranted) || !strings.Contains(err.Error(), `pre-open "." (recorded host dir`) {
+				t.Errorf("%s: restore without the pre-open: %v, want ErrNotGranted", c.name, err)
+			}
+			if _, _, err = restoreWith(t, path, open, ckptConfig(dir, &out)); err != nil {
+				t.Errorf("%s: restore with the pre-open granted: %v", c.name, err)
+			}
+		} else if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if out.String() != want.String() {
+			t.Errorf("%s: output differs from the uninterrupted run", c.name)
+		}
+	}
+}
+
+// A checkpoint signed by a trusted key and changed afterwards is refused
+// when it is opened, before anything in it is read.
+func TestTamperedSignedCheckpointRefusedByAPI(t *testing.T) {
+	var out bytes.Buffer
+	l := startRun(t, ckptProgram(t), ckptConfig(ckptDir(t), &out), 500)
+	k := testKey(t)
+	path := filepath.Join(t.TempDir(), "ck")
+	l.checkpoint(t, path, ferry.NewCheckpointConfig().WithSigningKey(k).WithCompression(true))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/3] ^= 4
+	_, err = ferry.ReadCheckpointWith(bytes.NewReader(b), int64(len(b)), ferry.NewOpenConfig().WithTrustedKey(k.Trusted()))
+	if !errors.Is(err, ferry.ErrCheckpointSignature) || !errors.Is(err, ferry.ErrCheckpointCorrupt) {
+		t.Fatalf("got %v, want ErrCheckpointSignature", err)
+	}
+}
+
+// A pre-open granted for a guest path the checkpoint does not record is
+// an error, which lists the recorded ones.
+func TestUnmatchedPreopenIsAnError(t *testing.T) {
+	dir := ckptDir(t)
+	var out bytes.Buffer
+	l := startRun(t, ckptProgram(t), ckptConfig(dir, &out), 500)
+	path := filepath.Join(t.TempDir(), "ck")
+	l.checkpoint(t, path, ferry.NewCheckpointConfig())
+	_, _, err := restoreWith(t, path, ferry.NewOpenConfig(), ckptConfig(dir, &out).WithPreopen(t.TempDir(), "/data"))
+	if !errors.Is(err, wasi.ErrNotGranted) || !strings.Contains(err.Error(), `"/data" matches no pre-open the checkpoint records (recorded guest paths: ".")`) {
+		t.Fatalf("got %v", err)
 	}
 }

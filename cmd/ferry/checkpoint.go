@@ -56,6 +56,12 @@ const checkpointFlagsUsage = `Checkpoints:
                   reads end, writes fail with EPIPE) instead of refusing
                   the checkpoint, which is the default: a connection's
                   peer and bytes in flight cannot move to another process
+  --sign-key FILE sign checkpoints with the key in FILE ("ferry keygen --out")
+                  instead of this user's own key
+  --no-sign       write checkpoints unsigned. By default they are signed
+                  with this user's own key (made on first use, see "ferry
+                  keygen"), so that restoring them where that key is
+                  trusted keeps their pre-opens without --dir
   A checkpoint that fails (refused, or not writable) leaves the previous
   one in place and the program running; stderr says why.
 `
@@ -69,6 +75,10 @@ type checkpointFlags struct {
 	compress     bool
 	closeConns   bool
 	copyMemory   bool
+	signKeyFile  string
+	noSign       bool
+	// signer signs the checkpoints (nil: unsigned); set by parse.
+	signer *ferry.SigningKey
 }
 
 func (c *checkpointFlags) register(fs *flag.FlagSet) {
@@ -79,6 +89,8 @@ func (c *checkpointFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.compress, "checkpoint-compress", false, "compress checkpoints")
 	fs.BoolVar(&c.closeConns, "checkpoint-close-connections", false, "close accepted connections at a checkpoint instead of refusing it")
 	fs.BoolVar(&c.copyMemory, "checkpoint-copy-memory", false, "with --leave-running, copy the memory while paused and write the copy in the background")
+	fs.StringVar(&c.signKeyFile, "sign-key", "", "sign checkpoints with the key in FILE")
+	fs.BoolVar(&c.noSign, "no-sign", false, "write checkpoints unsigned")
 }
 
 // triggers is the parsed set of --checkpoint-on values.
@@ -98,13 +110,16 @@ var signalNames = map[string]syscall.Signal{
 func (c *checkpointFlags) parse() (triggers, error) {
 	var t triggers
 	if c.to == "" {
-		if len(c.on) > 0 || c.leaveRunning || c.noModule || c.compress || c.closeConns || c.copyMemory {
-			return t, errors.New("--checkpoint-on, --leave-running, --checkpoint-no-module, --checkpoint-compress, --checkpoint-close-connections and --checkpoint-copy-memory need --checkpoint-to")
+		if len(c.on) > 0 || c.leaveRunning || c.noModule || c.compress || c.closeConns || c.copyMemory || c.signKeyFile != "" || c.noSign {
+			return t, errors.New("--checkpoint-on, --leave-running, --checkpoint-no-module, --checkpoint-compress, --checkpoint-close-connections, --checkpoint-copy-memory, --sign-key and --no-sign need --checkpoint-to")
 		}
 		return t, nil
 	}
 	if c.copyMemory && !c.leaveRunning {
 		return t, errors.New("--checkpoint-copy-memory needs --leave-running")
+	}
+	if err := c.loadSigner(); err != nil {
+		return t, err
 	}
 	on := c.on
 	if len(on) == 0 {
@@ -137,6 +152,35 @@ func (c *checkpointFlags) parse() (triggers, error) {
 	}
 	sort.Slice(t.points, func(i, j int) bool { return t.points[i] < t.points[j] })
 	return t, nil
+}
+
+// loadSigner finds the key that signs the checkpoints: --sign-key's, or
+// this user's own, made now if there is none, so that the first
+// checkpoint is signed like every later one.
+func (c *checkpointFlags) loadSigner() error {
+	switch {
+	case c.noSign && c.signKeyFile != "":
+		return errors.New("--no-sign contradicts --sign-key")
+	case c.noSign:
+		return nil
+	case c.signKeyFile != "":
+		b, err := os.ReadFile(c.signKeyFile)
+		if err != nil {
+			return fmt.Errorf("--sign-key: %w", err)
+		}
+		k, err := ferry.ParseSigningKey(b)
+		if err != nil {
+			return fmt.Errorf("--sign-key %s: %w", c.signKeyFile, err)
+		}
+		c.signer = &k
+		return nil
+	}
+	k, _, _, err := ownSigningKey(true)
+	if err != nil {
+		return fmt.Errorf("this user's signing key: %w (pass --sign-key FILE, or --no-sign to write unsigned checkpoints)", err)
+	}
+	c.signer = &k
+	return nil
 }
 
 // supervisor drives a guest call under the checkpoint flags: it arms the
@@ -212,6 +256,9 @@ func (s *supervisor) run(ctx context.Context, first func(ferry.CallOptions) ([]u
 			where = fmt.Sprintf(" at pause point %d", n)
 		}
 		cfg := ferry.NewCheckpointConfig().WithModule(!s.flags.noModule).WithCompression(s.flags.compress).WithHostState(s.w)
+		if s.flags.signer != nil {
+			cfg = cfg.WithSigningKey(*s.flags.signer)
+		}
 		if s.flags.leaveRunning {
 			s.checkpointInBackground(p, cfg, where)
 		} else if err := p.WriteCheckpointFile(s.flags.to, cfg); err != nil {

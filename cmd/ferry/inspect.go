@@ -1,17 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/ferryvm/ferry"
 )
 
-const inspectUsage = `usage: ferry inspect [--json] CHECKPOINT
+const inspectUsage = `usage: ferry inspect [--json] [--trust-key FILE]... CHECKPOINT
 
 Prints what a checkpoint holds: format and runtime versions, the source CPU,
 the module's SHA-256 (and whether the module is included), the pause count,
@@ -19,11 +23,19 @@ the frames (function index and name, pause kind, byte offset), globals,
 table and memory sizes (and how many 4 KiB pages are stored), dropped
 segments, the WASI state (arguments, environment, descriptors), the
 builtin decisions of the run (each builtin's implementation, the CPU
-features it relies on, whether it is semantic) and the file's sections. The checkpoint is checked as a restore would read it;
-nothing runs.
+features it relies on, whether it is semantic), the file's sections, and
+its signature: unsigned, or signed by which key id, and whether this host
+trusts that key (as "ferry restore" would: this user's own key, the
+configuration directory's trusted/ keys, --trust-key). The checkpoint is
+checked as a restore would read it; nothing runs. Every string the file
+records (paths, names, arguments, environment) is printed escaped, Go
+style ("\x1b", "\r"), when it holds anything but printable characters, so
+that no byte of a file reaches the terminal as a control sequence.
 
 Flags:
   --json          print the same as one JSON object
+  --trust-key FILE
+                  also trust the key in FILE. Repeatable.
 
 Exit codes: 0, 1 for a damaged or foreign file, 2 for usage errors.
 `
@@ -31,13 +43,20 @@ Exit codes: 0, 1 for a damaged or foreign file, 2 for usage errors.
 func runInspect(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("inspect", stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
+	var trustFiles listFlag
+	fs.Var(&trustFiles, "trust-key", "trust checkpoints signed by the key in FILE")
 	if code, done := parseFlags(fs, args, inspectUsage, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() != 1 {
 		return usageError(stderr, inspectUsage, "inspect: want exactly one CHECKPOINT")
 	}
-	ck, err := ferry.OpenCheckpoint(fs.Arg(0))
+	trust, err := trustedKeys(trustFiles)
+	if err != nil {
+		fmt.Fprintf(stderr, "ferry: inspect: %v\n", err)
+		return exitUsage
+	}
+	ck, err := ferry.OpenCheckpointWith(fs.Arg(0), trust)
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: inspect: %v\n", err)
 		return exitFail
@@ -48,20 +67,103 @@ func runInspect(_ context.Context, args []string, _ io.Reader, stdout, stderr io
 		return exitFail
 	}
 	info := ck.Info()
+	sig := ck.Signature()
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(info); err != nil {
+		if err := enc.Encode(struct {
+			ferry.CheckpointInfo
+			Signature ferry.SignatureInfo `json:"signature"`
+		}{info, sig}); err != nil {
 			fmt.Fprintf(stderr, "ferry: inspect: %v\n", err)
 			return exitFail
 		}
+		stdout.Write(escapeJSON(buf.Bytes()))
 		return exitOK
 	}
-	printInfo(stdout, &info)
+	escapeInfo(&info)
+	printInfo(stdout, &info, sig)
 	return exitOK
 }
 
-func printInfo(w io.Writer, info *ferry.CheckpointInfo) {
+func printSignature(w io.Writer, sig ferry.SignatureInfo) {
+	if !sig.Signed {
+		fmt.Fprintln(w, "signature    none: restoring it grants only --dir and --tcplisten")
+		return
+	}
+	for _, k := range sig.Signatures {
+		trust := "not trusted by this host, so not verified (restoring it grants only --dir and --tcplisten)"
+		if sig.Trusted && k.KeyID == sig.TrustedKeyID {
+			trust = "verified, trusted by this host"
+		}
+		fmt.Fprintf(w, "signature    %s key %s, %s\n", k.Algorithm, k.KeyID, trust)
+	}
+}
+
+// esc returns s as it is when it holds only printable characters (and no
+// quote or backslash, which would make an escaped string ambiguous), else
+// quoted and escaped: a checkpoint's strings are the writer's, and a CR,
+// an ESC sequence or a right-to-left override could otherwise rewrite
+// what the terminal shows (hide a forged pre-open, say).
+func esc(s string) string {
+	for _, r := range s {
+		if r == utf8.RuneError || r == '"' || r == '\\' || !strconv.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+func escAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = esc(s)
+	}
+	return out
+}
+
+// escapeInfo escapes every string the file recorded, for printing.
+func escapeInfo(info *ferry.CheckpointInfo) {
+	info.RuntimeVersion, info.Arch = esc(info.RuntimeVersion), esc(info.Arch)
+	info.CPUFeatures = escAll(info.CPUFeatures)
+	for i := range info.Frames {
+		info.Frames[i].Name = esc(info.Frames[i].Name)
+	}
+	if wi := info.WASI; wi != nil {
+		for i := range wi.Descriptors {
+			d := &wi.Descriptors[i]
+			d.Preopen, d.GuestPath, d.HostPath, d.Addr = esc(d.Preopen), esc(d.GuestPath), esc(d.HostPath), esc(d.Addr)
+		}
+	}
+	for i := range info.Callsites {
+		d := &info.Callsites[i]
+		d.Builtin, d.Impl, d.Semantics = esc(d.Builtin), esc(d.Impl), esc(d.Semantics)
+		d.Features = escAll(d.Features)
+	}
+}
+
+// escapeJSON escapes, as \uXXXX, the characters encoding/json leaves as
+// they are although a terminal may act on them: DEL, the C1 controls
+// (U+009B is a CSI), format characters such as U+202E. They can only be
+// inside strings, where the escape means the same character.
+func escapeJSON(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == '\n' || r == utf8.RuneError && n == 1 || strconv.IsPrint(r) {
+			out = append(out, b[:n]...)
+		} else {
+			for _, u := range utf16.Encode([]rune{r}) {
+				out = fmt.Appendf(out, "\\u%04x", u)
+			}
+		}
+		b = b[n:]
+	}
+	return out
+}
+
+func printInfo(w io.Writer, info *ferry.CheckpointInfo, sig ferry.SignatureInfo) {
 	fmt.Fprintf(w, "format       %s\n", info.FormatVersion)
 	fmt.Fprintf(w, "runtime      %s\n", info.RuntimeVersion)
 	fmt.Fprintf(w, "source CPU   %s: %s\n", info.Arch, strings.Join(info.CPUFeatures, " "))
@@ -76,6 +178,7 @@ func printInfo(w io.Writer, info *ferry.CheckpointInfo) {
 		fmt.Fprintf(w, "pause point  (not counted)\n")
 	}
 	fmt.Fprintf(w, "created      %s\n", info.Created.Format("2006-01-02 15:04:05.000 MST"))
+	printSignature(w, sig)
 	fmt.Fprintf(w, "\nframes (outermost first):\n")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  #\tfunc\tname\tkind\toffset\tlocals\tstack")
@@ -100,7 +203,7 @@ func printInfo(w io.Writer, info *ferry.CheckpointInfo) {
 	}
 	fmt.Fprintf(w, "dropped      %d data segments, %d element segments\n", info.DroppedData, info.DroppedElems)
 	if wi := info.WASI; wi != nil {
-		fmt.Fprintf(w, "\nWASI args    %q\n", wi.Args)
+		fmt.Fprintf(w, "\nWASI args    %q\n", wi.Args) // %q escapes as esc does
 		fmt.Fprintf(w, "WASI env     %q\n", wi.Env)
 		fmt.Fprintf(w, "clocks       monotonic %d ns, cpu %d ns\n", wi.MonotonicNs, wi.CPUTimeNs)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

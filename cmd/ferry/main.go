@@ -43,6 +43,7 @@ func commands() []subcommand {
 		{"run", "Running programs", "run a WebAssembly module", runRun},
 		{"restore", "Running programs", "continue a program from a checkpoint", runRestore},
 		{"inspect", "Information", "describe a checkpoint", runInspect},
+		{"keygen", "Running programs", "make a key that signs checkpoints", runKeygen},
 		{"wast", "Testing", "run WebAssembly scripts (spec tests)", runWast},
 		{"cpu", "Information", "show CPU features, levels and the effective mask", runCPU},
 		{"version", "Information", "print Ferry's version", runVersion},

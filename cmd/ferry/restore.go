@@ -18,20 +18,37 @@ Continues a program from a checkpoint written by "ferry run --checkpoint-to"
 (or "ferry restore --checkpoint-to"), on this machine or another: the call
 that was interrupted goes on exactly where it stopped, with the guest's
 arguments, environment and descriptors as they were. Standard streams are
-this process's. Pre-opened directories are reopened at their recorded host
-paths unless --dir maps their guest path elsewhere; files the guest had open
-are reopened beneath them, at their recorded offsets, and must be unchanged
+this process's. Files the guest had open are reopened beneath their
+pre-opened directories, at their recorded offsets, and must be unchanged
 (size and modification time) unless --accept-changed-files. The monotonic
 clock continues from its checkpointed value; the realtime clock is this
 host's. Run "ferry inspect CHECKPOINT" to see what a checkpoint holds.
 
+Grants come from this command line, not from the file: anyone can write a
+checkpoint that records a pre-open of "/". Every pre-open the checkpoint
+records must be granted a host directory with --dir HOST::GUEST (matched by
+its guest path), and every listener a socket with --tcplisten; the restore
+fails otherwise and says what to pass. A --dir whose guest path the
+checkpoint does not record, or more --tcplisten than recorded listeners, is
+an error too. Only a checkpoint signed by a key this host trusts (this
+user's own key, which "ferry run --checkpoint-to" signs with by default,
+a key file in the configuration directory's trusted/, or --trust-key) keeps
+what it recorded for what is not granted: its pre-opens' recorded host
+directories, and its listeners' recorded addresses when they are loopback
+addresses. See "ferry keygen".
+
 Flags:
   --dir HOST[::GUEST]
-                  reopen the recorded pre-open GUEST (default: HOST) at the
-                  host directory HOST instead. Repeatable.
+                  grant the recorded pre-open GUEST (default: HOST) the host
+                  directory HOST. Repeatable.
   --tcplisten ADDR
-                  listen on ADDR instead of the recorded address, for the
-                  recorded listeners in order. Repeatable.
+                  grant the recorded listeners, in order, sockets listening
+                  on ADDR. Repeatable.
+  --trust-key FILE
+                  also trust checkpoints signed by the key in FILE (a public
+                  key from "ferry keygen --out", or an HMAC key file); a file
+                  signed by a trusted key whose signature does not verify is
+                  refused. Repeatable.
   --module FILE.wasm
                   the module, for a checkpoint written without it (its
                   SHA-256 must match)
@@ -66,7 +83,9 @@ Flags:
 ` + checkpointFlagsUsage + `
 Exit codes: as "ferry run": 0 when the program returned (or stopped at a
 checkpoint), N for proc_exit(N), 1 when the checkpoint cannot be restored
-(damaged, another module, a changed file), 2 for usage errors, 134 on a trap.
+(damaged, another module, a changed file, a pre-open or listener not
+granted, a signature by a trusted key that does not verify), 2 for usage
+errors (an unreadable --trust-key too), 134 on a trap.
 `
 
 func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -78,9 +97,10 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	maxDepth := fs.Int("max-call-depth", 50000, "nested calls allowed")
 	cpuSpec := fs.String("cpu-features", "native", "CPU feature mask")
 	verbose := fs.Bool("v", false, "report changed builtin decisions")
-	var dirs, listens listFlag
-	fs.Var(&dirs, "dir", "remap a pre-open HOST[::GUEST]")
+	var dirs, listens, trustFiles listFlag
+	fs.Var(&dirs, "dir", "grant a pre-open HOST[::GUEST]")
 	fs.Var(&listens, "tcplisten", "listen on ADDR")
+	fs.Var(&trustFiles, "trust-key", "trust checkpoints signed by the key in FILE")
 	var cf checkpointFlags
 	cf.register(fs)
 	var lf limitFlags
@@ -131,7 +151,12 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		rc = rc.WithModule(b)
 	}
-	ck, err := ferry.OpenCheckpoint(path)
+	trust, err := trustedKeys(trustFiles)
+	if err != nil {
+		fmt.Fprintf(stderr, "ferry: restore: %v\n", err)
+		return exitUsage
+	}
+	ck, err := ferry.OpenCheckpointWith(path, trust)
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: restore: %v\n", err)
 		return exitFail

@@ -7,6 +7,8 @@ import (
 	"net"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -83,18 +85,39 @@ func (s *System) Checkpoint() (*snapshot.WASI, error) {
 	return out, nil
 }
 
+// ErrNotGranted refuses a restore that would give the guest a host
+// directory or a listening socket that the restorer did not grant.
+var ErrNotGranted = errors.New("wasi: not granted by the restore")
+
+// grantError is a refusal that wraps ErrNotGranted but says only what is
+// not granted and what to pass: the sentinel's words would repeat it.
+type grantError struct{ msg string }
+
+func (e *grantError) Error() string        { return e.msg }
+func (e *grantError) Is(target error) bool { return target == ErrNotGranted }
+
+func notGranted(format string, args ...any) error {
+	return &grantError{fmt.Sprintf(format, args...)}
+}
+
 // RestoreOptions say how a checkpointed System is re-created on this host.
 type RestoreOptions struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
-	// Preopens maps a pre-open's guest path to the host directory that
-	// replaces the one recorded in the checkpoint.
+	// Preopens maps a pre-open's guest path to the host directory the
+	// restore grants it. Every key must be a recorded pre-open.
 	Preopens map[string]string
-	// Listeners replace the recorded listening sockets, in descriptor
-	// order; the rest are re-created by listening on their recorded
-	// addresses.
+	// Listeners are the listening sockets the restore grants, one per
+	// recorded listener in descriptor order.
 	Listeners []net.Listener
+	// TrustRecorded lets the checkpoint keep what it recorded: pre-opens
+	// not in Preopens reopen their recorded host directories, listeners
+	// beyond Listeners listen again on their recorded loopback addresses.
+	// Set it only for a checkpoint whose signature by a trusted key
+	// verified: the recorded paths and addresses are otherwise the
+	// writer's say, and anyone can write a checkpoint.
+	TrustRecorded bool
 	// AcceptChangedFiles reopens files whose size or modification time
 	// changed since the checkpoint instead of failing.
 	AcceptChangedFiles bool
@@ -106,13 +129,17 @@ type RestoreOptions struct {
 }
 
 // Restore re-creates a System from a checkpoint's host state: the same
-// descriptor numbers, pre-opened directories reopened (at their recorded
-// or remapped host paths), files and directories reopened by their guest
-// path beneath their pre-open (so a checkpoint cannot reach outside the
-// pre-opens it names) at their recorded offsets, stdio attached to the
-// options' streams, listeners re-created, and the clocks continuing from
-// their recorded readings.
+// descriptor numbers, pre-opened directories opened at the host paths
+// the options grant (or, trusted, their recorded ones: see CheckGrants),
+// files and directories reopened by their guest path beneath their
+// pre-open (so a checkpoint cannot reach outside the pre-opens it is
+// given) at their recorded offsets, stdio attached to the options'
+// streams, listeners re-created, and the clocks continuing from their
+// recorded readings.
 func Restore(st *snapshot.WASI, o RestoreOptions) (*System, error) {
+	if err := CheckGrants(st, o.Preopens, len(o.Listeners), o.TrustRecorded); err != nil {
+		return nil, err
+	}
 	s, err := NewSystem(Options{Args: st.Args, Env: st.Env, Resolve: o.Resolve, Random: o.Random, CloseConnections: o.CloseConnections})
 	if err != nil {
 		return nil, err
@@ -205,7 +232,7 @@ func Restore(st *snapshot.WASI, o RestoreOptions) (*System, error) {
 			var ln net.Listener
 			if nListener < len(o.Listeners) {
 				ln = o.Listeners[nListener]
-			} else if ln, err = net.Listen("tcp", x.Addr); err != nil {
+			} else if ln, err = net.Listen("tcp", x.Addr); err != nil { // a trusted loopback address: see CheckGrants
 				return fail(fmt.Errorf("%s: listen %s: %w", where, x.Addr, err))
 			}
 			nListener++
@@ -225,6 +252,111 @@ func Restore(st *snapshot.WASI, o RestoreOptions) (*System, error) {
 		s.table.mu.Unlock()
 	}
 	return s, nil
+}
+
+// CheckGrants refuses, before anything is opened or bound, a restore of
+// st that would give the guest more than the restorer grants: preopens
+// (guest path -> host directory) and listeners (how many sockets are
+// given). A checkpoint is untrusted input, so every recorded pre-open
+// must be granted a host directory and every recorded listener a socket,
+// unless trusted (the checkpoint's signature by a key the restorer trusts
+// verified): then the recorded directories are kept, and the recorded
+// listeners on loopback addresses, since an address on every interface
+// exposes the guest to the network and needs a grant of its own. A grant
+// that matches nothing recorded is an error too: it is a mistake that
+// would otherwise silently leave the recorded directory in place.
+func CheckGrants(st *snapshot.WASI, preopens map[string]string, listeners int, trusted bool) error {
+	recorded := map[string]bool{}
+	var guests []string
+	nListeners := 0
+	for _, x := range st.Descriptors {
+		switch Kind(x.Kind) {
+		case KindPreopen, KindFile, KindDir:
+			if !recorded[x.Preopen] {
+				recorded[x.Preopen] = true
+				guests = append(guests, strconv.Quote(x.Preopen))
+			}
+		case KindListener:
+			nListeners++
+		}
+	}
+	var unmatched []string
+	for g := range preopens {
+		if !recorded[g] {
+			unmatched = append(unmatched, strconv.Quote(g))
+		}
+	}
+	if len(unmatched) > 0 {
+		sort.Strings(unmatched)
+		// A forged file may record a million of them: name a few.
+		list := "none"
+		if len(guests) > maxListed {
+			guests = append(guests[:maxListed], fmt.Sprintf("and %d more", len(guests)-maxListed))
+		}
+		if len(unmatched) > maxListed {
+			unmatched = append(unmatched[:maxListed], fmt.Sprintf("and %d more", len(unmatched)-maxListed))
+		}
+		if len(guests) > 0 {
+			list = strings.Join(guests, ", ")
+		}
+		return notGranted("--dir for guest path %s matches no pre-open the checkpoint records (recorded guest paths: %s); a restore maps recorded pre-opens, it cannot add one",
+			strings.Join(unmatched, ", "), list)
+	}
+	if listeners > nListeners {
+		return notGranted("%d listeners given (--tcplisten), the checkpoint records %d", listeners, nListeners)
+	}
+	n := 0
+	for _, x := range st.Descriptors {
+		switch Kind(x.Kind) {
+		case KindPreopen:
+			if _, ok := preopens[x.Preopen]; ok || trusted {
+				continue
+			}
+			return notGranted("pre-open %q (recorded host dir %q) is not granted: pass --dir HOSTDIR::%s (wasi.Config.WithPreopen), or sign checkpoints with a key this host trusts",
+				x.Preopen, x.HostPath, shellWord(x.Preopen))
+		case KindListener:
+			n++
+			if n <= listeners {
+				continue
+			}
+			if trusted && loopback(x.Addr) {
+				continue
+			}
+			why := "or sign checkpoints with a key this host trusts (which re-creates loopback listeners only)"
+			if trusted {
+				why = "the recorded address is not a loopback address, and only those are re-created without a grant"
+			}
+			return notGranted("listener fd %d (recorded address %q) is not granted: pass --tcplisten ADDR (wasi.Config.WithTCPListen) for each of the %d recorded listeners, in order; %s",
+				x.FD, x.Addr, nListeners, why)
+		}
+	}
+	return nil
+}
+
+// maxListed is how many guest paths an error names.
+const maxListed = 10
+
+// loopback reports whether addr is HOST:PORT with a literal loopback IP.
+// Names are not resolved: what "localhost" means is up to the host's
+// resolver, not the checkpoint.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// shellWord quotes a guest path for the suggested command line when it
+// holds anything a shell (or a terminal) would take specially.
+func shellWord(s string) string {
+	for _, c := range s {
+		if !(c == '/' || c == '.' || c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 // closedConn stands for a connection closed by a checkpoint, in the run

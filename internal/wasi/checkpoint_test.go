@@ -2,12 +2,16 @@ package wasi
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ferryvm/ferry/internal/snapshot"
 )
 
 // An accepted connection cannot be carried: the checkpoint is refused.
@@ -116,7 +120,8 @@ func TestRestoreDescriptors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Restore(st, RestoreOptions{})
+	// Trusted: the recorded host directory is reopened.
+	s, err := Restore(st, RestoreOptions{TrustRecorded: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,8 +148,62 @@ func TestRestoreDescriptors(t *testing.T) {
 			st.Descriptors[i].GuestPath = "../../../../etc/passwd"
 		}
 	}
-	if s2, err := Restore(st, RestoreOptions{AcceptChangedFiles: true}); err == nil {
+	if s2, err := Restore(st, RestoreOptions{Preopens: map[string]string{"/data": dir}, AcceptChangedFiles: true}); err == nil {
 		s2.Close()
 		t.Fatal("a guest path outside the pre-open was reopened")
+	}
+}
+
+// CheckGrants: an untrusted checkpoint gets exactly its grants; a trusted
+// one keeps its recorded pre-opens and loopback listeners, never a
+// listener on every interface; a grant matching nothing is an error.
+func TestCheckGrants(t *testing.T) {
+	st := &snapshot.WASI{Descriptors: []snapshot.Descriptor{
+		{FD: 3, Kind: uint8(KindPreopen), Preopen: "/data", GuestPath: ".", HostPath: "/srv/data"},
+		{FD: 4, Kind: uint8(KindFile), Preopen: "/gone", GuestPath: "f"},
+		{FD: 5, Kind: uint8(KindListener), Addr: "127.0.0.1:8080"},
+	}}
+	wild := &snapshot.WASI{Descriptors: []snapshot.Descriptor{{FD: 3, Kind: uint8(KindListener), Addr: "0.0.0.0:8080"}}}
+	named := &snapshot.WASI{Descriptors: []snapshot.Descriptor{{FD: 3, Kind: uint8(KindListener), Addr: "localhost:8080"}}}
+	both := map[string]string{"/data": "/x", "/gone": "/y"}
+	for _, c := range []struct {
+		name      string
+		st        *snapshot.WASI
+		preopens  map[string]string
+		listeners int
+		trusted   bool
+		want      string // "" for granted
+	}{
+		{"untrusted, nothing granted", st, nil, 0, false, `pre-open "/data" (recorded host dir "/srv/data") is not granted: pass --dir HOSTDIR::/data`},
+		{"untrusted, the listener not granted", st, both, 0, false, `listener fd 5 (recorded address "127.0.0.1:8080") is not granted`},
+		{"untrusted, everything granted", st, both, 1, false, ""},
+		{"a closed pre-open's guest path may be granted", st, map[string]string{"/gone": "/y"}, 0, true, ""},
+		{"trusted, nothing granted", st, nil, 0, true, ""},
+		{"an unmatched grant", st, map[string]string{"/data": "/x", "/etc": "/etc"}, 1, true, `--dir for guest path "/etc" matches no pre-open the checkpoint records (recorded guest paths: "/data", "/gone")`},
+		{"more listeners than recorded", st, both, 2, true, "2 listeners given (--tcplisten), the checkpoint records 1"},
+		{"trusted, on every interface", wild, nil, 0, true, "not a loopback address"},
+		{"trusted, a name", named, nil, 0, true, "not a loopback address"},
+		{"trusted, on every interface, granted", wild, nil, 1, true, ""},
+	} {
+		err := CheckGrants(c.st, c.preopens, c.listeners, c.trusted)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (!errors.Is(err, ErrNotGranted) || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: %v, want ErrNotGranted and %q", c.name, err, c.want)
+		}
+	}
+}
+
+// A forged file recording a million guest paths gets an error naming a
+// few of them, not a megabyte of message.
+func TestCheckGrantsNamesAFew(t *testing.T) {
+	st := &snapshot.WASI{}
+	for i := range 100000 {
+		st.Descriptors = append(st.Descriptors, snapshot.Descriptor{FD: uint32(3 + i), Kind: uint8(KindPreopen), Preopen: fmt.Sprintf("/p%d", i)})
+	}
+	err := CheckGrants(st, map[string]string{"/nope": "/x"}, 0, true)
+	if !errors.Is(err, ErrNotGranted) || !strings.Contains(err.Error(), "and 99990 more") || len(err.Error()) > 1000 {
+		t.Fatalf("got %d bytes: %.300v", len(err.Error()), err)
 	}
 }

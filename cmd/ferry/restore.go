@@ -191,7 +191,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintf(stderr, "ferry: restore %s: %v\n", path, err)
 		return exitFail
 	}
-	if err != nil {
+	if err = notLost(ctx, err); err != nil {
 		return reportCallError(stderr, path, err)
 	}
 	if sup.stopped {

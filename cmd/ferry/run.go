@@ -172,7 +172,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	results, err := sup.run(ctx, func(o ferry.CallOptions) ([]uint64, error) {
 		return f.CallWithOptions(ctx, o, slots...)
 	})
-	if err != nil {
+	if err = notLost(ctx, err); err != nil {
 		return reportCallError(stderr, path, err)
 	}
 	if sup.stopped {
@@ -246,6 +246,18 @@ func foreignImports(m *ferry.CompiledModule) []string {
 		}
 	}
 	return names
+}
+
+// notLost keeps a SIGINT that arrived while the guest ran from being lost:
+// a host call interrupted by it returns a short count or gives up, and a
+// guest that then returns or exits without reaching a pause point would
+// otherwise end as if nothing had happened.
+func notLost(ctx context.Context, err error) error {
+	var exit *wasi.ExitError
+	if ctx.Err() != nil && (err == nil || errors.As(err, &exit)) {
+		return ctx.Err()
+	}
+	return err
 }
 
 // reportCallError prints an instantiation or call failure and picks the exit

@@ -147,6 +147,12 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	if int(cfg.verify) >= len(memoryVerificationNames) {
 		return nil, fmt.Errorf("ferry: restore: unknown %v", cfg.verify)
 	}
+	if cfg.verify == VerifyOff && ck.sig.By != nil {
+		// The trusted signature covers memory only through the digests
+		// the memory check compares: unchecked, a forged page would run
+		// with the grants the signature keeps (see VerifyOff).
+		cfg.verify = VerifyConcurrent
+	}
 	s := &ck.f.Snapshot
 	if int64(len(s.Frames)) > int64(r.cfg.maxCallDepth) {
 		return nil, fmt.Errorf("%w: %d frames exceed the call depth limit %d", ErrCheckpointMismatch, len(s.Frames), r.cfg.maxCallDepth)

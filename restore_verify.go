@@ -35,8 +35,9 @@ const (
 	VerifyConcurrent MemoryVerification = iota
 	// VerifyBeforeRun checks the checksums before Restore returns: nothing
 	// runs on unverified data, at the price of reading all stored memory
-	// (about 0.1 ms per MiB from the page cache) before the first
-	// instruction.
+	// (about 0.1 ms per MiB from the page cache; the SHA-256 digests of a
+	// trusted signed file take longer, see docs/snapshot-format.md) before
+	// the first instruction.
 	VerifyBeforeRun
 	// VerifyOff never checks them: a damaged page becomes guest memory,
 	// unnoticed. For checkpoints whose integrity is ensured otherwise.

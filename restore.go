@@ -70,8 +70,10 @@ func (c *Checkpoint) WASIState() []byte {
 	return snapshot.EncodeWASI(c.f.Snapshot.WASI)
 }
 
-// Verify checks the checksums of the memory data, which reading a
-// checkpoint leaves to the restore (so that mapping it stays cheap).
+// Verify checks the checksums of the memory data (its signed SHA-256
+// digests when the checkpoint was read with a trusted signature), which
+// reading a checkpoint leaves to the restore (so that mapping it stays
+// cheap).
 func (c *Checkpoint) Verify() error {
 	for i := range c.f.Snapshot.Memories {
 		if err := c.f.VerifyMemory(i); err != nil {

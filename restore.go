@@ -70,8 +70,10 @@ func (c *Checkpoint) WASIState() []byte {
 	return snapshot.EncodeWASI(c.f.Snapshot.WASI)
 }
 
-// Verify checks the checksums of the memory data, which reading a
-// checkpoint leaves to the restore (so that mapping it stays cheap).
+// Verify checks the checksums of the memory data (its signed SHA-256
+// digests when the checkpoint was read with a trusted signature), which
+// reading a checkpoint leaves to the restore (so that mapping it stays
+// cheap).
 func (c *Checkpoint) Verify() error {
 	for i := range c.f.Snapshot.Memories {
 		if err := c.f.VerifyMemory(i); err != nil {
@@ -146,6 +148,12 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	}
 	if int(cfg.verify) >= len(memoryVerificationNames) {
 		return nil, fmt.Errorf("ferry: restore: unknown %v", cfg.verify)
+	}
+	if cfg.verify == VerifyOff && ck.sig.By != nil {
+		// The trusted signature covers memory only through the digests
+		// the memory check compares: unchecked, a forged page would run
+		// with the grants the signature keeps (see VerifyOff).
+		cfg.verify = VerifyConcurrent
 	}
 	s := &ck.f.Snapshot
 	if int64(len(s.Frames)) > int64(r.cfg.maxCallDepth) {

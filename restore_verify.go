@@ -22,22 +22,30 @@ type MemoryVerification uint8
 
 const (
 	// VerifyConcurrent, the default, maps the pages and returns at once;
-	// the checksums are checked in the background while the restored
+	// the checksums (SHA-256 digests when the checkpoint was read with a
+	// trusted signature) are checked in the background while the restored
 	// code may already run, and no effect of the run leaves the process
 	// before the check passed: host calls (WASI included) wait for it,
 	// results and pauses are returned, memory is shown to the host and
 	// the instance is checkpointed again only after it. If it fails, the
 	// running code is stopped and every call returns the corruption error
-	// (wrapping ErrCheckpointCorrupt). Restore time does not grow with
+	// (wrapping ErrCheckpointCorrupt, and ErrCheckpointSignature for a
+	// digest of a trusted signature). Restore time does not grow with
 	// memory size.
 	VerifyConcurrent MemoryVerification = iota
 	// VerifyBeforeRun checks the checksums before Restore returns: nothing
 	// runs on unverified data, at the price of reading all stored memory
-	// (about 0.1 ms per MiB from the page cache) before the first
-	// instruction.
+	// (about 0.1 ms per MiB from the page cache; the SHA-256 digests of a
+	// trusted signed file take longer, see docs/snapshot-format.md) before
+	// the first instruction.
 	VerifyBeforeRun
 	// VerifyOff never checks them: a damaged page becomes guest memory,
 	// unnoticed. For checkpoints whose integrity is ensured otherwise.
+	// A checkpoint read with a trusted signature (OpenConfig.
+	// WithTrustedKey) is checked as with VerifyConcurrent all the same:
+	// its signature covers memory by the digests that check compares, and
+	// a trusted restore keeps the grants the file records, which a forged
+	// page must not steer.
 	VerifyOff
 )
 

@@ -111,8 +111,14 @@ type restored struct {
 // instance must not depend on it (the concurrent check included).
 func restoreGated(t *testing.T, path string, cfg ferry.RestoreConfig) (*restored, error) {
 	t.Helper()
+	return restoreGatedWith(t, path, ferry.NewOpenConfig(), cfg)
+}
+
+// restoreGatedWith is restoreGated opening the checkpoint with open.
+func restoreGatedWith(t *testing.T, path string, open ferry.OpenConfig, cfg ferry.RestoreConfig) (*restored, error) {
+	t.Helper()
 	ctx := context.Background()
-	ck, err := ferry.OpenCheckpoint(path)
+	ck, err := ferry.OpenCheckpointWith(path, open)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,6 +269,103 @@ func TestRestoreCorruptMemoryAbortsSpinningGuest(t *testing.T) {
 	err = <-done
 	if !errors.Is(err, ferry.ErrCheckpointCorrupt) || errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("resume: %v, want the corruption error", err)
+	}
+}
+
+// signedGatedCheckpoint is gatedCheckpoint signed with a new key, and the
+// OpenConfig that trusts it.
+func signedGatedCheckpoint(t *testing.T, export string) (string, ferry.OpenConfig) {
+	t.Helper()
+	wasm, err := os.ReadFile("testdata/gated.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ferry.GenerateSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rt := ferry.NewRuntime(ferry.NewRuntimeConfig())
+	defer rt.Close(ctx)
+	w, err := wasi.Instantiate(ctx, rt, wasi.NewConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := rt.Compile(ctx, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := rt.Instantiate(ctx, cm, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = inst.Function(export).CallWithOptions(ctx, ferry.CallOptions{PauseAfter: 5}, 1000)
+	var p *ferry.Paused
+	if !errors.As(err, &p) {
+		t.Fatalf("%s: no pause: %v", export, err)
+	}
+	path := filepath.Join(t.TempDir(), export+".signed.ckpt")
+	if err := p.WriteCheckpointFile(path, ferry.NewCheckpointConfig().WithHostState(w).WithSigningKey(key)); err != nil {
+		t.Fatal(err)
+	}
+	return path, ferry.NewOpenConfig().WithTrustedKey(key.Trusted())
+}
+
+// A forged memory page in a checkpoint signed by a trusted key: opening
+// it reads no memory, so it succeeds, and the restore maps the pages; the
+// concurrent check finds the page differs from its signed digest and
+// stops the program before its write to stdout. VerifyOff checks it all
+// the same (a trusted signature implies the check). Intact, the same file
+// runs to its end.
+func TestSignedMemoryTamperedRefusedConcurrent(t *testing.T) {
+	path, open := signedGatedCheckpoint(t, "write_after")
+	for _, v := range []ferry.MemoryVerification{ferry.VerifyConcurrent, ferry.VerifyOff} {
+		r, err := restoreGatedWith(t, path, open, ferry.NewRestoreConfig().WithMemoryVerification(v))
+		if err != nil {
+			t.Fatalf("%v: intact: restore: %v", v, err)
+		}
+		if res, err := r.p.Resume(context.Background(), ferry.CallOptions{}); err != nil || len(res) != 1 || r.stdout.String() != gatedMessage {
+			t.Fatalf("%v: intact: %v, %v, stdout %q", v, res, err, r.stdout.String())
+		}
+		r.rt.Close(context.Background())
+	}
+	corruptMessage(t, path)
+	for _, v := range []ferry.MemoryVerification{ferry.VerifyConcurrent, ferry.VerifyOff} {
+		for _, hold := range []bool{false, true} {
+			cfg, release := maybeHeld(ferry.NewRestoreConfig().WithMemoryVerification(v), hold)
+			r, err := restoreGatedWith(t, path, open, cfg)
+			if err != nil {
+				t.Fatalf("%v, hold=%v: restore: %v, want success (memory is checked concurrently)", v, hold, err)
+			}
+			time.AfterFunc(20*time.Millisecond, release)
+			res, err := r.p.Resume(context.Background(), ferry.CallOptions{})
+			if !errors.Is(err, ferry.ErrCheckpointSignature) || !errors.Is(err, ferry.ErrCheckpointCorrupt) || res != nil {
+				t.Fatalf("%v, hold=%v: resume: %v, %v; want the signature error", v, hold, res, err)
+			}
+			if r.stdout.Len() != 0 {
+				t.Fatalf("%v, hold=%v: the guest wrote %q", v, hold, r.stdout.String())
+			}
+			r.rt.Close(context.Background())
+		}
+	}
+}
+
+// The same forged page with VerifyBeforeRun: Restore refuses the file
+// before anything runs.
+func TestSignedMemoryTamperedRefusedBeforeRun(t *testing.T) {
+	path, open := signedGatedCheckpoint(t, "write_after")
+	corruptMessage(t, path)
+	r, err := restoreGatedWith(t, path, open, ferry.NewRestoreConfig().WithMemoryVerification(ferry.VerifyBeforeRun))
+	if !errors.Is(err, ferry.ErrCheckpointSignature) || !errors.Is(err, ferry.ErrCheckpointCorrupt) {
+		t.Fatalf("restore: %v, want the signature error", err)
+	}
+	if r != nil {
+		t.Fatalf("restored: stdout %q", r.stdout.String())
+	}
+	// Copied rather than mapped, the memory is checked before the copy.
+	_, err = restoreGatedWith(t, path, open, ferry.NewRestoreConfig().WithMemoryMapping(false))
+	if !errors.Is(err, ferry.ErrCheckpointSignature) {
+		t.Fatalf("copied memory: restore: %v, want the signature error", err)
 	}
 }
 

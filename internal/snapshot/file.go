@@ -189,7 +189,8 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 			if err := zw.Close(); err != nil {
 				return cw.n, err
 			}
-			cw.section(SectionMemoryData, flagZstd, 0, buf.Bytes(), m.PresentPages()*PageSize)
+			cw.header(SectionMemoryData, flagZstd, 0, uint64(buf.Len()), m.PresentPages()*PageSize, crc(buf.Bytes()))
+			cw.memoryData(func() { cw.Write(buf.Bytes()) })
 		} else {
 			cw.memorySection(m)
 		}
@@ -280,5 +281,19 @@ func (c *countingWriter) memorySection(m *Memory) {
 	c.header(SectionMemoryData, 0, pad, n, n, sum)
 	var zero [PageSize]byte
 	c.Write(zero[:pad])
-	forRuns(m, func(b []byte) { c.Write(b) })
+	c.memoryData(func() { forRuns(m, func(b []byte) { c.Write(b) }) })
+}
+
+// memoryData writes a memory data payload with write; a SigningWriter
+// digests it apart from the rest, so that a trusted restore need not hash
+// memory before mapping it (sign.go).
+func (c *countingWriter) memoryData(write func()) {
+	sw, _ := c.w.(*SigningWriter)
+	if sw != nil {
+		sw.beginMemory()
+	}
+	write()
+	if sw != nil {
+		sw.endMemory()
+	}
 }

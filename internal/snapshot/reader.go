@@ -29,7 +29,8 @@ type File struct {
 	Major, Minor uint16
 	Snapshot     Snapshot
 	Sections     []SectionInfo
-	memData      []SectionInfo // one per memory
+	memData      []SectionInfo   // one per memory
+	memDigests   []MemoryDigests // signed digests of memData (sign.go), or nil
 	r            io.ReaderAt
 }
 
@@ -265,12 +266,14 @@ func (f *File) ReadMemory(i int, dst []byte) error {
 		return fmt.Errorf("snapshot: memory %d: destination has %d bytes, want %d", i, len(dst), m.Size)
 	}
 	d := f.memData[i]
-	if d.Compressed {
-		// The checksum covers the stored (compressed) bytes: check it
-		// before decompressing anything.
+	if d.Compressed || f.memDigests != nil {
+		// The checksum (or signed digest) covers the stored bytes: check
+		// it before decompressing or copying anything.
 		if err := f.VerifyMemory(i); err != nil {
 			return err
 		}
+	}
+	if d.Compressed {
 		zr, err := zstd.NewReader(io.NewSectionReader(f.r, d.Offset, int64(d.Length)),
 			zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<31))
 		if err != nil {

@@ -23,7 +23,8 @@
 //     verification setting of the mapped file (RestoreConfig.
 //     WithMemoryVerification: concurrent, the default, whose result is
 //     held back until the check passed; before-run; off), and for the
-//     compressed file (copied, not mapped, checked as it is read).
+//     compressed file (copied, not mapped, checked as it is read), and for
+//     the file signed and opened trusting its key (concurrent, before-run).
 //
 //  4. boot: a booted app. ckpt/bootapp.wasm spends a couple of seconds
 //     building tables, prints "ready" on stderr and serves requests from
@@ -308,16 +309,21 @@ type restoreTimes struct {
 }
 
 // restoreKinds are the columns of the restore table: the mapped file
-// under each memory verification setting, then the compressed file.
+// under each memory verification setting, the compressed file, then the
+// signed file (what `ferry run --checkpoint-to` writes by default) opened
+// trusting its key, as `ferry restore` does.
 var restoreKinds = [...]struct {
 	name   string
 	zstd   bool
+	signed bool
 	verify ferry.MemoryVerification
 }{
-	{"concurrent", false, ferry.VerifyConcurrent},
-	{"before-run", false, ferry.VerifyBeforeRun},
-	{"off", false, ferry.VerifyOff},
-	{"zstd", true, ferry.VerifyConcurrent},
+	{"concurrent", false, false, ferry.VerifyConcurrent},
+	{"before-run", false, false, ferry.VerifyBeforeRun},
+	{"off", false, false, ferry.VerifyOff},
+	{"zstd", true, false, ferry.VerifyConcurrent},
+	{"signed", false, true, ferry.VerifyConcurrent},
+	{"signed before-run", false, true, ferry.VerifyBeforeRun},
 }
 
 func memorySections(ctx context.Context, o options, w io.Writer) error {
@@ -369,7 +375,9 @@ func memorySections(ctx context.Context, o options, w io.Writer) error {
 		fmt.Fprintln(w, " applied, memory mapped copy-on-write from the plain file, or decompressed and copied from the zstd one), after which")
 		fmt.Fprintln(w, " the guest runs; +result = the same plus Paused.Resume running probe's one load (a page fault) until the call's")
 		fmt.Fprintln(w, " result is returned; concurrent/before-run/off = RestoreConfig.WithMemoryVerification of the stored memory data,")
-		fmt.Fprintln(w, " concurrent (the default) holding the result back until its background check passed; the file is in the page cache)")
+		fmt.Fprintln(w, " concurrent (the default) holding the result back until its background check passed; signed = the plain file signed")
+		fmt.Fprintln(w, " (CheckpointConfig.WithSigningKey) and opened trusting the key (OpenCheckpointWith), concurrent or before-run;")
+		fmt.Fprintln(w, " the file is in the page cache)")
 	}
 	return nil
 }
@@ -410,8 +418,10 @@ func measureSize(ctx context.Context, o options, mib int) (sizeRow, error) {
 	}
 	plain := filepath.Join(o.dir, fmt.Sprintf("touch-%d.ck", mib))
 	zst := filepath.Join(o.dir, fmt.Sprintf("touch-%d.ck.zst", mib))
+	signed := filepath.Join(o.dir, fmt.Sprintf("touch-%d.signed.ck", mib))
 	defer os.Remove(plain)
 	defer os.Remove(zst)
+	defer os.Remove(signed)
 	write := func(path string, cfg ferry.CheckpointConfig) (time.Duration, int64, error) {
 		var ts []time.Duration
 		for i := 0; i < o.reps; i++ {
@@ -453,15 +463,25 @@ func measureSize(ctx context.Context, o options, mib int) (sizeRow, error) {
 		last = c
 	}
 	row.capture = median(tc)
+
+	key, err := ferry.GenerateSigningKey()
+	if err != nil {
+		return row, err
+	}
+	if o.sections["restore"] {
+		if err := p.WriteCheckpointFile(signed, ferry.NewCheckpointConfig().WithSigningKey(key)); err != nil {
+			return row, err
+		}
+	}
 	// Free the source instance's memory before restoring copies of it.
 	rt.Close(ctx)
 
-	restore := func(path string, cfg ferry.RestoreConfig) (time.Duration, time.Duration, error) {
+	restore := func(path string, open ferry.OpenConfig, cfg ferry.RestoreConfig) (time.Duration, time.Duration, error) {
 		var tr, tf []time.Duration
 		for i := 0; i < o.reps; i++ {
 			rt2 := ferry.NewRuntime(ferry.NewRuntimeConfig())
 			start := time.Now()
-			ck, err := ferry.OpenCheckpoint(path)
+			ck, err := ferry.OpenCheckpointWith(path, open)
 			if err != nil {
 				rt2.Close(ctx)
 				return 0, 0, err
@@ -491,12 +511,15 @@ func measureSize(ctx context.Context, o options, mib int) (sizeRow, error) {
 		return row, nil
 	}
 	for i, k := range restoreKinds {
-		path := plain
-		if k.zstd {
+		path, open := plain, ferry.NewOpenConfig()
+		switch {
+		case k.zstd:
 			path = zst
+		case k.signed:
+			path, open = signed, open.WithTrustedKey(key.Trusted())
 		}
 		t := &row.restores[i]
-		if t.restore, t.result, err = restore(path, ferry.NewRestoreConfig().WithMemoryVerification(k.verify)); err != nil {
+		if t.restore, t.result, err = restore(path, open, ferry.NewRestoreConfig().WithMemoryVerification(k.verify)); err != nil {
 			return row, fmt.Errorf("%s: %w", k.name, err)
 		}
 	}

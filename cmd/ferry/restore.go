@@ -67,7 +67,10 @@ Flags:
                                 Restore time does not grow with memory size
                     before-run  check them all before the program continues
                     off         never check them: a damaged page goes
-                                unnoticed ("ferry inspect" still checks)
+                                unnoticed ("ferry inspect" still checks);
+                                a checkpoint signed by a trusted key is
+                                checked concurrently all the same, since
+                                its signature is what grants its pre-opens
                   A compressed checkpoint is copied, not mapped, and always
                   checked as it is read.
   --no-verify-memory

@@ -1,0 +1,79 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/containerd/containerd/namespaces"
+	"github.com/containerd/containerd/runtime/v2/shim"
+)
+
+// StartShim starts the long-lived shim process that serves the task API
+// and returns its socket address; it is what the "start" action does, run
+// by containerd in the bundle directory.
+func (s *Service) StartShim(ctx context.Context, opts shim.StartOpts) (string, error) {
+	ns, err := namespaces.NamespaceRequired(ctx)
+	if err != nil {
+		return "", err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	address, err := shim.SocketAddress(ctx, opts.Address, opts.ID)
+	if err != nil {
+		return "", err
+	}
+	socket, err := shim.NewSocket(address)
+	if err != nil {
+		// A shim for this task that is already serving (containerd
+		// retried the start) is the answer; a stale socket is not.
+		if !shim.SocketEaddrinuse(err) {
+			return "", fmt.Errorf("ferry shim: socket %s: %w", address, err)
+		}
+		if shim.CanConnect(address) {
+			return address, shim.WriteAddress("address", address)
+		}
+		if err := shim.RemoveSocket(address); err != nil {
+			return "", fmt.Errorf("ferry shim: remove stale socket %s: %w", address, err)
+		}
+		if socket, err = shim.NewSocket(address); err != nil {
+			return "", fmt.Errorf("ferry shim: socket %s: %w", address, err)
+		}
+	}
+	defer socket.Close()
+	f, err := socket.File()
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	// Not the start action's context: the library cancels it when the
+	// action returns, and a command bound to it would be killed then.
+	cmd, err := shim.Command(namespaces.WithNamespace(context.Background(), ns), &shim.CommandConfig{
+		Runtime:      self,
+		Address:      opts.Address,
+		TTRPCAddress: opts.TTRPCAddress,
+		Path:         cwd,
+		Args:         []string{"-id", opts.ID},
+	})
+	if err != nil {
+		return "", err
+	}
+	cmd.ExtraFiles = append(cmd.ExtraFiles, f) // fd 3, where the server looks for its listener
+	if err := cmd.Start(); err != nil {
+		_ = shim.RemoveSocket(address)
+		return "", fmt.Errorf("ferry shim: start the server: %w", err)
+	}
+	go func() { _ = cmd.Wait() }()
+	if err := shim.WriteAddress("address", address); err != nil {
+		_ = cmd.Process.Kill()
+		_ = shim.RemoveSocket(address)
+		return "", err
+	}
+	return address, nil
+}

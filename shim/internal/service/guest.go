@@ -45,16 +45,16 @@ type guest struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu       sync.Mutex
-	state    guestState
-	paused   *ferry.Paused // the call stopped at a pause point, while state is guestPaused
-	arrived  chan struct{} // closed when the requested pause is reached or the guest stops
-	resume   chan struct{} // signalled to continue a paused call
-	killed     bool   // stop was called; killStatus is then the exit status
+	mu         sync.Mutex
+	state      guestState
+	paused     *ferry.Paused // the call stopped at a pause point, while state is guestPaused
+	arrived    chan struct{} // closed when the requested pause is reached or the guest stops
+	resume     chan struct{} // signalled to continue a paused call
+	killed     bool          // stop was called; killStatus is then the exit status
 	killStatus uint32
-	status   uint32
-	exitedAt time.Time
-	exited   chan struct{} // closed when the guest stopped
+	status     uint32
+	exitedAt   time.Time
+	exited     chan struct{} // closed when the guest stopped
 }
 
 func newGuest(rt *ferry.Runtime, w *wasi.Module, inst *ferry.Instance, first func(context.Context) error, log io.Writer) *guest {

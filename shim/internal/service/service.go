@@ -61,6 +61,8 @@ type task struct {
 	rootfs     string // mounted by the shim, unmounted at delete; "" if none
 	guest      *guest
 	stdio      []io.Closer
+	logFile    *os.File // the file of a file:// stdio URI
+	stdioOnce  sync.Once
 	ioCancel   context.CancelFunc
 	deleted    bool
 }

@@ -46,6 +46,9 @@ func (s *Service) StartShim(ctx context.Context, opts shim.StartOpts) (string, e
 			return "", fmt.Errorf("ferry shim: socket %s: %w", address, err)
 		}
 	}
+	// The server inherits the socket; closing this process's copy must
+	// not unlink its path.
+	socket.SetUnlinkOnClose(false)
 	defer socket.Close()
 	f, err := socket.File()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -170,4 +171,39 @@ func TestCheckpointRestoreCounter(t *testing.T) {
 	killTask(t, d, "counter2", attach)
 	d.ctr("containers", "rm", "counter2")
 	d.waitNoShims("after the tasks were deleted")
+}
+
+// TestCheckpointMovesBetweenDaemons stands two containerd daemons in for
+// two hosts: a counter checkpointed on A is exported as an image
+// tarball, imported on B (which has the base image under the same name)
+// and restored there, counting on from the checkpoint.
+func TestCheckpointMovesBetweenDaemons(t *testing.T) {
+	requireTools(t, "containerd", "ctr", "unshare", "nsenter")
+	shims := buildShim(t)
+	moveCheckpoint(t, startDaemon(t, shims), startDaemon(t, shims))
+}
+
+// moveCheckpoint checkpoints a counter on a, restores it on b and checks
+// that it counts on.
+func moveCheckpoint(t *testing.T, a, b *daemon) {
+	t.Helper()
+	const ref = "ferry.test/counter-ckpt:moved"
+	a.importTestImage(helloRef)
+	b.importTestImage(helloRef)
+	out, run := startCounter(t, a, "counter1")
+	out.waitFor(t, 5)
+	before := append([]int(nil), out.got...)
+	a.ctr("containers", "checkpoint", "--task", "--image", "counter1", ref)
+	archive := filepath.Join(a.dir, "checkpoint.tar")
+	a.ctr("images", "export", "--skip-manifest-json", archive, ref)
+	killTask(t, a, "counter1", run)
+	out.drain()
+
+	b.ctr("images", "import", "--no-unpack", archive)
+	restored, attach := attachCounter(t, b, "counter2", ref)
+	restored.waitFor(t, 10)
+	checkContinues(t, before, out.got, restored.got)
+	killTask(t, b, "counter2", attach)
+	b.ctr("containers", "rm", "counter2")
+	b.waitNoShims("on B after the task was deleted")
 }

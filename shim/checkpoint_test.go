@@ -4,6 +4,7 @@ package shim_test
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os/exec"
@@ -79,6 +80,13 @@ func checkConsecutive(t *testing.T, what string, got []int) {
 func startCounter(t *testing.T, d *daemon, id string) (*counterOutput, *exec.Cmd) {
 	t.Helper()
 	cmd := d.ctrCmd("run", "--runtime", runtimeName, helloRef, id, "/counter.wasm")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	t.Cleanup(func() {
+		if t.Failed() && stderr.Len() > 0 {
+			t.Logf("ctr run %s stderr:\n%s", id, stderr.String())
+		}
+	})
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

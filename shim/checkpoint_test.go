@@ -7,8 +7,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -188,12 +190,12 @@ func TestCheckpointRestoreCounter(t *testing.T) {
 func TestCheckpointMovesBetweenDaemons(t *testing.T) {
 	requireTools(t, "containerd", "ctr", "unshare", "nsenter")
 	shims := buildShim(t)
-	moveCheckpoint(t, startDaemon(t, shims), startDaemon(t, shims))
+	moveCheckpoint(t, startDaemon(t, shims), startDaemon(t, shims), func(pid int) {})
 }
 
 // moveCheckpoint checkpoints a counter on a, restores it on b and checks
-// that it counts on.
-func moveCheckpoint(t *testing.T, a, b *daemon) {
+// that it counts on; checkShim checks b's shim while it runs.
+func moveCheckpoint(t *testing.T, a, b *daemon, checkShim func(pid int)) {
 	t.Helper()
 	const ref = "ferry.test/counter-ckpt:moved"
 	a.importTestImage(helloRef)
@@ -211,7 +213,46 @@ func moveCheckpoint(t *testing.T, a, b *daemon) {
 	restored, attach := attachCounter(t, b, "counter2", ref)
 	restored.waitFor(t, 10)
 	checkContinues(t, before, out.got, restored.got)
+	pids := b.shimPids()
+	if len(pids) != 1 {
+		t.Fatalf("shims of B: %v, want one", pids)
+	}
+	checkShim(pids[0])
 	killTask(t, b, "counter2", attach)
 	b.ctr("containers", "rm", "counter2")
 	b.waitNoShims("on B after the task was deleted")
+}
+
+// TestCheckpointMovesToArm64 is TestCheckpointMovesBetweenDaemons with B's
+// shim the arm64 build, run under qemu-aarch64 through a wrapper script
+// on B's PATH: a checkpoint taken on amd64 continues on arm64.
+func TestCheckpointMovesToArm64(t *testing.T) {
+	requireTools(t, "containerd", "ctr", "unshare", "nsenter", "qemu-aarch64")
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the arm64 shim is run under qemu-aarch64 from an amd64 host")
+	}
+	dir := t.TempDir()
+	arm := filepath.Join(dir, "containerd-shim-ferry-v1.arm64")
+	build := exec.Command("go", "build", "-o", arm, "./cmd/containerd-shim-ferry-v1")
+	build.Env = append(os.Environ(), "GOARCH=arm64")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the arm64 shim: %v\n%s", err, out)
+	}
+	qemu, _ := exec.LookPath("qemu-aarch64")
+	wrapperDir := filepath.Join(dir, "bin")
+	os.Mkdir(wrapperDir, 0o755)
+	// -0 keeps the wrapper as the shim's argv[0], so that the shim starts
+	// its server through the wrapper too.
+	script := fmt.Sprintf("#!/bin/sh\nexec %s -0 \"$0\" %s \"$@\"\n", qemu, arm)
+	if err := os.WriteFile(filepath.Join(wrapperDir, "containerd-shim-ferry-v1"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a := startDaemon(t, buildShim(t))
+	b := startDaemon(t, wrapperDir)
+	moveCheckpoint(t, a, b, func(pid int) {
+		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		if err != nil || filepath.Base(exe) != "qemu-aarch64" {
+			t.Fatalf("B's shim %d runs %q (%v), not qemu-aarch64", pid, exe, err)
+		}
+	})
 }

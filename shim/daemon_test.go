@@ -175,9 +175,10 @@ func (d *daemon) ctr(args ...string) string {
 	return out
 }
 
-// shimPids are the pids of the shims containerd started for this daemon
-// that are still alive: processes named containerd-shim-ferry-v1 whose
-// parent chain does not matter, found by their socket address argument.
+// shimPids are the pids of the live shims that containerd started for
+// this daemon: processes running containerd-shim-ferry-v1 (directly, or
+// as the program qemu-aarch64 runs) with this daemon's socket address
+// among their arguments.
 func (d *daemon) shimPids() []int {
 	var pids []int
 	entries, _ := os.ReadDir("/proc")
@@ -190,15 +191,13 @@ func (d *daemon) shimPids() []int {
 		if err != nil {
 			continue
 		}
-		args := strings.Split(string(cmdline), "\x00")
-		if !strings.HasSuffix(args[0], "containerd-shim-ferry-v1") {
-			continue
+		shim, ours := false, false
+		for _, a := range strings.Split(string(cmdline), "\x00") {
+			shim = shim || strings.HasPrefix(filepath.Base(a), "containerd-shim-ferry-v1")
+			ours = ours || a == d.address
 		}
-		for _, a := range args {
-			if a == d.address {
-				pids = append(pids, pid)
-				break
-			}
+		if shim && ours {
+			pids = append(pids, pid)
 		}
 	}
 	return pids

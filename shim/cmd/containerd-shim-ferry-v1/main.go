@@ -11,7 +11,11 @@ import (
 )
 
 func main() {
-	// The guest runs inside the shim process: no child to reap, and the
-	// library's reaper would only race Ferry for nothing.
-	shim.Run(service.RuntimeName, service.New, func(c *shim.Config) { c.NoReaper = true })
+	// The guest runs inside the shim process: there is no child to reap
+	// or adopt. Without a subreaper the shim also runs under qemu-user,
+	// which refuses PR_SET_CHILD_SUBREAPER.
+	shim.Run(service.RuntimeName, service.New, func(c *shim.Config) {
+		c.NoReaper = true
+		c.NoSubreaper = true
+	})
 }

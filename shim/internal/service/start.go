@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/containerd/containerd/namespaces"
 	"github.com/containerd/containerd/runtime/v2/shim"
@@ -17,7 +18,7 @@ func (s *Service) StartShim(ctx context.Context, opts shim.StartOpts) (string, e
 	if err != nil {
 		return "", err
 	}
-	self, err := os.Executable()
+	self, err := shimCommand()
 	if err != nil {
 		return "", err
 	}
@@ -79,4 +80,18 @@ func (s *Service) StartShim(ctx context.Context, opts shim.StartOpts) (string, e
 		return "", err
 	}
 	return address, nil
+}
+
+// shimCommand is the program the server is started as: the one containerd
+// ran, by the absolute path it always uses, so that a wrapper it ran (a
+// script running the arm64 build under qemu-aarch64, say) stays in the
+// chain. The executable file itself is the fallback; under qemu-user it
+// is the emulated binary, which the host cannot run directly.
+func shimCommand() (string, error) {
+	if filepath.IsAbs(os.Args[0]) {
+		if fi, err := os.Stat(os.Args[0]); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return os.Args[0], nil
+		}
+	}
+	return os.Executable()
 }

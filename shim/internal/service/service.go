@@ -60,6 +60,7 @@ type task struct {
 	stderr     string
 	rootfs     string // mounted by the shim, unmounted at delete; "" if none
 	guest      *guest
+	done       chan struct{} // closed once the exit event is published
 	stdio      []io.Closer
 	logFile    *os.File // the file of a file:// stdio URI
 	stdioOnce  sync.Once
@@ -152,6 +153,8 @@ func (s *Service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 		return nil, fmt.Errorf("ferry: %w", err)
 	}
 	t.guest = g
+	t.done = make(chan struct{})
+	go s.reportExit(context.WithoutCancel(ctx), t)
 	s.mu.Lock()
 	s.task = t
 	s.mu.Unlock()
@@ -252,6 +255,23 @@ func copyFile(dst, src string) error {
 	return out.Close()
 }
 
+// reportExit publishes the task's exit event once its program stopped,
+// then lets Wait return: whoever acts on Wait (ctr run deletes the task)
+// must find the exit already published. The context is Create's, without
+// its cancellation: the event comes long after Create returned.
+func (s *Service) reportExit(ctx context.Context, t *task) {
+	g := t.guest
+	<-g.exited
+	g.mu.Lock()
+	status, at := g.status, g.exitedAt
+	g.mu.Unlock()
+	t.closeStdio()
+	s.publish(ctx, runtime.TaskExitEventTopic, &eventstypes.TaskExit{
+		ContainerID: t.id, ID: t.id, Pid: uint32(os.Getpid()), ExitStatus: status, ExitedAt: at,
+	})
+	close(t.done)
+}
+
 // Start runs the task's program.
 func (s *Service) Start(ctx context.Context, r *taskapi.StartRequest) (*taskapi.StartResponse, error) {
 	if err := noExec(r.ExecID); err != nil {
@@ -266,18 +286,6 @@ func (s *Service) Start(ctx context.Context, r *taskapi.StartRequest) (*taskapi.
 	}
 	pid := uint32(os.Getpid())
 	s.publish(ctx, runtime.TaskStartEventTopic, &eventstypes.TaskStart{ContainerID: t.id, Pid: pid})
-	go func() {
-		<-t.guest.exited
-		g := t.guest
-		g.mu.Lock()
-		status, at := g.status, g.exitedAt
-		g.mu.Unlock()
-		t.closeStdio()
-		// Not the request's context: it ends with the Start call.
-		s.publish(context.WithoutCancel(ctx), runtime.TaskExitEventTopic, &eventstypes.TaskExit{
-			ContainerID: t.id, ID: t.id, Pid: pid, ExitStatus: status, ExitedAt: at,
-		})
-	}()
 	return &taskapi.StartResponse{Pid: pid}, nil
 }
 
@@ -316,17 +324,18 @@ func (s *Service) Delete(ctx context.Context, r *taskapi.DeleteRequest) (*taskap
 	}
 	g := t.guest
 	g.mu.Lock()
-	state, status, at := g.state, g.status, g.exitedAt
+	state := g.state
 	g.mu.Unlock()
 	if state == guestRunning || state == guestPaused {
 		return nil, fmt.Errorf("ferry: task %q is still running; kill it first: %w", t.id, errdefs.ErrFailedPrecondition)
 	}
 	if state == guestCreated {
 		g.stop(128 + uint32(syscall.SIGKILL))
-		g.mu.Lock()
-		status, at = g.status, g.exitedAt
-		g.mu.Unlock()
 	}
+	<-t.done // the exit event comes before the delete event
+	g.mu.Lock()
+	status, at := g.status, g.exitedAt
+	g.mu.Unlock()
 	s.mu.Lock()
 	t.deleted = true
 	s.mu.Unlock()
@@ -484,7 +493,7 @@ func (s *Service) Wait(ctx context.Context, r *taskapi.WaitRequest) (*taskapi.Wa
 	}
 	g := t.guest
 	select {
-	case <-g.exited:
+	case <-t.done:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}

@@ -1,0 +1,265 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/containerd/containerd/errdefs"
+	"github.com/containerd/containerd/events"
+	"github.com/containerd/containerd/namespaces"
+	"github.com/containerd/containerd/runtime/v2/runc/options"
+	taskapi "github.com/containerd/containerd/runtime/v2/task"
+	"github.com/containerd/typeurl"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// recorder is a shim.Publisher that keeps the topics published.
+type recorder struct {
+	mu     sync.Mutex
+	topics []string
+}
+
+func (r *recorder) Publish(ctx context.Context, topic string, event events.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.topics = append(r.topics, topic)
+	return nil
+}
+
+func (r *recorder) Close() error { return nil }
+
+// newTestTask creates a task from testdata/name in a fresh bundle, with
+// both outputs appended to a log file, and returns the service and the
+// log's path.
+func newTestTask(t *testing.T, id, name string) (*Service, *recorder, string) {
+	t.Helper()
+	bundle := t.TempDir()
+	rootfs := filepath.Join(bundle, "rootfs")
+	os.MkdirAll(rootfs, 0o755)
+	wasm, err := os.ReadFile(filepath.Join("..", "..", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(rootfs, name), wasm, 0o644)
+	b, _ := json.Marshal(specs.Spec{Process: &specs.Process{Args: []string{"/" + name}}, Root: &specs.Root{Path: "rootfs"}})
+	os.WriteFile(filepath.Join(bundle, "config.json"), b, 0o644)
+	rec := &recorder{}
+	s := &Service{publisher: rec, shutdown: func() {}}
+	log := filepath.Join(bundle, "out.log")
+	if _, err := s.Create(testContext(), &taskapi.CreateTaskRequest{ID: id, Bundle: bundle, Stdout: "file://" + log, Stderr: "file://" + log}); err != nil {
+		t.Fatal(err)
+	}
+	return s, rec, log
+}
+
+func testContext() context.Context {
+	return namespaces.WithNamespace(context.Background(), "test")
+}
+
+func wait(t *testing.T, s *Service, id string) uint32 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(testContext(), 30*time.Second)
+	defer cancel()
+	r, err := s.Wait(ctx, &taskapi.WaitRequest{ID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ExitStatus
+}
+
+func TestServiceRunsToExit(t *testing.T) {
+	s, rec, log := newTestTask(t, "hello", "hello.wasm")
+	ctx := testContext()
+	if _, err := s.Start(ctx, &taskapi.StartRequest{ID: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	if st := wait(t, s, "hello"); st != 7 {
+		t.Errorf("exit status %d, want 7", st)
+	}
+	if _, err := s.Delete(ctx, &taskapi.DeleteRequest{ID: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := os.ReadFile(log)
+	if !strings.Contains(string(out), "hello from ferry\n") || !strings.Contains(string(out), "a line on stderr\n") {
+		t.Errorf("log = %q", out)
+	}
+	if _, err := s.State(ctx, &taskapi.StateRequest{ID: "hello"}); !errdefs.IsNotFound(err) {
+		t.Errorf("State after Delete: %v, want not found", err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if got := strings.Join(rec.topics, " "); got != "/tasks/create /tasks/start /tasks/exit /tasks/delete" {
+		t.Errorf("events %s", got)
+	}
+}
+
+// TestServiceCheckpointExit: a checkpoint with runc's exit option stops
+// the program with status 0 after writing it; a restore from it counts on.
+func TestServiceCheckpointExit(t *testing.T) {
+	s, _, log := newTestTask(t, "counter", "counter.wasm")
+	ctx := testContext()
+	if _, err := s.Start(ctx, &taskapi.StartRequest{ID: "counter"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	opts, err := typeurl.MarshalAny(&options.CheckpointOptions{Exit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := s.Checkpoint(ctx, &taskapi.CheckpointTaskRequest{ID: "counter", Path: dir, Options: opts}); err != nil {
+		t.Fatal(err)
+	}
+	if st := wait(t, s, "counter"); st != 0 {
+		t.Errorf("exit status after a checkpoint with exit: %d, want 0", st)
+	}
+	if _, err := os.Stat(filepath.Join(dir, CheckpointFile)); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(log)
+	lines := strings.Fields(string(before))
+	if len(lines) == 0 {
+		t.Fatal("the counter printed nothing before the checkpoint")
+	}
+	s.Delete(ctx, &taskapi.DeleteRequest{ID: "counter"})
+
+	// Restore it in another bundle, as containerd does.
+	s2, _, log2 := newRestoredTask(t, "counter2", dir)
+	if _, err := s2.Start(ctx, &taskapi.StartRequest{ID: "counter2"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		after, _ := os.ReadFile(log2)
+		if f := strings.Fields(string(after)); len(f) > 0 {
+			if want := lines[len(lines)-1]; f[0] == want {
+				t.Fatalf("restored counter repeats %s", want)
+			}
+			last := atoi(t, lines[len(lines)-1])
+			if first := atoi(t, f[0]); first != last+1 {
+				t.Fatalf("restored counter starts at %d, the original stopped after %d", first, last)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the restored counter printed nothing")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := s2.Kill(ctx, &taskapi.KillRequest{ID: "counter2", Signal: uint32(syscall.SIGTERM)}); err != nil {
+		t.Fatal(err)
+	}
+	if st := wait(t, s2, "counter2"); st != 128+uint32(syscall.SIGTERM) {
+		t.Errorf("exit status after SIGTERM: %d", st)
+	}
+	s2.Delete(ctx, &taskapi.DeleteRequest{ID: "counter2"})
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	var n int
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			t.Fatalf("%q is not a number", s)
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// newRestoredTask creates a task from the checkpoint directory dir.
+func newRestoredTask(t *testing.T, id, dir string) (*Service, *recorder, string) {
+	t.Helper()
+	bundle := t.TempDir()
+	rootfs := filepath.Join(bundle, "rootfs")
+	os.MkdirAll(rootfs, 0o755)
+	wasm, _ := os.ReadFile(filepath.Join("..", "..", "testdata", "counter.wasm"))
+	os.WriteFile(filepath.Join(rootfs, "counter.wasm"), wasm, 0o644)
+	b, _ := json.Marshal(specs.Spec{Process: &specs.Process{Args: []string{"/counter.wasm"}}, Root: &specs.Root{Path: "rootfs"}})
+	os.WriteFile(filepath.Join(bundle, "config.json"), b, 0o644)
+	rec := &recorder{}
+	s := &Service{publisher: rec, shutdown: func() {}}
+	log := filepath.Join(bundle, "out.log")
+	if _, err := s.Create(testContext(), &taskapi.CreateTaskRequest{ID: id, Bundle: bundle, Stdout: "file://" + log, Checkpoint: dir}); err != nil {
+		t.Fatal(err)
+	}
+	return s, rec, log
+}
+
+func TestServiceRefusals(t *testing.T) {
+	s, _, _ := newTestTask(t, "counter", "counter.wasm")
+	ctx := testContext()
+	if _, err := s.Exec(ctx, &taskapi.ExecProcessRequest{ID: "counter", ExecID: "x"}); !errdefs.IsNotImplemented(err) {
+		t.Errorf("Exec: %v, want not implemented", err)
+	}
+	if _, err := s.Pause(ctx, &taskapi.PauseRequest{ID: "counter"}); !errdefs.IsFailedPrecondition(err) {
+		t.Errorf("Pause before Start: %v, want failed precondition", err)
+	}
+	if _, err := s.Start(ctx, &taskapi.StartRequest{ID: "counter"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Start(ctx, &taskapi.StartRequest{ID: "counter"}); !errdefs.IsFailedPrecondition(err) {
+		t.Errorf("second Start: %v, want failed precondition", err)
+	}
+	if _, err := s.Delete(ctx, &taskapi.DeleteRequest{ID: "counter"}); !errdefs.IsFailedPrecondition(err) {
+		t.Errorf("Delete of a running task: %v, want failed precondition", err)
+	}
+	if _, err := s.Kill(ctx, &taskapi.KillRequest{ID: "counter", Signal: 99}); !errdefs.IsInvalidArgument(err) {
+		t.Errorf("Kill with signal 99: %v, want invalid argument", err)
+	}
+	if _, err := s.Create(ctx, &taskapi.CreateTaskRequest{ID: "other"}); !errdefs.IsAlreadyExists(err) {
+		t.Errorf("second Create: %v, want already exists", err)
+	}
+	if _, err := s.State(ctx, &taskapi.StateRequest{ID: "other"}); !errdefs.IsNotFound(err) {
+		t.Errorf("State of another id: %v, want not found", err)
+	}
+	s.Kill(ctx, &taskapi.KillRequest{ID: "counter", Signal: uint32(syscall.SIGKILL)})
+	if st := wait(t, s, "counter"); st != 137 {
+		t.Errorf("exit status after SIGKILL: %d, want 137", st)
+	}
+	if _, err := s.Kill(ctx, &taskapi.KillRequest{ID: "counter", Signal: uint32(syscall.SIGKILL)}); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Errorf("Kill of a stopped task: %v, want not found", err)
+	}
+	s.Delete(ctx, &taskapi.DeleteRequest{ID: "counter"})
+}
+
+// slowPublisher is a recorder whose exit events take a while to publish,
+// as they may over ttrpc.
+type slowPublisher struct{ recorder }
+
+func (p *slowPublisher) Publish(ctx context.Context, topic string, event events.Event) error {
+	if topic == "/tasks/exit" {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return p.recorder.Publish(ctx, topic, event)
+}
+
+// TestExitEventPublishedBeforeWaitReturns pins that Wait returns only once
+// the task's exit event is published: containerd and its clients act on
+// Wait (ctr run deletes the task), and a delete event published before
+// the exit event confuses whoever follows the events.
+func TestExitEventPublishedBeforeWaitReturns(t *testing.T) {
+	s, _, _ := newTestTask(t, "hello", "hello.wasm")
+	pub := &slowPublisher{}
+	s.publisher = pub
+	ctx := testContext()
+	if _, err := s.Start(ctx, &taskapi.StartRequest{ID: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, s, "hello")
+	pub.mu.Lock()
+	topics := strings.Join(pub.topics, " ")
+	pub.mu.Unlock()
+	if !strings.Contains(topics, "/tasks/exit") {
+		t.Errorf("Wait returned before the exit event was published (events: %s)", topics)
+	}
+	s.Delete(ctx, &taskapi.DeleteRequest{ID: "hello"})
+}

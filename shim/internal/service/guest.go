@@ -33,8 +33,8 @@ const pauseTimeout = 30 * time.Second
 // paused guest can be written out as a checkpoint, resumed or killed.
 type guest struct {
 	rt   *ferry.Runtime
-	wasi *wasi.Module
-	inst *ferry.Instance
+	wasi *wasi.Module    // nil for a pod sandbox
+	inst *ferry.Instance // nil for a pod sandbox, which runs no program
 	// first runs the first leg: the entrypoint's call, or the resume of
 	// a restored checkpoint.
 	first func(context.Context) error
@@ -148,6 +148,10 @@ func (g *guest) pause() (wasRunning bool, err error) {
 	case guestStopped:
 		g.mu.Unlock()
 		return false, errors.New("the task has stopped")
+	}
+	if g.inst == nil {
+		g.mu.Unlock()
+		return false, errors.New("a pod sandbox runs no program: nothing to pause or checkpoint")
 	}
 	if g.arrived == nil {
 		g.arrived = make(chan struct{})

@@ -143,7 +143,13 @@ func (s *Service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 	cfg := prog.wasiConfig().WithStdin(stdin).WithStdout(stdout).WithStderr(stderr)
 	rt := ferry.NewRuntime(ferry.NewRuntimeConfig())
 	var g *guest
-	if r.Checkpoint != "" {
+	if prog.sandbox {
+		if r.Checkpoint != "" {
+			err = errors.New("a pod sandbox has no program to restore")
+		} else {
+			g = newGuest(rt, nil, nil, func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }, stderr)
+		}
+	} else if r.Checkpoint != "" {
 		g, err = restoreGuest(ctx, rt, r.Checkpoint, r.Bundle, cfg, stderr)
 	} else {
 		g, err = newGuestFromModule(ctx, rt, prog, cfg, stderr)

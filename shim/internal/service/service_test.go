@@ -263,3 +263,38 @@ func TestExitEventPublishedBeforeWaitReturns(t *testing.T) {
 	}
 	s.Delete(ctx, &taskapi.DeleteRequest{ID: "hello"})
 }
+
+// TestServiceSandbox: a CRI pod sandbox (entrypoint /pause, not a .wasm)
+// is created and started, runs nothing, refuses a pause, and stops when
+// killed.
+func TestServiceSandbox(t *testing.T) {
+	bundle := t.TempDir()
+	os.MkdirAll(filepath.Join(bundle, "rootfs"), 0o755)
+	b, _ := json.Marshal(specs.Spec{
+		Process:     &specs.Process{Args: []string{"/pause"}},
+		Root:        &specs.Root{Path: "rootfs"},
+		Annotations: map[string]string{"io.kubernetes.cri.container-type": "sandbox"},
+	})
+	os.WriteFile(filepath.Join(bundle, "config.json"), b, 0o644)
+	s := &Service{publisher: &recorder{}, shutdown: func() {}}
+	ctx := testContext()
+	if _, err := s.Create(ctx, &taskapi.CreateTaskRequest{ID: "pod", Bundle: bundle}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Start(ctx, &taskapi.StartRequest{ID: "pod"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pause(ctx, &taskapi.PauseRequest{ID: "pod"}); !errdefs.IsFailedPrecondition(err) {
+		t.Errorf("Pause of a sandbox: %v, want failed precondition", err)
+	}
+	if st, err := s.State(ctx, &taskapi.StateRequest{ID: "pod"}); err != nil || st.Status.String() != "RUNNING" {
+		t.Errorf("State: %v, %v", st, err)
+	}
+	s.Kill(ctx, &taskapi.KillRequest{ID: "pod", Signal: uint32(syscall.SIGKILL)})
+	if st := wait(t, s, "pod"); st != 137 {
+		t.Errorf("exit status %d, want 137", st)
+	}
+	if _, err := s.Delete(ctx, &taskapi.DeleteRequest{ID: "pod"}); err != nil {
+		t.Fatal(err)
+	}
+}

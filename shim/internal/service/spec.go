@@ -17,6 +17,12 @@ import (
 // than this is almost certainly not what the image meant to run.
 const maxModuleSize = 1 << 30
 
+// The annotation by which CRI marks a pod's sandbox container.
+const (
+	criContainerType = "io.kubernetes.cri.container-type"
+	criSandbox       = "sandbox"
+)
+
 // ErrNotWasm is the error of a task whose entrypoint is not a WebAssembly
 // module.
 var ErrNotWasm = errors.New("the entrypoint is not a WebAssembly module")
@@ -25,6 +31,9 @@ var ErrNotWasm = errors.New("the entrypoint is not a WebAssembly module")
 // module file, the arguments, the environment and the directories the
 // guest may reach.
 type program struct {
+	// sandbox marks a pod's sandbox container under CRI (Kubernetes),
+	// which runs no program: see loadProgram.
+	sandbox    bool
 	modulePath string // on the host, beneath the rootfs
 	args       []string
 	env        []string
@@ -47,6 +56,15 @@ func loadProgram(bundle string) (*program, error) {
 	var spec specs.Spec
 	if err := json.Unmarshal(b, &spec); err != nil {
 		return nil, fmt.Errorf("parse the OCI spec: %w", err)
+	}
+	// CRI creates every pod's sandbox ("pause") container through the
+	// pod's runtime, so through this shim under a RuntimeClass. Its only
+	// job is to exist until the pod ends (CRI makes the pod's network
+	// namespace itself, and a WASI guest has no network anyway), so it
+	// gets a task that runs nothing and waits to be killed, whatever its
+	// image's entrypoint.
+	if spec.Annotations[criContainerType] == criSandbox {
+		return &program{sandbox: true}, nil
 	}
 	if spec.Process == nil || len(spec.Process.Args) == 0 {
 		return nil, fmt.Errorf("%w: the OCI spec has no process arguments", ErrNotWasm)

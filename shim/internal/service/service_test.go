@@ -298,3 +298,92 @@ func TestServiceSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPauseWhileBlockedOnStdin: a program blocked reading its stdin FIFO
+// pauses, is checkpointed and resumes; the restored copy reads on from
+// its own stdin.
+func TestPauseWhileBlockedOnStdin(t *testing.T) {
+	newCat := func(id, checkpoint string) (*Service, *os.File, string) {
+		bundle := t.TempDir()
+		rootfs := filepath.Join(bundle, "rootfs")
+		os.MkdirAll(rootfs, 0o755)
+		wasm, err := os.ReadFile(filepath.Join("..", "..", "testdata", "cat.wasm"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(rootfs, "cat.wasm"), wasm, 0o644)
+		b, _ := json.Marshal(specs.Spec{Process: &specs.Process{Args: []string{"/cat.wasm"}}, Root: &specs.Root{Path: "rootfs"}})
+		os.WriteFile(filepath.Join(bundle, "config.json"), b, 0o644)
+		in := filepath.Join(bundle, "stdin")
+		if err := syscall.Mkfifo(in, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// Read-write, so that opening does not wait for the shim.
+		w, err := os.OpenFile(in, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { w.Close() })
+		s := &Service{publisher: &recorder{}, shutdown: func() {}}
+		log := filepath.Join(bundle, "out.log")
+		if _, err := s.Create(testContext(), &taskapi.CreateTaskRequest{ID: id, Bundle: bundle, Stdin: in, Stdout: "file://" + log, Checkpoint: checkpoint}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Start(testContext(), &taskapi.StartRequest{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+		return s, w, log
+	}
+	waitLog := func(log, want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got, _ := os.ReadFile(log)
+			if string(got) == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("output %q, want %q", got, want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	ctx := testContext()
+	s, w, log := newCat("cat", "")
+	w.WriteString("one\n")
+	waitLog(log, "one\n")
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Pause(ctx, &taskapi.PauseRequest{ID: "cat"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Pause of a program blocked in fd_read: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Pause of a program blocked in fd_read did not return in 10s")
+	}
+	dir := t.TempDir()
+	if _, err := s.Checkpoint(ctx, &taskapi.CheckpointTaskRequest{ID: "cat", Path: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Resume(ctx, &taskapi.ResumeRequest{ID: "cat"}); err != nil {
+		t.Fatal(err)
+	}
+	w.WriteString("two\n")
+	waitLog(log, "one\ntwo\n")
+	s.Kill(ctx, &taskapi.KillRequest{ID: "cat", Signal: uint32(syscall.SIGKILL)})
+	wait(t, s, "cat")
+	s.Delete(ctx, &taskapi.DeleteRequest{ID: "cat"})
+
+	s2, w2, log2 := newCat("cat2", dir)
+	w2.WriteString("three\n")
+	waitLog(log2, "three\n")
+	w2.Close() // end of file: cat returns
+	if st := wait(t, s2, "cat2"); st != 0 {
+		t.Errorf("restored cat exit status %d, want 0", st)
+	}
+	s2.Delete(ctx, &taskapi.DeleteRequest{ID: "cat2"})
+}

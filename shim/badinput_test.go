@@ -189,6 +189,10 @@ func TestShimKilledMidRun(t *testing.T) {
 	if len(pids) != 1 {
 		t.Fatalf("shims of the daemon: %v, want one", pids)
 	}
+	mountinfo := "/proc/" + strconv.Itoa(d.cmd.Process.Pid) + "/mountinfo"
+	if mounts, err := os.ReadFile(mountinfo); err != nil || !strings.Contains(string(mounts), "/counter1/rootfs") {
+		t.Fatalf("the running task's rootfs is not among containerd's mounts (%v)", err)
+	}
 	if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -210,6 +214,22 @@ func TestShimKilledMidRun(t *testing.T) {
 		}
 	}
 	d.waitNoShims("after the shim was killed")
+	// containerd ran the shim's delete action, which unmounts the rootfs
+	// the dead shim had mounted (in containerd's mount namespace).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mounts, err := os.ReadFile(mountinfo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(mounts), "/counter1/rootfs") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the rootfs of the killed shim's task is still mounted:\n%s", mounts)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if !processGone(pids[0], 10*time.Second) {
 		t.Errorf("shim %d still exists", pids[0])
 	}

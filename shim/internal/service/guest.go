@@ -92,12 +92,9 @@ func (g *guest) run() {
 		}
 		g.mu.Unlock()
 		select {
-		case <-g.resume:
+		case <-g.resume: // unpause set the state
 		case <-g.ctx.Done():
 		}
-		g.mu.Lock()
-		g.state, g.paused = guestRunning, nil
-		g.mu.Unlock()
 		if g.ctx.Err() != nil {
 			err = g.ctx.Err()
 			break
@@ -172,19 +169,17 @@ func (g *guest) pause() (wasRunning bool, err error) {
 	return true, nil
 }
 
-// unpause lets a paused guest continue.
+// unpause lets a paused guest continue. It counts as running from here
+// on, before the run loop takes the resume: a pause asked for meanwhile
+// must wait for a new pause point, not find the old one.
 func (g *guest) unpause() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.state != guestPaused {
 		return errors.New("the task is not paused")
 	}
-	select {
-	case g.resume <- struct{}{}:
-	default: // a resume is already on its way
-	}
-	// Until the run loop takes the resume, the guest still counts as
-	// paused; a second Resume finds the channel full and is harmless.
+	g.state, g.paused = guestRunning, nil
+	g.resume <- struct{}{} // never blocks: one resume per pause, and the loop takes it before pausing again
 	return nil
 }
 

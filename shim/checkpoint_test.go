@@ -119,7 +119,9 @@ func killTask(t *testing.T, d *daemon, id string, run *exec.Cmd) {
 // task started). ctr task attach deletes the task when it ends.
 func attachCounter(t *testing.T, d *daemon, id, ref string) (*counterOutput, *exec.Cmd) {
 	t.Helper()
+	start := time.Now()
 	d.ctr("containers", "restore", "--live", id, ref)
+	t.Logf("ctr containers restore --live took %v", time.Since(start).Round(time.Millisecond))
 	cmd := d.ctrCmd("tasks", "attach", id)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -165,7 +167,9 @@ func TestCheckpointRestoreCounter(t *testing.T) {
 	out, run := startCounter(t, d, "counter1")
 	out.waitFor(t, 5)
 	before := append([]int(nil), out.got...)
+	start := time.Now()
 	d.ctr("containers", "checkpoint", "--task", "--image", "counter1", "ferry.test/counter-ckpt:1")
+	t.Logf("ctr containers checkpoint took %v", time.Since(start).Round(time.Millisecond))
 	// The task goes on after a checkpoint (containerd asks for exit=false).
 	out.waitFor(t, len(out.got)+5)
 	if st := d.ctr("tasks", "ls"); !strings.Contains(st, "RUNNING") {

@@ -528,6 +528,12 @@ func (s *Service) Shutdown(ctx context.Context, r *taskapi.ShutdownRequest) (*pt
 	}
 	if !s.closed {
 		s.closed = true
+		// Every event went out already (Publish forwards before it
+		// returns). The shim library waits up to 5 seconds for the
+		// publisher to be closed before the shim process exits.
+		if err := s.publisher.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "ferry shim: close the event publisher: %v\n", err)
+		}
 		s.shutdown()
 	}
 	return &ptypes.Empty{}, nil

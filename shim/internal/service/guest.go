@@ -47,6 +47,7 @@ type guest struct {
 
 	mu         sync.Mutex
 	state      guestState
+	ran        bool          // start was called
 	paused     *ferry.Paused // the call stopped at a pause point, while state is guestPaused
 	arrived    chan struct{} // closed when the requested pause is reached or the guest stops
 	resume     chan struct{} // signalled to continue a paused call
@@ -70,7 +71,7 @@ func (g *guest) start() error {
 	if g.state != guestCreated {
 		return errors.New("the task was already started")
 	}
-	g.state = guestRunning
+	g.state, g.ran = guestRunning, true
 	go g.run()
 	return nil
 }

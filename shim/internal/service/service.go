@@ -61,11 +61,14 @@ type task struct {
 	rootfs     string // mounted by the shim, unmounted at delete; "" if none
 	guest      *guest
 	done       chan struct{} // closed once the exit event is published
-	stdio      []io.Closer
-	logFile    *os.File // the file of a file:// stdio URI
-	stdioOnce  sync.Once
-	ioCancel   context.CancelFunc
-	deleted    bool
+	// startPublished is closed once the start event is: the exit event
+	// must come after it.
+	startPublished chan struct{}
+	stdio          []io.Closer
+	logFile        *os.File // the file of a file:// stdio URI
+	stdioOnce      sync.Once
+	ioCancel       context.CancelFunc
+	deleted        bool
 }
 
 // New is the shim library's Init function.
@@ -160,6 +163,7 @@ func (s *Service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 	}
 	t.guest = g
 	t.done = make(chan struct{})
+	t.startPublished = make(chan struct{})
 	go s.reportExit(context.WithoutCancel(ctx), t)
 	s.mu.Lock()
 	s.task = t
@@ -269,8 +273,11 @@ func (s *Service) reportExit(ctx context.Context, t *task) {
 	g := t.guest
 	<-g.exited
 	g.mu.Lock()
-	status, at := g.status, g.exitedAt
+	status, at, ran := g.status, g.exitedAt, g.ran
 	g.mu.Unlock()
+	if ran {
+		<-t.startPublished // a quick program ends before Start published
+	}
 	t.closeStdio()
 	s.publish(ctx, runtime.TaskExitEventTopic, &eventstypes.TaskExit{
 		ContainerID: t.id, ID: t.id, Pid: uint32(os.Getpid()), ExitStatus: status, ExitedAt: at,
@@ -292,6 +299,7 @@ func (s *Service) Start(ctx context.Context, r *taskapi.StartRequest) (*taskapi.
 	}
 	pid := uint32(os.Getpid())
 	s.publish(ctx, runtime.TaskStartEventTopic, &eventstypes.TaskStart{ContainerID: t.id, Pid: pid})
+	close(t.startPublished)
 	return &taskapi.StartResponse{Pid: pid}, nil
 }
 

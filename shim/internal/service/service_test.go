@@ -237,12 +237,15 @@ func TestServiceRefusals(t *testing.T) {
 	s.Delete(ctx, &taskapi.DeleteRequest{ID: "counter"})
 }
 
-// slowPublisher is a recorder whose exit events take a while to publish,
-// as they may over ttrpc.
-type slowPublisher struct{ recorder }
+// slowPublisher is a recorder whose events of one topic take a while to
+// publish, as they may over ttrpc.
+type slowPublisher struct {
+	recorder
+	slow string
+}
 
 func (p *slowPublisher) Publish(ctx context.Context, topic string, event events.Event) error {
-	if topic == "/tasks/exit" {
+	if topic == p.slow {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return p.recorder.Publish(ctx, topic, event)
@@ -254,7 +257,7 @@ func (p *slowPublisher) Publish(ctx context.Context, topic string, event events.
 // the exit event confuses whoever follows the events.
 func TestExitEventPublishedBeforeWaitReturns(t *testing.T) {
 	s, _, _ := newTestTask(t, "hello", "hello.wasm")
-	pub := &slowPublisher{}
+	pub := &slowPublisher{slow: "/tasks/exit"}
 	s.publisher = pub
 	ctx := testContext()
 	if _, err := s.Start(ctx, &taskapi.StartRequest{ID: "hello"}); err != nil {
@@ -415,4 +418,25 @@ func TestShutdownClosesPublisher(t *testing.T) {
 	if !shutdown || !rec.closed {
 		t.Errorf("Shutdown after Delete: shutdown %v, publisher closed %v; want both", shutdown, rec.closed)
 	}
+}
+
+// TestExitEventAfterStartEvent pins that a program that ends at once
+// still has its exit event published after its start event (it came
+// first when the start event was slow to go out).
+func TestExitEventAfterStartEvent(t *testing.T) {
+	s, _, _ := newTestTask(t, "hello", "hello.wasm")
+	pub := &slowPublisher{slow: "/tasks/start"}
+	s.publisher = pub
+	ctx := testContext()
+	if _, err := s.Start(ctx, &taskapi.StartRequest{ID: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, s, "hello")
+	pub.mu.Lock()
+	topics := strings.Join(pub.topics, " ")
+	pub.mu.Unlock()
+	if topics != "/tasks/start /tasks/exit" {
+		t.Errorf("events %s, want /tasks/start /tasks/exit", topics)
+	}
+	s.Delete(ctx, &taskapi.DeleteRequest{ID: "hello"})
 }

@@ -28,6 +28,9 @@ const (
 // so only a broken guest or engine takes this long.
 const pauseTimeout = 30 * time.Second
 
+// repeatPauseRequest is how often pause repeats its request (see pause).
+const repeatPauseRequest = 20 * time.Millisecond
+
 // guest is one WebAssembly program running inside the shim, driven
 // through Ferry's pause points: Pause stops it at the next one, and a
 // paused guest can be written out as a checkpoint, resumed or killed.
@@ -85,6 +88,20 @@ func (g *guest) run() {
 		if !errors.As(err, &p) {
 			break
 		}
+		if !g.holdPaused(p) {
+			err = g.ctx.Err()
+			break
+		}
+		_, err = p.Resume(g.ctx, ferry.CallOptions{})
+	}
+	g.finish(err)
+}
+
+// holdPaused keeps the call paused at p until it is resumed (true) or
+// killed (false). A pause asked for after the resume but before the call
+// continued is served at p at once: the program has not moved.
+func (g *guest) holdPaused(p *ferry.Paused) bool {
+	for {
 		g.mu.Lock()
 		g.state, g.paused = guestPaused, p
 		if g.arrived != nil {
@@ -95,14 +112,15 @@ func (g *guest) run() {
 		select {
 		case <-g.resume: // unpause set the state
 		case <-g.ctx.Done():
+			return false
 		}
-		if g.ctx.Err() != nil {
-			err = g.ctx.Err()
-			break
+		g.mu.Lock()
+		again := g.arrived != nil
+		g.mu.Unlock()
+		if !again {
+			return true
 		}
-		_, err = p.Resume(g.ctx, ferry.CallOptions{})
 	}
-	g.finish(err)
 }
 
 // finish records the exit status: the guest's own for proc_exit and a
@@ -110,18 +128,26 @@ func (g *guest) run() {
 // or any other failure (128+SIGABRT, as wasmtime and ferry run).
 func (g *guest) finish(err error) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
+	killed := g.killed
+	g.mu.Unlock()
 	var exit *wasi.ExitError
+	var status uint32
 	switch {
-	case g.killed:
-		g.status = g.killStatus
+	case killed:
 	case err == nil:
-		g.status = 0
 	case errors.As(err, &exit):
-		g.status = exit.Code
+		status = exit.Code
 	default:
+		// Written before taking the lock: a stderr nobody reads may
+		// block, and State must still answer meanwhile.
 		fmt.Fprintf(g.log, "ferry: %v\n", err)
-		g.status = 128 + uint32(syscall.SIGABRT)
+		status = 128 + uint32(syscall.SIGABRT)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.status = status
+	if g.killed {
+		g.status = g.killStatus
 	}
 	g.state, g.exitedAt = guestStopped, time.Now()
 	if g.arrived != nil {
@@ -157,10 +183,22 @@ func (g *guest) pause() (wasRunning bool, err error) {
 	arrived := g.arrived
 	g.inst.RequestPause()
 	g.mu.Unlock()
-	select {
-	case <-arrived:
-	case <-time.After(pauseTimeout):
-		return true, fmt.Errorf("the guest did not reach a pause point within %v", pauseTimeout)
+	// The request is repeated until it is honoured: a resume clears the
+	// instance's pause request as it starts, so one made just after an
+	// unpause, before the run loop resumed the call, would be lost.
+	// Extra requests are harmless: the next resume clears them.
+	tick := time.NewTicker(repeatPauseRequest)
+	defer tick.Stop()
+	timeout := time.After(pauseTimeout)
+	for waiting := true; waiting; {
+		select {
+		case <-arrived:
+			waiting = false
+		case <-tick.C:
+			g.inst.RequestPause()
+		case <-timeout:
+			return true, fmt.Errorf("the guest did not reach a pause point within %v", pauseTimeout)
+		}
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -236,12 +236,11 @@ func restoreGuest(ctx context.Context, rt *ferry.Runtime, dir, bundle string, cf
 	// damaged checkpoint then fails the create, where ctr reports it,
 	// rather than the task after it started.
 	p, err := rt.Restore(ctx, ck, ferry.NewRestoreConfig().WithMemoryVerification(ferry.VerifyBeforeRun))
+	ck.Close() // the restored instance's mappings hold the file
 	if err != nil {
-		ck.Close()
 		return nil, fmt.Errorf("restore: %w", err)
 	}
 	first := func(ctx context.Context) error {
-		defer ck.Close()
 		_, err := p.Resume(ctx, ferry.CallOptions{})
 		return err
 	}

@@ -440,3 +440,40 @@ func TestExitEventAfterStartEvent(t *testing.T) {
 	}
 	s.Delete(ctx, &taskapi.DeleteRequest{ID: "hello"})
 }
+
+// TestPauseRightAfterResume pins that a pause asked for just after a
+// resume, before the program actually continued, is honoured: a resume
+// clears the instance's pause request as it starts, and a single request
+// made in that window was lost, leaving Pause to time out.
+func TestPauseRightAfterResume(t *testing.T) {
+	s, _, _ := newTestTask(t, "counter", "counter.wasm")
+	ctx := testContext()
+	if _, err := s.Start(ctx, &taskapi.StartRequest{ID: "counter"}); err != nil {
+		t.Fatal(err)
+	}
+	pause := func(i int) {
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.Pause(ctx, &taskapi.PauseRequest{ID: "counter"})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("pause %d: %v", i, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("pause %d right after a resume did not return in 5s", i)
+		}
+	}
+	pause(0)
+	for i := 1; i <= 200; i++ {
+		if _, err := s.Resume(ctx, &taskapi.ResumeRequest{ID: "counter"}); err != nil {
+			t.Fatal(err)
+		}
+		pause(i)
+	}
+	s.Kill(ctx, &taskapi.KillRequest{ID: "counter", Signal: uint32(syscall.SIGKILL)})
+	wait(t, s, "counter")
+	s.Delete(ctx, &taskapi.DeleteRequest{ID: "counter"})
+}

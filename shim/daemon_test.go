@@ -146,6 +146,13 @@ func (d *daemon) stop() {
 		d.cmd.Process.Kill()
 		<-done
 	}
+	// A shim that outlived its daemon is a bug (its task was never
+	// deleted and shut down); it is stopped here, by its pid, so that a
+	// failed test leaves nothing running.
+	for _, pid := range d.shimPids() {
+		d.t.Errorf("shim %d outlived its containerd; killing it", pid)
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
 	// containerd's snapshots may still be mounted in the namespace,
 	// which died with it; nothing of them is left on the host.
 	if d.t.Failed() {

@@ -109,3 +109,27 @@ func drainAvailable(c *counterOutput) {
 		}
 	}
 }
+
+// TestForceDeleteStoppedTask pins that ctr tasks rm -f deletes a task
+// whose program already ended: its kill is answered NotFound, which ctr
+// ignores, but the shim's errors used to reach containerd as Unknown, so
+// the delete failed and the shim was never shut down.
+func TestForceDeleteStoppedTask(t *testing.T) {
+	requireTools(t, "containerd", "ctr", "unshare", "nsenter")
+	d := startDaemon(t, buildShim(t))
+	d.importTestImage(helloRef)
+	d.ctr("run", "-d", "--runtime", runtimeName, "--log-uri", "file://"+filepath.Join(d.dir, "hello.log"), helloRef, "hello1")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(d.ctr("tasks", "ls"), "STOPPED") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the task did not stop:\n%s", d.ctr("tasks", "ls"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	d.ctr("tasks", "rm", "-f", "hello1")
+	d.ctr("containers", "rm", "hello1")
+	d.waitNoShims("after ctr tasks rm -f")
+	if log, err := os.ReadFile(filepath.Join(d.dir, "hello.log")); err != nil || !strings.Contains(string(log), "hello from ferry\n") {
+		t.Errorf("--log-uri file: %q, %v", log, err)
+	}
+}

@@ -94,6 +94,16 @@ func (s *Service) current(id string) (*task, error) {
 	return s.task, nil
 }
 
+// toGRPC gives a returned error its gRPC status code (errdefs.ErrNotFound
+// becomes NotFound, ...): ttrpc sends any other error as Unknown, and
+// containerd and its clients decide by the code (ctr tasks rm -f ignores
+// NotFound from the kill of a task that already stopped).
+func toGRPC(err *error) {
+	if *err != nil {
+		*err = errdefs.ToGRPC(*err)
+	}
+}
+
 func noExec(execID string) error {
 	if execID != "" {
 		return fmt.Errorf("ferry: exec processes are not supported (a WebAssembly task is one program): %w", errdefs.ErrNotImplemented)
@@ -106,6 +116,7 @@ func noExec(execID string) error {
 // request names a checkpoint directory. The runtime options may be runc's
 // or empty (containerd sends both shapes); the shim has none of its own.
 func (s *Service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *taskapi.CreateTaskResponse, retErr error) {
+	defer toGRPC(&retErr)
 	s.mu.Lock()
 	if s.task != nil {
 		s.mu.Unlock()
@@ -285,7 +296,8 @@ func (s *Service) reportExit(ctx context.Context, t *task) {
 }
 
 // Start runs the task's program.
-func (s *Service) Start(ctx context.Context, r *taskapi.StartRequest) (*taskapi.StartResponse, error) {
+func (s *Service) Start(ctx context.Context, r *taskapi.StartRequest) (_ *taskapi.StartResponse, err error) {
+	defer toGRPC(&err)
 	if err := noExec(r.ExecID); err != nil {
 		return nil, err
 	}
@@ -303,7 +315,8 @@ func (s *Service) Start(ctx context.Context, r *taskapi.StartRequest) (*taskapi.
 }
 
 // State reports the task's status.
-func (s *Service) State(ctx context.Context, r *taskapi.StateRequest) (*taskapi.StateResponse, error) {
+func (s *Service) State(ctx context.Context, r *taskapi.StateRequest) (_ *taskapi.StateResponse, err error) {
+	defer toGRPC(&err)
 	if err := noExec(r.ExecID); err != nil {
 		return nil, err
 	}
@@ -327,7 +340,8 @@ func (s *Service) State(ctx context.Context, r *taskapi.StateRequest) (*taskapi.
 
 // Delete releases a task that is not running: its runtime, FIFOs and
 // rootfs mounts.
-func (s *Service) Delete(ctx context.Context, r *taskapi.DeleteRequest) (*taskapi.DeleteResponse, error) {
+func (s *Service) Delete(ctx context.Context, r *taskapi.DeleteRequest) (_ *taskapi.DeleteResponse, err error) {
+	defer toGRPC(&err)
 	if err := noExec(r.ExecID); err != nil {
 		return nil, err
 	}
@@ -362,7 +376,8 @@ func (s *Service) Delete(ctx context.Context, r *taskapi.DeleteRequest) (*taskap
 
 // Pids lists the task's one process: the shim itself, in which the
 // program runs.
-func (s *Service) Pids(ctx context.Context, r *taskapi.PidsRequest) (*taskapi.PidsResponse, error) {
+func (s *Service) Pids(ctx context.Context, r *taskapi.PidsRequest) (_ *taskapi.PidsResponse, err error) {
+	defer toGRPC(&err)
 	if _, err := s.current(r.ID); err != nil {
 		return nil, err
 	}
@@ -370,7 +385,8 @@ func (s *Service) Pids(ctx context.Context, r *taskapi.PidsRequest) (*taskapi.Pi
 }
 
 // Pause stops the program at its next pause point.
-func (s *Service) Pause(ctx context.Context, r *taskapi.PauseRequest) (*ptypes.Empty, error) {
+func (s *Service) Pause(ctx context.Context, r *taskapi.PauseRequest) (_ *ptypes.Empty, err error) {
+	defer toGRPC(&err)
 	t, err := s.current(r.ID)
 	if err != nil {
 		return nil, err
@@ -383,7 +399,8 @@ func (s *Service) Pause(ctx context.Context, r *taskapi.PauseRequest) (*ptypes.E
 }
 
 // Resume continues a paused program.
-func (s *Service) Resume(ctx context.Context, r *taskapi.ResumeRequest) (*ptypes.Empty, error) {
+func (s *Service) Resume(ctx context.Context, r *taskapi.ResumeRequest) (_ *ptypes.Empty, err error) {
+	defer toGRPC(&err)
 	t, err := s.current(r.ID)
 	if err != nil {
 		return nil, err
@@ -399,7 +416,8 @@ func (s *Service) Resume(ctx context.Context, r *taskapi.ResumeRequest) (*ptypes
 // containerd packs into the checkpoint image. The options are runc's
 // (containerd has no others); only Exit counts: without it the program
 // goes on, as with ferry run --leave-running.
-func (s *Service) Checkpoint(ctx context.Context, r *taskapi.CheckpointTaskRequest) (*ptypes.Empty, error) {
+func (s *Service) Checkpoint(ctx context.Context, r *taskapi.CheckpointTaskRequest) (_ *ptypes.Empty, err error) {
+	defer toGRPC(&err)
 	t, err := s.current(r.ID)
 	if err != nil {
 		return nil, err
@@ -433,7 +451,8 @@ func (s *Service) Checkpoint(ctx context.Context, r *taskapi.CheckpointTaskReque
 // would; there is nothing harder to do to code that never leaves Ferry),
 // the stop signals pause it, SIGCONT resumes it, and those a process
 // ignores by default are ignored. WASI programs cannot catch signals.
-func (s *Service) Kill(ctx context.Context, r *taskapi.KillRequest) (*ptypes.Empty, error) {
+func (s *Service) Kill(ctx context.Context, r *taskapi.KillRequest) (_ *ptypes.Empty, err error) {
+	defer toGRPC(&err)
 	if err := noExec(r.ExecID); err != nil {
 		return nil, err
 	}
@@ -467,17 +486,20 @@ func (s *Service) Kill(ctx context.Context, r *taskapi.KillRequest) (*ptypes.Emp
 }
 
 // Exec is refused: a WebAssembly task has no second process to start.
-func (s *Service) Exec(ctx context.Context, r *taskapi.ExecProcessRequest) (*ptypes.Empty, error) {
+func (s *Service) Exec(ctx context.Context, r *taskapi.ExecProcessRequest) (_ *ptypes.Empty, err error) {
+	defer toGRPC(&err)
 	return nil, noExec("exec")
 }
 
 // ResizePty is refused: the shim makes no terminals.
-func (s *Service) ResizePty(ctx context.Context, r *taskapi.ResizePtyRequest) (*ptypes.Empty, error) {
+func (s *Service) ResizePty(ctx context.Context, r *taskapi.ResizePtyRequest) (_ *ptypes.Empty, err error) {
+	defer toGRPC(&err)
 	return nil, fmt.Errorf("ferry: terminals are not supported: %w", errdefs.ErrNotImplemented)
 }
 
 // CloseIO closes the program's stdin: it then reads end of file.
-func (s *Service) CloseIO(ctx context.Context, r *taskapi.CloseIORequest) (*ptypes.Empty, error) {
+func (s *Service) CloseIO(ctx context.Context, r *taskapi.CloseIORequest) (_ *ptypes.Empty, err error) {
+	defer toGRPC(&err)
 	t, err := s.current(r.ID)
 	if err != nil {
 		return nil, err
@@ -491,12 +513,14 @@ func (s *Service) CloseIO(ctx context.Context, r *taskapi.CloseIORequest) (*ptyp
 }
 
 // Update is refused: Ferry's limits are set when a task is created.
-func (s *Service) Update(ctx context.Context, r *taskapi.UpdateTaskRequest) (*ptypes.Empty, error) {
+func (s *Service) Update(ctx context.Context, r *taskapi.UpdateTaskRequest) (_ *ptypes.Empty, err error) {
+	defer toGRPC(&err)
 	return nil, fmt.Errorf("ferry: updating resources is not supported: %w", errdefs.ErrNotImplemented)
 }
 
 // Wait returns when the program has stopped, with its exit status.
-func (s *Service) Wait(ctx context.Context, r *taskapi.WaitRequest) (*taskapi.WaitResponse, error) {
+func (s *Service) Wait(ctx context.Context, r *taskapi.WaitRequest) (_ *taskapi.WaitResponse, err error) {
+	defer toGRPC(&err)
 	if err := noExec(r.ExecID); err != nil {
 		return nil, err
 	}
@@ -516,18 +540,21 @@ func (s *Service) Wait(ctx context.Context, r *taskapi.WaitRequest) (*taskapi.Wa
 }
 
 // Stats has no cgroup to report from.
-func (s *Service) Stats(ctx context.Context, r *taskapi.StatsRequest) (*taskapi.StatsResponse, error) {
+func (s *Service) Stats(ctx context.Context, r *taskapi.StatsRequest) (_ *taskapi.StatsResponse, err error) {
+	defer toGRPC(&err)
 	return nil, fmt.Errorf("ferry: stats are not supported: %w", errdefs.ErrNotImplemented)
 }
 
 // Connect tells containerd the shim's and the task's pid: the same one.
-func (s *Service) Connect(ctx context.Context, r *taskapi.ConnectRequest) (*taskapi.ConnectResponse, error) {
+func (s *Service) Connect(ctx context.Context, r *taskapi.ConnectRequest) (_ *taskapi.ConnectResponse, err error) {
+	defer toGRPC(&err)
 	pid := uint32(os.Getpid())
 	return &taskapi.ConnectResponse{ShimPid: pid, TaskPid: pid, Version: ferry.Version()}, nil
 }
 
 // Shutdown ends the shim once its task is deleted (or was never created).
-func (s *Service) Shutdown(ctx context.Context, r *taskapi.ShutdownRequest) (*ptypes.Empty, error) {
+func (s *Service) Shutdown(ctx context.Context, r *taskapi.ShutdownRequest) (_ *ptypes.Empty, err error) {
+	defer toGRPC(&err)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.task != nil && !s.task.deleted {

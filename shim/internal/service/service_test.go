@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,7 +96,7 @@ func TestServiceRunsToExit(t *testing.T) {
 	if !strings.Contains(string(out), "hello from ferry\n") || !strings.Contains(string(out), "a line on stderr\n") {
 		t.Errorf("log = %q", out)
 	}
-	if _, err := s.State(ctx, &taskapi.StateRequest{ID: "hello"}); !errdefs.IsNotFound(err) {
+	if _, err := s.State(ctx, &taskapi.StateRequest{ID: "hello"}); !errdefs.IsNotFound(errdefs.FromGRPC(err)) {
 		t.Errorf("State after Delete: %v, want not found", err)
 	}
 	rec.mu.Lock()
@@ -200,38 +199,42 @@ func newRestoredTask(t *testing.T, id, dir string) (*Service, *recorder, string)
 	return s, rec, log
 }
 
+// TestServiceRefusals checks each refusal's error and its gRPC code, which
+// is what reaches containerd: ttrpc sent every error as Unknown before the
+// service gave them their codes, and ctr tasks rm -f then failed on a
+// stopped task (the NotFound of its kill came back as Unknown).
 func TestServiceRefusals(t *testing.T) {
 	s, _, _ := newTestTask(t, "counter", "counter.wasm")
 	ctx := testContext()
-	if _, err := s.Exec(ctx, &taskapi.ExecProcessRequest{ID: "counter", ExecID: "x"}); !errdefs.IsNotImplemented(err) {
+	if _, err := s.Exec(ctx, &taskapi.ExecProcessRequest{ID: "counter", ExecID: "x"}); !errdefs.IsNotImplemented(errdefs.FromGRPC(err)) {
 		t.Errorf("Exec: %v, want not implemented", err)
 	}
-	if _, err := s.Pause(ctx, &taskapi.PauseRequest{ID: "counter"}); !errdefs.IsFailedPrecondition(err) {
+	if _, err := s.Pause(ctx, &taskapi.PauseRequest{ID: "counter"}); !errdefs.IsFailedPrecondition(errdefs.FromGRPC(err)) {
 		t.Errorf("Pause before Start: %v, want failed precondition", err)
 	}
 	if _, err := s.Start(ctx, &taskapi.StartRequest{ID: "counter"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Start(ctx, &taskapi.StartRequest{ID: "counter"}); !errdefs.IsFailedPrecondition(err) {
+	if _, err := s.Start(ctx, &taskapi.StartRequest{ID: "counter"}); !errdefs.IsFailedPrecondition(errdefs.FromGRPC(err)) {
 		t.Errorf("second Start: %v, want failed precondition", err)
 	}
-	if _, err := s.Delete(ctx, &taskapi.DeleteRequest{ID: "counter"}); !errdefs.IsFailedPrecondition(err) {
+	if _, err := s.Delete(ctx, &taskapi.DeleteRequest{ID: "counter"}); !errdefs.IsFailedPrecondition(errdefs.FromGRPC(err)) {
 		t.Errorf("Delete of a running task: %v, want failed precondition", err)
 	}
-	if _, err := s.Kill(ctx, &taskapi.KillRequest{ID: "counter", Signal: 99}); !errdefs.IsInvalidArgument(err) {
+	if _, err := s.Kill(ctx, &taskapi.KillRequest{ID: "counter", Signal: 99}); !errdefs.IsInvalidArgument(errdefs.FromGRPC(err)) {
 		t.Errorf("Kill with signal 99: %v, want invalid argument", err)
 	}
-	if _, err := s.Create(ctx, &taskapi.CreateTaskRequest{ID: "other"}); !errdefs.IsAlreadyExists(err) {
+	if _, err := s.Create(ctx, &taskapi.CreateTaskRequest{ID: "other"}); !errdefs.IsAlreadyExists(errdefs.FromGRPC(err)) {
 		t.Errorf("second Create: %v, want already exists", err)
 	}
-	if _, err := s.State(ctx, &taskapi.StateRequest{ID: "other"}); !errdefs.IsNotFound(err) {
+	if _, err := s.State(ctx, &taskapi.StateRequest{ID: "other"}); !errdefs.IsNotFound(errdefs.FromGRPC(err)) {
 		t.Errorf("State of another id: %v, want not found", err)
 	}
 	s.Kill(ctx, &taskapi.KillRequest{ID: "counter", Signal: uint32(syscall.SIGKILL)})
 	if st := wait(t, s, "counter"); st != 137 {
 		t.Errorf("exit status after SIGKILL: %d, want 137", st)
 	}
-	if _, err := s.Kill(ctx, &taskapi.KillRequest{ID: "counter", Signal: uint32(syscall.SIGKILL)}); !errors.Is(err, errdefs.ErrNotFound) {
+	if _, err := s.Kill(ctx, &taskapi.KillRequest{ID: "counter", Signal: uint32(syscall.SIGKILL)}); !errdefs.IsNotFound(errdefs.FromGRPC(err)) {
 		t.Errorf("Kill of a stopped task: %v, want not found", err)
 	}
 	s.Delete(ctx, &taskapi.DeleteRequest{ID: "counter"})
@@ -293,7 +296,7 @@ func TestServiceSandbox(t *testing.T) {
 	if _, err := s.Start(ctx, &taskapi.StartRequest{ID: "pod"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Pause(ctx, &taskapi.PauseRequest{ID: "pod"}); !errdefs.IsFailedPrecondition(err) {
+	if _, err := s.Pause(ctx, &taskapi.PauseRequest{ID: "pod"}); !errdefs.IsFailedPrecondition(errdefs.FromGRPC(err)) {
 		t.Errorf("Pause of a sandbox: %v, want failed precondition", err)
 	}
 	if st, err := s.State(ctx, &taskapi.StateRequest{ID: "pod"}); err != nil || st.Status.String() != "RUNNING" {

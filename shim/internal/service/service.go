@@ -148,7 +148,7 @@ func (s *Service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 	}
 	prog, err := loadProgram(r.Bundle)
 	if err != nil {
-		return nil, fmt.Errorf("ferry: %w", err)
+		return nil, fmt.Errorf("ferry: %w", badInput(err))
 	}
 	stdin, stdout, stderr, err := t.openStdio()
 	if err != nil {
@@ -170,7 +170,7 @@ func (s *Service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 	}
 	if err != nil {
 		_ = rt.Close(context.Background())
-		return nil, fmt.Errorf("ferry: %w", err)
+		return nil, fmt.Errorf("ferry: %w", badInput(err))
 	}
 	t.guest = g
 	t.done = make(chan struct{})
@@ -187,6 +187,18 @@ func (s *Service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 	return &taskapi.CreateTaskResponse{Pid: uint32(os.Getpid())}, nil
 }
 
+// badInput classes the errors of an image or checkpoint that cannot run
+// as invalid arguments, for containerd and ctr; the rest (I/O, mounts)
+// stay unclassed.
+func badInput(err error) error {
+	for _, bad := range []error{ErrNotWasm, ErrNotFerryCheckpoint, ferry.ErrCheckpointCorrupt, ferry.ErrMalformed, ferry.ErrInvalid, ferry.ErrLink} {
+		if errors.Is(err, bad) {
+			return fmt.Errorf("%w: %w", err, errdefs.ErrInvalidArgument)
+		}
+	}
+	return err
+}
+
 // newGuestFromModule compiles and instantiates the entrypoint module,
 // ready to call _start.
 func newGuestFromModule(ctx context.Context, rt *ferry.Runtime, prog *program, cfg wasi.Config, log io.Writer) (*guest, error) {
@@ -200,7 +212,7 @@ func newGuestFromModule(ctx context.Context, rt *ferry.Runtime, prog *program, c
 	}
 	for _, im := range m.Imports() {
 		if im.Module != wasi.ModuleName {
-			return nil, fmt.Errorf("%s: imports %s.%s: Ferry's shim provides only %s", prog.args[0], im.Module, im.Name, wasi.ModuleName)
+			return nil, fmt.Errorf("%s: %w: imports %s.%s: Ferry's shim provides only %s", prog.args[0], ferry.ErrLink, im.Module, im.Name, wasi.ModuleName)
 		}
 	}
 	w, err := wasi.Instantiate(ctx, rt, cfg)

@@ -480,3 +480,33 @@ func TestPauseRightAfterResume(t *testing.T) {
 	wait(t, s, "counter")
 	s.Delete(ctx, &taskapi.DeleteRequest{ID: "counter"})
 }
+
+// TestCreateRefusesBadModules: a module that does not compile or imports
+// more than WASI fails Create as an invalid argument, saying why.
+func TestCreateRefusesBadModules(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		wasm []byte
+		want string
+	}{
+		{"not wasm", []byte("#!/bin/sh\n"), "magic header not detected"},
+		// (import "env" "f" (func))
+		{"foreign import", []byte("\x00asm\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x02\x09\x01\x03env\x01f\x00\x00"), "imports env.f"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bundle := t.TempDir()
+			os.MkdirAll(filepath.Join(bundle, "rootfs"), 0o755)
+			os.WriteFile(filepath.Join(bundle, "rootfs", "m.wasm"), tc.wasm, 0o644)
+			b, _ := json.Marshal(specs.Spec{Process: &specs.Process{Args: []string{"/m.wasm"}}, Root: &specs.Root{Path: "rootfs"}})
+			os.WriteFile(filepath.Join(bundle, "config.json"), b, 0o644)
+			s := &Service{publisher: &recorder{}, shutdown: func() {}}
+			_, err := s.Create(testContext(), &taskapi.CreateTaskRequest{ID: "m", Bundle: bundle})
+			if !errdefs.IsInvalidArgument(errdefs.FromGRPC(err)) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Create: %v, want an invalid argument saying %q", err, tc.want)
+			}
+			if _, err := s.State(testContext(), &taskapi.StateRequest{ID: "m"}); !errdefs.IsNotFound(errdefs.FromGRPC(err)) {
+				t.Errorf("State after a failed Create: %v, want not found", err)
+			}
+		})
+	}
+}

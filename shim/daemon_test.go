@@ -54,6 +54,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the shim built for the run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shimDir != "" {
+		os.RemoveAll(shimDir)
+	}
+	os.Exit(code)
+}
+
 // buildShim builds containerd-shim-ferry-v1 once for the whole test run
 // and returns the directory holding it, for containerd's PATH.
 func buildShim(t *testing.T) string {

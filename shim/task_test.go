@@ -13,8 +13,9 @@ import (
 )
 
 // TestRunArgsEnvMounts: the process arguments and environment of the OCI
-// spec reach the guest, and a bind mount becomes a WASI pre-open it can
-// read and write through.
+// spec reach the guest, a bind mount becomes a WASI pre-open it can read
+// and write through, and a read-only one refuses writes (it did not: a
+// WASI pre-open grants writing, so the mount's ro option was lost).
 func TestRunArgsEnvMounts(t *testing.T) {
 	requireTools(t, "containerd", "ctr", "unshare", "nsenter")
 	d := startDaemon(t, buildShim(t))
@@ -36,20 +37,29 @@ func TestRunArgsEnvMounts(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(data, "in.txt"), []byte("through a bind mount\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	ro := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ro, "in.txt"), []byte("readable"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cmd := d.ctrCmd("run", "--rm", "--runtime", runtimeName, "--env", "GREETING=hello",
-		"--mount", "type=bind,src="+data+",dst=/data,options=rbind:rw", ref, "prog1", "/prog.wasm", "one", "two")
+		"--mount", "type=bind,src="+data+",dst=/data,options=rbind:rw",
+		"--mount", "type=bind,src="+ro+",dst=/ro,options=rbind:ro", ref, "prog1", "/prog.wasm", "one", "two")
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 3 {
 		t.Fatalf("ctr run: %v, want exit status 3\n%s", err, out)
 	}
-	want := "args: /prog.wasm one two\nGREETING=hello\n"
+	want := "args: /prog.wasm one two\nGREETING=hello\n" +
+		"ro list: in.txt\nro write: open /ro/x: Read-only file system\n"
 	if string(out) != want {
 		t.Errorf("output = %q, want %q", out, want)
 	}
 	got, err := os.ReadFile(filepath.Join(data, "out.txt"))
 	if err != nil || string(got) != "THROUGH A BIND MOUNT\n" {
 		t.Errorf("/data/out.txt = %q, %v; want the upper-cased input", got, err)
+	}
+	if _, err := os.Stat(filepath.Join(ro, "x")); err == nil {
+		t.Errorf("the guest wrote into a read-only mount")
 	}
 	d.waitNoShims("after ctr run --rm")
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -58,7 +59,8 @@ type task struct {
 	stdin      string
 	stdout     string
 	stderr     string
-	rootfs     string // mounted by the shim, unmounted at delete; "" if none
+	rootfs     string   // mounted by the shim, unmounted at delete; "" if none
+	roMounts   []string // read-only bind mounts of pre-opens, unmounted at delete
 	guest      *guest
 	done       chan struct{} // closed once the exit event is published
 	// startPublished is closed once the start event is: the exit event
@@ -150,6 +152,9 @@ func (s *Service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 	if err != nil {
 		return nil, fmt.Errorf("ferry: %w", badInput(err))
 	}
+	if err := t.mountReadOnly(prog); err != nil {
+		return nil, fmt.Errorf("ferry: %w", err)
+	}
 	stdin, stdout, stderr, err := t.openStdio()
 	if err != nil {
 		return nil, fmt.Errorf("ferry: %w", err)
@@ -185,6 +190,34 @@ func (s *Service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 		Checkpoint: r.Checkpoint, Pid: uint32(os.Getpid()),
 	})
 	return &taskapi.CreateTaskResponse{Pid: uint32(os.Getpid())}, nil
+}
+
+// roMountDir holds, in the bundle, the read-only bind mounts of pre-opens.
+const roMountDir = "ferry-ro"
+
+// mountReadOnly bind-mounts every read-only pre-open (the rootfs of a
+// read-only spec root, a bind mount with the "ro" option) read-only under
+// the bundle, and points the pre-open there: a WASI pre-open grants
+// writing, so the kernel is what refuses it. Only the top mount is
+// read-only; mounts beneath the source keep their own flags.
+func (t *task) mountReadOnly(prog *program) error {
+	for i := range prog.preopens {
+		po := &prog.preopens[i]
+		if !po.readOnly {
+			continue
+		}
+		target := filepath.Join(t.bundle, roMountDir, strconv.Itoa(i))
+		if err := os.MkdirAll(target, 0o700); err != nil {
+			return err
+		}
+		m := mount.Mount{Type: "bind", Source: po.host, Options: []string{"rbind", "ro"}}
+		if err := m.Mount(target); err != nil {
+			return fmt.Errorf("read-only mount of %s for %s: %w", po.host, po.guest, err)
+		}
+		t.roMounts = append(t.roMounts, target)
+		po.host = target
+	}
+	return nil
 }
 
 // badInput classes the errors of an image or checkpoint that cannot run
@@ -586,12 +619,18 @@ func (s *Service) Shutdown(ctx context.Context, r *taskapi.ShutdownRequest) (_ *
 }
 
 // Cleanup is the "delete" action containerd runs when the shim died: the
-// program died with it (it ran inside), so only the rootfs mounts are
-// left to undo.
+// program died with it (it ran inside), so only the mounts (read-only
+// pre-opens, the rootfs) are left to undo.
 func (s *Service) Cleanup(ctx context.Context) (*taskapi.DeleteResponse, error) {
 	cwd, err := os.Getwd()
 	if err != nil {
 		return nil, err
+	}
+	ro, _ := os.ReadDir(filepath.Join(cwd, roMountDir))
+	for _, e := range ro {
+		if err := mount.UnmountAll(filepath.Join(cwd, roMountDir, e.Name()), 0); err != nil {
+			fmt.Fprintf(os.Stderr, "ferry shim: unmount %s: %v\n", e.Name(), err)
+		}
 	}
 	if err := mount.UnmountAll(filepath.Join(cwd, "rootfs"), 0); err != nil {
 		fmt.Fprintf(os.Stderr, "ferry shim: unmount the rootfs: %v\n", err)

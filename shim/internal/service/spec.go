@@ -40,7 +40,13 @@ type program struct {
 	preopens   []preopen
 }
 
-type preopen struct{ host, guest string }
+// preopen is a host directory the guest sees at guest; readOnly ones are
+// made so by a read-only bind mount (see task.mountReadOnly), since a WASI
+// pre-open itself grants writing.
+type preopen struct {
+	host, guest string
+	readOnly    bool
+}
 
 // loadProgram reads bundle/config.json. The entrypoint (args[0]) must be a
 // .wasm file inside the rootfs, the convention runwasi's shims use too;
@@ -97,7 +103,7 @@ func loadProgram(bundle string) (*program, error) {
 		modulePath: modulePath,
 		args:       spec.Process.Args,
 		env:        spec.Process.Env,
-		preopens:   []preopen{{host: rootfs, guest: "/"}},
+		preopens:   []preopen{{host: rootfs, guest: "/", readOnly: spec.Root != nil && spec.Root.Readonly}},
 	}
 	for _, m := range spec.Mounts {
 		if m.Type != "bind" && m.Type != "rbind" && !hasOption(m.Options, "bind") && !hasOption(m.Options, "rbind") {
@@ -106,7 +112,7 @@ func loadProgram(bundle string) (*program, error) {
 		if fi, err := os.Stat(m.Source); err != nil || !fi.IsDir() {
 			continue
 		}
-		p.preopens = append(p.preopens, preopen{host: m.Source, guest: m.Destination})
+		p.preopens = append(p.preopens, preopen{host: m.Source, guest: m.Destination, readOnly: hasOption(m.Options, "ro")})
 	}
 	return p, nil
 }

@@ -125,6 +125,10 @@ func (t *task) release() {
 		}
 		t.guest.rt.Close(ctx)
 	}
+	for _, m := range t.roMounts {
+		_ = mount.UnmountAll(m, 0)
+	}
+	t.roMounts = nil
 	if t.rootfs != "" {
 		_ = mount.UnmountAll(t.rootfs, 0)
 		t.rootfs = ""

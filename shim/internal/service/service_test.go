@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/containerd/containerd/errdefs"
 	"github.com/containerd/containerd/events"
+	"github.com/containerd/containerd/mount"
 	"github.com/containerd/containerd/namespaces"
 	"github.com/containerd/containerd/runtime/v2/runc/options"
 	taskapi "github.com/containerd/containerd/runtime/v2/task"
@@ -508,5 +510,38 @@ func TestCreateRefusesBadModules(t *testing.T) {
 				t.Errorf("State after a failed Create: %v, want not found", err)
 			}
 		})
+	}
+}
+
+// TestReadOnlyRootIsMountedReadOnly: a spec with a read-only root gets its
+// rootfs pre-opened through a read-only bind mount, gone after Delete.
+func TestReadOnlyRootIsMountedReadOnly(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("bind mounts need root")
+	}
+	bundle := t.TempDir()
+	os.MkdirAll(filepath.Join(bundle, "rootfs"), 0o755)
+	wasm, _ := os.ReadFile(filepath.Join("..", "..", "testdata", "hello.wasm"))
+	os.WriteFile(filepath.Join(bundle, "rootfs", "hello.wasm"), wasm, 0o644)
+	b, _ := json.Marshal(specs.Spec{Process: &specs.Process{Args: []string{"/hello.wasm"}}, Root: &specs.Root{Path: "rootfs", Readonly: true}})
+	os.WriteFile(filepath.Join(bundle, "config.json"), b, 0o644)
+	s := &Service{publisher: &recorder{}, shutdown: func() {}}
+	ctx := testContext()
+	if _, err := s.Create(ctx, &taskapi.CreateTaskRequest{ID: "ro", Bundle: bundle}); err != nil {
+		t.Fatal(err)
+	}
+	ro := filepath.Join(bundle, roMountDir, "0")
+	t.Cleanup(func() { mount.UnmountAll(ro, 0) }) // whatever happens below
+	if _, err := os.Stat(filepath.Join(ro, "hello.wasm")); err != nil {
+		t.Fatalf("the read-only mount does not show the rootfs: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(ro, "x"), nil, 0o644); !errors.Is(err, syscall.EROFS) {
+		t.Errorf("writing through the read-only mount: %v, want EROFS", err)
+	}
+	if _, err := s.Delete(ctx, &taskapi.DeleteRequest{ID: "ro"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(ro, "hello.wasm")); err == nil {
+		t.Errorf("the read-only mount is still there after Delete")
 	}
 }

@@ -4,7 +4,8 @@
 # differential tests, clang and lld to build the benchmark kernels, and
 # wasi-libc with the wasm32 compiler runtime so that clang --target=wasm32-wasi
 # builds the C programs of internal/realprog (gcc builds their native twins),
-# and qemu-user runs the builtins' tests on other CPU models and on arm64.
+# qemu-user runs the builtins' tests on other CPU models and on arm64, and
+# containerd (with ctr and runc) runs the containerd shim's integration tests.
 set -euo pipefail
 need=()
 command -v wast2json >/dev/null || need+=(wabt)
@@ -15,6 +16,7 @@ command -v wasm-ld >/dev/null || need+=(lld)
 compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a" >/dev/null || need+=(libclang-rt-14-dev-wasm32)
 command -v gcc >/dev/null || need+=(gcc)
 command -v qemu-aarch64 >/dev/null || need+=(qemu-user) # other CPUs: internal/builtins TestOtherCPUs
+command -v containerd >/dev/null || need+=(containerd) # shim/: a real containerd daemon (pulls in runc)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Ferry: the runtime module (unit tests, the official
-# WebAssembly spec suite through `ferry wast`, fuzz seeds) and the separate
-# bench module (differential tests against wazero).
+# WebAssembly spec suite through `ferry wast`, fuzz seeds), the separate
+# bench module (differential tests against wazero) and the containerd shim's
+# module (a real containerd daemon in a private mount namespace).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -14,3 +15,5 @@ echo "== race detector (the packages that run goroutines: pauses, cancellation, 
 go test -race -count=1 . ./internal/validate ./internal/snapshot ./internal/interp ./internal/store ./internal/wasi ./wasi
 echo "== bench module (peers, differential tests)"
 (cd bench && go vet ./... && go test -count=1 ./...)
+echo "== containerd shim module (real containerd daemons; needs root)"
+(cd shim && go vet ./... && go test -count=1 ./...)

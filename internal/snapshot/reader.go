@@ -37,8 +37,16 @@ type File struct {
 // count and encoding is checked; an error wraps ErrNotCheckpoint,
 // ErrVersion or ErrCorrupt and says where. The memory data sections are
 // located and bounds-checked, not read (their checksums are checked by
-// ReadMemory, VerifyMemory or VerifyMemoryAt).
+// ReadMemory, VerifyMemory or VerifyMemoryAt). The structures decoded
+// stay within DefaultLimits.
 func Read(r io.ReaderAt, size int64) (*File, error) {
+	return ReadWithLimits(r, size, DefaultLimits())
+}
+
+// ReadWithLimits is Read with the structures decoded bounded by lim
+// (a zero field, or one above the default, means the default).
+func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
+	lim = lim.bounded()
 	var hdr [fileHeaderSize]byte
 	if size < fileHeaderSize {
 		if size >= int64(len(Magic)) {
@@ -66,6 +74,7 @@ func Read(r io.ReaderAt, size int64) (*File, error) {
 	seen := map[SectionType]bool{}
 	s := &f.Snapshot
 	var pendingMem *Memory
+	runs := lim.PageRuns
 	for {
 		if size-off < sectionHeaderSize {
 			return nil, fmt.Errorf("%w: truncated at byte %d: no end section", ErrCorrupt, off)
@@ -135,8 +144,8 @@ func Read(r io.ReaderAt, size int64) (*File, error) {
 			return nil, fmt.Errorf("%w: %s: duplicate section", ErrCorrupt, where)
 		}
 		seen[info.Type] = true
-		if info.RawLength > maxPayload(info.Type) || info.Length > maxPayload(info.Type) {
-			return nil, fmt.Errorf("%w: %s: %d bytes exceed the limit %d", ErrCorrupt, where, max(info.RawLength, info.Length), maxPayload(info.Type))
+		if limit := maxPayload(info.Type, lim); info.RawLength > limit || info.Length > limit {
+			return nil, fmt.Errorf("%w: %s: %d bytes exceed the limit %d", ErrCorrupt, where, max(info.RawLength, info.Length), limit)
 		}
 		f.Sections = append(f.Sections, info)
 		if info.Type == SectionMemoryData {
@@ -164,23 +173,23 @@ func Read(r io.ReaderAt, size int64) (*File, error) {
 		case SectionModule:
 			s.Module = payload
 		case SectionFrames:
-			s.Frames, err = decodeFrames(payload)
+			s.Frames, err = decodeFrames(payload, lim)
 		case SectionGlobals:
-			s.Globals, err = decodeGlobals(payload)
+			s.Globals, err = decodeGlobals(payload, lim)
 		case SectionTables:
-			s.Tables, err = decodeTables(payload)
+			s.Tables, err = decodeTables(payload, lim)
 		case SectionMemory:
 			if len(s.Memories) >= MaxMemories {
 				return nil, fmt.Errorf("%w: %s: more than %d memories", ErrCorrupt, where, MaxMemories)
 			}
 			var m Memory
-			m, err = decodeMemoryMap(payload, len(s.Memories))
+			m, err = decodeMemoryMap(payload, len(s.Memories), &runs)
 			s.Memories = append(s.Memories, m)
 			pendingMem = &s.Memories[len(s.Memories)-1]
 		case SectionSegments:
 			s.Segments, err = decodeSegments(payload)
 		case SectionWASI:
-			s.WASI, err = DecodeWASI(payload)
+			s.WASI, err = decodeWASI(payload, lim)
 		case SectionCallsites:
 			s.Callsites, err = decodeCallsites(payload)
 		}

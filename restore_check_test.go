@@ -154,7 +154,7 @@ func TestInspectLocalsBomb(t *testing.T) {
 		t.Fatalf("got %v, want a corrupt checkpoint with too many locals", err)
 	}
 	// The decompressed section is 128 MiB; decoding it would take 1.5 GiB.
-	if n > 400*mib {
+	if n > 64*mib {
 		t.Fatalf("reading allocated %d MiB", n/mib)
 	}
 	t.Logf("allocated %d MiB", n/mib)
@@ -237,7 +237,7 @@ func TestTableElementsBomb(t *testing.T) {
 	if !errors.Is(err, ErrCheckpointCorrupt) || !strings.Contains(err.Error(), "table element count") {
 		t.Fatalf("got %v, want a corrupt checkpoint with too many elements", err)
 	}
-	if n > 160*mib {
+	if n > 64*mib {
 		t.Fatalf("reading allocated %d MiB", n/mib)
 	}
 }

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -163,36 +164,47 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 			off = next
 			continue
 		}
-		payload, err := f.load(info)
+		if info.Type == SectionModule || info.Type == SectionCallsites {
+			payload, err := f.load(info)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
+			if info.Type == SectionModule {
+				s.Module = payload
+			} else if s.Callsites, err = decodeCallsites(payload); err != nil {
+				return nil, err
+			}
+			off = next
+			continue
+		}
+		d, done, err := f.decoder(info)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
 		switch info.Type {
 		case SectionMeta:
-			s.Meta, err = decodeMeta(payload)
-		case SectionModule:
-			s.Module = payload
+			s.Meta, err = readMeta(d)
 		case SectionFrames:
-			s.Frames, err = decodeFrames(payload, lim)
+			s.Frames, err = readFrames(d, lim)
 		case SectionGlobals:
-			s.Globals, err = decodeGlobals(payload, lim)
+			s.Globals, err = readGlobals(d, lim)
 		case SectionTables:
-			s.Tables, err = decodeTables(payload, lim)
+			s.Tables, err = readTables(d, lim)
 		case SectionMemory:
 			if len(s.Memories) >= MaxMemories {
+				done()
 				return nil, fmt.Errorf("%w: %s: more than %d memories", ErrCorrupt, where, MaxMemories)
 			}
 			var m Memory
-			m, err = decodeMemoryMap(payload, len(s.Memories), &runs)
+			m, err = readMemoryMap(d, len(s.Memories), &runs)
 			s.Memories = append(s.Memories, m)
 			pendingMem = &s.Memories[len(s.Memories)-1]
 		case SectionSegments:
-			s.Segments, err = decodeSegments(payload)
+			s.Segments, err = readSegments(d)
 		case SectionWASI:
-			s.WASI, err = decodeWASI(payload, lim)
-		case SectionCallsites:
-			s.Callsites, err = decodeCallsites(payload)
+			s.WASI, err = readWASI(d, lim)
 		}
+		done()
 		if err != nil {
 			return nil, err
 		}
@@ -221,14 +233,45 @@ func allZero(b []byte) bool {
 	return true
 }
 
-// load reads a section's payload, checks its checksum and decompresses it.
-func (f *File) load(info SectionInfo) ([]byte, error) {
+// decoder returns a decoder of a section's payload, whose checksum it
+// checks first. A compressed payload is decoded as it decompresses, so
+// that what a forged section makes the reader allocate is bounded by the
+// counts the decoding accepts, not by the decompressed length. done
+// releases the decompressor.
+func (f *File) decoder(info SectionInfo) (d *decoder, done func(), err error) {
+	stored, err := f.stored(info)
+	if err != nil {
+		return nil, nil, err
+	}
+	what := info.Type.String()
+	if !info.Compressed {
+		return &decoder{b: stored, what: what}, func() {}, nil
+	}
+	zr, err := zstd.NewReader(bytes.NewReader(stored), zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderMaxMemory(max(info.RawLength, 16<<20)), zstd.WithDecoderLowmem(true))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: decompressing: %v", ErrCorrupt, err)
+	}
+	return &decoder{r: bufio.NewReaderSize(zr, 32<<10), size: int(info.RawLength), what: what}, zr.Close, nil
+}
+
+// stored reads a section's stored payload and checks its checksum.
+func (f *File) stored(info SectionInfo) ([]byte, error) {
 	stored := make([]byte, info.Length)
 	if _, err := f.r.ReadAt(stored, info.Offset); err != nil {
 		return nil, fmt.Errorf("%w: reading: %v", ErrCorrupt, err)
 	}
 	if crc(stored) != info.Checksum {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	return stored, nil
+}
+
+// load reads a section's payload, checks its checksum and decompresses it.
+func (f *File) load(info SectionInfo) ([]byte, error) {
+	stored, err := f.stored(info)
+	if err != nil {
+		return nil, err
 	}
 	if !info.Compressed {
 		return stored, nil

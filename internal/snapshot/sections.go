@@ -161,7 +161,10 @@ func encodeMeta(m *Meta) []byte {
 }
 
 func decodeMeta(b []byte) (Meta, error) {
-	d := decoder{b: b, what: "meta"}
+	return readMeta(&decoder{b: b, what: "meta"})
+}
+
+func readMeta(d *decoder) (Meta, error) {
 	var m Meta
 	m.RuntimeVersion = d.str("runtime version")
 	m.Arch = d.str("architecture")
@@ -189,7 +192,10 @@ func encodeFrames(fs []Frame) []byte {
 }
 
 func decodeFrames(b []byte, lim Limits) ([]Frame, error) {
-	d := decoder{b: b, what: "frames"}
+	return readFrames(&decoder{b: b, what: "frames"}, lim)
+}
+
+func readFrames(d *decoder, lim Limits) ([]Frame, error) {
 	n := d.count("frame", uint64(lim.Frames), 5)
 	if d.err != nil {
 		return nil, d.err
@@ -221,7 +227,10 @@ func encodeGlobals(gs []Global) []byte {
 }
 
 func decodeGlobals(b []byte, lim Limits) ([]Global, error) {
-	d := decoder{b: b, what: "globals"}
+	return readGlobals(&decoder{b: b, what: "globals"}, lim)
+}
+
+func readGlobals(d *decoder, lim Limits) ([]Global, error) {
 	n := d.count("global", uint64(lim.Globals), 3)
 	gs := make([]Global, n)
 	for i := range gs {
@@ -245,7 +254,10 @@ func encodeTables(ts []Table) []byte {
 }
 
 func decodeTables(b []byte, lim Limits) ([]Table, error) {
-	d := decoder{b: b, what: "tables"}
+	return readTables(&decoder{b: b, what: "tables"}, lim)
+}
+
+func readTables(d *decoder, lim Limits) ([]Table, error) {
 	n := d.count("table", MaxTables, 2)
 	budget := lim.TableElems
 	ts := make([]Table, n)
@@ -312,10 +324,13 @@ func encodeSegments(s *Segments) []byte {
 }
 
 func decodeSegments(b []byte) (Segments, error) {
-	d := decoder{b: b, what: "segments"}
+	return readSegments(&decoder{b: b, what: "segments"})
+}
+
+func readSegments(d *decoder) (Segments, error) {
 	var s Segments
-	s.DataDropped = decodeBools(&d, "data segment")
-	s.ElemDropped = decodeBools(&d, "element segment")
+	s.DataDropped = decodeBools(d, "data segment")
+	s.ElemDropped = decodeBools(d, "element segment")
 	return s, d.end()
 }
 
@@ -337,7 +352,10 @@ func encodeMemoryMap(index int, m *Memory) []byte {
 // decodeMemoryMap decodes memory want's page map, at most *runs runs; it
 // takes what it read from *runs.
 func decodeMemoryMap(b []byte, want int, runs *int) (Memory, error) {
-	d := decoder{b: b, what: "memory"}
+	return readMemoryMap(&decoder{b: b, what: "memory"}, want, runs)
+}
+
+func readMemoryMap(d *decoder, want int, runs *int) (Memory, error) {
 	var m Memory
 	if idx := d.uv(); d.err == nil && idx != uint64(want) {
 		d.fail("memory index %d, want %d", idx, want)
@@ -406,7 +424,10 @@ func EncodeWASI(w *WASI) []byte {
 func DecodeWASI(b []byte) (*WASI, error) { return decodeWASI(b, DefaultLimits()) }
 
 func decodeWASI(b []byte, lim Limits) (*WASI, error) {
-	d := decoder{b: b, what: "wasi"}
+	return readWASI(&decoder{b: b, what: "wasi"}, lim)
+}
+
+func readWASI(d *decoder, lim Limits) (*WASI, error) {
 	w := &WASI{}
 	budget := lim.ArgEnvBytes
 	w.Args = d.argEnv("argument", &budget)
@@ -470,8 +491,7 @@ func (d *decoder) argEnv(what string, budget *int) []string {
 			return nil
 		}
 		*budget -= l
-		out[i] = string(d.b[d.off : d.off+l])
-		d.off += l
+		out[i] = string(d.read(l, nil))
 	}
 	return out
 }

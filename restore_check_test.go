@@ -12,6 +12,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/snapshot"
 )
 
@@ -104,20 +105,42 @@ func appendSection(out []byte, typ snapshot.SectionType, flags uint16, pad int, 
 }
 
 // framesPayload encodes frames frames of function fn, each paused at
-// offset at a call, with locals null funcref locals and operands i32
-// operands (docs/snapshot-format.md, "frames").
-func framesPayload(frames int, fn uint32, offset uint32, locals, operands int) []byte {
+// offset at a pause point of kind, with locals (or, when nil, nulls
+// null funcref locals) and operands i32 operands (docs/snapshot-format.md,
+// "frames").
+func framesPayload(frames int, fn uint32, kind api.PauseKind, offset uint32, locals []snapshot.Value, nulls, operands int) []byte {
 	e := binary.AppendUvarint(nil, uint64(frames))
 	for range frames {
 		e = binary.AppendUvarint(e, uint64(fn))
-		e = append(e, byte(snapshot.PauseCall))
+		e = append(e, byte(kind))
 		e = binary.AppendUvarint(e, uint64(offset))
-		e = binary.AppendUvarint(e, uint64(locals))
-		e = append(e, bytes.Repeat([]byte{snapshot.TypeFuncref, 0}, locals)...)
+		if locals != nil {
+			e = binary.AppendUvarint(e, uint64(len(locals)))
+			for _, v := range locals {
+				e = appendValue(e, v)
+			}
+		} else {
+			e = binary.AppendUvarint(e, uint64(nulls))
+			e = append(e, bytes.Repeat([]byte{snapshot.TypeFuncref, 0}, nulls)...)
+		}
 		e = binary.AppendUvarint(e, uint64(operands))
 		e = append(e, bytes.Repeat([]byte{snapshot.TypeI32, 0, 0, 0, 0}, operands)...)
 	}
 	return e
+}
+
+// appendValue encodes v as docs/snapshot-format.md ("Encodings") says.
+func appendValue(e []byte, v snapshot.Value) []byte {
+	e = append(e, v.Type)
+	switch v.Type {
+	case snapshot.TypeI32, snapshot.TypeF32:
+		return binary.LittleEndian.AppendUint32(e, uint32(v.Lo))
+	case snapshot.TypeI64, snapshot.TypeF64:
+		return binary.LittleEndian.AppendUint64(e, v.Lo)
+	case snapshot.TypeV128:
+		return binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(e, v.Lo), v.Hi)
+	}
+	return binary.AppendUvarint(e, v.Lo)
 }
 
 // allocatedBy is the number of heap bytes f allocates.
@@ -146,7 +169,7 @@ func inspect(b []byte) (CheckpointInfo, error) {
 // (more values than any interpreter stack holds) after decompressing the
 // frames section, and nothing is allocated for the values.
 func TestInspectLocalsBomb(t *testing.T) {
-	b := forgeSection(t, realCheckpoint(t, true), snapshot.SectionFrames, framesPayload(4, 2, 0, 1<<24, 0), true)
+	b := forgeSection(t, realCheckpoint(t, true), snapshot.SectionFrames, framesPayload(4, 2, snapshot.PauseCall, 0, nil, 1<<24, 0), true)
 	t.Logf("forged checkpoint: %d bytes", len(b))
 	var err error
 	n := allocatedBy(func() { _, err = inspect(b) })
@@ -169,7 +192,7 @@ func TestLocalsBombRefusedBeforeAllocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	inner := f.Snapshot.Frames[len(f.Snapshot.Frames)-1]
-	b := forgeSection(t, base, snapshot.SectionFrames, framesPayload(1, inner.Func, inner.Offset, 1<<21, 0), true)
+	b := forgeSection(t, base, snapshot.SectionFrames, framesPayload(1, inner.Func, inner.Kind, inner.Offset, nil, 1<<21, 0), true)
 	restoreRefusedCheaply(t, b, "locals")
 }
 
@@ -181,8 +204,8 @@ func TestOperandStackBombRefusedBeforeAllocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	inner := f.Snapshot.Frames[len(f.Snapshot.Frames)-1]
-	b := forgeSection(t, base, snapshot.SectionFrames, framesPayload(1, inner.Func, inner.Offset, len(inner.Locals), 1<<21), true)
-	restoreRefusedCheaply(t, b, "operands")
+	b := forgeSection(t, base, snapshot.SectionFrames, framesPayload(1, inner.Func, inner.Kind, inner.Offset, inner.Locals, 0, 1<<21), true)
+	restoreRefusedCheaply(t, b, "operand")
 }
 
 // restoreRefusedCheaply reads b and checks that restoring it fails with

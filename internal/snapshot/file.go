@@ -97,6 +97,9 @@ func maxPayload(t SectionType, lim Limits) uint64 {
 	switch t {
 	case SectionMeta:
 		return 1 << 20
+	case SectionCallsites:
+		// Decoded whole (decodeCallsites): a few KiB in practice.
+		return 4 << 20
 	case SectionModule:
 		return lim.ModuleBytes
 	case SectionFrames:

@@ -430,8 +430,8 @@ func decodeWASI(b []byte, lim Limits) (*WASI, error) {
 func readWASI(d *decoder, lim Limits) (*WASI, error) {
 	w := &WASI{}
 	budget := lim.ArgEnvBytes
-	w.Args = d.argEnv("argument", &budget)
-	w.Env = d.argEnv("environment entry", &budget)
+	w.Args = d.argEnv("argument", &budget, lim.ArgEnvBytes)
+	w.Env = d.argEnv("environment entry", &budget, lim.ArgEnvBytes)
 	w.Monotonic = d.u64()
 	w.CPUTime = d.u64()
 	n := d.count("descriptor", uint64(lim.Descriptors), 20)
@@ -478,20 +478,26 @@ func readWASI(d *decoder, lim Limits) (*WASI, error) {
 // and its NUL (as the guest's args_get and environ_get copy them) from
 // *budget: a guest started with them would need them all in its memory,
 // and Linux refuses more than about ARG_MAX at exec.
-func (d *decoder) argEnv(what string, budget *int) []string {
-	n := d.count(what, uint64(*budget), 1)
-	if d.err != nil {
+func (d *decoder) argEnv(what string, budget *int, limit int) []string {
+	n := d.uv()
+	if d.err == nil && n > uint64(*budget) {
+		d.fail("%d %ss exceed the %d-byte limit on arguments and environment", n, what, limit)
+	}
+	if d.err != nil || !d.need(int(n)) { // every string takes a byte at least
 		return nil
 	}
-	*budget -= n // the NULs
+	*budget -= int(n) // the NULs
 	out := make([]string, n)
 	for i := range out {
-		l := d.count(what+" length", uint64(*budget), 1)
-		if !d.need(l) {
+		l := d.uv()
+		if d.err == nil && l > uint64(*budget) {
+			d.fail("%s %d (%d bytes) exceeds the %d-byte limit on arguments and environment", what, i, l, limit)
+		}
+		if d.err != nil || !d.need(int(l)) {
 			return nil
 		}
-		*budget -= l
-		out[i] = string(d.read(l, nil))
+		*budget -= int(l)
+		out[i] = string(d.read(int(l), nil))
 	}
 	return out
 }

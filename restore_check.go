@@ -57,7 +57,7 @@ func (r *Runtime) checkShape(s *snapshot.Snapshot, m *wasm.Module) error {
 			most = min(most, lim.Max)
 		}
 		if n := uint64(len(t.Elems)); n < lim.Min || n > most {
-			return mismatch("table %d has %d elements, the module and the runtime allow %d to %d", k, n, lim.Min, most)
+			return mismatch("table %d has %d elements, the module allows %d to %d", k, n, lim.Min, most)
 		}
 	}
 	if len(s.Memories) != len(m.Memories) {
@@ -70,7 +70,7 @@ func (r *Runtime) checkShape(s *snapshot.Snapshot, m *wasm.Module) error {
 			most = min(most, lim.Max)
 		}
 		if pages := sm.Size / wasm.PageSize; pages < lim.Min || pages > most {
-			return mismatch("memory %d has %d pages, the module and the runtime allow %d to %d", k, pages, lim.Min, most)
+			return mismatch("memory %d has %d pages, the module allows %d to %d", k, pages, lim.Min, most)
 		}
 	}
 	if len(s.Segments.DataDropped) != len(m.Datas) || len(s.Segments.ElemDropped) != len(m.Elems) {

@@ -298,3 +298,19 @@ func TestArgsEnvBomb(t *testing.T) {
 		t.Fatalf("WASI info %+v", info.WASI)
 	}
 }
+
+// More frames than the restoring runtime's call depth allows are refused
+// before the module is even compiled.
+func TestFramesBeyondCallDepthRefused(t *testing.T) {
+	b := forgeSection(t, realCheckpoint(t, true), snapshot.SectionFrames, framesPayload(3, 2, snapshot.PauseCall, 0, nil, 1, 0), true)
+	ck, err := ReadCheckpoint(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rt := NewRuntime(NewRuntimeConfig().WithMaxCallDepth(2))
+	defer rt.Close(ctx)
+	if _, err := rt.Restore(ctx, ck, NewRestoreConfig()); !errors.Is(err, ErrCheckpointMismatch) || !strings.Contains(err.Error(), "3 frames exceed the call depth limit 2") {
+		t.Fatalf("got %v", err)
+	}
+}

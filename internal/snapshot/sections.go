@@ -491,7 +491,7 @@ func (d *decoder) argEnv(what string, budget *int, limit int) []string {
 	for i := range out {
 		l := d.uv()
 		if d.err == nil && l > uint64(*budget) {
-			d.fail("%s %d (%d bytes) exceeds the %d-byte limit on arguments and environment", what, i, l, limit)
+			d.fail("%s %d (%d bytes) exceeds the %d bytes left of the %d-byte limit on arguments and environment", what, i, l, *budget, limit)
 		}
 		if d.err != nil || !d.need(int(l)) {
 			return nil

@@ -156,8 +156,8 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 		cfg.verify = VerifyConcurrent
 	}
 	s := &ck.f.Snapshot
-	if int64(len(s.Frames)) > int64(r.cfg.maxCallDepth) {
-		return nil, fmt.Errorf("%w: %d frames exceed the call depth limit %d", ErrCheckpointMismatch, len(s.Frames), r.cfg.maxCallDepth)
+	if len(s.Frames) > r.cfg.maxCallDepth { // before compiling anything
+		return nil, mismatch("%d frames exceed the call depth limit %d", len(s.Frames), r.cfg.maxCallDepth)
 	}
 	cm, err := r.restoredModule(ctx, s, cfg)
 	if err != nil {
@@ -166,6 +166,9 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	m := cm.module
 	if n := len(m.ImportedTables) + len(m.ImportedMemories) + len(m.ImportedGlobals); n > 0 {
 		return nil, fmt.Errorf("%w: the module imports tables, memories or globals", ErrNotCheckpointable)
+	}
+	if err := r.checkShape(s, m); err != nil {
+		return nil, err
 	}
 	resolve := func(module, field string) (store.Extern, bool) {
 		r.mu.Lock()

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 )
 
@@ -32,14 +33,26 @@ func (e *encoder) boolean(v bool) {
 	}
 }
 
-// decoder reads what encoder wrote. Its error is sticky: after the first
-// failure every read returns zero values, so decoding code checks err once
-// at the end. No read allocates more than the input can justify.
+// decoder reads what encoder wrote, from a payload in memory (b) or from
+// a stream of size bytes (r), a compressed section decompressing as it is
+// decoded: then memory grows with what the decoding has accepted, never
+// with what a forged length or a zstd bomb claims. Its error is sticky:
+// after the first failure every read returns zero values, so decoding
+// code checks err once at the end. No read allocates more than the input
+// can justify.
 type decoder struct {
 	b    []byte
+	r    byteStream // nil when decoding b
+	size int        // bytes r holds
 	off  int
 	err  error
 	what string // section being decoded, for messages
+	tmp  [8]byte
+}
+
+type byteStream interface {
+	io.Reader
+	io.ByteReader
 }
 
 func (d *decoder) fail(format string, args ...any) {
@@ -48,22 +61,60 @@ func (d *decoder) fail(format string, args ...any) {
 	}
 }
 
+// left is the number of payload bytes not yet decoded.
+func (d *decoder) left() int {
+	if d.r != nil {
+		return d.size - d.off
+	}
+	return len(d.b) - d.off
+}
+
 func (d *decoder) need(n int) bool {
 	if d.err != nil {
 		return false
 	}
-	if n < 0 || len(d.b)-d.off < n {
-		d.fail("truncated: need %d bytes, %d left", n, len(d.b)-d.off)
+	if n < 0 || d.left() < n {
+		d.fail("truncated: need %d bytes, %d left", n, d.left())
 		return false
 	}
 	return true
+}
+
+// read returns the next n bytes, which the caller must have checked with
+// need: a slice of b, or of into (when it is large enough) or of a new
+// buffer filled from r.
+func (d *decoder) read(n int, into []byte) []byte {
+	if d.r == nil {
+		out := d.b[d.off : d.off+n]
+		d.off += n
+		return out
+	}
+	if n > len(into) {
+		into = make([]byte, n)
+	}
+	out := into[:n]
+	if _, err := io.ReadFull(d.r, out); err != nil {
+		d.fail("decompressing: %v", err)
+		return nil
+	}
+	d.off += n
+	return out
 }
 
 func (d *decoder) u8() uint8 {
 	if !d.need(1) {
 		return 0
 	}
-	v := d.b[d.off]
+	if d.r == nil {
+		v := d.b[d.off]
+		d.off++
+		return v
+	}
+	v, err := d.r.ReadByte()
+	if err != nil {
+		d.fail("decompressing: %v", err)
+		return 0
+	}
 	d.off++
 	return v
 }
@@ -72,43 +123,87 @@ func (d *decoder) u32() uint32 {
 	if !d.need(4) {
 		return 0
 	}
-	v := binary.LittleEndian.Uint32(d.b[d.off:])
-	d.off += 4
-	return v
+	if b := d.read(4, d.tmp[:]); b != nil {
+		return binary.LittleEndian.Uint32(b)
+	}
+	return 0
 }
 
 func (d *decoder) u64() uint64 {
 	if !d.need(8) {
 		return 0
 	}
-	v := binary.LittleEndian.Uint64(d.b[d.off:])
-	d.off += 8
-	return v
+	if b := d.read(8, d.tmp[:]); b != nil {
+		return binary.LittleEndian.Uint64(b)
+	}
+	return 0
+}
+
+// varint reads the bytes of one varint (at most binary.MaxVarintLen64)
+// into d.tmp-sized scratch and returns them.
+func (d *decoder) varint(buf *[binary.MaxVarintLen64]byte) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if d.r == nil {
+		n := min(len(d.b)-d.off, binary.MaxVarintLen64)
+		copy(buf[:], d.b[d.off:d.off+n])
+		return buf[:n]
+	}
+	for i := range buf {
+		if d.left() <= i {
+			return buf[:i]
+		}
+		c, err := d.r.ReadByte()
+		if err != nil {
+			d.fail("decompressing: %v", err)
+			return nil
+		}
+		buf[i] = c
+		if c < 0x80 {
+			return buf[:i+1]
+		}
+	}
+	return buf[:]
+}
+
+// consumed advances past the n bytes of a varint that varint returned
+// (in stream mode they are already read).
+func (d *decoder) consumed(n, got int) {
+	if d.r == nil {
+		d.off += n
+		return
+	}
+	d.off += got
 }
 
 func (d *decoder) uv() uint64 {
+	var buf [binary.MaxVarintLen64]byte
+	b := d.varint(&buf)
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(d.b[d.off:])
+	v, n := binary.Uvarint(b)
 	if n <= 0 {
 		d.fail("bad unsigned varint")
 		return 0
 	}
-	d.off += n
+	d.consumed(n, len(b))
 	return v
 }
 
 func (d *decoder) sv() int64 {
+	var buf [binary.MaxVarintLen64]byte
+	b := d.varint(&buf)
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(d.b[d.off:])
+	v, n := binary.Varint(b)
 	if n <= 0 {
 		d.fail("bad signed varint")
 		return 0
 	}
-	d.off += n
+	d.consumed(n, len(b))
 	return v
 }
 
@@ -134,7 +229,7 @@ func (d *decoder) count(what string, max uint64, minSize int) int {
 		d.fail("%s count %d exceeds the limit %d", what, n, max)
 		return 0
 	}
-	if minSize > 0 && n > uint64(len(d.b)-d.off)/uint64(minSize) {
+	if minSize > 0 && n > uint64(d.left())/uint64(minSize) {
 		d.fail("%s count %d exceeds the remaining data", what, n)
 		return 0
 	}
@@ -157,9 +252,10 @@ func (d *decoder) bytes(what string, max uint64) []byte {
 	if !d.need(n) {
 		return nil
 	}
-	out := append([]byte(nil), d.b[d.off:d.off+n]...)
-	d.off += n
-	return out
+	if d.r == nil {
+		return append([]byte(nil), d.read(n, nil)...)
+	}
+	return d.read(n, nil)
 }
 
 func (d *decoder) str(what string) string { return string(d.bytes(what, MaxString)) }
@@ -180,16 +276,20 @@ func (d *decoder) fixed(n int) []byte {
 	if !d.need(n) {
 		return nil
 	}
-	out := d.b[d.off : d.off+n]
-	d.off += n
-	return out
+	return d.read(n, nil)
 }
 
-// end checks that the whole payload was consumed. Trailing bytes are an
-// error: a newer minor version adds sections, never fields.
+// end checks that the whole payload was consumed and, from a stream, that
+// it held exactly its size. Trailing bytes are an error: a newer minor
+// version adds sections, never fields.
 func (d *decoder) end() error {
-	if d.err == nil && d.off != len(d.b) {
-		d.fail("%d unexpected trailing bytes", len(d.b)-d.off)
+	if d.err == nil && d.left() != 0 {
+		d.fail("%d unexpected trailing bytes", d.left())
+	}
+	if d.err == nil && d.r != nil {
+		if _, err := d.r.ReadByte(); err != io.EOF {
+			d.fail("decompressed to more than %d bytes (%v)", d.size, err)
+		}
 	}
 	return d.err
 }

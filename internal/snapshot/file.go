@@ -91,13 +91,21 @@ const (
 )
 
 // maxPayload caps the stored and the decoded length of each section kind
-// a reader loads into memory.
-func maxPayload(t SectionType) uint64 {
+// a reader loads into memory: the largest encoding of what lim allows,
+// so that decompressing is bounded by the limits too, not only decoding.
+func maxPayload(t SectionType, lim Limits) uint64 {
 	switch t {
 	case SectionMeta:
 		return 1 << 20
-	case SectionModule, SectionFrames, SectionTables:
-		return 1 << 30
+	case SectionCallsites:
+		// Decoded whole (decodeCallsites): a few KiB in practice.
+		return 4 << 20
+	case SectionModule:
+		return lim.ModuleBytes
+	case SectionFrames:
+		return 4 + uint64(lim.Frames)*maxFrameHeader + uint64(lim.Values)*maxValueBytes
+	case SectionTables:
+		return 4 + MaxTables*(1+4) + uint64(lim.TableElems)*maxElemBytes
 	case SectionMemoryData:
 		return MaxMemorySize
 	default:

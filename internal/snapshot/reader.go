@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -38,8 +39,16 @@ type File struct {
 // count and encoding is checked; an error wraps ErrNotCheckpoint,
 // ErrVersion or ErrCorrupt and says where. The memory data sections are
 // located and bounds-checked, not read (their checksums are checked by
-// ReadMemory, VerifyMemory or VerifyMemoryAt).
+// ReadMemory, VerifyMemory or VerifyMemoryAt). The structures decoded
+// stay within DefaultLimits.
 func Read(r io.ReaderAt, size int64) (*File, error) {
+	return ReadWithLimits(r, size, DefaultLimits())
+}
+
+// ReadWithLimits is Read with the structures decoded bounded by lim
+// (a zero field, or one above the default, means the default).
+func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
+	lim = lim.bounded()
 	var hdr [fileHeaderSize]byte
 	if size < fileHeaderSize {
 		if size >= int64(len(Magic)) {
@@ -67,6 +76,7 @@ func Read(r io.ReaderAt, size int64) (*File, error) {
 	seen := map[SectionType]bool{}
 	s := &f.Snapshot
 	var pendingMem *Memory
+	runs := lim.PageRuns
 	for {
 		if size-off < sectionHeaderSize {
 			return nil, fmt.Errorf("%w: truncated at byte %d: no end section", ErrCorrupt, off)
@@ -136,8 +146,8 @@ func Read(r io.ReaderAt, size int64) (*File, error) {
 			return nil, fmt.Errorf("%w: %s: duplicate section", ErrCorrupt, where)
 		}
 		seen[info.Type] = true
-		if info.RawLength > maxPayload(info.Type) || info.Length > maxPayload(info.Type) {
-			return nil, fmt.Errorf("%w: %s: %d bytes exceed the limit %d", ErrCorrupt, where, max(info.RawLength, info.Length), maxPayload(info.Type))
+		if limit := maxPayload(info.Type, lim); info.RawLength > limit || info.Length > limit {
+			return nil, fmt.Errorf("%w: %s: %d bytes exceed the limit %d", ErrCorrupt, where, max(info.RawLength, info.Length), limit)
 		}
 		f.Sections = append(f.Sections, info)
 		if info.Type == SectionMemoryData {
@@ -155,36 +165,47 @@ func Read(r io.ReaderAt, size int64) (*File, error) {
 			off = next
 			continue
 		}
-		payload, err := f.load(info)
+		if info.Type == SectionModule || info.Type == SectionCallsites {
+			payload, err := f.load(info)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
+			if info.Type == SectionModule {
+				s.Module = payload
+			} else if s.Callsites, err = decodeCallsites(payload); err != nil {
+				return nil, err
+			}
+			off = next
+			continue
+		}
+		d, done, err := f.decoder(info)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
 		switch info.Type {
 		case SectionMeta:
-			s.Meta, err = decodeMeta(payload)
-		case SectionModule:
-			s.Module = payload
+			s.Meta, err = readMeta(d)
 		case SectionFrames:
-			s.Frames, err = decodeFrames(payload)
+			s.Frames, err = readFrames(d, lim)
 		case SectionGlobals:
-			s.Globals, err = decodeGlobals(payload)
+			s.Globals, err = readGlobals(d, lim)
 		case SectionTables:
-			s.Tables, err = decodeTables(payload)
+			s.Tables, err = readTables(d, lim)
 		case SectionMemory:
 			if len(s.Memories) >= MaxMemories {
+				done()
 				return nil, fmt.Errorf("%w: %s: more than %d memories", ErrCorrupt, where, MaxMemories)
 			}
 			var m Memory
-			m, err = decodeMemoryMap(payload, len(s.Memories))
+			m, err = readMemoryMap(d, len(s.Memories), &runs)
 			s.Memories = append(s.Memories, m)
 			pendingMem = &s.Memories[len(s.Memories)-1]
 		case SectionSegments:
-			s.Segments, err = decodeSegments(payload)
+			s.Segments, err = readSegments(d)
 		case SectionWASI:
-			s.WASI, err = DecodeWASI(payload)
-		case SectionCallsites:
-			s.Callsites, err = decodeCallsites(payload)
+			s.WASI, err = readWASI(d, lim)
 		}
+		done()
 		if err != nil {
 			return nil, err
 		}
@@ -213,14 +234,45 @@ func allZero(b []byte) bool {
 	return true
 }
 
-// load reads a section's payload, checks its checksum and decompresses it.
-func (f *File) load(info SectionInfo) ([]byte, error) {
+// decoder returns a decoder of a section's payload, whose checksum it
+// checks first. A compressed payload is decoded as it decompresses, so
+// that what a forged section makes the reader allocate is bounded by the
+// counts the decoding accepts, not by the decompressed length. done
+// releases the decompressor.
+func (f *File) decoder(info SectionInfo) (d *decoder, done func(), err error) {
+	stored, err := f.stored(info)
+	if err != nil {
+		return nil, nil, err
+	}
+	what := info.Type.String()
+	if !info.Compressed {
+		return &decoder{b: stored, what: what}, func() {}, nil
+	}
+	zr, err := zstd.NewReader(bytes.NewReader(stored), zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderMaxMemory(max(info.RawLength, 16<<20)), zstd.WithDecoderLowmem(true))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: decompressing: %v", ErrCorrupt, err)
+	}
+	return &decoder{r: bufio.NewReaderSize(zr, 32<<10), size: int(info.RawLength), what: what}, zr.Close, nil
+}
+
+// stored reads a section's stored payload and checks its checksum.
+func (f *File) stored(info SectionInfo) ([]byte, error) {
 	stored := make([]byte, info.Length)
 	if _, err := f.r.ReadAt(stored, info.Offset); err != nil {
 		return nil, fmt.Errorf("%w: reading: %v", ErrCorrupt, err)
 	}
 	if crc(stored) != info.Checksum {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	return stored, nil
+}
+
+// load reads a section's payload, checks its checksum and decompresses it.
+func (f *File) load(info SectionInfo) ([]byte, error) {
+	stored, err := f.stored(info)
+	if err != nil {
+		return nil, err
 	}
 	if !info.Compressed {
 		return stored, nil

@@ -14,15 +14,76 @@ const (
 	MaxStrings     = 1 << 20  // arguments or environment entries
 	MaxFeatures    = 1 << 10  // CPU feature names
 	MaxFrames      = 1 << 20  // frames
-	MaxValues      = 1 << 24  // locals or operands of one frame
+	MaxValues      = 1 << 23  // locals and operands of all frames together
 	MaxGlobals     = 1 << 20  // globals
 	MaxTables      = 1 << 16  // tables
-	MaxTableElems  = 10000000 // elements of one table (store.MaxTableElems)
+	MaxTableElems  = 10000000 // elements of all tables together (store.MaxTableElems)
 	MaxMemories    = 1 << 8   // memories
 	MaxMemorySize  = 1 << 32  // bytes of one memory
 	MaxSegments    = 1 << 20  // data or element segments
-	MaxDescriptors = 1 << 20  // WASI descriptors
-	MaxRuns        = 1 << 20  // page runs of one memory
+	MaxDescriptors = 1 << 16  // WASI descriptors
+	MaxRuns        = 1 << 20  // page runs of all memories together
+	MaxArgEnvBytes = 1 << 20  // WASI arguments and environment, each with its NUL
+	MaxModule      = 1 << 28  // module bytes
+)
+
+// Limits bounds the structures a reader decodes from one file. Caps on
+// section bytes alone are not enough: a value takes 2 encoded bytes and 24
+// decoded ones, and zstd turns a few kilobytes into a gigabyte of them, so
+// every count is checked against these totals before anything is
+// allocated for it. A caller that knows tighter bounds (a runtime's call
+// depth, a module's tables) passes them; the defaults bound what any file
+// makes a reader allocate to a few hundred MiB, whatever its size.
+type Limits struct {
+	Frames      int    // frames
+	Values      int    // locals and operands of all frames together
+	Globals     int    // globals
+	TableElems  int    // elements of all tables together
+	PageRuns    int    // page runs of all memories together
+	ArgEnvBytes int    // WASI arguments and environment, each with its NUL
+	Descriptors int    // WASI descriptors
+	ModuleBytes uint64 // module bytes
+}
+
+// DefaultLimits are the caps of docs/snapshot-format.md ("Limits"): the
+// most any checkpoint Ferry writes can hold. Values is the interpreter's
+// value stack (2^23 slots, a value takes at least one); TableElems the
+// store's cap on one table; ArgEnvBytes about Linux's ARG_MAX.
+func DefaultLimits() Limits {
+	return Limits{
+		Frames: MaxFrames, Values: MaxValues, Globals: MaxGlobals, TableElems: MaxTableElems,
+		PageRuns: MaxRuns, ArgEnvBytes: MaxArgEnvBytes, Descriptors: MaxDescriptors, ModuleBytes: MaxModule,
+	}
+}
+
+// bounded returns l with every field no larger than its default (a zero
+// or negative field means the default).
+func (l Limits) bounded() Limits {
+	d := DefaultLimits()
+	clamp := func(v *int, max int) {
+		if *v <= 0 || *v > max {
+			*v = max
+		}
+	}
+	clamp(&l.Frames, d.Frames)
+	clamp(&l.Values, d.Values)
+	clamp(&l.Globals, d.Globals)
+	clamp(&l.TableElems, d.TableElems)
+	clamp(&l.PageRuns, d.PageRuns)
+	clamp(&l.ArgEnvBytes, d.ArgEnvBytes)
+	clamp(&l.Descriptors, d.Descriptors)
+	if l.ModuleBytes == 0 || l.ModuleBytes > d.ModuleBytes {
+		l.ModuleBytes = d.ModuleBytes
+	}
+	return l
+}
+
+// Largest encodings, from which the payload caps follow (maxPayload).
+const (
+	maxValueBytes = 17 // a v128: type and 16 bytes
+	// function index, kind, offset, locals and operands counts
+	maxFrameHeader = 5 + 1 + 5 + 4 + 4
+	maxElemBytes   = 5 // a function index plus one, as a varint
 )
 
 func (e *encoder) value(v Value) {
@@ -71,11 +132,14 @@ func (e *encoder) values(vs []Value) {
 	}
 }
 
-func (d *decoder) values(what string) []Value {
-	n := d.count(what, MaxValues, 2)
+// values reads a vector of values, at most *budget of them; it takes what
+// it read from the budget.
+func (d *decoder) values(what string, budget *int) []Value {
+	n := d.count(what, uint64(*budget), 2)
 	if d.err != nil || n == 0 {
 		return nil
 	}
+	*budget -= n
 	out := make([]Value, n)
 	for i := range out {
 		out[i] = d.value()
@@ -97,7 +161,10 @@ func encodeMeta(m *Meta) []byte {
 }
 
 func decodeMeta(b []byte) (Meta, error) {
-	d := decoder{b: b, what: "meta"}
+	return readMeta(&decoder{b: b, what: "meta"})
+}
+
+func readMeta(d *decoder) (Meta, error) {
 	var m Meta
 	m.RuntimeVersion = d.str("runtime version")
 	m.Arch = d.str("architecture")
@@ -124,12 +191,16 @@ func encodeFrames(fs []Frame) []byte {
 	return e.b
 }
 
-func decodeFrames(b []byte) ([]Frame, error) {
-	d := decoder{b: b, what: "frames"}
-	n := d.count("frame", MaxFrames, 5)
+func decodeFrames(b []byte, lim Limits) ([]Frame, error) {
+	return readFrames(&decoder{b: b, what: "frames"}, lim)
+}
+
+func readFrames(d *decoder, lim Limits) ([]Frame, error) {
+	n := d.count("frame", uint64(lim.Frames), 5)
 	if d.err != nil {
 		return nil, d.err
 	}
+	budget := lim.Values
 	fs := make([]Frame, n)
 	for i := range fs {
 		f := &fs[i]
@@ -139,8 +210,8 @@ func decodeFrames(b []byte) ([]Frame, error) {
 			d.fail("frame %d: unknown pause kind %d", i, f.Kind)
 		}
 		f.Offset = d.u32v("offset")
-		f.Locals = d.values("local")
-		f.Stack = d.values("operand")
+		f.Locals = d.values("local", &budget)
+		f.Stack = d.values("operand", &budget)
 	}
 	return fs, d.end()
 }
@@ -155,9 +226,12 @@ func encodeGlobals(gs []Global) []byte {
 	return e.b
 }
 
-func decodeGlobals(b []byte) ([]Global, error) {
-	d := decoder{b: b, what: "globals"}
-	n := d.count("global", MaxGlobals, 3)
+func decodeGlobals(b []byte, lim Limits) ([]Global, error) {
+	return readGlobals(&decoder{b: b, what: "globals"}, lim)
+}
+
+func readGlobals(d *decoder, lim Limits) ([]Global, error) {
+	n := d.count("global", uint64(lim.Globals), 3)
 	gs := make([]Global, n)
 	for i := range gs {
 		gs[i].Mutable = d.boolean()
@@ -179,9 +253,13 @@ func encodeTables(ts []Table) []byte {
 	return e.b
 }
 
-func decodeTables(b []byte) ([]Table, error) {
-	d := decoder{b: b, what: "tables"}
+func decodeTables(b []byte, lim Limits) ([]Table, error) {
+	return readTables(&decoder{b: b, what: "tables"}, lim)
+}
+
+func readTables(d *decoder, lim Limits) ([]Table, error) {
 	n := d.count("table", MaxTables, 2)
+	budget := lim.TableElems
 	ts := make([]Table, n)
 	for i := range ts {
 		t := &ts[i]
@@ -189,10 +267,11 @@ func decodeTables(b []byte) ([]Table, error) {
 		if d.err == nil && t.ElemType != TypeFuncref && t.ElemType != TypeExternref {
 			d.fail("table %d: element type 0x%02x is not a reference type", i, t.ElemType)
 		}
-		m := d.count("table element", MaxTableElems, 1)
+		m := d.count("table element", uint64(budget), 1)
 		if d.err != nil {
 			break
 		}
+		budget -= m
 		t.Elems = make([]uint32, m)
 		for j := range t.Elems {
 			t.Elems[j] = d.u32v("table element")
@@ -245,10 +324,13 @@ func encodeSegments(s *Segments) []byte {
 }
 
 func decodeSegments(b []byte) (Segments, error) {
-	d := decoder{b: b, what: "segments"}
+	return readSegments(&decoder{b: b, what: "segments"})
+}
+
+func readSegments(d *decoder) (Segments, error) {
 	var s Segments
-	s.DataDropped = decodeBools(&d, "data segment")
-	s.ElemDropped = decodeBools(&d, "element segment")
+	s.DataDropped = decodeBools(d, "data segment")
+	s.ElemDropped = decodeBools(d, "element segment")
 	return s, d.end()
 }
 
@@ -267,8 +349,13 @@ func encodeMemoryMap(index int, m *Memory) []byte {
 	return e.b
 }
 
-func decodeMemoryMap(b []byte, want int) (Memory, error) {
-	d := decoder{b: b, what: "memory"}
+// decodeMemoryMap decodes memory want's page map, at most *runs runs; it
+// takes what it read from *runs.
+func decodeMemoryMap(b []byte, want int, runs *int) (Memory, error) {
+	return readMemoryMap(&decoder{b: b, what: "memory"}, want, runs)
+}
+
+func readMemoryMap(d *decoder, want int, runs *int) (Memory, error) {
 	var m Memory
 	if idx := d.uv(); d.err == nil && idx != uint64(want) {
 		d.fail("memory index %d, want %d", idx, want)
@@ -277,11 +364,13 @@ func decodeMemoryMap(b []byte, want int) (Memory, error) {
 	if d.err == nil && (m.Size > MaxMemorySize || m.Size%(64<<10) != 0) {
 		d.fail("memory size %d is not a multiple of 64 KiB up to 4 GiB", m.Size)
 	}
-	n := d.count("page run", MaxRuns, 2)
+	pages := m.Size / PageSize
+	// Runs are neither empty nor adjacent: at most one per two pages.
+	n := d.count("page run", min(uint64(*runs), (pages+1)/2), 2)
 	if d.err != nil {
 		return m, d.err
 	}
-	pages := m.Size / PageSize
+	*runs -= n
 	next := uint64(0)
 	m.Runs = make([]PageRun, n)
 	for i := range m.Runs {
@@ -330,15 +419,22 @@ func EncodeWASI(w *WASI) []byte {
 	return e.b
 }
 
-// DecodeWASI decodes and checks a WASI section's payload.
-func DecodeWASI(b []byte) (*WASI, error) {
-	d := decoder{b: b, what: "wasi"}
+// DecodeWASI decodes and checks a WASI section's payload within the
+// default limits.
+func DecodeWASI(b []byte) (*WASI, error) { return decodeWASI(b, DefaultLimits()) }
+
+func decodeWASI(b []byte, lim Limits) (*WASI, error) {
+	return readWASI(&decoder{b: b, what: "wasi"}, lim)
+}
+
+func readWASI(d *decoder, lim Limits) (*WASI, error) {
 	w := &WASI{}
-	w.Args = d.strs("argument", MaxStrings)
-	w.Env = d.strs("environment entry", MaxStrings)
+	budget := lim.ArgEnvBytes
+	w.Args = d.argEnv("argument", &budget, lim.ArgEnvBytes)
+	w.Env = d.argEnv("environment entry", &budget, lim.ArgEnvBytes)
 	w.Monotonic = d.u64()
 	w.CPUTime = d.u64()
-	n := d.count("descriptor", MaxDescriptors, 20)
+	n := d.count("descriptor", uint64(lim.Descriptors), 20)
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -376,4 +472,32 @@ func DecodeWASI(b []byte) (*WASI, error) {
 		x.Ino = d.uv()
 	}
 	return w, d.end()
+}
+
+// argEnv reads arguments or environment entries, taking each one's bytes
+// and its NUL (as the guest's args_get and environ_get copy them) from
+// *budget: a guest started with them would need them all in its memory,
+// and Linux refuses more than about ARG_MAX at exec.
+func (d *decoder) argEnv(what string, budget *int, limit int) []string {
+	n := d.uv()
+	if d.err == nil && n > uint64(*budget) {
+		d.fail("%d %ss exceed the %d-byte limit on arguments and environment", n, what, limit)
+	}
+	if d.err != nil || !d.need(int(n)) { // every string takes a byte at least
+		return nil
+	}
+	*budget -= int(n) // the NULs
+	out := make([]string, n)
+	for i := range out {
+		l := d.uv()
+		if d.err == nil && l > uint64(*budget) {
+			d.fail("%s %d (%d bytes) exceeds the %d bytes left of the %d-byte limit on arguments and environment", what, i, l, *budget, limit)
+		}
+		if d.err != nil || !d.need(int(l)) {
+			return nil
+		}
+		*budget -= int(l)
+		out[i] = string(d.read(int(l), nil))
+	}
+	return out
 }

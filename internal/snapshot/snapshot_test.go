@@ -185,7 +185,7 @@ func TestForgedCounts(t *testing.T) {
 	}
 	var e encoder
 	e.uv(MaxFrames)
-	if _, err := decodeFrames(e.b); !errors.Is(err, ErrCorrupt) {
+	if _, err := decodeFrames(e.b, DefaultLimits()); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("frames: %v", err)
 	}
 }
@@ -252,22 +252,23 @@ func FuzzSections(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
 		var err error
+		lim := DefaultLimits()
 		switch which % 7 {
 		case 0:
 			_, err = decodeMeta(b)
 		case 1:
-			_, err = decodeFrames(b)
+			_, err = decodeFrames(b, lim)
 		case 2:
-			_, err = decodeGlobals(b)
+			_, err = decodeGlobals(b, lim)
 		case 3:
-			_, err = decodeTables(b)
+			_, err = decodeTables(b, lim)
 		case 4:
 			_, err = decodeSegments(b)
 		case 5:
 			_, err = DecodeWASI(b)
 		case 6:
 			var m Memory
-			if m, err = decodeMemoryMap(b, 0); err == nil && m.PresentPages()*PageSize > m.Size {
+			if m, err = decodeMemoryMap(b, 0, &lim.PageRuns); err == nil && m.PresentPages()*PageSize > m.Size {
 				t.Fatalf("runs %v beyond size %d", m.Runs, m.Size)
 			}
 		}

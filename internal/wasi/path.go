@@ -79,7 +79,13 @@ func (s *System) pathOpen(_ context.Context, m guestMem, p []uint64) Errno {
 	}
 	follow := dirflags&LookupSymlinkFollow != 0
 	flags := unix.O_CLOEXEC | unix.O_NOFOLLOW
-	wantWrite := reqBase&(RightFdWrite|RightFdAllocate|RightFdFilestatSetSize) != 0
+	// fd_filestat_set_size alone does not open for writing: Go's wasip1
+	// port asks for it even for O_RDONLY, and a read-only mount, a mode
+	// 0444 file or a running executable would then refuse the open. A
+	// truncating open still needs it, and ftruncate of a descriptor open
+	// for reading fails as it does natively.
+	wantWrite := reqBase&(RightFdWrite|RightFdAllocate) != 0 ||
+		oflags&uint32(OflagTrunc) != 0 && reqBase&RightFdFilestatSetSize != 0
 	wantRead := reqBase&(RightFdRead|RightFdReaddir) != 0
 	if oflags&uint32(OflagDirectory) != 0 {
 		// With write rights the kernel refuses the directory (EISDIR).

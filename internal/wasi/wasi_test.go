@@ -592,3 +592,24 @@ func TestPathOpenTruncGoRoot(t *testing.T) {
 		t.Errorf("file changed: %q", b)
 	}
 }
+
+// Go's wasip1 port opens every file with fd_filestat_set_size among the
+// rights it asks for, O_RDONLY included; that right made the file open for
+// writing, so a Go program could not read a file on a read-only mount, one
+// mode 0444 (for a non-root user) or a running executable (ETXTBSY, even
+// for root: what this test opens).
+func TestGoReadOnlyOpenOfUnwritableFile(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Skip(err)
+	}
+	g := newGuest(t, Options{Preopens: []Preopen{{HostDir: filepath.Dir(exe), GuestPath: "/"}}})
+	goReadOnly := RightsFile &^ (RightFdDatasync | RightFdWrite | RightFdAllocate | RightPathFilestatSetSize)
+	fd, e := g.open(3, filepath.Base(exe), true, 0, goReadOnly, 0)
+	if e != 0 {
+		t.Fatalf("open of a running executable with Go's O_RDONLY rights: %v", e)
+	}
+	if e := Errno(g.call("fd_filestat_set_size", uint64(fd), 0)); e == 0 {
+		t.Error("fd_filestat_set_size truncated a file opened for reading")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/engine"
 	"github.com/ferryvm/ferry/internal/store"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
@@ -26,9 +27,6 @@ type frame struct {
 // functions with large frames traps before the depth limit would.
 const maxStackSlots = 1 << 23
 
-// trapSignal is the panic value the loop raises at a fault; Call recovers it.
-type trapSignal struct{ kind error }
-
 // sl returns slot i of the frame at fp. Lowering proves i < frameSlots and
 // the call sequence reserves frameSlots slots, so no check is needed.
 func sl(fp unsafe.Pointer, i uint32) *uint64 {
@@ -42,22 +40,31 @@ func slots(fp unsafe.Pointer, i, n uint32) []uint64 {
 // trap records where the innermost frame stopped and raises kind.
 func (m *machine) trap(fr *frame, pc uint32, kind error) {
 	fr.pc = pc
-	panic(trapSignal{kind})
+	panic(engine.Trap{Kind: kind})
+}
+
+// interpCode returns f's interpreter code. It is the tier boundary: a
+// call between functions of one instance takes its callee's body from
+// the caller's Compiled (same module, same tier), so only a call into
+// another instance, a resume and an entry from the host come here.
+func interpCode(f *store.Function) (*funcCode, bool) {
+	c, ok := f.Code.(*funcCode)
+	return c, ok
 }
 
 // push enters f with its frame at base, its arguments already there.
 func (m *machine) push(f *store.Function, base int) {
-	c, ok := f.Code.(*funcCode)
+	c, ok := interpCode(f)
 	if !ok {
-		panic(trapSignal{errNotCompiled})
+		panic(engine.Trap{Kind: errNotCompiled})
 	}
 	if len(m.frames) >= m.maxDepth {
-		panic(trapSignal{api.ErrCallStackExhausted})
+		panic(engine.Trap{Kind: api.ErrCallStackExhausted})
 	}
 	need := base + int(c.frameSlots)
 	if need > len(m.stack) {
 		if need > maxStackSlots {
-			panic(trapSignal{api.ErrCallStackExhausted})
+			panic(engine.Trap{Kind: api.ErrCallStackExhausted})
 		}
 		n := 2 * len(m.stack)
 		if n < need+64 {
@@ -182,9 +189,14 @@ reload:
 			}
 			fr.pc = pc
 			nb := fr.base + int(in.b)
-			c, ok := f.Code.(*funcCode)
-			if !ok || f.Instance != inst || len(m.frames) >= m.maxDepth || nb+int(c.frameSlots) > len(m.stack) {
-				m.push(f, nb) // the general path: traps, stack growth, other instances
+			if f.Instance != inst || len(m.frames) >= m.maxDepth {
+				m.push(f, nb) // the general path: traps, other instances
+				goto reload
+			}
+			own := fr.code.owner
+			c := own.funcs[in.a-own.imported]
+			if nb+int(c.frameSlots) > len(m.stack) {
+				m.push(f, nb) // stack growth
 				goto reload
 			}
 			// The common case, inlined: same instance, room on the stack.

@@ -1,12 +1,13 @@
 package interp
 
 import (
-	"cmp"
 	"fmt"
 	"runtime"
 	"slices"
 
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/pause"
+	"github.com/ferryvm/ferry/internal/store"
 	"github.com/ferryvm/ferry/internal/validate"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
@@ -14,6 +15,9 @@ import (
 // Compiled is a module lowered for the interpreter.
 type Compiled struct {
 	funcs []*funcCode
+	// imported is the module's number of imported functions: function
+	// index i (defined) has body funcs[i-imported].
+	imported uint32
 	armState
 }
 
@@ -46,7 +50,7 @@ func lower(m *wasm.Module, noPoll bool, workers int) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Compiled{funcs: out}
+	c := &Compiled{funcs: out, imported: m.NumImportedFuncs()}
 	for _, f := range c.funcs {
 		f.owner = c
 	}
@@ -57,9 +61,10 @@ func lower(m *wasm.Module, noPoll bool, workers int) (*Compiled, error) {
 }
 
 // Code returns one lowered body per defined function, in order, for
-// store.Function.Code.
-func (c *Compiled) Code() []any {
-	out := make([]any, len(c.funcs))
+// store.Function.Code. An instance's code comes from one Compiled: a call
+// between functions of one instance finds its callee's body in funcs.
+func (c *Compiled) Code() []store.Code {
+	out := make([]store.Code, len(c.funcs))
 	for i, f := range c.funcs {
 		out[i] = f
 	}
@@ -165,6 +170,7 @@ func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, loca
 		f.paramSlots = n
 	}
 	f.localSlots, f.frameSlots = n, n
+	f.pauses = pause.Func{Index: idx, Locals: f.locals, LocalSlots: n}
 	for _, t := range sig.Results {
 		f.frameSlots += uint32(t.Slots())
 	}
@@ -210,7 +216,7 @@ func compileWorkers(m *wasm.Module) int {
 
 // emitLoopStubs appends every loop's poll stub (opPoll, then a branch to
 // the loop's body), points the loop's pause point at it and resolves the
-// branches that need it. Pause points stay sorted by IR index.
+// branches that need it.
 func (l *lowerer) emitLoopStubs() {
 	f := l.f
 	if l.noPoll || len(l.loops) == 0 {
@@ -220,9 +226,9 @@ func (l *lowerer) emitLoopStubs() {
 	for i := range l.loops {
 		s := &l.loops[i]
 		l.off = s.off
-		s.poll = uint32(l.emit(instr{op: opPoll}))
+		s.poll = uint32(l.emit(instr{op: opPoll, a: uint32(s.pause)}))
 		l.emit(instr{op: opBr, a: s.body})
-		f.pauses[s.pause].IR = s.poll
+		f.pauseIR[s.pause] = s.poll
 	}
 	f.loopPolls = make([]uint32, len(l.loops))
 	for i, s := range l.loops {
@@ -234,12 +240,6 @@ func (l *lowerer) emitLoopStubs() {
 			setStubField(in, l.loops[fx.loop].poll)
 		} else {
 			in.a = l.loops[fx.loop].poll
-		}
-	}
-	slices.SortStableFunc(f.pauses, func(a, b PausePoint) int { return cmp.Compare(a.IR, b.IR) })
-	for i := range f.pauses {
-		if in := &f.code[f.pauses[i].IR]; in.op == opPoll {
-			in.a = uint32(i)
 		}
 	}
 	l.loops, l.stubFix = l.loops[:0], l.stubFix[:0]
@@ -276,14 +276,19 @@ func (l *lowerer) types(ts []wasm.ValType) []wasm.ValType {
 	return l.arena[n : n+len(ts) : n+len(ts)]
 }
 
+// pause records a pause point at the current instruction, implemented by
+// the next IR instruction, and returns its id: ids follow the body's
+// order, whatever the IR's layout (a loop's poll stub comes later).
 func (l *lowerer) pause(kind api.PauseKind, stack, operands []wasm.ValType) uint32 {
-	p := PausePoint{Offset: l.off, Kind: kind, IR: uint32(len(l.f.code))}
+	p := pause.Point{Offset: l.off, Kind: kind}
 	p.Stack = l.types(stack)
 	if kind == api.PauseCall {
 		p.Operands = l.types(operands) // never nil: nil marks the other kinds
 	}
-	l.f.pauses = append(l.f.pauses, p)
-	return uint32(len(l.f.pauses) - 1)
+	f := l.f
+	f.pauses.Points = append(f.pauses.Points, p)
+	f.pauseIR = append(f.pauseIR, uint32(len(f.code)))
+	return uint32(len(f.pauseIR) - 1)
 }
 
 // top returns the home slot the next pushed value would take.
@@ -639,13 +644,13 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 		nops += len(ft.Params)
 		below := stack[:len(stack)-nops]
 		id := l.pause(api.PauseCall, below, stack[len(stack)-nops:])
-		p := &f.pauses[id]
+		p := &f.pauses.Points[id]
 		argSlot := l.slotOf(len(l.vs) - nops)
 		if w == wasm.OpCall {
 			p.Callee, p.MaybeHost = in.A, in.A < l.m.NumImportedFuncs()
 			l.emit(instr{op: opCall, a: in.A, b: argSlot, c: id})
 		} else {
-			p.Indirect, p.MaybeHost = true, true
+			p.Indirect, p.MaybeHost, p.TypeIndex = true, true, in.A
 			l.emit(instr{op: opCallIndirect, a: in.A, b: in.B, c: argSlot, imm: uint64(l.vs[len(l.vs)-1].slot) | uint64(id)<<32})
 		}
 		l.vs = l.vs[:len(l.vs)-nops]

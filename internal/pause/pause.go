@@ -115,15 +115,6 @@ func (f *Func) Load(id uint32, innermost bool, fr *api.Frame, slots []uint64) {
 	writeValues(slots[f.LocalSlots:], f.StackTypes(id, innermost), fr.Stack)
 }
 
-// Slots returns the number of value-stack slots values of types ts take.
-func Slots(ts []wasm.ValType) int {
-	n := 0
-	for _, t := range ts {
-		n += t.Slots()
-	}
-	return n
-}
-
 func readValues(s []uint64, ts []wasm.ValType) []api.Value {
 	out := make([]api.Value, len(ts))
 	j := 0

@@ -115,14 +115,21 @@ func (f *Func) Load(id uint32, innermost bool, fr *api.Frame, slots []uint64) {
 	writeValues(slots[f.LocalSlots:], f.StackTypes(id, innermost), fr.Stack)
 }
 
+// readValues reads values of types ts from s. A 32-bit value is exported
+// without its slot's upper bits, which are not part of it: the portable
+// form has one encoding per value.
 func readValues(s []uint64, ts []wasm.ValType) []api.Value {
 	out := make([]api.Value, len(ts))
 	j := 0
 	for i, t := range ts {
-		out[i] = api.Value{Type: api.ValueType(t), Lo: s[j]}
-		if t == wasm.V128 {
-			out[i].Hi = s[j+1]
+		v := api.Value{Type: api.ValueType(t), Lo: s[j]}
+		switch t {
+		case wasm.I32, wasm.F32:
+			v.Lo = uint64(uint32(v.Lo))
+		case wasm.V128:
+			v.Hi = s[j+1]
 		}
+		out[i] = v
 		j += t.Slots()
 	}
 	return out

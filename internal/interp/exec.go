@@ -58,6 +58,11 @@ func (m *machine) push(f *store.Function, base int) {
 	if !ok {
 		panic(engine.Trap{Kind: errNotCompiled})
 	}
+	m.pushCode(f, c, base)
+}
+
+// pushCode is push with f's body c already found.
+func (m *machine) pushCode(f *store.Function, c *funcCode, base int) {
 	if len(m.frames) >= m.maxDepth {
 		panic(engine.Trap{Kind: api.ErrCallStackExhausted})
 	}
@@ -89,6 +94,7 @@ func (m *machine) run() bool {
 		fp      unsafe.Pointer
 		inst    *store.Instance
 		funcs   []*store.Function
+		codes   []*funcCode // the instance's bodies by function index (Compiled.byIndex)
 		globals []*store.Global
 		mem     *store.Memory
 		buf     []byte
@@ -102,6 +108,7 @@ reload:
 	if fi := fr.fn.Instance; fi != inst {
 		inst = fi
 		funcs, globals = inst.Funcs, inst.Globals
+		codes = fr.code.owner.byIndex
 		mem = nil
 		if len(inst.Memories) > 0 {
 			mem = inst.Memories[0]
@@ -189,14 +196,11 @@ reload:
 			}
 			fr.pc = pc
 			nb := fr.base + int(in.b)
-			if f.Instance != inst || len(m.frames) >= m.maxDepth {
-				m.push(f, nb) // the general path: traps, other instances
-				goto reload
-			}
-			own := fr.code.owner
-			c := own.funcs[in.a-own.imported]
-			if nb+int(c.frameSlots) > len(m.stack) {
-				m.push(f, nb) // stack growth
+			// A body in codes is the module's own: the callee is this
+			// instance's. An imported Wasm function takes the general path.
+			c := codes[in.a]
+			if c == nil || len(m.frames) >= m.maxDepth || nb+int(c.frameSlots) > len(m.stack) {
+				m.push(f, nb) // the general path: traps, stack growth, other instances
 				goto reload
 			}
 			// The common case, inlined: same instance, room on the stack.
@@ -232,7 +236,11 @@ reload:
 				continue
 			}
 			fr.pc = pc
-			m.push(f, fr.base+int(in.c))
+			if f.Instance == inst && codes[f.Index] != nil {
+				m.pushCode(f, codes[f.Index], fr.base+int(in.c))
+			} else {
+				m.push(f, fr.base+int(in.c))
+			}
 			goto reload
 		case opConst:
 			*sl(fp, in.a) = in.imm

@@ -15,9 +15,9 @@ import (
 // Compiled is a module lowered for the interpreter.
 type Compiled struct {
 	funcs []*funcCode
-	// imported is the module's number of imported functions: function
-	// index i (defined) has body funcs[i-imported].
-	imported uint32
+	// byIndex is funcs by function index: nil for the imported functions,
+	// so that a call finds a callee of its own module with one index.
+	byIndex []*funcCode
 	armState
 }
 
@@ -50,7 +50,7 @@ func lower(m *wasm.Module, noPoll bool, workers int) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Compiled{funcs: out, imported: m.NumImportedFuncs()}
+	c := &Compiled{funcs: out, byIndex: append(make([]*funcCode, m.NumImportedFuncs()), out...)}
 	for _, f := range c.funcs {
 		f.owner = c
 	}
@@ -62,7 +62,7 @@ func lower(m *wasm.Module, noPoll bool, workers int) (*Compiled, error) {
 
 // Code returns one lowered body per defined function, in order, for
 // store.Function.Code. An instance's code comes from one Compiled: a call
-// between functions of one instance finds its callee's body in funcs.
+// between functions of one instance finds its callee's body in byIndex.
 func (c *Compiled) Code() []store.Code {
 	out := make([]store.Code, len(c.funcs))
 	for i, f := range c.funcs {

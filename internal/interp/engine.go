@@ -36,8 +36,8 @@ type Config struct {
 // DefaultMaxCallDepth is the call-depth limit when Config leaves it 0.
 const DefaultMaxCallDepth = 50000
 
-// Engine runs lowered code. It holds no per-call state and is safe for
-// concurrent calls.
+// Engine runs lowered code: the interpreter tier, an engine.Engine. It
+// holds no per-call state and is safe for concurrent calls.
 type Engine struct {
 	cfg  Config
 	pool sync.Pool
@@ -178,7 +178,7 @@ func callHostDirect(ctx context.Context, fn *store.Function, args []uint64, np, 
 	copy(s, args)
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, PanicTrap(r, fn, nil)
+			out, err = nil, engine.PanicTrap(r, fn, nil)
 		}
 	}()
 	var caller api.Module
@@ -383,13 +383,7 @@ func (m *machine) recovered(r any) error {
 			}
 		}
 	}
-	return PanicTrap(r, m.host, m.trace())
-}
-
-// PanicTrap classifies a value recovered from a panic inside the engine
-// (engine.PanicTrap).
-func PanicTrap(r any, host *store.Function, stack []api.TraceFrame) error {
-	return engine.PanicTrap(r, host, stack)
+	return engine.PanicTrap(r, m.host, m.trace())
 }
 
 // mappedFileFault reports whether r is a fault in memory mapped from a

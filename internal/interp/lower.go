@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"slices"
 
-	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/pause"
 	"github.com/ferryvm/ferry/internal/store"
 	"github.com/ferryvm/ferry/internal/validate"
@@ -40,7 +39,9 @@ func compile(m *wasm.Module, noPoll bool) (*Compiled, error) {
 // lower validates and lowers m on workers goroutines.
 func lower(m *wasm.Module, noPoll bool, workers int) (*Compiled, error) {
 	out := make([]*funcCode, len(m.Funcs))
-	newLowerer := func() validate.Visitor { return &lowerer{m: m, out: out, noPoll: noPoll} }
+	newLowerer := func() validate.Visitor {
+		return &lowerer{m: m, out: out, noPoll: noPoll, rec: pause.NewRecorder(m)}
+	}
 	var err error
 	if workers > 1 {
 		err = validate.ModuleConcurrent(m, workers, newLowerer)
@@ -133,7 +134,9 @@ type lowerer struct {
 	// spend its time growing slices.
 	code    []instr
 	offsets []uint32
-	arena   []wasm.ValType // see types
+	// rec makes the function's tier-neutral pause-point table; the
+	// lowerer adds only where each point is in the IR (funcCode.pauseIR).
+	rec *pause.Recorder
 }
 
 // loopStub is a loop's out-of-line pause point: its opPoll and a branch
@@ -170,7 +173,7 @@ func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, loca
 		f.paramSlots = n
 	}
 	f.localSlots, f.frameSlots = n, n
-	f.pauses = pause.Func{Index: idx, Locals: f.locals, LocalSlots: n}
+	f.pauses = l.rec.Begin(idx, f.locals)
 	for _, t := range sig.Results {
 		f.frameSlots += uint32(t.Slots())
 	}
@@ -179,7 +182,8 @@ func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, loca
 	l.ctrls = l.ctrls[:0]
 	l.pushCtrl(ctrlFrame{op: wasm.OpBlock, slot: n, results: sig.Results, elseFix: -1})
 	l.off = def.BodyOffset - def.BodyStart
-	id := l.pause(api.PauseFuncEntry, nil, nil)
+	f.pauseIR = []uint32{0} // the entry is pause point 0, at IR 0
+	const id = 0
 	if !l.noPoll {
 		l.emit(instr{op: opPoll, a: id})
 		f.entryPoll, f.start = true, 1
@@ -261,34 +265,18 @@ func (l *lowerer) pushCtrl(c ctrlFrame) {
 	l.ctrls = append(l.ctrls, c)
 }
 
-// types returns an immutable copy of ts carved from a shared arena, so
-// that the many pause points of a large module do not cost an allocation
-// each.
-func (l *lowerer) types(ts []wasm.ValType) []wasm.ValType {
-	if len(ts) == 0 {
-		return []wasm.ValType{}
-	}
-	if len(ts) > cap(l.arena)-len(l.arena) {
-		l.arena = make([]wasm.ValType, 0, max(4096, len(ts)))
-	}
-	n := len(l.arena)
-	l.arena = append(l.arena, ts...)
-	return l.arena[n : n+len(ts) : n+len(ts)]
-}
-
-// pause records a pause point at the current instruction, implemented by
-// the next IR instruction, and returns its id: ids follow the body's
-// order, whatever the IR's layout (a loop's poll stub comes later).
-func (l *lowerer) pause(kind api.PauseKind, stack, operands []wasm.ValType) uint32 {
-	p := pause.Point{Offset: l.off, Kind: kind}
-	p.Stack = l.types(stack)
-	if kind == api.PauseCall {
-		p.Operands = l.types(operands) // never nil: nil marks the other kinds
-	}
+// record has the recorder make the pause point of in (a loop or a call,
+// in reachable code), implemented by the next IR instruction, and returns
+// its id. The recorder numbers points in the body's order, whatever the
+// IR's layout (a loop's poll stub comes later).
+func (l *lowerer) record(in *wasm.Instr, stack []wasm.ValType) (uint32, error) {
 	f := l.f
-	f.pauses.Points = append(f.pauses.Points, p)
+	id, ok := l.rec.Instr(&f.pauses, in, stack, true)
+	if !ok || int(id) != len(f.pauseIR) {
+		return 0, fmt.Errorf("interp: internal error: pause point %d (%v) at +0x%x out of step with the IR's %d", id, ok, l.off, len(f.pauseIR))
+	}
 	f.pauseIR = append(f.pauseIR, uint32(len(f.code)))
-	return uint32(len(f.pauseIR) - 1)
+	return id, nil
 }
 
 // top returns the home slot the next pushed value would take.
@@ -532,7 +520,10 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 		if w == wasm.OpLoop {
 			c.loopPC = uint32(len(f.code))
 			c.loop = len(l.loops)
-			id := l.pause(api.PauseLoop, stack, nil)
+			id, err := l.record(in, stack)
+			if err != nil {
+				return err
+			}
 			l.loops = append(l.loops, loopStub{body: c.loopPC, pause: int(id), off: l.off})
 		}
 		l.pushCtrl(c)
@@ -642,15 +633,14 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 		}
 		l.flush()
 		nops += len(ft.Params)
-		below := stack[:len(stack)-nops]
-		id := l.pause(api.PauseCall, below, stack[len(stack)-nops:])
-		p := &f.pauses.Points[id]
+		id, err := l.record(in, stack)
+		if err != nil {
+			return err
+		}
 		argSlot := l.slotOf(len(l.vs) - nops)
 		if w == wasm.OpCall {
-			p.Callee, p.MaybeHost = in.A, in.A < l.m.NumImportedFuncs()
 			l.emit(instr{op: opCall, a: in.A, b: argSlot, c: id})
 		} else {
-			p.Indirect, p.MaybeHost, p.TypeIndex = true, true, in.A
 			l.emit(instr{op: opCallIndirect, a: in.A, b: in.B, c: argSlot, imm: uint64(l.vs[len(l.vs)-1].slot) | uint64(id)<<32})
 		}
 		l.vs = l.vs[:len(l.vs)-nops]

@@ -3,12 +3,17 @@ package interp
 import (
 	"context"
 	"errors"
+	"os"
+	"reflect"
 	"testing"
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/binary"
 	"github.com/ferryvm/ferry/internal/engine"
+	"github.com/ferryvm/ferry/internal/pause"
+	"github.com/ferryvm/ferry/internal/spectest"
 	"github.com/ferryvm/ferry/internal/store"
+	"github.com/ferryvm/ferry/internal/validate"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
 
@@ -147,4 +152,63 @@ func TestEngineInterfaceRoundTrip(t *testing.T) {
 			t.Fatalf("N=%d: resumed %v, %v; want %v", n, got, err, want)
 		}
 	}
+}
+
+// recordOnly is what a second tier's lowering does for pause points: it
+// records through a pause.Recorder and nothing else.
+type recordOnly struct {
+	rec *pause.Recorder
+	cur pause.Func
+	out []pause.Func
+}
+
+func (r *recordOnly) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, locals []wasm.ValType) error {
+	r.cur = r.rec.Begin(idx, append(append([]wasm.ValType(nil), sig.Params...), locals...))
+	return nil
+}
+
+func (r *recordOnly) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) error {
+	r.rec.Instr(&r.cur, in, stack, reachable)
+	return nil
+}
+
+func (r *recordOnly) EndFunc() error {
+	r.out = append(r.out, r.cur)
+	return nil
+}
+
+// A tier that records pause points from validation alone gets the
+// interpreter's table, ids included (the ids do not depend on the IR): on
+// every valid spec module and a 3.5 MB Go program.
+func TestRecorderAloneMatchesInterpreterTable(t *testing.T) {
+	mods := spectest.Modules(t)
+	gojson, err := os.ReadFile("../../bench/programs/gojson.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	compared := 0
+	for i, b := range append(mods, gojson) {
+		m, err := binary.Decode(b)
+		if err != nil {
+			continue
+		}
+		c, err := lower(m, false, 1)
+		if err != nil {
+			continue
+		}
+		r := &recordOnly{rec: pause.NewRecorder(m)}
+		if err := validate.Module(m, r); err != nil {
+			t.Fatalf("module %d: lowered, but validation alone fails: %v", i, err)
+		}
+		if len(r.out) != len(c.funcs) {
+			t.Fatalf("module %d: %d tables recorded, %d functions lowered", i, len(r.out), len(c.funcs))
+		}
+		for k, f := range c.funcs {
+			if !reflect.DeepEqual(r.out[k], f.pauses) {
+				t.Fatalf("module %d, func %d: recorded alone\n%+v\ninterpreter\n%+v", i, f.index, r.out[k], f.pauses)
+			}
+		}
+		compared++
+	}
+	t.Logf("%d modules compared", compared)
 }

@@ -128,12 +128,13 @@ type lowerer struct {
 	// emits; stubFix are branches to be aimed at a loop's stub then.
 	loops   []loopStub
 	stubFix []stubFix
-	// code and offsets are the scratch arrays a function is lowered into
-	// (reused from function to function); EndFunc gives the function
-	// copies of exactly its size, so lowering a large module does not
-	// spend its time growing slices.
+	// code, offsets and pauseIR are the scratch arrays a function is
+	// lowered into (reused from function to function); EndFunc gives the
+	// function copies of exactly its size, so lowering a large module
+	// does not spend its time growing slices.
 	code    []instr
 	offsets []uint32
+	pauseIR []uint32
 	// rec makes the function's tier-neutral pause-point table; the
 	// lowerer adds only where each point is in the IR (funcCode.pauseIR).
 	rec *pause.Recorder
@@ -182,7 +183,7 @@ func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, loca
 	l.ctrls = l.ctrls[:0]
 	l.pushCtrl(ctrlFrame{op: wasm.OpBlock, slot: n, results: sig.Results, elseFix: -1})
 	l.off = def.BodyOffset - def.BodyStart
-	f.pauseIR = []uint32{0} // the entry is pause point 0, at IR 0
+	f.pauseIR = append(l.pauseIR[:0], 0) // the entry is pause point 0, at IR 0
 	const id = 0
 	if !l.noPoll {
 		l.emit(instr{op: opPoll, a: id})
@@ -194,8 +195,9 @@ func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, loca
 func (l *lowerer) EndFunc() error {
 	l.emitLoopStubs()
 	f := l.f
-	l.code, l.offsets = f.code[:0], f.offsets[:0]
-	f.code, f.offsets = slices.Clone(f.code), slices.Clone(f.offsets)
+	l.code, l.offsets, l.pauseIR = f.code[:0], f.offsets[:0], f.pauseIR[:0]
+	f.code, f.offsets, f.pauseIR = slices.Clone(f.code), slices.Clone(f.offsets), slices.Clone(f.pauseIR)
+	l.rec.End(&f.pauses)
 	l.out[f.index-l.m.NumImportedFuncs()] = f
 	l.f = nil
 	return nil

@@ -173,6 +173,7 @@ func (r *recordOnly) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool)
 }
 
 func (r *recordOnly) EndFunc() error {
+	r.rec.End(&r.cur)
 	r.out = append(r.out, r.cur)
 	return nil
 }

@@ -1,6 +1,8 @@
 package pause
 
 import (
+	"slices"
+
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
@@ -14,6 +16,10 @@ type Recorder struct {
 	m     *wasm.Module
 	bias  uint32
 	arena []wasm.ValType
+	// points is the scratch array a function's points are recorded into
+	// (reused from function to function); End gives the function a copy
+	// of exactly its size.
+	points []Point
 }
 
 // NewRecorder returns a recorder for the functions of m.
@@ -29,9 +35,16 @@ func (r *Recorder) Begin(idx uint32, locals []wasm.ValType) Func {
 	for _, t := range locals {
 		n += uint32(t.Slots())
 	}
-	f := Func{Index: idx, Locals: locals, LocalSlots: n}
+	f := Func{Index: idx, Locals: locals, LocalSlots: n, Points: r.points[:0]}
 	f.Points = append(f.Points, Point{Offset: r.bias, Kind: api.PauseFuncEntry, Stack: []wasm.ValType{}})
 	return f
+}
+
+// End finishes f's table: its points move out of the recorder's scratch
+// array, which the next Begin reuses.
+func (r *Recorder) End(f *Func) {
+	r.points = f.Points[:0]
+	f.Points = slices.Clone(f.Points)
 }
 
 // Instr records the pause point instruction in is, if it is one (a loop

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/ferryvm/ferry/api"
-	"github.com/ferryvm/ferry/internal/interp"
+	"github.com/ferryvm/ferry/internal/engine"
 	"github.com/ferryvm/ferry/internal/snapshot"
 	"github.com/ferryvm/ferry/internal/store"
 )
@@ -139,7 +139,7 @@ func (f *Function) CallWithOptions(ctx context.Context, o CallOptions, params ..
 		return nil, fmt.Errorf("ferry: call %s: %w", f.describe(), err)
 	}
 	defer entry.Leave()
-	results, err := f.owner.rt.run(ctx, o, func(e *interp.Engine) ([]uint64, error) {
+	results, err := f.owner.rt.run(ctx, o, func(e engine.Engine) ([]uint64, error) {
 		return e.Call(ctx, f.fn, params)
 	})
 	return f.owner.settle(ctx, results, f.owner.paused(err, pauseCount{known: true}))
@@ -172,7 +172,7 @@ func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 		return nil, fmt.Errorf("ferry: resume: %w", err)
 	}
 	defer entry.Leave()
-	results, err := p.rt.run(ctx, o, func(e *interp.Engine) ([]uint64, error) {
+	results, err := p.rt.run(ctx, o, func(e engine.Engine) ([]uint64, error) {
 		return e.Resume(ctx, p.owner.inst, frames)
 	})
 	// The first poll of a resume is the pause point it continues from.
@@ -182,15 +182,15 @@ func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 
 // run runs f on the runtime's engine, or on one that counts pause points
 // when o asks for it; like call, it never lets a panic escape.
-func (r *Runtime) run(ctx context.Context, o CallOptions, f func(*interp.Engine) ([]uint64, error)) (results []uint64, err error) {
+func (r *Runtime) run(ctx context.Context, o CallOptions, f func(engine.Engine) ([]uint64, error)) (results []uint64, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			results, err = nil, interp.PanicTrap(p, nil, nil)
+			results, err = nil, engine.PanicTrap(p, nil, nil)
 		}
 	}()
 	e := r.engine
 	if o.PauseAfter > 0 {
-		e = interp.NewEngine(interp.Config{MaxCallDepth: r.cfg.maxCallDepth, PausePolling: r.cfg.pausePolling, PauseAfter: o.PauseAfter, Builtins: r.builtins})
+		e = e.Counting(o.PauseAfter)
 	}
 	return f(e)
 }
@@ -198,7 +198,7 @@ func (r *Runtime) run(ctx context.Context, o CallOptions, f func(*interp.Engine)
 // paused turns the engine's suspension into a *Paused; base is the pause
 // count before this leg of the run.
 func (i *Instance) paused(err error, base pauseCount) error {
-	var s *interp.Suspended
+	var s *engine.Suspended
 	if !errors.As(err, &s) {
 		return err
 	}

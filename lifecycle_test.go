@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/ferryvm/ferry/api"
-	"github.com/ferryvm/ferry/internal/interp"
+	"github.com/ferryvm/ferry/internal/engine"
+	"github.com/ferryvm/ferry/internal/pause"
 	"github.com/ferryvm/ferry/internal/store"
 )
 
@@ -297,7 +298,13 @@ func TestInstantiateCloseHeapFlat(t *testing.T) {
 // Engine bugs used to surface as interp.ErrInternal, which users cannot
 // name, or, when a panic escaped the engine, as api.ErrHostPanic although
 // no host function was involved. Every entry now classifies through
-// interp.PanicTrap: an engine bug is a trap of kind ErrInternal.
+// engine.PanicTrap: an engine bug is a trap of kind ErrInternal.
+// foreignCode is lowered code of a tier the runtime's engine is not.
+type foreignCode struct{}
+
+func (foreignCode) Pauses() *pause.Func    { return &pause.Func{} }
+func (foreignCode) CodeArmer() store.Armer { return nil }
+
 func TestEngineBugsAreErrInternal(t *testing.T) {
 	ctx := context.Background()
 	rt := newRuntime(t, NewRuntimeConfig())
@@ -308,7 +315,7 @@ func TestEngineBugsAreErrInternal(t *testing.T) {
 		fn   *store.Function
 	}{
 		// Lowered code of another tier (or none): detected by the engine.
-		{"no interpreter code", &store.Function{Type: add.Type, Instance: add.Instance, Code: "not lowered"}},
+		{"no interpreter code", &store.Function{Type: add.Type, Instance: add.Instance, Code: foreignCode{}}},
 		// A nil signature: a Go runtime panic before the engine's loop.
 		{"no signature", &store.Function{Instance: add.Instance, Code: add.Code}},
 	} {
@@ -317,7 +324,7 @@ func TestEngineBugsAreErrInternal(t *testing.T) {
 		if !errors.As(err, &trap) || trap.Kind != ErrInternal || errors.Is(err, api.ErrHostPanic) {
 			t.Errorf("%s: %v, want a trap of kind ErrInternal", c.name, err)
 		}
-		_, err = rt.run(ctx, CallOptions{PauseAfter: 1}, func(e *interp.Engine) ([]uint64, error) {
+		_, err = rt.run(ctx, CallOptions{PauseAfter: 1}, func(e engine.Engine) ([]uint64, error) {
 			return e.Call(ctx, c.fn, []uint64{1, 2})
 		})
 		if !errors.As(err, &trap) || trap.Kind != ErrInternal {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/ferryvm/ferry/internal/store"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
 
@@ -13,7 +14,7 @@ import (
 // instantiated any number of times in the runtime that compiled it.
 type CompiledModule struct {
 	module *wasm.Module
-	code   []any
+	code   []store.Code
 	// source is a copy of the module's bytes, which a checkpoint
 	// identifies the module by (and usually carries).
 	source []byte

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ferryvm/ferry/internal/binary"
 	"github.com/ferryvm/ferry/internal/cpu"
+	"github.com/ferryvm/ferry/internal/engine"
 	"github.com/ferryvm/ferry/internal/interp"
 	"github.com/ferryvm/ferry/internal/store"
 )
@@ -18,7 +19,7 @@ import (
 // ErrClosed. Each instance runs one call at a time (see Instance).
 type Runtime struct {
 	cfg    RuntimeConfig
-	engine *interp.Engine
+	engine engine.Engine // the execution tier, behind the seam (internal/engine)
 	store  *store.Store
 	// builtins is the runtime's callsite table (WithCPUFeatures): every
 	// engine of the runtime calls through it, its checkpoints record it,
@@ -69,11 +70,7 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*CompiledModule, er
 	if err != nil {
 		return nil, decodeError(err)
 	}
-	compile := interp.Compile
-	if !r.cfg.pausePolling {
-		compile = interp.CompileWithoutPolls
-	}
-	c, err := compile(m)
+	c, err := r.engine.Compile(m)
 	if err != nil {
 		return nil, loweringError(err)
 	}
@@ -169,7 +166,7 @@ func (r *Runtime) start(ctx context.Context, inst *Instance) error {
 func (r *Runtime) call(ctx context.Context, fn *store.Function, args []uint64) (results []uint64, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			results, err = nil, interp.PanicTrap(p, nil, nil)
+			results, err = nil, engine.PanicTrap(p, nil, nil)
 		}
 	}()
 	return r.engine.Call(ctx, fn, args)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/cpu"
+	"github.com/ferryvm/ferry/internal/engine"
 	"github.com/ferryvm/ferry/internal/store"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
@@ -35,8 +36,8 @@ type Config struct {
 // DefaultMaxCallDepth is the call-depth limit when Config leaves it 0.
 const DefaultMaxCallDepth = 50000
 
-// Engine runs lowered code. It holds no per-call state and is safe for
-// concurrent calls.
+// Engine runs lowered code: the interpreter tier, an engine.Engine. It
+// holds no per-call state and is safe for concurrent calls.
 type Engine struct {
 	cfg  Config
 	pool sync.Pool
@@ -55,7 +56,7 @@ func NewEngine(cfg Config) *Engine {
 
 // ErrSuspended is wrapped by the error a call returns when it stopped at a
 // pause point (see Suspended).
-var ErrSuspended = errors.New("execution suspended at a pause point")
+var ErrSuspended = engine.ErrSuspended
 
 // ErrInternal marks an engine bug caught at run time (a Go runtime panic in
 // the execution loop, an inconsistency the engine detected): the call
@@ -69,26 +70,27 @@ var (
 )
 
 // Suspended is returned (as an error) by Call and Resume when the run stopped
-// at a pause point. Frames describe every frame of the call in WebAssembly
-// terms, outermost first; Resume continues from them.
-type Suspended struct {
-	Instance *store.Instance
-	Frames   []api.Frame
-	// Polled is the number of pause points this call polled, the one it
-	// stopped at included, when Config.PauseAfter counted them (else 0).
-	Polled int64
-}
+// at a pause point: the tier-neutral engine.Suspended.
+type Suspended = engine.Suspended
 
-func (s *Suspended) Error() string {
-	if n := len(s.Frames); n > 0 {
-		f := s.Frames[n-1]
-		return fmt.Sprintf("%v: %d frames, innermost func %d at %v +0x%x", ErrSuspended, n, f.Func, f.Kind, f.Offset)
+var _ engine.Engine = (*Engine)(nil)
+
+// Compile validates and lowers m for the interpreter: with pause polling
+// off (Config.PausePolling), without poll instructions (CompileWithoutPolls).
+func (e *Engine) Compile(m *wasm.Module) (engine.Module, error) {
+	if !e.cfg.PausePolling {
+		return CompileWithoutPolls(m)
 	}
-	return ErrSuspended.Error()
+	return Compile(m)
 }
 
-// Is makes errors.Is(err, ErrSuspended) hold.
-func (s *Suspended) Is(target error) bool { return target == ErrSuspended }
+// Counting returns an engine like e whose every call stops at its n-th
+// polled pause point (Config.PauseAfter).
+func (e *Engine) Counting(n int64) engine.Engine {
+	cfg := e.cfg
+	cfg.PauseAfter = n
+	return NewEngine(cfg)
+}
 
 // machine is the state of one call: the value stack and the frame headers.
 type machine struct {
@@ -153,9 +155,6 @@ func (e *Engine) Call(ctx context.Context, fn *store.Function, args []uint64) ([
 	if fn.Host != nil {
 		return callHostDirect(ctx, fn, args, np, nr)
 	}
-	if _, ok := fn.Code.(*funcCode); !ok {
-		return nil, &api.TrapError{Kind: ErrInternal, Cause: errNotCompiled}
-	}
 	m := e.machine(ctx, fn.Instance)
 	defer e.release(m)
 	return m.execute(fn.Type.Results, func() {
@@ -179,7 +178,7 @@ func callHostDirect(ctx context.Context, fn *store.Function, args []uint64, np, 
 	copy(s, args)
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, PanicTrap(r, fn, nil)
+			out, err = nil, engine.PanicTrap(r, fn, nil)
 		}
 	}()
 	var caller api.Module
@@ -188,21 +187,6 @@ func callHostDirect(ctx context.Context, fn *store.Function, args []uint64, np, 
 	}
 	fn.Host(ctx, caller, s)
 	return s[:nr], nil
-}
-
-func hostTrace(fn *store.Function) api.TraceFrame {
-	t := api.TraceFrame{Func: fn.Index, Name: fn.Name}
-	if fn.Instance != nil {
-		t.Module = fn.Instance.Name
-	}
-	return t
-}
-
-func panicError(r any) error {
-	if err, ok := r.(error); ok {
-		return err
-	}
-	return fmt.Errorf("%v", r)
 }
 
 // execute sets up cancellation and the pause hook, runs setup and the loop,
@@ -321,13 +305,13 @@ func (m *machine) interrupted() bool {
 	if bits&store.InterruptCancel != 0 {
 		if err := m.ctx.Err(); err != nil {
 			m.frames[len(m.frames)-1].pc++ // traces point one past the fault
-			panic(trapSignal{err})
+			panic(engine.Trap{Kind: err})
 		}
 	}
 	if bits&store.InterruptAbort != 0 {
 		if err := m.root.AbortErr(); err != nil {
 			m.frames[len(m.frames)-1].pc++
-			panic(trapSignal{err})
+			panic(engine.Trap{Kind: err})
 		}
 	}
 	if bits&store.InterruptStep != 0 && m.countdown > 0 {
@@ -362,7 +346,7 @@ func (m *machine) callHost(fr *frame, pc uint32, f *store.Function, caller *stor
 	fr.pc = pc
 	if g := caller.HostGate(); g != nil {
 		if err := g(m.ctx); err != nil {
-			panic(trapSignal{err})
+			panic(engine.Trap{Kind: err})
 		}
 	}
 	n := max(paramSlots(f.Type.Params), paramSlots(f.Type.Results))
@@ -386,7 +370,7 @@ func (m *machine) recovered(r any) error {
 	if m.mappedFileFault(r) {
 		var stack []api.TraceFrame
 		if m.host != nil {
-			stack = append(stack, hostTrace(m.host))
+			stack = append(stack, engine.HostTrace(m.host))
 		}
 		return &api.TrapError{Kind: api.ErrCheckpointFileChanged, Stack: append(stack, m.trace()...)}
 	}
@@ -399,28 +383,7 @@ func (m *machine) recovered(r any) error {
 			}
 		}
 	}
-	return PanicTrap(r, m.host, m.trace())
-}
-
-// PanicTrap classifies a value recovered from a panic inside the engine;
-// every entry into the engine (and the facade's last line of defence)
-// recovers through it, so that one cause always gets one sentinel: a trap
-// the engine raised keeps its kind, a panic in a host function (host, when
-// not nil, is the one that was running) is api.ErrHostPanic, and anything
-// else is an engine bug, api.ErrInternal. stack is the WebAssembly trace,
-// innermost first, if known.
-func PanicTrap(r any, host *store.Function, stack []api.TraceFrame) error {
-	if host != nil {
-		return &api.TrapError{Kind: api.ErrHostPanic, Cause: panicError(r),
-			Stack: append([]api.TraceFrame{hostTrace(host)}, stack...)}
-	}
-	if t, ok := r.(trapSignal); ok {
-		if t.kind != ErrInternal && errors.Is(t.kind, ErrInternal) {
-			return &api.TrapError{Kind: ErrInternal, Cause: t.kind, Stack: stack}
-		}
-		return &api.TrapError{Kind: t.kind, Stack: stack}
-	}
-	return &api.TrapError{Kind: ErrInternal, Cause: panicError(r), Stack: stack}
+	return engine.PanicTrap(r, m.host, m.trace())
 }
 
 // mappedFileFault reports whether r is a fault in memory mapped from a

@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/engine"
 	"github.com/ferryvm/ferry/internal/store"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
@@ -26,9 +27,6 @@ type frame struct {
 // functions with large frames traps before the depth limit would.
 const maxStackSlots = 1 << 23
 
-// trapSignal is the panic value the loop raises at a fault; Call recovers it.
-type trapSignal struct{ kind error }
-
 // sl returns slot i of the frame at fp. Lowering proves i < frameSlots and
 // the call sequence reserves frameSlots slots, so no check is needed.
 func sl(fp unsafe.Pointer, i uint32) *uint64 {
@@ -42,22 +40,36 @@ func slots(fp unsafe.Pointer, i, n uint32) []uint64 {
 // trap records where the innermost frame stopped and raises kind.
 func (m *machine) trap(fr *frame, pc uint32, kind error) {
 	fr.pc = pc
-	panic(trapSignal{kind})
+	panic(engine.Trap{Kind: kind})
+}
+
+// interpCode returns f's interpreter code. It is the tier boundary: a
+// call between functions of one instance takes its callee's body from
+// the caller's Compiled (same module, same tier), so only a call into
+// another instance, a resume and an entry from the host come here.
+func interpCode(f *store.Function) (*funcCode, bool) {
+	c, ok := f.Code.(*funcCode)
+	return c, ok
 }
 
 // push enters f with its frame at base, its arguments already there.
 func (m *machine) push(f *store.Function, base int) {
-	c, ok := f.Code.(*funcCode)
+	c, ok := interpCode(f)
 	if !ok {
-		panic(trapSignal{errNotCompiled})
+		panic(engine.Trap{Kind: errNotCompiled})
 	}
+	m.pushCode(f, c, base)
+}
+
+// pushCode is push with f's body c already found.
+func (m *machine) pushCode(f *store.Function, c *funcCode, base int) {
 	if len(m.frames) >= m.maxDepth {
-		panic(trapSignal{api.ErrCallStackExhausted})
+		panic(engine.Trap{Kind: api.ErrCallStackExhausted})
 	}
 	need := base + int(c.frameSlots)
 	if need > len(m.stack) {
 		if need > maxStackSlots {
-			panic(trapSignal{api.ErrCallStackExhausted})
+			panic(engine.Trap{Kind: api.ErrCallStackExhausted})
 		}
 		n := 2 * len(m.stack)
 		if n < need+64 {
@@ -82,6 +94,7 @@ func (m *machine) run() bool {
 		fp      unsafe.Pointer
 		inst    *store.Instance
 		funcs   []*store.Function
+		codes   []*funcCode // the instance's bodies by function index (Compiled.byIndex)
 		globals []*store.Global
 		mem     *store.Memory
 		buf     []byte
@@ -95,6 +108,7 @@ reload:
 	if fi := fr.fn.Instance; fi != inst {
 		inst = fi
 		funcs, globals = inst.Funcs, inst.Globals
+		codes = fr.code.owner.byIndex
 		mem = nil
 		if len(inst.Memories) > 0 {
 			mem = inst.Memories[0]
@@ -182,8 +196,10 @@ reload:
 			}
 			fr.pc = pc
 			nb := fr.base + int(in.b)
-			c, ok := f.Code.(*funcCode)
-			if !ok || f.Instance != inst || len(m.frames) >= m.maxDepth || nb+int(c.frameSlots) > len(m.stack) {
+			// A body in codes is the module's own: the callee is this
+			// instance's. An imported Wasm function takes the general path.
+			c := codes[in.a]
+			if c == nil || len(m.frames) >= m.maxDepth || nb+int(c.frameSlots) > len(m.stack) {
 				m.push(f, nb) // the general path: traps, stack growth, other instances
 				goto reload
 			}
@@ -220,7 +236,11 @@ reload:
 				continue
 			}
 			fr.pc = pc
-			m.push(f, fr.base+int(in.c))
+			if f.Instance == inst && codes[f.Index] != nil {
+				m.pushCode(f, codes[f.Index], fr.base+int(in.c))
+			} else {
+				m.push(f, fr.base+int(in.c))
+			}
 			goto reload
 		case opConst:
 			*sl(fp, in.a) = in.imm

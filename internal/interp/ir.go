@@ -6,7 +6,7 @@
 package interp
 
 import (
-	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/pause"
 	"github.com/ferryvm/ferry/internal/v128"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
@@ -360,37 +360,8 @@ type brTarget struct {
 	pc, src, dst, n uint32
 }
 
-// PausePoint is one entry of a function's pause-point table: the contract
-// between the IR, the frame exporter and every later tier.
-type PausePoint struct {
-	// Offset is the Wasm byte offset of the instruction (the loop, the call,
-	// the function's first instruction) counted from wasm.Func.BodyStart.
-	Offset uint32
-	// Kind is PauseFuncEntry, PauseLoop or PauseCall. A call whose callee may
-	// be a host function (an imported function, or any call_indirect) has
-	// Kind PauseCall and MaybeHost set: a frame stopped there reports
-	// PauseHostCall when the callee it calls is a host function.
-	Kind      api.PauseKind
-	MaybeHost bool
-	// Stack is the operand stack's types there, bottom first; at a call it
-	// is the stack below the call's operands.
-	Stack []wasm.ValType
-	// Operands are a call's operand types (the arguments, then the table
-	// index for call_indirect); nil for other kinds. A frame paused at the
-	// call itself (the innermost frame, about to call) holds Stack and then
-	// Operands; a caller frame holds Stack only, the arguments being the
-	// callee's parameters.
-	Operands []wasm.ValType
-	// IR is the index of the instruction that implements the pause point
-	// (opPoll, opCall or opCallIndirect).
-	IR uint32
-	// Callee is a direct call's function index.
-	Callee   uint32
-	Indirect bool
-}
-
 // funcCode is a lowered function body; it is what Compiled.Code returns and
-// the store keeps in store.Function.Code.
+// the store keeps in store.Function.Code (a store.Code).
 type funcCode struct {
 	index      uint32 // function index in the module
 	sig        *wasm.FuncType
@@ -410,35 +381,41 @@ type funcCode struct {
 	// code[i] came from: traps and stack traces read it, the loop never does.
 	offsets   []uint32
 	brTargets []brTarget
-	pauses    []PausePoint
+	// pauses is the function's tier-neutral pause-point table, and
+	// pauseIR the interpreter's own map from a pause point's id to the
+	// instruction that implements it (opPoll, opCall, opCallIndirect).
+	pauses    pause.Func
+	pauseIR   []uint32
 	bodyStart uint32
 	// vconsts are 128-bit immediates (i8x16.shuffle masks) the IR refers
 	// to by index.
 	vconsts []v128.V128
 }
 
-// pauseAt returns the pause point implemented by IR index pc, or nil.
-func (f *funcCode) pauseAt(pc uint32) *PausePoint {
-	lo, hi := 0, len(f.pauses)
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if f.pauses[mid].IR < pc {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
+// pauseAt returns the id of the pause point that IR index pc implements.
+// Every such instruction carries its pause point's id, so no table is
+// searched.
+func (f *funcCode) pauseAt(pc uint32) (uint32, bool) {
+	if int(pc) >= len(f.code) {
+		return 0, false
 	}
-	if lo < len(f.pauses) && f.pauses[lo].IR == pc {
-		return &f.pauses[lo]
+	in := &f.code[pc]
+	var id uint32
+	switch in.op {
+	case opPoll:
+		id = in.a
+	case opCall:
+		id = in.c
+	case opCallIndirect:
+		id = uint32(in.imm >> 32)
+	default:
+		return 0, false
 	}
-	return nil
+	if int(id) >= len(f.pauseIR) || f.pauseIR[id] != pc {
+		return 0, false
+	}
+	return id, true
 }
 
-// PausePoints returns the pause-point table of a lowered function (the value
-// of a store.Function.Code set from Compiled.Code), or nil.
-func PausePoints(code any) []PausePoint {
-	if f, ok := code.(*funcCode); ok {
-		return f.pauses
-	}
-	return nil
-}
+// Pauses makes funcCode a store.Code: the table every tier shares.
+func (f *funcCode) Pauses() *pause.Func { return &f.pauses }

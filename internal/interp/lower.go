@@ -1,12 +1,12 @@
 package interp
 
 import (
-	"cmp"
 	"fmt"
 	"runtime"
 	"slices"
 
-	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/pause"
+	"github.com/ferryvm/ferry/internal/store"
 	"github.com/ferryvm/ferry/internal/validate"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
@@ -14,6 +14,9 @@ import (
 // Compiled is a module lowered for the interpreter.
 type Compiled struct {
 	funcs []*funcCode
+	// byIndex is funcs by function index: nil for the imported functions,
+	// so that a call finds a callee of its own module with one index.
+	byIndex []*funcCode
 	armState
 }
 
@@ -36,7 +39,9 @@ func compile(m *wasm.Module, noPoll bool) (*Compiled, error) {
 // lower validates and lowers m on workers goroutines.
 func lower(m *wasm.Module, noPoll bool, workers int) (*Compiled, error) {
 	out := make([]*funcCode, len(m.Funcs))
-	newLowerer := func() validate.Visitor { return &lowerer{m: m, out: out, noPoll: noPoll} }
+	newLowerer := func() validate.Visitor {
+		return &lowerer{m: m, out: out, noPoll: noPoll, rec: pause.NewRecorder(m)}
+	}
 	var err error
 	if workers > 1 {
 		err = validate.ModuleConcurrent(m, workers, newLowerer)
@@ -46,7 +51,7 @@ func lower(m *wasm.Module, noPoll bool, workers int) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Compiled{funcs: out}
+	c := &Compiled{funcs: out, byIndex: append(make([]*funcCode, m.NumImportedFuncs()), out...)}
 	for _, f := range c.funcs {
 		f.owner = c
 	}
@@ -57,9 +62,10 @@ func lower(m *wasm.Module, noPoll bool, workers int) (*Compiled, error) {
 }
 
 // Code returns one lowered body per defined function, in order, for
-// store.Function.Code.
-func (c *Compiled) Code() []any {
-	out := make([]any, len(c.funcs))
+// store.Function.Code. An instance's code comes from one Compiled: a call
+// between functions of one instance finds its callee's body in byIndex.
+func (c *Compiled) Code() []store.Code {
+	out := make([]store.Code, len(c.funcs))
 	for i, f := range c.funcs {
 		out[i] = f
 	}
@@ -122,13 +128,16 @@ type lowerer struct {
 	// emits; stubFix are branches to be aimed at a loop's stub then.
 	loops   []loopStub
 	stubFix []stubFix
-	// code and offsets are the scratch arrays a function is lowered into
-	// (reused from function to function); EndFunc gives the function
-	// copies of exactly its size, so lowering a large module does not
-	// spend its time growing slices.
+	// code, offsets and pauseIR are the scratch arrays a function is
+	// lowered into (reused from function to function); EndFunc gives the
+	// function copies of exactly its size, so lowering a large module
+	// does not spend its time growing slices.
 	code    []instr
 	offsets []uint32
-	arena   []wasm.ValType // see types
+	pauseIR []uint32
+	// rec makes the function's tier-neutral pause-point table; the
+	// lowerer adds only where each point is in the IR (funcCode.pauseIR).
+	rec *pause.Recorder
 }
 
 // loopStub is a loop's out-of-line pause point: its opPoll and a branch
@@ -165,6 +174,7 @@ func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, loca
 		f.paramSlots = n
 	}
 	f.localSlots, f.frameSlots = n, n
+	f.pauses = l.rec.Begin(idx, f.locals)
 	for _, t := range sig.Results {
 		f.frameSlots += uint32(t.Slots())
 	}
@@ -173,7 +183,8 @@ func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, loca
 	l.ctrls = l.ctrls[:0]
 	l.pushCtrl(ctrlFrame{op: wasm.OpBlock, slot: n, results: sig.Results, elseFix: -1})
 	l.off = def.BodyOffset - def.BodyStart
-	id := l.pause(api.PauseFuncEntry, nil, nil)
+	f.pauseIR = append(l.pauseIR[:0], 0) // the entry is pause point 0, at IR 0
+	const id = 0
 	if !l.noPoll {
 		l.emit(instr{op: opPoll, a: id})
 		f.entryPoll, f.start = true, 1
@@ -184,8 +195,9 @@ func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, loca
 func (l *lowerer) EndFunc() error {
 	l.emitLoopStubs()
 	f := l.f
-	l.code, l.offsets = f.code[:0], f.offsets[:0]
-	f.code, f.offsets = slices.Clone(f.code), slices.Clone(f.offsets)
+	l.code, l.offsets, l.pauseIR = f.code[:0], f.offsets[:0], f.pauseIR[:0]
+	f.code, f.offsets, f.pauseIR = slices.Clone(f.code), slices.Clone(f.offsets), slices.Clone(f.pauseIR)
+	l.rec.End(&f.pauses)
 	l.out[f.index-l.m.NumImportedFuncs()] = f
 	l.f = nil
 	return nil
@@ -210,7 +222,7 @@ func compileWorkers(m *wasm.Module) int {
 
 // emitLoopStubs appends every loop's poll stub (opPoll, then a branch to
 // the loop's body), points the loop's pause point at it and resolves the
-// branches that need it. Pause points stay sorted by IR index.
+// branches that need it.
 func (l *lowerer) emitLoopStubs() {
 	f := l.f
 	if l.noPoll || len(l.loops) == 0 {
@@ -220,9 +232,9 @@ func (l *lowerer) emitLoopStubs() {
 	for i := range l.loops {
 		s := &l.loops[i]
 		l.off = s.off
-		s.poll = uint32(l.emit(instr{op: opPoll}))
+		s.poll = uint32(l.emit(instr{op: opPoll, a: uint32(s.pause)}))
 		l.emit(instr{op: opBr, a: s.body})
-		f.pauses[s.pause].IR = s.poll
+		f.pauseIR[s.pause] = s.poll
 	}
 	f.loopPolls = make([]uint32, len(l.loops))
 	for i, s := range l.loops {
@@ -234,12 +246,6 @@ func (l *lowerer) emitLoopStubs() {
 			setStubField(in, l.loops[fx.loop].poll)
 		} else {
 			in.a = l.loops[fx.loop].poll
-		}
-	}
-	slices.SortStableFunc(f.pauses, func(a, b PausePoint) int { return cmp.Compare(a.IR, b.IR) })
-	for i := range f.pauses {
-		if in := &f.code[f.pauses[i].IR]; in.op == opPoll {
-			in.a = uint32(i)
 		}
 	}
 	l.loops, l.stubFix = l.loops[:0], l.stubFix[:0]
@@ -261,29 +267,18 @@ func (l *lowerer) pushCtrl(c ctrlFrame) {
 	l.ctrls = append(l.ctrls, c)
 }
 
-// types returns an immutable copy of ts carved from a shared arena, so
-// that the many pause points of a large module do not cost an allocation
-// each.
-func (l *lowerer) types(ts []wasm.ValType) []wasm.ValType {
-	if len(ts) == 0 {
-		return []wasm.ValType{}
+// record has the recorder make the pause point of in (a loop or a call,
+// in reachable code), implemented by the next IR instruction, and returns
+// its id. The recorder numbers points in the body's order, whatever the
+// IR's layout (a loop's poll stub comes later).
+func (l *lowerer) record(in *wasm.Instr, stack []wasm.ValType) (uint32, error) {
+	f := l.f
+	id, ok := l.rec.Instr(&f.pauses, in, stack, true)
+	if !ok || int(id) != len(f.pauseIR) {
+		return 0, fmt.Errorf("interp: internal error: pause point %d (%v) at +0x%x out of step with the IR's %d", id, ok, l.off, len(f.pauseIR))
 	}
-	if len(ts) > cap(l.arena)-len(l.arena) {
-		l.arena = make([]wasm.ValType, 0, max(4096, len(ts)))
-	}
-	n := len(l.arena)
-	l.arena = append(l.arena, ts...)
-	return l.arena[n : n+len(ts) : n+len(ts)]
-}
-
-func (l *lowerer) pause(kind api.PauseKind, stack, operands []wasm.ValType) uint32 {
-	p := PausePoint{Offset: l.off, Kind: kind, IR: uint32(len(l.f.code))}
-	p.Stack = l.types(stack)
-	if kind == api.PauseCall {
-		p.Operands = l.types(operands) // never nil: nil marks the other kinds
-	}
-	l.f.pauses = append(l.f.pauses, p)
-	return uint32(len(l.f.pauses) - 1)
+	f.pauseIR = append(f.pauseIR, uint32(len(f.code)))
+	return id, nil
 }
 
 // top returns the home slot the next pushed value would take.
@@ -527,7 +522,10 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 		if w == wasm.OpLoop {
 			c.loopPC = uint32(len(f.code))
 			c.loop = len(l.loops)
-			id := l.pause(api.PauseLoop, stack, nil)
+			id, err := l.record(in, stack)
+			if err != nil {
+				return err
+			}
 			l.loops = append(l.loops, loopStub{body: c.loopPC, pause: int(id), off: l.off})
 		}
 		l.pushCtrl(c)
@@ -637,15 +635,14 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 		}
 		l.flush()
 		nops += len(ft.Params)
-		below := stack[:len(stack)-nops]
-		id := l.pause(api.PauseCall, below, stack[len(stack)-nops:])
-		p := &f.pauses[id]
+		id, err := l.record(in, stack)
+		if err != nil {
+			return err
+		}
 		argSlot := l.slotOf(len(l.vs) - nops)
 		if w == wasm.OpCall {
-			p.Callee, p.MaybeHost = in.A, in.A < l.m.NumImportedFuncs()
 			l.emit(instr{op: opCall, a: in.A, b: argSlot, c: id})
 		} else {
-			p.Indirect, p.MaybeHost = true, true
 			l.emit(instr{op: opCallIndirect, a: in.A, b: in.B, c: argSlot, imm: uint64(l.vs[len(l.vs)-1].slot) | uint64(id)<<32})
 		}
 		l.vs = l.vs[:len(l.vs)-nops]

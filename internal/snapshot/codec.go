@@ -16,7 +16,6 @@ func (e *encoder) u32(v uint32)   { e.b = binary.LittleEndian.AppendUint32(e.b, 
 func (e *encoder) u64(v uint64)   { e.b = binary.LittleEndian.AppendUint64(e.b, v) }
 func (e *encoder) uv(v uint64)    { e.b = binary.AppendUvarint(e.b, v) }
 func (e *encoder) sv(v int64)     { e.b = binary.AppendVarint(e.b, v) }
-func (e *encoder) bytes(b []byte) { e.uv(uint64(len(b))); e.b = append(e.b, b...) }
 func (e *encoder) str(s string)   { e.uv(uint64(len(s))); e.b = append(e.b, s...) }
 func (e *encoder) fixed(b []byte) { e.b = append(e.b, b...) }
 func (e *encoder) strs(s []string) {

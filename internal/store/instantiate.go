@@ -22,7 +22,7 @@ import (
 // memories, and the instance is returned together with the error, because
 // those tables may now reference its functions; the caller must keep it
 // alive (and Close it) like a successful one.
-func (s *Store) Instantiate(m *wasm.Module, name string, code []any, resolve func(module, name string) (Extern, bool)) (*Instance, error) {
+func (s *Store) Instantiate(m *wasm.Module, name string, code []Code, resolve func(module, name string) (Extern, bool)) (*Instance, error) {
 	return s.instantiate(m, name, code, resolve, true)
 }
 
@@ -30,11 +30,11 @@ func (s *Store) Instantiate(m *wasm.Module, name string, code []any, resolve fun
 // tables and globals a checkpoint is about to replace: active segments are
 // dropped as instantiation drops them, but not copied (for a large program,
 // megabytes of data segments written into memory, then discarded).
-func (s *Store) InstantiateForRestore(m *wasm.Module, name string, code []any, resolve func(module, name string) (Extern, bool)) (*Instance, error) {
+func (s *Store) InstantiateForRestore(m *wasm.Module, name string, code []Code, resolve func(module, name string) (Extern, bool)) (*Instance, error) {
 	return s.instantiate(m, name, code, resolve, false)
 }
 
-func (s *Store) instantiate(m *wasm.Module, name string, code []any, resolve func(module, name string) (Extern, bool), applySegments bool) (*Instance, error) {
+func (s *Store) instantiate(m *wasm.Module, name string, code []Code, resolve func(module, name string) (Extern, bool), applySegments bool) (*Instance, error) {
 	if len(code) != len(m.Funcs) {
 		return nil, fmt.Errorf("instantiate: %d lowered bodies for %d functions", len(code), len(m.Funcs))
 	}
@@ -138,12 +138,13 @@ func (s *Store) instantiate(m *wasm.Module, name string, code []any, resolve fun
 	// before any of it can run (interrupt.go).
 	var last Armer
 	for _, c := range code {
-		if a, ok := c.(interface{ CodeArmer() Armer }); ok {
-			if x := a.CodeArmer(); x != nil && x != last {
-				s.addArmer(x)
-				inst.life.armers = append(inst.life.armers, x)
-				last = x
-			}
+		if c == nil {
+			continue
+		}
+		if x := c.CodeArmer(); x != nil && x != last {
+			s.addArmer(x)
+			inst.life.armers = append(inst.life.armers, x)
+			last = x
 		}
 	}
 

@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"testing"
+
+	"github.com/ferryvm/ferry/internal/pause"
 )
 
 // countingArmer is lowered code that records how armed it is.
@@ -12,17 +14,20 @@ func (a *countingArmer) Arm()             { a.n++ }
 func (a *countingArmer) Disarm()          { a.n-- }
 func (a *countingArmer) CodeArmer() Armer { return a }
 
+// Pauses makes countingArmer a Code; the store never reads the table.
+func (a *countingArmer) Pauses() *pause.Func { return nil }
+
 // The store arms its code while any instance has interrupt bits set, once
 // however many bits and instances, and an instance closed with bits set
 // (a pending pause, an abort) does not leave it armed.
 func TestInterruptArmsStoreCode(t *testing.T) {
 	s := NewStore()
 	code := &countingArmer{}
-	a, err := s.Instantiate(exporter(), "a", []any{code}, noImports)
+	a, err := s.Instantiate(exporter(), "a", []Code{code}, noImports)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := s.Instantiate(exporter(), "b", []any{code}, noImports)
+	b, err := s.Instantiate(exporter(), "b", []Code{code}, noImports)
 	if err != nil {
 		t.Fatal(err)
 	}

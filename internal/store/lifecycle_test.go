@@ -81,7 +81,7 @@ func TestLinkedInstancesShareALifetime(t *testing.T) {
 		name string
 	}{{wasm.ExternFunc, "f"}, {wasm.ExternTable, "tab"}, {wasm.ExternMemory, "mem"}} {
 		s := NewStore()
-		x, err := s.Instantiate(exporter(), "x", []any{nil}, noImports)
+		x, err := s.Instantiate(exporter(), "x", []Code{nil}, noImports)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +123,7 @@ func TestLinkedInstancesShareALifetime(t *testing.T) {
 func TestCloseWaitsForTheLastCall(t *testing.T) {
 	s := NewStore()
 	code := &countingArmer{}
-	x, err := s.Instantiate(exporter(), "x", []any{code}, noImports)
+	x, err := s.Instantiate(exporter(), "x", []Code{code}, noImports)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,14 +159,14 @@ func TestLongLivedExporterReleasesImporters(t *testing.T) {
 	s := NewStore()
 	lib := exporter()
 	lib.Tables, lib.Exports = nil, lib.Exports[:1] // only "f"
-	x, err := s.Instantiate(lib, "x", []any{nil}, noImports)
+	x, err := s.Instantiate(lib, "x", []Code{nil}, noImports)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := importerOf(wasm.ExternFunc, "f")
 	m.Funcs = []wasm.Func{{TypeIndex: 0}}
 	for k := 0; k < 100; k++ {
-		y, err := s.Instantiate(m, "y", []any{nil}, resolverOf("x", x))
+		y, err := s.Instantiate(m, "y", []Code{nil}, resolverOf("x", x))
 		if err != nil {
 			t.Fatal(err)
 		}

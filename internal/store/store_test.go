@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/pause"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
 
@@ -102,16 +103,24 @@ func exporter() *wasm.Module {
 	}
 }
 
+// plainCode is lowered code that never needs arming.
+type plainCode struct{}
+
+func (*plainCode) Pauses() *pause.Func { return nil }
+func (*plainCode) CodeArmer() Armer    { return nil }
+
+var lowered Code = &plainCode{}
+
 func TestInstantiateDefinitions(t *testing.T) {
 	s := NewStore()
-	code := []any{"lowered"}
+	code := []Code{lowered}
 	inst, err := s.Instantiate(exporter(), "ex", code, noImports)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer inst.Close()
 	f := inst.Funcs[0]
-	if f.Code != "lowered" || f.Name != "identity" || f.Instance != inst || f.Index != 0 {
+	if f.Code != lowered || f.Name != "identity" || f.Instance != inst || f.Index != 0 {
 		t.Errorf("function = %+v", f)
 	}
 	if f.Ref == 0 || s.FuncByRef(f.Ref) != f {
@@ -142,7 +151,7 @@ func TestInstantiateDefinitions(t *testing.T) {
 
 func TestLinkErrors(t *testing.T) {
 	s := NewStore()
-	ex, err := s.Instantiate(exporter(), "ex", []any{nil}, noImports)
+	ex, err := s.Instantiate(exporter(), "ex", []Code{nil}, noImports)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +213,7 @@ func TestLinkErrors(t *testing.T) {
 
 func TestImportedGlobalsAndRefFunc(t *testing.T) {
 	s := NewStore()
-	ex, err := s.Instantiate(exporter(), "ex", []any{nil}, noImports)
+	ex, err := s.Instantiate(exporter(), "ex", []Code{nil}, noImports)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +232,7 @@ func TestImportedGlobalsAndRefFunc(t *testing.T) {
 		{Type: wasm.GlobalType{Type: wasm.FuncRef}, Init: refNullFunc},
 		{Type: wasm.GlobalType{Type: wasm.V128}, Init: wasm.ConstExpr{Bytes: append(append([]byte{0xFD, 0x0C}, []byte{1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0}...), 0x0B)}},
 	}
-	inst, err := s.Instantiate(m, "", []any{nil}, resolverOf("ex", ex))
+	inst, err := s.Instantiate(m, "", []Code{nil}, resolverOf("ex", ex))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +259,7 @@ func TestImportedGlobalsAndRefFunc(t *testing.T) {
 
 func TestSegments(t *testing.T) {
 	s := NewStore()
-	ex, err := s.Instantiate(exporter(), "ex", []any{nil}, noImports)
+	ex, err := s.Instantiate(exporter(), "ex", []Code{nil}, noImports)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +279,7 @@ func TestSegments(t *testing.T) {
 		{Mode: wasm.SegmentActive, Offset: i32c(wasm.PageSize - 2), Init: []byte("end")}, // one byte out
 		{Mode: wasm.SegmentActive, Offset: i32c(200), Init: []byte("never")},
 	}
-	inst, err := s.Instantiate(m, "", []any{nil, nil}, resolverOf("ex", ex))
+	inst, err := s.Instantiate(m, "", []Code{nil, nil}, resolverOf("ex", ex))
 	var trap *api.TrapError
 	if !errors.As(err, &trap) || !errors.Is(err, api.ErrOutOfBoundsMemory) {
 		t.Fatalf("error = %v, want an out-of-bounds memory trap", err)
@@ -315,7 +324,7 @@ func TestElemSegmentOutOfBoundsTraps(t *testing.T) {
 		},
 		Datas: []wasm.Data{{Mode: wasm.SegmentActive, Offset: i32c(0), Init: []byte("x")}},
 	}
-	inst, err := s.Instantiate(m, "", []any{nil}, noImports)
+	inst, err := s.Instantiate(m, "", []Code{nil}, noImports)
 	if !errors.Is(err, api.ErrOutOfBoundsTable) {
 		t.Fatalf("error = %v, want out of bounds table", err)
 	}
@@ -521,7 +530,7 @@ func TestConcurrentInstantiation(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			inst, err := s.Instantiate(exporter(), fmt.Sprint(i), []any{nil}, noImports)
+			inst, err := s.Instantiate(exporter(), fmt.Sprint(i), []Code{nil}, noImports)
 			if err != nil {
 				errs <- err
 				return

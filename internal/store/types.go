@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/pause"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
 
@@ -30,7 +31,20 @@ type Function struct {
 	Host api.HostFunc // non-nil for host functions
 	// Code is the execution tier's lowered body for a defined function; set
 	// when the instance is created, read by the tier on every call.
-	Code any
+	Code Code
+}
+
+// Code is a function body as an execution tier lowered it. The store only
+// keeps it; what every tier must provide is what the rest of the runtime
+// reads without knowing the tier.
+type Code interface {
+	// Pauses is the function's pause-point table, made by validation and
+	// shared by every tier (internal/pause).
+	Pauses() *pause.Func
+	// CodeArmer returns the switch that makes the code poll its pause
+	// points while some instance of the store asks for it, or nil if
+	// the code polls for good (interrupt.go).
+	CodeArmer() Armer
 }
 
 // Table is a table instance. Elements are reference values encoded as in

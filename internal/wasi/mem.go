@@ -29,14 +29,6 @@ func (g guestMem) write(off uint32, b []byte) Errno {
 	return ErrnoSuccess
 }
 
-func (g guestMem) u32(off uint32) (uint32, Errno) {
-	b, e := g.read(off, 4)
-	if e != 0 {
-		return 0, e
-	}
-	return binary.LittleEndian.Uint32(b), 0
-}
-
 func (g guestMem) putU32(off, v uint32) Errno {
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], v)

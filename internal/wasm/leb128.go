@@ -16,9 +16,6 @@ func ReadU32(b []byte) (uint32, int, error) {
 	return uint32(v), n, err
 }
 
-// ReadU64 decodes an unsigned LEB128 of at most 64 bits.
-func ReadU64(b []byte) (uint64, int, error) { return readUnsigned(b, 64) }
-
 // ReadS32 decodes a signed LEB128 of at most 32 bits.
 func ReadS32(b []byte) (int32, int, error) {
 	v, n, err := readSigned(b, 32)

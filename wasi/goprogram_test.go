@@ -57,7 +57,7 @@ func TestGoProgram(t *testing.T) {
 func TestCProgram(t *testing.T) {
 	clang, err := exec.LookPath("clang")
 	if err != nil {
-		t.Skip("no clang")
+		t.Fatal("clang not found: install clang lld wasi-libc libclang-rt-14-dev-wasm32 (scripts/deps.sh does)")
 	}
 	wasmPath := filepath.Join(t.TempDir(), "chello.wasm")
 	if out, err := exec.Command(clang, "--target=wasm32-wasi", "-O1", "-o", wasmPath, "testdata/chello/main.c").CombinedOutput(); err != nil {

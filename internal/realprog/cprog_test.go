@@ -48,7 +48,7 @@ var cCases = []cCase{
 func TestCPrograms(t *testing.T) {
 	clang, err := exec.LookPath("clang")
 	if err != nil {
-		t.Skip("clang not found: install clang lld wasi-libc libclang-rt-14-dev-wasm32 (scripts/deps.sh)")
+		t.Fatal("clang not found: install clang lld wasi-libc libclang-rt-14-dev-wasm32 (scripts/deps.sh does)")
 	}
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {

@@ -125,8 +125,11 @@ func TestReadWithLimits(t *testing.T) {
 		t.Fatalf("a caller's limit above the default: %v", err)
 	}
 	b = forge(t, basics(nullLocalsFrames(2, 1<<10))...)
-	if f, err = ReadWithLimits(bytes.NewReader(b), int64(len(b)), Limits{Values: 1 << 11}); err != nil || len(f.Snapshot.Frames[1].Locals) != 1<<10 {
+	if f, err = ReadWithLimits(bytes.NewReader(b), int64(len(b)), Limits{Values: 1 << 11}); err != nil || f.FrameHeaders()[1].Locals != 1<<10 {
 		t.Fatalf("exactly at a caller's limit: %v", err)
+	}
+	if fs, err := f.Frames(); err != nil || len(fs[1].Locals) != 1<<10 {
+		t.Fatalf("decoding the values exactly at a caller's limit: %v", err)
 	}
 	if _, err = ReadWithLimits(bytes.NewReader(b), int64(len(b)), Limits{Values: 1<<11 - 1}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("one value beyond a caller's limit: %v", err)

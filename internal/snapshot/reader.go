@@ -25,14 +25,26 @@ type SectionInfo struct {
 
 // File is a checkpoint whose container and every section except memory
 // data have been read and checked. Memory data stays in the file: see
-// MemoryData, ReadMemory.
+// MemoryData, ReadMemory. Frame values stay encoded: see FrameHeaders,
+// Frames.
 type File struct {
 	Major, Minor uint16
 	Snapshot     Snapshot
 	Sections     []SectionInfo
 	memData      []SectionInfo   // one per memory
 	memDigests   []MemoryDigests // signed digests of memData (sign.go), or nil
+	frames       frameSection
 	r            io.ReaderAt
+}
+
+// frameSection is the frames section as read: its checked payload, kept
+// as stored (compressed or not, so no larger than its share of the file,
+// and immune to later changes of the file), and the frame headers.
+type frameSection struct {
+	info   SectionInfo
+	stored []byte
+	heads  []FrameHeader
+	lim    Limits
 }
 
 // Read reads the checkpoint in r (size bytes). Every checksum, length,
@@ -178,7 +190,11 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 			off = next
 			continue
 		}
-		d, done, err := f.decoder(info)
+		stored, err := f.stored(info)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		d, done, err := decoderOf(info, stored)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
@@ -186,7 +202,10 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 		case SectionMeta:
 			s.Meta, err = readMeta(d)
 		case SectionFrames:
-			s.Frames, err = readFrames(d, lim)
+			// The values are checked, not kept: a restore decodes them
+			// (Frames) once their counts fit the module.
+			f.frames = frameSection{info: info, stored: stored, lim: lim}
+			f.frames.heads, err = readFrameHeaders(d, lim)
 		case SectionGlobals:
 			s.Globals, err = readGlobals(d, lim)
 		case SectionTables:
@@ -234,16 +253,31 @@ func allZero(b []byte) bool {
 	return true
 }
 
-// decoder returns a decoder of a section's payload, whose checksum it
-// checks first. A compressed payload is decoded as it decompresses, so
-// that what a forged section makes the reader allocate is bounded by the
-// counts the decoding accepts, not by the decompressed length. done
-// releases the decompressor.
-func (f *File) decoder(info SectionInfo) (d *decoder, done func(), err error) {
-	stored, err := f.stored(info)
+// FrameHeaders are the headers of the paused call's frames, outermost
+// first, with the number of each one's locals and operands. The slice is
+// the File's: callers do not change it.
+func (f *File) FrameHeaders() []FrameHeader { return f.frames.heads }
+
+// Frames decodes the frames with their values, which Read checked but did
+// not keep. What they take (24 bytes a value) is bounded only by the
+// reader's Limits, up to 192 MiB from a file of a few kilobytes: check
+// FrameHeaders against what the module and the runtime allow first.
+func (f *File) Frames() ([]Frame, error) {
+	fs := &f.frames
+	d, done, err := decoderOf(fs.info, fs.stored)
 	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("%v section: %w", fs.info.Type, err)
 	}
+	defer done()
+	return readFrames(d, fs.lim)
+}
+
+// decoderOf returns a decoder of a section's stored payload, whose
+// checksum the caller checked. A compressed payload is decoded as it
+// decompresses, so that what a forged section makes the reader allocate
+// is bounded by the counts the decoding accepts, not by the decompressed
+// length. done releases the decompressor.
+func decoderOf(info SectionInfo, stored []byte) (d *decoder, done func(), err error) {
 	what := info.Type.String()
 	if !info.Compressed {
 		return &decoder{b: stored, what: what}, func() {}, nil

@@ -275,7 +275,13 @@ func FuzzSections(f *testing.F) {
 		case 0:
 			_, err = decodeMeta(b)
 		case 1:
-			_, err = decodeFrames(b, lim)
+			// What Read checks and what Frames decodes must agree.
+			var fs []Frame
+			fs, err = decodeFrames(b, lim)
+			hs, herr := readFrameHeaders(&decoder{b: b, what: "frames"}, lim)
+			if (err == nil) != (herr == nil) || (err == nil && !reflect.DeepEqual(hs, frameHeaders(fs))) {
+				t.Fatalf("decoding the values: %v, checking them: %v", err, herr)
+			}
 		case 2:
 			_, err = decodeGlobals(b, lim)
 		case 3:

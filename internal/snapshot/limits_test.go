@@ -34,6 +34,7 @@ type forgedSection struct {
 	typ      SectionType
 	payload  []byte
 	compress bool
+	zstd     bool   // payload is already compressed
 	raw      uint64 // declared decoded length, if not len(payload)
 }
 
@@ -57,7 +58,9 @@ func forge(t testing.TB, sections ...forgedSection) []byte {
 		if raw == 0 {
 			raw = uint64(len(s.payload))
 		}
-		if s.compress {
+		if s.zstd {
+			cw.section(s.typ, flagZstd, 0, s.payload, raw)
+		} else if s.compress {
 			cw.section(s.typ, flagZstd, 0, enc.EncodeAll(s.payload, nil), raw)
 		} else {
 			cw.section(s.typ, 0, 0, s.payload, raw)
@@ -260,5 +263,43 @@ func TestDescriptorsBomb(t *testing.T) {
 	}
 	if n > 16*mib {
 		t.Fatalf("allocated %d MiB", n/mib)
+	}
+}
+
+// A zstd frame declares its window, which the decoder allocates before
+// decoding anything: a frames section compressed as one 32 MiB segment
+// made Read allocate 32 MiB for it, and one of the section's cap (about
+// 155 MiB) as much. Ferry's writer never uses more than 8 MiB (RFC 8878's
+// recommended decoder minimum); a larger window is refused.
+func TestZstdWindowBeyond8MiBRefusedCheaply(t *testing.T) {
+	var e encoder
+	e.uv(1)
+	e.uv(1)
+	e.u8(uint8(PauseCall))
+	e.uv(0)
+	e.uv(1 << 21)
+	for range 1 << 21 {
+		e.value(Value{Type: TypeV128})
+	}
+	e.uv(0)
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithSingleSegment(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := enc.EncodeAll(e.b, nil)
+	enc.Close()
+	secs := basics(nil)
+	for i := range secs {
+		if secs[i].typ == SectionFrames {
+			secs[i] = forgedSection{typ: SectionFrames, payload: z, raw: uint64(len(e.b)), zstd: true}
+		}
+	}
+	b := forge(t, secs...)
+	n := allocatedBy(func() { _, err = ReadBytes(b) })
+	if n > 16*mib {
+		t.Fatalf("reading a %d-byte file allocated %d MiB", len(b), n/mib)
+	}
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "window") {
+		t.Fatalf("a %d MiB zstd window: got %v", len(e.b)/mib, err)
 	}
 }

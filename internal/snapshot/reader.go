@@ -282,12 +282,45 @@ func decoderOf(info SectionInfo, stored []byte) (d *decoder, done func(), err er
 	if !info.Compressed {
 		return &decoder{b: stored, what: what}, func() {}, nil
 	}
-	zr, err := zstd.NewReader(bytes.NewReader(stored), zstd.WithDecoderConcurrency(1),
-		zstd.WithDecoderMaxMemory(max(info.RawLength, 16<<20)), zstd.WithDecoderLowmem(true))
+	zr, err := sectionDecompressor(stored, info)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: decompressing: %v", ErrCorrupt, err)
+		return nil, nil, err
 	}
 	return &decoder{r: bufio.NewReaderSize(zr, 32<<10), size: int(info.RawLength), what: what}, zr.Close, nil
+}
+
+// maxSectionWindow is the largest zstd window a section other than memory
+// data may use: the decompressor allocates the window a frame declares
+// before it decodes anything, so a forged section of a few kilobytes
+// could otherwise cost as much as its decoded-length cap (hundreds of
+// MiB). Write never uses more (its encoder's default window; a payload
+// below that is one segment of its own size), and RFC 8878 recommends
+// that every decoder support this much.
+const maxSectionWindow = 8 << 20
+
+// sectionDecompressor returns a streaming decompressor of a section's
+// stored payload.
+func sectionDecompressor(stored []byte, info SectionInfo) (*zstd.Decoder, error) {
+	// The decompressor refuses a larger window too, but only once read
+	// from, and with a message about sizes: say what is wrong here.
+	var h zstd.Header
+	if err := h.Decode(stored); err != nil {
+		return nil, fmt.Errorf("%w: decompressing: %v", ErrCorrupt, err)
+	}
+	window := h.WindowSize
+	if h.SingleSegment {
+		window = h.FrameContentSize
+	}
+	if window > maxSectionWindow {
+		return nil, fmt.Errorf("%w: a zstd window of %d bytes exceeds the limit %d", ErrCorrupt, window, maxSectionWindow)
+	}
+	zr, err := zstd.NewReader(bytes.NewReader(stored), zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderMaxMemory(max(info.RawLength, 16<<20)), zstd.WithDecoderMaxWindow(maxSectionWindow),
+		zstd.WithDecoderLowmem(true))
+	if err != nil {
+		return nil, fmt.Errorf("%w: decompressing: %v", ErrCorrupt, err)
+	}
+	return zr, nil
 }
 
 // stored reads a section's stored payload and checks its checksum.
@@ -313,10 +346,9 @@ func (f *File) load(info SectionInfo) ([]byte, error) {
 	}
 	// Stream the decoding so that memory grows with the data actually
 	// decoded, never with a length a forged header claims.
-	zr, err := zstd.NewReader(bytes.NewReader(stored), zstd.WithDecoderConcurrency(1),
-		zstd.WithDecoderMaxMemory(max(info.RawLength, 16<<20)), zstd.WithDecoderLowmem(true))
+	zr, err := sectionDecompressor(stored, info)
 	if err != nil {
-		return nil, fmt.Errorf("%w: decompressing: %v", ErrCorrupt, err)
+		return nil, err
 	}
 	defer zr.Close()
 	out, err := io.ReadAll(io.LimitReader(zr, int64(info.RawLength)+1))

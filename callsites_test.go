@@ -107,6 +107,9 @@ func TestCheckpointCallsites(t *testing.T) {
 	rewrite := func(ds []snapshot.Decision) []byte {
 		s := f.Snapshot
 		s.Callsites = ds
+		if s.Frames, err = f.Frames(); err != nil {
+			t.Fatal(err)
+		}
 		s.Memories = slices.Clone(s.Memories)
 		for k := range s.Memories {
 			s.Memories[k].Data = make([]byte, s.Memories[k].Size)

@@ -162,6 +162,9 @@ func rewrite(t *testing.T, b []byte, edit func(s *snapshot.Snapshot)) []byte {
 		t.Fatal(err)
 	}
 	s := f.Snapshot
+	if s.Frames, err = f.Frames(); err != nil {
+		t.Fatal(err)
+	}
 	for i := range s.Memories {
 		s.Memories[i].Data = make([]byte, s.Memories[i].Size)
 		if err := f.ReadMemory(i, s.Memories[i].Data); err != nil {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/binary"
 	"github.com/ferryvm/ferry/internal/snapshot"
 	"github.com/ferryvm/ferry/internal/store"
@@ -156,8 +155,8 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 		cfg.verify = VerifyConcurrent
 	}
 	s := &ck.f.Snapshot
-	if len(s.Frames) > r.cfg.maxCallDepth { // before compiling anything
-		return nil, mismatch("%d frames exceed the call depth limit %d", len(s.Frames), r.cfg.maxCallDepth)
+	if n := len(ck.f.FrameHeaders()); n > r.cfg.maxCallDepth { // before compiling anything
+		return nil, mismatch("%d frames exceed the call depth limit %d", n, r.cfg.maxCallDepth)
 	}
 	cm, err := r.restoredModule(ctx, s, cfg)
 	if err != nil {
@@ -167,7 +166,12 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	if n := len(m.ImportedTables) + len(m.ImportedMemories) + len(m.ImportedGlobals); n > 0 {
 		return nil, fmt.Errorf("%w: the module imports tables, memories or globals", ErrNotCheckpointable)
 	}
-	if err := r.checkShape(s, m); err != nil {
+	if err := r.checkShape(ck.f, m); err != nil {
+		return nil, err
+	}
+	// Only now are the frame values bounded by what the module allows.
+	frames, err := ck.f.Frames()
+	if err != nil {
 		return nil, err
 	}
 	resolve := func(module, field string) (store.Extern, bool) {
@@ -192,7 +196,6 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 		si.Close()
 		return nil, err
 	}
-	frames := s.Frames
 	refs, err := inst.framesToRefs(frames)
 	if err == nil {
 		err = r.engine.CheckFrames(si, refs)
@@ -509,8 +512,8 @@ func (c *Checkpoint) Info() CheckpointInfo {
 			names = m.Names
 		}
 	}
-	for _, f := range s.Frames {
-		fi := FrameInfo{Func: f.Func, Kind: api.PauseKind(f.Kind).String(), Offset: f.Offset, Locals: len(f.Locals), Stack: len(f.Stack)}
+	for _, f := range c.f.FrameHeaders() {
+		fi := FrameInfo{Func: f.Func, Kind: f.Kind.String(), Offset: f.Offset, Locals: f.Locals, Stack: f.Stack}
 		if names != nil {
 			fi.Name = names.Funcs[f.Func]
 		}

@@ -6,17 +6,19 @@ import (
 	"github.com/ferryvm/ferry/internal/wasm"
 )
 
-// checkShape checks every count and size of the checkpoint s against the
+// checkShape checks every count and size of the checkpoint f against the
 // module m and the runtime's limits, before the restore instantiates m or
 // allocates anything for the state: the reader only bounds them by what
 // any module could need (snapshot.DefaultLimits), and a forged file that
 // stays within those bounds would otherwise still have the restore copy
 // and convert hundreds of MiB of locals, elements or pages before the
-// finer checks of apply and CheckFrames refused them. The types and values
-// are left to those checks; this one is about sizes only.
-func (r *Runtime) checkShape(s *snapshot.Snapshot, m *wasm.Module) error {
-	if len(s.Frames) > r.cfg.maxCallDepth {
-		return mismatch("%d frames exceed the call depth limit %d", len(s.Frames), r.cfg.maxCallDepth)
+// finer checks of apply and CheckFrames refused them. It sees the frames'
+// headers only: their values are decoded once it passed. The types and
+// values are left to those checks; this one is about sizes only.
+func (r *Runtime) checkShape(f *snapshot.File, m *wasm.Module) error {
+	s, frames := &f.Snapshot, f.FrameHeaders()
+	if len(frames) > r.cfg.maxCallDepth {
+		return mismatch("%d frames exceed the call depth limit %d", len(frames), r.cfg.maxCallDepth)
 	}
 	// Every instruction pushes at most one value, or the results of one
 	// block or call: this bounds the operand stack validation allows at
@@ -26,7 +28,7 @@ func (r *Runtime) checkShape(s *snapshot.Snapshot, m *wasm.Module) error {
 		maxPush = max(maxPush, len(t.Results))
 	}
 	imported := m.NumImportedFuncs()
-	for k, f := range s.Frames {
+	for k, f := range frames {
 		if f.Func < imported || uint64(f.Func-imported) >= uint64(len(m.Funcs)) {
 			return mismatch("frame %d: function %d is not defined by the module", k, f.Func)
 		}
@@ -35,13 +37,13 @@ func (r *Runtime) checkShape(s *snapshot.Snapshot, m *wasm.Module) error {
 			return mismatch("frame %d: function %d has no type", k, f.Func)
 		}
 		typ := &m.Types[fn.TypeIndex]
-		if want := len(typ.Params) + len(fn.Locals); len(f.Locals) != want {
-			return mismatch("frame %d: function %d has %d locals and parameters, the checkpoint %d", k, f.Func, want, len(f.Locals))
+		if want := len(typ.Params) + len(fn.Locals); f.Locals != want {
+			return mismatch("frame %d: function %d has %d locals and parameters, the checkpoint %d", k, f.Func, want, f.Locals)
 		}
 		// The innermost frame paused at a call also holds the callee's
 		// arguments, which its body pushed.
-		if limit := uint64(len(fn.Body)) * uint64(maxPush); uint64(len(f.Stack)) > limit {
-			return mismatch("frame %d: %d operands, function %d's body (%d bytes) can hold at most %d", k, len(f.Stack), f.Func, len(fn.Body), limit)
+		if limit := uint64(len(fn.Body)) * uint64(maxPush); uint64(f.Stack) > limit {
+			return mismatch("frame %d: %d operands, function %d's body (%d bytes) can hold at most %d", k, f.Stack, f.Func, len(fn.Body), limit)
 		}
 	}
 	if len(s.Globals) != len(m.Globals) {

@@ -191,7 +191,11 @@ func TestLocalsBombRefusedBeforeAllocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inner := f.Snapshot.Frames[len(f.Snapshot.Frames)-1]
+	fs, err := f.Frames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner := fs[len(fs)-1]
 	b := forgeSection(t, base, snapshot.SectionFrames, framesPayload(1, inner.Func, inner.Kind, inner.Offset, nil, 1<<21, 0), true)
 	restoreRefusedCheaply(t, b, "locals")
 }
@@ -203,7 +207,11 @@ func TestOperandStackBombRefusedBeforeAllocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inner := f.Snapshot.Frames[len(f.Snapshot.Frames)-1]
+	fs, err := f.Frames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner := fs[len(fs)-1]
 	b := forgeSection(t, base, snapshot.SectionFrames, framesPayload(1, inner.Func, inner.Kind, inner.Offset, inner.Locals, 0, 1<<21), true)
 	restoreRefusedCheaply(t, b, "operand")
 }
@@ -313,4 +321,54 @@ func TestFramesBeyondCallDepthRefused(t *testing.T) {
 	if _, err := rt.Restore(ctx, ck, NewRestoreConfig()); !errors.Is(err, ErrCheckpointMismatch) || !strings.Contains(err.Error(), "3 frames exceed the call depth limit 2") {
 		t.Fatalf("got %v", err)
 	}
+}
+
+// localsAtCap is a forged checkpoint whose 4 frames of 2^21 null funcref
+// locals (a 3 KB file) stay just inside the reader's caps: 2^23 values
+// of all frames together, the interpreter's stack.
+func localsAtCap(t *testing.T) []byte {
+	return forgeSection(t, realCheckpoint(t, true), snapshot.SectionFrames, framesPayload(4, 2, snapshot.PauseCall, 0, nil, 1<<21, 0), true)
+}
+
+// Inspecting localsAtCap decoded every value (192 MiB, 213 MB of RSS for
+// ferry inspect) though it prints only their counts.
+func TestInspectLocalsAtCapIsCheap(t *testing.T) {
+	b := localsAtCap(t)
+	var info CheckpointInfo
+	var err error
+	n := allocatedBy(func() { info, err = inspect(b) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.Frames) != 4 || info.Frames[3].Locals != 1<<21 || info.Frames[3].Stack != 0 {
+		t.Fatalf("frames %+v, want 4 of 2^21 locals", info.Frames)
+	}
+	if n > 16*mib {
+		t.Fatalf("inspecting a %d-byte checkpoint allocated %d MiB", len(b), n/mib)
+	}
+	t.Logf("inspecting a %d-byte checkpoint allocated %d KiB", len(b), n>>10)
+}
+
+// Restoring localsAtCap decoded every value while reading it, before the
+// check against the module, which has no function of 2^21 locals,
+// refused it.
+func TestRestoreLocalsAtCapRefusedCheaply(t *testing.T) {
+	b := localsAtCap(t)
+	ctx := context.Background()
+	rt := NewRuntime(NewRuntimeConfig())
+	defer rt.Close(ctx)
+	var err error
+	n := allocatedBy(func() {
+		var ck *Checkpoint
+		if ck, err = ReadCheckpoint(bytes.NewReader(b), int64(len(b))); err == nil {
+			_, err = rt.Restore(ctx, ck, NewRestoreConfig())
+		}
+	})
+	if !errors.Is(err, ErrCheckpointMismatch) || !strings.Contains(err.Error(), "locals") {
+		t.Fatalf("got %v, want a mismatch about locals", err)
+	}
+	if n > 16*mib {
+		t.Fatalf("refusing a %d-byte checkpoint allocated %d MiB", len(b), n/mib)
+	}
+	t.Logf("refusing a %d-byte checkpoint allocated %d KiB", len(b), n>>10)
 }

@@ -53,6 +53,9 @@ func editCheckpoint(t *testing.T, b []byte, edit func(s *snapshot.Snapshot)) []b
 		t.Fatal(err)
 	}
 	s := f.Snapshot
+	if s.Frames, err = f.Frames(); err != nil {
+		t.Fatal(err)
+	}
 	for i := range s.Memories {
 		s.Memories[i].Data = make([]byte, s.Memories[i].Size)
 		if err := f.ReadMemory(i, s.Memories[i].Data); err != nil {
@@ -136,7 +139,10 @@ func TestRestoreRefusesForgedFrames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frames := f.Snapshot.Frames
+	frames, err := f.Frames()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(frames) < 2 {
 		t.Fatalf("want a caller and a callee, got %d frames", len(frames))
 	}

@@ -34,6 +34,7 @@ type forgedSection struct {
 	typ      SectionType
 	payload  []byte
 	compress bool
+	zstd     bool   // payload is already compressed
 	raw      uint64 // declared decoded length, if not len(payload)
 }
 
@@ -57,7 +58,9 @@ func forge(t testing.TB, sections ...forgedSection) []byte {
 		if raw == 0 {
 			raw = uint64(len(s.payload))
 		}
-		if s.compress {
+		if s.zstd {
+			cw.section(s.typ, flagZstd, 0, s.payload, raw)
+		} else if s.compress {
 			cw.section(s.typ, flagZstd, 0, enc.EncodeAll(s.payload, nil), raw)
 		} else {
 			cw.section(s.typ, 0, 0, s.payload, raw)
@@ -102,7 +105,7 @@ func nullLocalsFrames(frames, n int) []byte {
 
 // Three frames of 2^22 locals each are within the cap of one frame but
 // not of all frames together (the interpreter's stack, 2^23 values):
-// refused at the third, having decoded two.
+// refused at the third, having checked two.
 func TestFramesValuesCappedTogether(t *testing.T) {
 	b := forge(t, basics(nullLocalsFrames(3, 1<<22))...)
 	var err error
@@ -110,10 +113,61 @@ func TestFramesValuesCappedTogether(t *testing.T) {
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "local count 4194304 exceeds the limit 0") {
 		t.Fatalf("got %v", err)
 	}
-	// Two frames' values (2 × 96 MiB) and no decompressed copy of the
-	// section (48 MiB).
-	if n > 240*mib {
+	// No values kept (they were 2 × 96 MiB) and no decompressed copy of
+	// the section (48 MiB).
+	if n > 16*mib {
 		t.Fatalf("allocated %d MiB", n/mib)
+	}
+}
+
+// Four frames of 2^21 locals, 2^23 values, are at the cap: Read decoded
+// them all (192 MiB from a 3 KB file) though only a restore that checked
+// their counts against the module needs them. It now checks them and
+// keeps their headers; Frames decodes them.
+func TestReadFrameValuesAtCapStayEncoded(t *testing.T) {
+	b := forge(t, basics(nullLocalsFrames(4, 1<<21))...)
+	var f *File
+	var err error
+	n := allocatedBy(func() { f, err = ReadBytes(b) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n > 16*mib {
+		t.Fatalf("reading a %d-byte file allocated %d MiB", len(b), n/mib)
+	}
+	want := FrameHeader{Func: 1, Kind: PauseCall, Locals: 1 << 21}
+	if hs := f.FrameHeaders(); len(hs) != 4 || hs[3] != want {
+		t.Fatalf("frame headers %+v, want 4 × %+v", hs, want)
+	}
+	fs, err := f.Frames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 4 || len(fs[3].Locals) != 1<<21 || fs[3].Locals[1<<21-1] != (Value{Type: TypeFuncref}) {
+		t.Fatalf("%d frames decoded", len(fs))
+	}
+}
+
+// Values Read does not keep are still checked: a bad one is refused by
+// Read, not by the restore that decodes them.
+func TestReadChecksFrameValuesItDoesNotKeep(t *testing.T) {
+	for name, v := range map[string][]byte{
+		"unknown type":        {0x00},
+		"non-null externref":  {TypeExternref, 1},
+		"funcref beyond 2^32": {TypeFuncref, 0x80, 0x80, 0x80, 0x80, 0x10},
+		"truncated i64":       {TypeI64, 1, 2, 3},
+	} {
+		var e encoder
+		e.uv(1)
+		e.uv(1)
+		e.u8(uint8(PauseCall))
+		e.uv(0)
+		e.uv(1)
+		e.fixed(v)
+		e.uv(0)
+		if _, err := ReadBytes(forge(t, basics(e.b)...)); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: got %v, want a corrupt frames section", name, err)
+		}
 	}
 }
 
@@ -125,8 +179,11 @@ func TestReadWithLimits(t *testing.T) {
 		t.Fatalf("a caller's limit above the default: %v", err)
 	}
 	b = forge(t, basics(nullLocalsFrames(2, 1<<10))...)
-	if f, err = ReadWithLimits(bytes.NewReader(b), int64(len(b)), Limits{Values: 1 << 11}); err != nil || len(f.Snapshot.Frames[1].Locals) != 1<<10 {
+	if f, err = ReadWithLimits(bytes.NewReader(b), int64(len(b)), Limits{Values: 1 << 11}); err != nil || f.FrameHeaders()[1].Locals != 1<<10 {
 		t.Fatalf("exactly at a caller's limit: %v", err)
+	}
+	if fs, err := f.Frames(); err != nil || len(fs[1].Locals) != 1<<10 {
+		t.Fatalf("decoding the values exactly at a caller's limit: %v", err)
 	}
 	if _, err = ReadWithLimits(bytes.NewReader(b), int64(len(b)), Limits{Values: 1<<11 - 1}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("one value beyond a caller's limit: %v", err)
@@ -206,5 +263,43 @@ func TestDescriptorsBomb(t *testing.T) {
 	}
 	if n > 16*mib {
 		t.Fatalf("allocated %d MiB", n/mib)
+	}
+}
+
+// A zstd frame declares its window, which the decoder allocates before
+// decoding anything: a frames section compressed as one 32 MiB segment
+// made Read allocate 32 MiB for it, and one of the section's cap (about
+// 155 MiB) as much. Ferry's writer never uses more than 8 MiB (RFC 8878's
+// recommended decoder minimum); a larger window is refused.
+func TestZstdWindowBeyond8MiBRefusedCheaply(t *testing.T) {
+	var e encoder
+	e.uv(1)
+	e.uv(1)
+	e.u8(uint8(PauseCall))
+	e.uv(0)
+	e.uv(1 << 21)
+	for range 1 << 21 {
+		e.value(Value{Type: TypeV128})
+	}
+	e.uv(0)
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithSingleSegment(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := enc.EncodeAll(e.b, nil)
+	enc.Close()
+	secs := basics(nil)
+	for i := range secs {
+		if secs[i].typ == SectionFrames {
+			secs[i] = forgedSection{typ: SectionFrames, payload: z, raw: uint64(len(e.b)), zstd: true}
+		}
+	}
+	b := forge(t, secs...)
+	n := allocatedBy(func() { _, err = ReadBytes(b) })
+	if n > 16*mib {
+		t.Fatalf("reading a %d-byte file allocated %d MiB", len(b), n/mib)
+	}
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "window") {
+		t.Fatalf("a %d MiB zstd window: got %v", len(e.b)/mib, err)
 	}
 }

@@ -25,14 +25,26 @@ type SectionInfo struct {
 
 // File is a checkpoint whose container and every section except memory
 // data have been read and checked. Memory data stays in the file: see
-// MemoryData, ReadMemory.
+// MemoryData, ReadMemory. Frame values stay encoded: see FrameHeaders,
+// Frames.
 type File struct {
 	Major, Minor uint16
 	Snapshot     Snapshot
 	Sections     []SectionInfo
 	memData      []SectionInfo   // one per memory
 	memDigests   []MemoryDigests // signed digests of memData (sign.go), or nil
+	frames       frameSection
 	r            io.ReaderAt
+}
+
+// frameSection is the frames section as read: its checked payload, kept
+// as stored (compressed or not, so no larger than its share of the file,
+// and immune to later changes of the file), and the frame headers.
+type frameSection struct {
+	info   SectionInfo
+	stored []byte
+	heads  []FrameHeader
+	lim    Limits
 }
 
 // Read reads the checkpoint in r (size bytes). Every checksum, length,
@@ -178,7 +190,11 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 			off = next
 			continue
 		}
-		d, done, err := f.decoder(info)
+		stored, err := f.stored(info)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		d, done, err := decoderOf(info, stored)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
@@ -186,7 +202,10 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 		case SectionMeta:
 			s.Meta, err = readMeta(d)
 		case SectionFrames:
-			s.Frames, err = readFrames(d, lim)
+			// The values are checked, not kept: a restore decodes them
+			// (Frames) once their counts fit the module.
+			f.frames = frameSection{info: info, stored: stored, lim: lim}
+			f.frames.heads, err = readFrameHeaders(d, lim)
 		case SectionGlobals:
 			s.Globals, err = readGlobals(d, lim)
 		case SectionTables:
@@ -234,26 +253,74 @@ func allZero(b []byte) bool {
 	return true
 }
 
-// decoder returns a decoder of a section's payload, whose checksum it
-// checks first. A compressed payload is decoded as it decompresses, so
-// that what a forged section makes the reader allocate is bounded by the
-// counts the decoding accepts, not by the decompressed length. done
-// releases the decompressor.
-func (f *File) decoder(info SectionInfo) (d *decoder, done func(), err error) {
-	stored, err := f.stored(info)
+// FrameHeaders are the headers of the paused call's frames, outermost
+// first, with the number of each one's locals and operands. The slice is
+// the File's: callers do not change it.
+func (f *File) FrameHeaders() []FrameHeader { return f.frames.heads }
+
+// Frames decodes the frames with their values, which Read checked but did
+// not keep. What they take (24 bytes a value) is bounded only by the
+// reader's Limits, up to 192 MiB from a file of a few kilobytes: check
+// FrameHeaders against what the module and the runtime allow first.
+func (f *File) Frames() ([]Frame, error) {
+	fs := &f.frames
+	d, done, err := decoderOf(fs.info, fs.stored)
 	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("%v section: %w", fs.info.Type, err)
 	}
+	defer done()
+	return readFrames(d, fs.lim)
+}
+
+// decoderOf returns a decoder of a section's stored payload, whose
+// checksum the caller checked. A compressed payload is decoded as it
+// decompresses, so that what a forged section makes the reader allocate
+// is bounded by the counts the decoding accepts, not by the decompressed
+// length. done releases the decompressor.
+func decoderOf(info SectionInfo, stored []byte) (d *decoder, done func(), err error) {
 	what := info.Type.String()
 	if !info.Compressed {
 		return &decoder{b: stored, what: what}, func() {}, nil
 	}
-	zr, err := zstd.NewReader(bytes.NewReader(stored), zstd.WithDecoderConcurrency(1),
-		zstd.WithDecoderMaxMemory(max(info.RawLength, 16<<20)), zstd.WithDecoderLowmem(true))
+	zr, err := sectionDecompressor(stored, info)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: decompressing: %v", ErrCorrupt, err)
+		return nil, nil, err
 	}
 	return &decoder{r: bufio.NewReaderSize(zr, 32<<10), size: int(info.RawLength), what: what}, zr.Close, nil
+}
+
+// maxSectionWindow is the largest zstd window a section other than memory
+// data may use: the decompressor allocates the window a frame declares
+// before it decodes anything, so a forged section of a few kilobytes
+// could otherwise cost as much as its decoded-length cap (hundreds of
+// MiB). Write never uses more (its encoder's default window; a payload
+// below that is one segment of its own size), and RFC 8878 recommends
+// that every decoder support this much.
+const maxSectionWindow = 8 << 20
+
+// sectionDecompressor returns a streaming decompressor of a section's
+// stored payload.
+func sectionDecompressor(stored []byte, info SectionInfo) (*zstd.Decoder, error) {
+	// The decompressor refuses a larger window too, but only once read
+	// from, and with a message about sizes: say what is wrong here.
+	var h zstd.Header
+	if err := h.Decode(stored); err != nil {
+		return nil, fmt.Errorf("%w: decompressing: %v", ErrCorrupt, err)
+	}
+	window := h.WindowSize
+	if h.SingleSegment {
+		window = h.FrameContentSize
+	}
+	if window > maxSectionWindow {
+		return nil, fmt.Errorf("%w: a zstd window of %d bytes exceeds the limit %d", ErrCorrupt, window, maxSectionWindow)
+	}
+	zr, err := zstd.NewReader(bytes.NewReader(stored), zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderMaxMemory(max(info.RawLength, 16<<20)), zstd.WithDecoderMaxWindow(maxSectionWindow),
+		zstd.WithDecoderLowmem(true))
+	if err != nil {
+		return nil, fmt.Errorf("%w: decompressing: %v", ErrCorrupt, err)
+	}
+	return zr, nil
 }
 
 // stored reads a section's stored payload and checks its checksum.
@@ -279,10 +346,9 @@ func (f *File) load(info SectionInfo) ([]byte, error) {
 	}
 	// Stream the decoding so that memory grows with the data actually
 	// decoded, never with a length a forged header claims.
-	zr, err := zstd.NewReader(bytes.NewReader(stored), zstd.WithDecoderConcurrency(1),
-		zstd.WithDecoderMaxMemory(max(info.RawLength, 16<<20)), zstd.WithDecoderLowmem(true))
+	zr, err := sectionDecompressor(stored, info)
 	if err != nil {
-		return nil, fmt.Errorf("%w: decompressing: %v", ErrCorrupt, err)
+		return nil, err
 	}
 	defer zr.Close()
 	out, err := io.ReadAll(io.LimitReader(zr, int64(info.RawLength)+1))

@@ -147,6 +147,22 @@ func (d *decoder) values(what string, budget *int) []Value {
 	return out
 }
 
+// skipValues checks a vector of values as values does, without keeping
+// them, and returns their number.
+func (d *decoder) skipValues(what string, budget *int) int {
+	n := d.count(what, uint64(*budget), 2)
+	if d.err != nil {
+		return 0
+	}
+	*budget -= n
+	for range n {
+		if d.value(); d.err != nil {
+			return 0
+		}
+	}
+	return n
+}
+
 func encodeMeta(m *Meta) []byte {
 	var e encoder
 	e.str(m.RuntimeVersion)
@@ -204,16 +220,40 @@ func readFrames(d *decoder, lim Limits) ([]Frame, error) {
 	fs := make([]Frame, n)
 	for i := range fs {
 		f := &fs[i]
-		f.Func = d.u32v("function index")
-		f.Kind = api.PauseKind(d.u8())
-		if f.Kind < PauseFuncEntry || f.Kind > PauseHostCall {
-			d.fail("frame %d: unknown pause kind %d", i, f.Kind)
-		}
-		f.Offset = d.u32v("offset")
+		f.Func, f.Kind, f.Offset = d.frameHeader(i)
 		f.Locals = d.values("local", &budget)
 		f.Stack = d.values("operand", &budget)
 	}
 	return fs, d.end()
+}
+
+// readFrameHeaders checks the frames section as readFrames does, keeping
+// only the headers: what it allocates follows the number of frames, never
+// the number of values.
+func readFrameHeaders(d *decoder, lim Limits) ([]FrameHeader, error) {
+	n := d.count("frame", uint64(lim.Frames), 5)
+	if d.err != nil {
+		return nil, d.err
+	}
+	budget := lim.Values
+	hs := make([]FrameHeader, n)
+	for i := range hs {
+		h := &hs[i]
+		h.Func, h.Kind, h.Offset = d.frameHeader(i)
+		h.Locals = d.skipValues("local", &budget)
+		h.Stack = d.skipValues("operand", &budget)
+	}
+	return hs, d.end()
+}
+
+// frameHeader reads frame i's function index, pause kind and offset.
+func (d *decoder) frameHeader(i int) (fn uint32, kind api.PauseKind, offset uint32) {
+	fn = d.u32v("function index")
+	kind = api.PauseKind(d.u8())
+	if kind < PauseFuncEntry || kind > PauseHostCall {
+		d.fail("frame %d: unknown pause kind %d", i, kind)
+	}
+	return fn, kind, d.u32v("offset")
 }
 
 func encodeGlobals(gs []Global) []byte {

@@ -54,6 +54,15 @@ func write(t testing.TB, s *Snapshot, o WriteOptions) []byte {
 	return buf.Bytes()
 }
 
+// frameHeaders are the headers of fs.
+func frameHeaders(fs []Frame) []FrameHeader {
+	hs := make([]FrameHeader, len(fs))
+	for i, f := range fs {
+		hs[i] = FrameHeader{Func: f.Func, Kind: f.Kind, Offset: f.Offset, Locals: len(f.Locals), Stack: len(f.Stack)}
+	}
+	return hs
+}
+
 func TestRoundTrip(t *testing.T) {
 	for _, compress := range []bool{false, true} {
 		s := sample()
@@ -63,6 +72,15 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("compress=%v: %v", compress, err)
 		}
 		got := f.Snapshot
+		if got.Frames != nil {
+			t.Fatal("Read decoded the frame values")
+		}
+		if got.Frames, err = f.Frames(); err != nil {
+			t.Fatal(err)
+		}
+		if want := frameHeaders(s.Frames); !reflect.DeepEqual(f.FrameHeaders(), want) {
+			t.Fatalf("frame headers %+v, want %+v", f.FrameHeaders(), want)
+		}
 		mem := make([]byte, got.Memories[0].Size)
 		if err := f.ReadMemory(0, mem); err != nil {
 			t.Fatal(err)
@@ -231,7 +249,7 @@ func TestReadsFormat10Files(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if f.Major != 1 || f.Minor != 0 || len(f.Snapshot.Frames) == 0 || len(f.Snapshot.Memories) != 1 || f.Snapshot.Module == nil {
+		if f.Major != 1 || f.Minor != 0 || len(f.FrameHeaders()) == 0 || len(f.Snapshot.Memories) != 1 || f.Snapshot.Module == nil {
 			t.Fatalf("%s: %+v", name, f.Snapshot.Meta)
 		}
 		if err := f.ReadMemory(0, make([]byte, f.Snapshot.Memories[0].Size)); err != nil {
@@ -257,7 +275,13 @@ func FuzzSections(f *testing.F) {
 		case 0:
 			_, err = decodeMeta(b)
 		case 1:
-			_, err = decodeFrames(b, lim)
+			// What Read checks and what Frames decodes must agree.
+			var fs []Frame
+			fs, err = decodeFrames(b, lim)
+			hs, herr := readFrameHeaders(&decoder{b: b, what: "frames"}, lim)
+			if (err == nil) != (herr == nil) || (err == nil && !reflect.DeepEqual(hs, frameHeaders(fs))) {
+				t.Fatalf("decoding the values: %v, checking them: %v", err, herr)
+			}
 		case 2:
 			_, err = decodeGlobals(b, lim)
 		case 3:

@@ -32,7 +32,12 @@ type Snapshot struct {
 	Meta Meta
 	// Module is the module's bytes, or nil when the checkpoint leaves them
 	// out (the restorer supplies them and Meta.ModuleHash is checked).
-	Module   []byte
+	Module []byte
+	// Frames are the paused call's frames, which a writer fills. A reader
+	// leaves them nil and keeps their headers and encoded values (see
+	// File.FrameHeaders, File.Frames): a few kilobytes of zstd decode to
+	// hundreds of MiB of values, which only a check against the module
+	// can tell apart from a real stack.
 	Frames   []Frame
 	Globals  []Global
 	Tables   []Table
@@ -75,6 +80,16 @@ type Value = api.Value
 // Frame is one paused frame, as api.Frame describes it; frames are stored
 // outermost first.
 type Frame = api.Frame
+
+// FrameHeader is a frame without its values: what a reader keeps of each
+// frame until they are asked for.
+type FrameHeader struct {
+	Func   uint32
+	Kind   api.PauseKind
+	Offset uint32
+	Locals int // number of locals (parameters included)
+	Stack  int // number of operands
+}
 
 // Global is one global of the instance's global index space.
 type Global struct {

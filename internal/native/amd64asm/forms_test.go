@@ -200,7 +200,7 @@ func allCases() []tcase {
 		for _, w := range []Width{W8, W16, W32, W64} {
 			add(0, func(a *Asm) { a.Store(w, m, r) }, "mov%s %s, %s", sfx(w), rn(w, r), mn(m))
 		}
-		add(0, func(a *Asm) { a.StoreImm(W8, m, -5) }, "movb $-5, %s", mn(m))
+		add(0, func(a *Asm) { a.StoreImm(W8, m, -5) }, "movb $0xfb, %s", mn(m))
 		add(0, func(a *Asm) { a.StoreImm(W16, m, 0x1234) }, "movw $0x1234, %s", mn(m))
 		add(0, func(a *Asm) { a.StoreImm(W32, m, -0x12345678) }, "movl $-0x12345678, %s", mn(m))
 		add(0, func(a *Asm) { a.StoreImm(W64, m, 7) }, "movq $7, %s", mn(m))
@@ -220,7 +220,7 @@ func allCases() []tcase {
 		add(0, func(a *Asm) { a.CallReg(r) }, "callq *%s", rn(W64, r))
 		add(0, func(a *Asm) { a.Push(r) }, "pushq %s", rn(W64, r))
 		add(0, func(a *Asm) { a.Pop(r) }, "popq %s", rn(W64, r))
-		add(0, func(a *Asm) { a.MovImm32(r, 0xdeadbeef) }, "movl $0xdeadbeef, %s", rn(W32, r))
+		add(0, func(a *Asm) { a.MovImm32(r, 0xdeadbeef) }, "movl $-0x21524111, %s", rn(W32, r))
 		add(0, func(a *Asm) { a.MovImm64(r, -2) }, "movq $-0x2, %s", rn(W64, r))
 		add(0, func(a *Asm) { a.MovImm64(r, 0x7fffffff) }, "movq $0x7fffffff, %s", rn(W64, r))
 		add(0, func(a *Asm) { a.MovImm64(r, 0x123456789abcdef0) }, "movabsq $0x123456789abcdef0, %s", rn(W64, r))

@@ -125,6 +125,8 @@ func TestInvalidOperandsAreErrors(t *testing.T) {
 		"label never made":   func(a *Asm) { a.Bind(3) },
 		"label bound twice":  func(a *Asm) { l := a.NewLabel(); a.Bind(l); a.Bind(l) },
 		"label never bound":  func(a *Asm) { a.Jmp(a.NewLabel()) },
+		"negative padding":   func(a *Asm) { a.Nop(-1) },
+		"alignment 24":       func(a *Asm) { a.Align(24) },
 	}
 	for name, emit := range bad {
 		var a Asm
@@ -138,6 +140,39 @@ func TestInvalidOperandsAreErrors(t *testing.T) {
 		if name != "label never bound" && len(a.Bytes()) != before {
 			t.Errorf("%s: encoding went on after the error", name)
 		}
+	}
+}
+
+func TestNopAndAlignPadWithNops(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		var a Asm
+		a.Nop(n)
+		code, err := a.Finish()
+		if err != nil || len(code) != n {
+			t.Fatalf("Nop(%d): %d bytes, %v", n, len(code), err)
+		}
+		for off := 0; off < n; {
+			inst, err := x86asm.Decode(code[off:], 64)
+			if err != nil || inst.Op != x86asm.NOP {
+				t.Fatalf("Nop(%d) at %d: %v, %v", n, off, inst, err)
+			}
+			if n >= 9 && off+9 <= n && inst.Len != 9 {
+				t.Fatalf("Nop(%d) at %d: %d-byte NOP where a 9-byte one fits", n, off, inst.Len)
+			}
+			off += inst.Len
+		}
+	}
+	var a Asm
+	a.ALU(ADD, W64, RAX, RCX)
+	a.Align(16)
+	l := a.NewLabel()
+	a.Bind(l)
+	if a.LabelOffset(l) != 16 {
+		t.Fatalf("label after Align(16) at %d", a.LabelOffset(l))
+	}
+	a.Align(16)
+	if a.Offset() != 16 {
+		t.Fatalf("Align on an aligned offset padded to %d", a.Offset())
 	}
 }
 

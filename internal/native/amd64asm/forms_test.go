@@ -184,6 +184,8 @@ func allCases() []tcase {
 			r := regAt(i)
 			op := ALUOp(i % 8)
 			add(0, func(a *Asm) { a.ALULoad(op, w, r, m) }, "%s%s %s, %s", aluName[op], sfx(w), mn(m), rn(w, r))
+			imm := imms[i%len(imms)]
+			add(0, func(a *Asm) { a.ALUMemImm(op, w, m, imm) }, "%s%s $%s, %s", aluName[op], sfx(w), hexs(int64(imm)), mn(m))
 			add(0, func(a *Asm) { a.ALUStore(op, w, m, r) }, "%s%s %s, %s", aluName[op], sfx(w), rn(w, r), mn(m))
 			add(0, func(a *Asm) { a.Load(w, r, m) }, "mov%s %s, %s", sfx(w), mn(m), rn(w, r))
 			add(0, func(a *Asm) { a.Lea(w, r, m) }, "lea%s %s, %s", sfx(w), mn(m), rn(w, r))
@@ -248,6 +250,8 @@ func allCases() []tcase {
 	add(0, func(a *Asm) { a.Cqo() }, "cqto")
 	add(0, func(a *Asm) { a.Ret() }, "retq")
 	add(0, func(a *Asm) { a.Ud2() }, "ud2")
+	add(0, func(a *Asm) { a.RepMovsb() }, "rep movsb (%%rsi), %%es:(%%rdi)")
+	add(0, func(a *Asm) { a.RepStosb() }, "rep stosb %%al, %%es:(%%rdi)")
 	return cs
 }
 

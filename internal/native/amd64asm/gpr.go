@@ -118,6 +118,24 @@ func (a *Asm) ALUStore(op ALUOp, w Width, m Mem, src Reg) {
 	}
 }
 
+// ALUMemImm emits op [m], imm with imm sign-extended to w (for example a
+// budget counter decremented in memory).
+func (a *Asm) ALUMemImm(op ALUOp, w Width, m Mem, imm int32) {
+	wide, ok := a.width64(w)
+	if !ok || !a.aluOK(op) {
+		return
+	}
+	if fits8(imm) {
+		if a.rm(0, wide, false, op1(0x83), byte(op), m) {
+			a.imm8(int8(imm))
+		}
+		return
+	}
+	if a.rm(0, wide, false, op1(0x81), byte(op), m) {
+		a.imm32(imm)
+	}
+}
+
 // Test emits TEST x, y (flags of x AND y).
 func (a *Asm) Test(w Width, x, y Reg) {
 	if wide, ok := a.width64(w); ok {
@@ -456,6 +474,64 @@ func (a *Asm) Ud2() {
 	if a.err == nil {
 		a.buf = append(a.buf, 0x0F, 0x0B)
 	}
+}
+
+// RepMovsb emits REP MOVSB: copy RCX bytes from [RSI] to [RDI], forward.
+// It runs on every amd64 CPU; the erms feature only says it is fast, so
+// the compiler consults the mask to choose it, but the form needs nothing.
+func (a *Asm) RepMovsb() {
+	if a.err == nil {
+		a.buf = append(a.buf, 0xF3, 0xA4)
+	}
+}
+
+// RepStosb emits REP STOSB: store AL into RCX bytes from [RDI] (see
+// RepMovsb about erms).
+func (a *Asm) RepStosb() {
+	if a.err == nil {
+		a.buf = append(a.buf, 0xF3, 0xAA)
+	}
+}
+
+// nops are the recommended multi-byte NOPs (Intel SDM vol. 2, NOP), one
+// instruction of each length 1-9.
+var nops = [10][]byte{
+	1: {0x90},
+	2: {0x66, 0x90},
+	3: {0x0F, 0x1F, 0x00},
+	4: {0x0F, 0x1F, 0x40, 0x00},
+	5: {0x0F, 0x1F, 0x44, 0x00, 0x00},
+	6: {0x66, 0x0F, 0x1F, 0x44, 0x00, 0x00},
+	7: {0x0F, 0x1F, 0x80, 0x00, 0x00, 0x00, 0x00},
+	8: {0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+	9: {0x66, 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+}
+
+// Nop emits n bytes of padding in as few NOP instructions as possible, so
+// a padded loop header costs few decode slots when it is fallen into.
+func (a *Asm) Nop(n int) {
+	if a.err != nil {
+		return
+	}
+	if n < 0 {
+		a.fail("negative padding %d", n)
+		return
+	}
+	for n > 0 {
+		k := min(n, 9)
+		a.buf = append(a.buf, nops[k]...)
+		n -= k
+	}
+}
+
+// Align pads with NOPs to the next multiple of n (a power of two up to
+// 4096), typically before a loop header.
+func (a *Asm) Align(n int) {
+	if n <= 0 || n > 4096 || n&(n-1) != 0 {
+		a.fail("alignment %d is not a power of two up to 4096", n)
+		return
+	}
+	a.Nop((n - len(a.buf)%n) % n)
 }
 
 func (a *Asm) pushPop(op byte, r Reg) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferryvm/ferry/internal/cpu"
 	"golang.org/x/arch/x86/x86asm"
 )
 
@@ -16,7 +17,13 @@ import (
 func canon(s string) (op, args string) {
 	s = strings.ToLower(strings.Join(strings.Fields(s), " "))
 	op, args, _ = strings.Cut(s, " ")
+	if op == "rep" {
+		var str string
+		str, args, _ = strings.Cut(args, " ")
+		op += " " + str
+	}
 	args = strings.ReplaceAll(args, " ", "")
+	args = strings.ReplaceAll(args, "%ds:", "")
 	args = decimalImm.ReplaceAllStringFunc(args, func(d string) string {
 		v, _ := strconv.ParseInt(d[1:], 10, 64)
 		return "$" + hexs(v)
@@ -69,6 +76,15 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.att, err)
 		}
+		if inst, err := x86asm.Decode(code, 64); err == nil {
+			want := cpu.Set{}
+			if f := decodedFeature(inst); f != 0 {
+				want = cpu.NewSet(f)
+			}
+			if a.Features() != want {
+				t.Errorf("%s: x86asm's %v needs %v, the encoder records %v", c.att, inst.Op, want, a.Features())
+			}
+		}
 		if msg := roundTrip(code, c.att); msg != "" {
 			t.Errorf("%s", msg)
 			if bad++; bad > 40 {
@@ -96,4 +112,28 @@ func roundTrip(code []byte, att string) string {
 		return fmt.Sprintf("%s (% x): x86asm reads %s", att, code, gnu)
 	}
 	return ""
+}
+
+// decodedFeature classifies a decoded instruction independently of the
+// encoder's tags: the extension instructions by opcode, anything touching
+// an XMM register as sse2, the rest as baseline.
+func decodedFeature(inst x86asm.Inst) cpu.Feature {
+	switch inst.Op {
+	case x86asm.LZCNT:
+		return cpu.X86LZCNT
+	case x86asm.TZCNT, x86asm.ANDN:
+		return cpu.X86BMI1
+	case x86asm.SHLX, x86asm.SHRX, x86asm.SARX, x86asm.RORX:
+		return cpu.X86BMI2
+	case x86asm.POPCNT:
+		return cpu.X86POPCNT
+	case x86asm.ROUNDSS, x86asm.ROUNDSD:
+		return cpu.X86SSE41
+	}
+	for _, arg := range inst.Args {
+		if r, ok := arg.(x86asm.Reg); ok && r >= x86asm.X0 && r <= x86asm.X15 {
+			return cpu.X86SSE2
+		}
+	}
+	return 0
 }

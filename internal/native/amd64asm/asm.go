@@ -105,9 +105,13 @@ func MI(base, index Reg, scale uint8, disp int32) Mem {
 // referred to by branches before or after that.
 type Label int32
 
+// fixup is a 32-bit field patched by Finish: label's offset minus the end
+// of the field (a rel32, base < 0) or minus base's offset (a jump-table
+// entry).
 type fixup struct {
-	at    int32 // offset of the rel32 field
+	at    int32
 	label Label
+	base  Label
 }
 
 // ErrInvalid is wrapped by every operand error Finish reports.
@@ -185,10 +189,41 @@ func (a *Asm) Finish() ([]byte, error) {
 		if to < 0 {
 			return nil, fmt.Errorf("%w: label %d used but never bound", ErrInvalid, f.label)
 		}
-		binary.LittleEndian.PutUint32(a.buf[f.at:], uint32(to-(f.at+4)))
+		from := f.at + 4
+		if f.base >= 0 {
+			if from = a.labels[f.base]; from < 0 {
+				return nil, fmt.Errorf("%w: label %d used but never bound", ErrInvalid, f.base)
+			}
+		}
+		binary.LittleEndian.PutUint32(a.buf[f.at:], uint32(to-from))
 	}
 	a.fixups = a.fixups[:0]
 	return a.buf, nil
+}
+
+// LeaLabel emits LEA dst, [RIP+l]: the address of a label, such as a
+// jump table or constant pool placed after the code.
+func (a *Asm) LeaLabel(dst Reg, l Label) {
+	if a.err != nil || !a.regOK(byte(dst)) || !a.validLabel(l) {
+		return
+	}
+	// ModRM mod 00 rm 101 is RIP-relative in 64-bit mode; the disp32 is
+	// the last field, so it is relative to its own end like a branch's.
+	a.buf = append(a.buf, 0x48|(byte(dst)>>3)<<2, 0x8D, (byte(dst)&7)<<3|5)
+	a.fixups = append(a.fixups, fixup{at: int32(len(a.buf)), label: l, base: -1})
+	a.buf = append(a.buf, 0, 0, 0, 0)
+}
+
+// TableEntry emits a 4-byte jump-table entry holding l's offset minus
+// base's. Tables of differences stay valid wherever the code is mapped;
+// a br_table dispatch is LeaLabel(t, base), MovsxLoad of the entry, ADD
+// and JmpReg.
+func (a *Asm) TableEntry(l, base Label) {
+	if a.err != nil || !a.validLabel(l) || !a.validLabel(base) {
+		return
+	}
+	a.fixups = append(a.fixups, fixup{at: int32(len(a.buf)), label: l, base: base})
+	a.buf = append(a.buf, 0, 0, 0, 0)
 }
 
 func (a *Asm) validLabel(l Label) bool {

@@ -220,6 +220,7 @@ func allCases() []tcase {
 		add(0, func(a *Asm) { a.Setcc(CondE, r) }, "sete %s", rn(W8, r))
 		add(0, func(a *Asm) { a.JmpReg(r) }, "jmpq *%s", rn(W64, r))
 		add(0, func(a *Asm) { a.CallReg(r) }, "callq *%s", rn(W64, r))
+		add(0, func(a *Asm) { l := a.NewLabel(); a.Bind(l); a.LeaLabel(r, l) }, "leaq -0x7(%%rip), %s", rn(W64, r))
 		add(0, func(a *Asm) { a.Push(r) }, "pushq %s", rn(W64, r))
 		add(0, func(a *Asm) { a.Pop(r) }, "popq %s", rn(W64, r))
 		add(0, func(a *Asm) { a.MovImm32(r, 0xdeadbeef) }, "movl $-0x21524111, %s", rn(W32, r))

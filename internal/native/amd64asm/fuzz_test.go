@@ -105,7 +105,9 @@ func FuzzEncode(f *testing.F) {
 					m.Index = RBP
 				}
 			}
-			switch k := int(rec[0]&0x7f) % (len(fuzzForms) + 2); k {
+			switch k := int(rec[0]&0x7f) % (len(fuzzForms) + 3); k {
+			case len(fuzzForms) + 2:
+				a.LeaLabel(Reg(o[2]), labels[o[3]%2])
 			case len(fuzzForms):
 				a.Jcc(Cond(o[0]), labels[o[2]%2])
 			case len(fuzzForms) + 1:

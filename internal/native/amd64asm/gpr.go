@@ -433,7 +433,7 @@ func (a *Asm) branch(short byte, long opc, l Label) {
 		}
 	}
 	a.emitOp(long)
-	a.fixups = append(a.fixups, fixup{at: int32(len(a.buf)), label: l})
+	a.fixups = append(a.fixups, fixup{at: int32(len(a.buf)), label: l, base: -1})
 	a.buf = append(a.buf, 0, 0, 0, 0)
 }
 

@@ -114,6 +114,9 @@ type fixup struct {
 	base  Label
 }
 
+// maxCodeSize bounds one unit's code (a variable so a test can lower it).
+var maxCodeSize = 1 << 30
+
 // ErrInvalid is wrapped by every operand error Finish reports.
 var ErrInvalid = errors.New("amd64asm: invalid operand")
 
@@ -183,6 +186,12 @@ func (a *Asm) LabelOffset(l Label) int {
 func (a *Asm) Finish() ([]byte, error) {
 	if a.err != nil {
 		return nil, a.err
+	}
+	// Offsets are int32 and branches rel32, so larger code cannot be
+	// patched correctly; a compiler meeting this keeps the function
+	// interpreted.
+	if len(a.buf) > maxCodeSize {
+		return nil, fmt.Errorf("%w: %d bytes of code, more than %d", ErrInvalid, len(a.buf), maxCodeSize)
 	}
 	for _, f := range a.fixups {
 		to := a.labels[f.label]

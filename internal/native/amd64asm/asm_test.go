@@ -171,6 +171,7 @@ func TestInvalidOperandsAreErrors(t *testing.T) {
 		"table base unbound": func(a *Asm) { l := a.NewLabel(); a.Bind(l); a.TableEntry(l, a.NewLabel()) },
 		"lea of no label":    func(a *Asm) { a.LeaLabel(RAX, 7) },
 		"negative padding":   func(a *Asm) { a.Nop(-1) },
+		"padding of 1 GiB":   func(a *Asm) { a.Nop(1 << 30) },
 		"alignment 24":       func(a *Asm) { a.Align(24) },
 	}
 	for name, emit := range bad {
@@ -218,6 +219,22 @@ func TestNopAndAlignPadWithNops(t *testing.T) {
 	a.Align(16)
 	if a.Offset() != 16 {
 		t.Fatalf("Align on an aligned offset padded to %d", a.Offset())
+	}
+}
+
+func TestCodeLargerThanTheLimitIsAnError(t *testing.T) {
+	defer func(n int) { maxCodeSize = n }(maxCodeSize)
+	maxCodeSize = 64
+	var a Asm
+	l := a.NewLabel()
+	a.Bind(l)
+	a.Nop(64)
+	if _, err := a.Finish(); err != nil {
+		t.Fatalf("64 bytes: %v", err)
+	}
+	a.Jmp(l)
+	if code, err := a.Finish(); !errors.Is(err, ErrInvalid) || code != nil {
+		t.Fatalf("66 bytes: % x, %v; want ErrInvalid", code, err)
 	}
 }
 

@@ -48,23 +48,30 @@ func (a *Asm) imm32(v int32) { a.buf = binary.LittleEndian.AppendUint32(a.buf, u
 func fits8(v int32) bool { return v >= -128 && v <= 127 }
 
 // rr encodes [pfx] [REX] opcode ModRM(11, reg, rm). The mandatory prefix
-// goes before REX, which must immediately precede the opcode.
+// goes before REX, which must immediately precede the opcode. The bytes
+// are assembled in a local array and appended once.
 func (a *Asm) rr(pfx byte, wide, forceRex bool, o opc, reg, rm byte) bool {
 	if a.err != nil || !a.regOK(reg) || !a.regOK(rm) {
 		return false
 	}
+	var ins [7]byte
+	n := 0
 	if pfx != 0 {
-		a.buf = append(a.buf, pfx)
+		ins[0] = pfx
+		n = 1
 	}
 	rex := byte(0x40) | (reg>>3)<<2 | rm>>3
 	if wide {
 		rex |= 8
 	}
 	if rex != 0x40 || forceRex {
-		a.buf = append(a.buf, rex)
+		ins[n] = rex
+		n++
 	}
-	a.emitOp(o)
-	a.buf = append(a.buf, 0xC0|(reg&7)<<3|rm&7)
+	ins[n], ins[n+1], ins[n+2] = o.b[0], o.b[1], o.b[2]
+	n += int(o.n)
+	ins[n] = 0xC0 | (reg&7)<<3 | rm&7
+	a.buf = append(a.buf, ins[:n+1]...)
 	return true
 }
 

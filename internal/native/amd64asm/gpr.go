@@ -513,8 +513,8 @@ func (a *Asm) Nop(n int) {
 	if a.err != nil {
 		return
 	}
-	if n < 0 {
-		a.fail("negative padding %d", n)
+	if n < 0 || n > 4096 {
+		a.fail("padding of %d bytes, want 0-4096", n)
 		return
 	}
 	for n > 0 {

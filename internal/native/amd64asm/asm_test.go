@@ -163,6 +163,7 @@ func TestInvalidOperandsAreErrors(t *testing.T) {
 		"store16 of 70000":   func(a *Asm) { a.StoreImm(W16, M(RAX, 0), 70000) },
 		"condition 16":       func(a *Asm) { a.Setcc(16, RAX) },
 		"SSE op past end":    func(a *Asm) { a.SSE(sseEnd, X0, X1) },
+		"predicate 8":        func(a *Asm) { a.Cmpsd(X0, X1, 8) },
 		"rounding mode 0x10": func(a *Asm) { a.Roundsd(X0, X1, 0x10) },
 		"label -1":           func(a *Asm) { a.Jmp(-1) },
 		"label never made":   func(a *Asm) { a.Bind(3) },
@@ -278,6 +279,33 @@ func TestEncodingAllocatesNothing(t *testing.T) {
 	run()
 	if n := testing.AllocsPerRun(5, run); n != 0 {
 		t.Fatalf("%v allocations per run of %d instructions", n, 2*len(cases))
+	}
+}
+
+// TestSeparateAsmsAreIndependent: compile goroutines each own an Asm and
+// share only the package's read-only tables (run it under -race).
+func TestSeparateAsmsAreIndependent(t *testing.T) {
+	cases := allCases()
+	encode := func() []byte {
+		var a Asm
+		for _, c := range cases {
+			c.emit(&a)
+		}
+		code, err := a.Finish()
+		if err != nil {
+			t.Error(err)
+		}
+		return code
+	}
+	want := encode()
+	done := make(chan []byte)
+	for range 4 {
+		go func() { done <- encode() }()
+	}
+	for range 4 {
+		if got := <-done; string(got) != string(want) {
+			t.Fatal("concurrent encodings differ")
+		}
 	}
 }
 

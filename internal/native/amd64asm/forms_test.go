@@ -243,6 +243,9 @@ func allCases() []tcase {
 		for op := ADDSS; op < sseEnd; op++ {
 			add(cpu.X86SSE2, func(a *Asm) { a.SSE(op, d, s) }, "%s %s, %s", strings.ToLower(sseName(op)), xn(s), xn(d))
 		}
+		pred := CmpPred((int(d)*5 + int(s)) % 8)
+		add(cpu.X86SSE2, func(a *Asm) { a.Cmpss(d, s, pred) }, "cmpss $%d, %s, %s", pred, xn(s), xn(d))
+		add(cpu.X86SSE2, func(a *Asm) { a.Cmpsd(d, s, pred) }, "cmpsd $%d, %s, %s", pred, xn(s), xn(d))
 		mode := RoundMode(8 + (int(d)+int(s))%4)
 		add(cpu.X86SSE41, func(a *Asm) { a.Roundss(d, s, mode) }, "roundss $%d, %s, %s", mode, xn(s), xn(d))
 		add(cpu.X86SSE41, func(a *Asm) { a.Roundsd(d, s, mode) }, "roundsd $%d, %s, %s", mode, xn(s), xn(d))

@@ -73,6 +73,8 @@ var fuzzForms = []func(a *Asm, o []byte, imm int32, m Mem){
 	func(a *Asm, o []byte, imm int32, m Mem) { a.Cvtsi2sd(Width(o[1]), XReg(o[2]), Reg(o[3])) },
 	func(a *Asm, o []byte, imm int32, m Mem) { a.Cvttss2si(Width(o[1]), Reg(o[2]), XReg(o[3])) },
 	func(a *Asm, o []byte, imm int32, m Mem) { a.Cvttsd2si(Width(o[1]), Reg(o[2]), XReg(o[3])) },
+	func(a *Asm, o []byte, imm int32, m Mem) { a.Cmpss(XReg(o[2]), XReg(o[3]), CmpPred(o[0])) },
+	func(a *Asm, o []byte, imm int32, m Mem) { a.Cmpsd(XReg(o[2]), XReg(o[3]), CmpPred(o[0])) },
 	func(a *Asm, o []byte, imm int32, m Mem) { a.Roundss(XReg(o[2]), XReg(o[3]), RoundMode(o[0])) },
 	func(a *Asm, o []byte, imm int32, m Mem) { a.Roundsd(XReg(o[2]), XReg(o[3]), RoundMode(o[0])) },
 }

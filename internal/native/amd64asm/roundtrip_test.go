@@ -36,11 +36,22 @@ func canon(s string) (op, args string) {
 	if r, ok := mnemonicAlias[op]; ok {
 		op = r
 	}
+	// x86asm names CMPSS/CMPSD by predicate (cmpltss); put it back as the
+	// immediate llvm-mc was given.
+	if m := cmpAlias.FindStringSubmatch(op); m != nil {
+		op = "cmp" + m[2]
+		args = "$" + hexs(int64(cmpPreds[m[1]])) + "," + args
+	}
 	if shiftOps[op] || len(op) > 1 && shiftOps[op[:len(op)-1]] {
 		args = strings.TrimPrefix(args, "$0x1,")
 	}
 	return op, args
 }
+
+var cmpAlias = regexp.MustCompile(`^cmp(eq|lt|le|unord|neq|nlt|nle|ord)(ss|sd)$`)
+
+var cmpPreds = map[string]CmpPred{"eq": CmpEQ, "lt": CmpLT, "le": CmpLE, "unord": CmpUNORD,
+	"neq": CmpNEQ, "nlt": CmpNLT, "nle": CmpNLE, "ord": CmpORD}
 
 var decimalImm = regexp.MustCompile(`\$-?[0-9]+\b`)
 

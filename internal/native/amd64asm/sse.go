@@ -148,6 +148,40 @@ func (a *Asm) cvtt(pfx byte, w Width, dst Reg, src XReg) {
 	}
 }
 
+// CmpPred is the predicate of CMPSS/CMPSD; the result lane is all ones
+// when it holds and zero otherwise, and the unordered/ordered predicates
+// are how the compiler tests for NaN without a branch.
+type CmpPred uint8
+
+// Comparison predicates.
+const (
+	CmpEQ    CmpPred = 0
+	CmpLT    CmpPred = 1
+	CmpLE    CmpPred = 2
+	CmpUNORD CmpPred = 3
+	CmpNEQ   CmpPred = 4
+	CmpNLT   CmpPred = 5
+	CmpNLE   CmpPred = 6
+	CmpORD   CmpPred = 7
+)
+
+// Cmpss emits CMPSS dst, src, pred.
+func (a *Asm) Cmpss(dst, src XReg, pred CmpPred) { a.cmps(0xF3, dst, src, pred) }
+
+// Cmpsd emits CMPSD dst, src, pred.
+func (a *Asm) Cmpsd(dst, src XReg, pred CmpPred) { a.cmps(0xF2, dst, src, pred) }
+
+func (a *Asm) cmps(pfx byte, dst, src XReg, pred CmpPred) {
+	if pred > CmpORD {
+		a.fail("comparison predicate %d", pred)
+		return
+	}
+	if a.rr(pfx, false, false, op2(0x0F, 0xC2), byte(dst), byte(src)) {
+		a.imm8(int8(pred))
+		a.need(featSSE2)
+	}
+}
+
 // RoundMode is ROUNDSS/ROUNDSD's immediate. Ferry always sets bit 3 so
 // the inexact exception is suppressed (it is masked anyway).
 type RoundMode uint8

@@ -173,20 +173,6 @@ func (a *Asm) vexRR(pp, mmmmm byte, wide bool, op, reg, vvvv, rm byte) bool {
 	return true
 }
 
-func (a *Asm) vexRM(pp, mmmmm byte, wide bool, op, reg, vvvv byte, m Mem) bool {
-	if a.err != nil || !a.regOK(reg) || !a.regOK(vvvv) || !a.memOK(m) {
-		return false
-	}
-	var x byte
-	if m.Scale != 0 {
-		x = byte(m.Index)
-	}
-	a.vexPrefix(pp, mmmmm, wide, reg, x, byte(m.Base), vvvv)
-	a.buf = append(a.buf, op)
-	a.modrmMem(reg, m)
-	return true
-}
-
 func (a *Asm) vexPrefix(pp, mmmmm byte, wide bool, r, x, b, vvvv byte) {
 	// R, X, B and vvvv are stored inverted.
 	b1 := (^r>>3&1)<<7 | (^x>>3&1)<<6 | (^b>>3&1)<<5 | mmmmm

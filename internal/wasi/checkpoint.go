@@ -185,7 +185,6 @@ func Restore(st *snapshot.WASI, o RestoreOptions) (*System, error) {
 		where := fmt.Sprintf("wasi: restore fd %d (%v %q)", x.FD, d.Kind, x.GuestPath)
 		switch d.Kind {
 		case KindStdio:
-			d.ftype = FiletypeCharacterDevice
 			d.RightsBase &= RightsStdio
 			d.RightsInheriting = 0
 			switch x.Stdio {
@@ -204,6 +203,10 @@ func Restore(st *snapshot.WASI, o RestoreOptions) (*System, error) {
 				}
 			default:
 				return fail(fmt.Errorf("%s: stdio stream %d", where, x.Stdio))
+			}
+			d.ftype = stdioFiletype(d.reader)
+			if x.Stdio > 0 {
+				d.ftype = stdioFiletype(d.writer)
 			}
 		case KindPreopen:
 			host := x.HostPath

@@ -29,7 +29,7 @@ error or malformed SPEC.
 func runCPU(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("cpu", stderr)
 	spec := fs.String("cpu-features", "native", "feature mask")
-	if code, done := parseFlags(fs, args, cpuUsage, stdout, stderr); done {
+	if code, done := parseFlagsAnywhere(fs, args, cpuUsage, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() > 0 {

@@ -45,7 +45,7 @@ func runInspect(_ context.Context, args []string, _ io.Reader, stdout, stderr io
 	asJSON := fs.Bool("json", false, "print JSON")
 	var trustFiles listFlag
 	fs.Var(&trustFiles, "trust-key", "trust checkpoints signed by the key in FILE")
-	if code, done := parseFlags(fs, args, inspectUsage, stdout, stderr); done {
+	if code, done := parseFlagsAnywhere(fs, args, inspectUsage, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() != 1 {

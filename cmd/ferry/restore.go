@@ -108,7 +108,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	cf.register(fs)
 	var lf limitFlags
 	lf.register(fs)
-	if code, done := parseFlags(fs, args, restoreUsage, stdout, stderr); done {
+	if code, done := parseFlagsAnywhere(fs, args, restoreUsage, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() != 1 {

@@ -20,13 +20,14 @@ const runUsage = `usage: ferry run [FLAGS] FILE.wasm [ARGS...]
 
 Runs a WebAssembly module. A module that imports WASI preview 1
 (wasi_snapshot_preview1) runs as a command: its export _start is called
-with argv = FILE.wasm (as given) followed by ARGS, the standard streams of
-this process, the environment and directories the flags grant, and nothing
-else of the host. With --invoke, the exported function NAME is called
-instead, with ARGS parsed as its parameters (argv is then FILE.wasm
-alone), and each result is printed on its own line. A module that imports
+with argv = FILE.wasm (as given, or --argv0) followed by ARGS, the
+standard streams of this process, the environment and directories the
+flags grant, and nothing else of the host. With --invoke, the exported
+function NAME is called instead, with ARGS parsed as its parameters (argv
+is then FILE.wasm or --argv0 alone), and each result is printed on its own line. A module that imports
 nothing runs the same way; imports from any other module fail to link.
-Flags come before FILE.wasm; "--" ends them.
+Flags come before FILE.wasm (what follows it is the guest's); "--" ends
+them. "ferry [FLAGS] FILE.wasm [ARGS...]" is the same command.
 
 Flags:
   --dir HOST[::GUEST]
@@ -41,6 +42,7 @@ Flags:
                   listen on the TCP address ADDR (host:port) and pre-open the
                   socket for the guest, after the directories. Repeatable.
   --invoke NAME   call the exported function NAME instead of _start
+  --argv0 NAME    the guest's argv[0] (default: FILE.wasm as given)
   --max-call-depth N
                   nested calls allowed before "call stack exhausted" (default 50000)
 ` + limitsUsage + cpuFeaturesUsage + `
@@ -75,6 +77,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("run", stderr)
 	invoke := fs.String("invoke", "", "exported function to call instead of _start")
+	argv0 := fs.String("argv0", "", "the guest's argv[0] (default FILE.wasm as given)")
 	maxDepth := fs.Int("max-call-depth", 50000, "nested calls allowed")
 	cpuSpec := fs.String("cpu-features", "native", "CPU feature mask")
 	var dirs, envs, listens listFlag
@@ -112,13 +115,17 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return usageError(stderr, runUsage, "run: %v", err)
 	}
 	cfg = cfg.WithCloseConnectionsOnCheckpoint(cf.closeConns)
+	arg0 := path
+	if *argv0 != "" {
+		arg0 = *argv0
+	}
 	name := *invoke
 	if name == "" {
 		name = "_start"
-		cfg = cfg.WithArgs(append([]string{path}, rest...)...)
+		cfg = cfg.WithArgs(append([]string{arg0}, rest...)...)
 		rest = nil
 	} else {
-		cfg = cfg.WithArgs(path)
+		cfg = cfg.WithArgs(arg0)
 	}
 	wasm, err := os.ReadFile(path)
 	if err != nil {

@@ -32,8 +32,8 @@ func TestRunUsageErrors(t *testing.T) {
 		args []string
 		want string // in stderr
 	}{
-		{"unknown flag", []string{"run", "--bogus", wasm}, "flag provided but not defined: -bogus"},
-		{"flag without value", []string{"run", "--invoke"}, "flag needs an argument: -invoke"},
+		{"unknown flag", []string{"run", "--bogus", wasm}, "unknown flag --bogus"},
+		{"flag without value", []string{"run", "--invoke"}, "flag needs a value: --invoke"},
 		{"no file", []string{"run"}, "missing FILE.wasm"},
 		{"bad dir", []string{"run", "--dir", filepath.Join(t.TempDir(), "nowhere"), wasm}, "no such file"},
 		{"dir is a file", []string{"run", "--dir", wasm + "::/", wasm}, "is not a directory"},
@@ -61,9 +61,9 @@ func TestRunUsageErrors(t *testing.T) {
 			}
 		})
 	}
-	// Usage errors about flags and arguments repeat the usage.
-	if _, _, stderr := runCLI(t, "run", "--bogus"); !strings.Contains(stderr, "usage: ferry run") {
-		t.Errorf("flag error without usage:\n%s", stderr)
+	// Usage errors about flags and arguments say where the usage is.
+	if _, _, stderr := runCLI(t, "run", "--bogus"); !strings.Contains(stderr, "see 'ferry help run'") {
+		t.Errorf("flag error without a pointer to the usage:\n%s", stderr)
 	}
 }
 

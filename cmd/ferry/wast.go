@@ -39,7 +39,7 @@ Exit codes:
 func runWast(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("wast", stderr)
 	timeout := fs.Duration("timeout", wast.DefaultCommandTimeout, "limit for each instantiation and action")
-	if code, done := parseFlags(fs, args, wastUsage, stdout, stderr); done {
+	if code, done := parseFlagsAnywhere(fs, args, wastUsage, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() == 0 {

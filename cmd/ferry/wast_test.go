@@ -68,7 +68,7 @@ func TestWastUsageErrors(t *testing.T) {
 	if code, _, stderr := runCLI(t, "wast"); code != exitUsage || !strings.Contains(stderr, "no FILE given") {
 		t.Errorf("no files: exit %d, stderr:\n%s", code, stderr)
 	}
-	if code, _, stderr := runCLI(t, "wast", "--timeout", "soon", "x.json"); code != exitUsage || !strings.Contains(stderr, "usage: ferry wast") {
+	if code, _, stderr := runCLI(t, "wast", "--timeout", "soon", "x.json"); code != exitUsage || !strings.Contains(stderr, "see 'ferry help wast'") {
 		t.Errorf("bad flag: exit %d, stderr:\n%s", code, stderr)
 	}
 	missing := filepath.Join(t.TempDir(), "missing.json")

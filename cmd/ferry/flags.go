@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"math"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/ferryvm/ferry"
 )
@@ -86,6 +88,17 @@ func helpName(help string) string {
 		return f[2]
 	}
 	return ""
+}
+
+// openFailure is the exit code for a checkpoint that could not be opened:
+// a file that is not there or may not be read is a usage error (exit 2), as
+// "ferry run" treats its FILE.wasm; a file that is there but damaged or
+// foreign is a failure (exit 1).
+func openFailure(err error) int {
+	if errors.Is(err, iofs.ErrNotExist) || errors.Is(err, iofs.ErrPermission) || errors.Is(err, syscall.EISDIR) {
+		return exitUsage
+	}
+	return exitFail
 }
 
 // limitsUsage documents the resource-limit flags of run and restore.

@@ -37,7 +37,8 @@ Flags:
   --trust-key FILE
                   also trust the key in FILE. Repeatable.
 
-Exit codes: 0, 1 for a damaged or foreign file, 2 for usage errors.
+Exit codes: 0, 1 for a damaged or foreign file, 2 for usage errors and a
+CHECKPOINT that cannot be read.
 `
 
 func runInspect(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -59,7 +60,7 @@ func runInspect(_ context.Context, args []string, _ io.Reader, stdout, stderr io
 	ck, err := ferry.OpenCheckpointWith(fs.Arg(0), trust)
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: inspect: %v\n", err)
-		return exitFail
+		return openFailure(err)
 	}
 	defer ck.Close()
 	if err := ck.Verify(); err != nil {

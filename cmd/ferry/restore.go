@@ -88,7 +88,8 @@ Exit codes: as "ferry run": 0 when the program returned (or stopped at a
 checkpoint), N for proc_exit(N), 1 when the checkpoint cannot be restored
 (damaged, another module, a changed file, a pre-open or listener not
 granted, a signature by a trusted key that does not verify), 2 for usage
-errors (an unreadable --trust-key too), 134 on a trap.
+errors (an unreadable CHECKPOINT, --module or --trust-key too, as "ferry
+run" for an unreadable FILE.wasm), 134 on a trap.
 `
 
 func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -162,7 +163,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	ck, err := ferry.OpenCheckpointWith(path, trust)
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: restore: %v\n", err)
-		return exitFail
+		return openFailure(err)
 	}
 	defer ck.Close()
 	rt := ferry.NewRuntime(rtCfg)

@@ -141,8 +141,14 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return exitFail
 	}
 	if unknown := foreignImports(m); len(unknown) > 0 {
-		fmt.Fprintf(stderr, "ferry: %s: link error: unknown import %s: ferry run provides only %s\n",
-			path, strings.Join(unknown, ", "), wasi.ModuleName)
+		// Worded as the runtime's own link errors (link error: import
+		// "M" "N": unknown import), whichever of the two finds it.
+		also := ""
+		if len(unknown) > 1 {
+			also = " (also " + strings.Join(unknown[1:], ", ") + ")"
+		}
+		fmt.Fprintf(stderr, "ferry: %s: link error: import %s: unknown import%s: ferry run provides only %s\n",
+			path, unknown[0], also, wasi.ModuleName)
 		return exitFail
 	}
 	// The WASI module is instantiated for every guest, even one that
@@ -249,7 +255,7 @@ func foreignImports(m *ferry.CompiledModule) []string {
 	var names []string
 	for _, im := range m.Imports() {
 		if im.Module != wasi.ModuleName {
-			names = append(names, fmt.Sprintf("%s.%s (%s)", im.Module, im.Name, im.Kind))
+			names = append(names, fmt.Sprintf("%q %q", im.Module, im.Name))
 		}
 	}
 	return names
@@ -329,7 +335,7 @@ func parseArg(t api.ValueType, s string) ([]uint64, error) {
 		if n, err := strconv.ParseUint(s, 10, bits); err == nil {
 			return []uint64{n}, nil
 		}
-		return nil, fmt.Errorf("%q is not a %s (a decimal integer)", s, api.ValueTypeName(t))
+		return nil, fmt.Errorf("%q is not an %s (a decimal integer)", s, api.ValueTypeName(t))
 	case api.ValueTypeF32, api.ValueTypeF64:
 		bits := 32
 		if t == api.ValueTypeF64 {
@@ -337,7 +343,7 @@ func parseArg(t api.ValueType, s string) ([]uint64, error) {
 		}
 		f, err := parseFloat(s, bits)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a %s (1.5, -0, nan, inf)", s, api.ValueTypeName(t))
+			return nil, fmt.Errorf("%q is not an %s (1.5, -0, nan, inf)", s, api.ValueTypeName(t))
 		}
 		if bits == 32 {
 			return []uint64{uint64(f32bits(f))}, nil

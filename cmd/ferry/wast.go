@@ -100,7 +100,10 @@ func convertWast(ctx context.Context, path, dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: wast2json not found on PATH: install wabt (Debian package wabt), or pass the .json it writes", path)
 	}
-	jsonPath := filepath.Join(dir, strings.TrimSuffix(filepath.Base(path), ".wast")+".json")
+	// The JSON keeps the script's own name: the runner names a script's
+	// summary line after the file it reads, and "my.json" was a file the
+	// user never saw.
+	jsonPath := filepath.Join(dir, filepath.Base(path))
 	cmd := exec.CommandContext(ctx, tool, path, "-o", jsonPath)
 	var msg bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &msg, &msg

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,7 +24,8 @@ import (
 const checkpointFlagsUsage = `Checkpoints:
   --checkpoint-to PATH
                   write a checkpoint to PATH when a trigger fires (replacing
-                  the previous one atomically); without --leave-running the
+                  the previous one atomically); PATH's directory must exist
+                  when ferry starts. Without --leave-running the
                   program then stops and ferry exits 0 after saying where the
                   checkpoint is. Continue it with "ferry restore PATH".
   --checkpoint-on TRIGGER
@@ -33,7 +35,8 @@ const checkpointFlagsUsage = `Checkpoints:
                     pause:N         at the N-th polled pause point, counted
                                     from the start of the run (a restored
                                     run counts on from its checkpoint); if
-                                    the program ends first, no checkpoint
+                                    the program ends first, no checkpoint,
+                                    and ferry says so at the end
   --leave-running keep the program running after each checkpoint: it is
                   paused only while the checkpoint is written to the page
                   cache, and the file is synced in the background; ferry
@@ -117,6 +120,16 @@ func (c *checkpointFlags) parse() (triggers, error) {
 	}
 	if c.copyMemory && !c.leaveRunning {
 		return t, errors.New("--checkpoint-copy-memory needs --leave-running")
+	}
+	// A directory that is not there was only noticed when the trigger
+	// fired, maybe hours into the run.
+	if st, err := os.Stat(c.to); err == nil && st.IsDir() {
+		return t, fmt.Errorf("--checkpoint-to %s: is a directory; give the checkpoint's file name", c.to)
+	}
+	if st, err := os.Stat(filepath.Dir(c.to)); err != nil {
+		return t, fmt.Errorf("--checkpoint-to %s: %w", c.to, err)
+	} else if !st.IsDir() {
+		return t, fmt.Errorf("--checkpoint-to %s: %s is not a directory", c.to, filepath.Dir(c.to))
 	}
 	if err := c.loadSigner(); err != nil {
 		return t, err
@@ -242,12 +255,17 @@ func (s *supervisor) run(ctx context.Context, first func(ferry.CallOptions) ([]u
 	stop := s.arm()
 	defer stop()
 	defer s.waitWritten() // the last checkpoint is whole before ferry exits
+	s.warnBehind()
 	leg := first
 	for {
 		o := ferry.CallOptions{PauseAfter: s.nextPauseAfter()}
 		results, err := leg(o)
 		var p *ferry.Paused
 		if !errors.As(err, &p) {
+			var exit *wasi.ExitError
+			if err == nil || errors.As(err, &exit) {
+				s.warnUnfired()
+			}
 			return results, err
 		}
 		n, known := p.PauseCount()
@@ -271,6 +289,40 @@ func (s *supervisor) run(ctx context.Context, first func(ferry.CallOptions) ([]u
 		// The resume's first poll is the pause point it stopped at.
 		s.done, s.known, s.resumed = n-1, known, true
 		leg = func(o ferry.CallOptions) ([]uint64, error) { return p.Resume(ctx, o) }
+	}
+}
+
+// passed is the number of pause points the run has gone past.
+func (s *supervisor) passed() int64 {
+	if s.resumed {
+		return s.done + 1
+	}
+	return s.done
+}
+
+// warnBehind says which pause:N triggers of a restored run are behind its
+// checkpoint: a restored run counts on from it, so they cannot fire.
+func (s *supervisor) warnBehind() {
+	if !s.known || !s.resumed {
+		return
+	}
+	for _, n := range s.trig.points {
+		if n <= s.passed() {
+			fmt.Fprintf(s.stderr, "ferry: --checkpoint-on pause:%d cannot fire: the run restored is at pause point %d already (pause points count on from the start of the run)\n", n, s.passed())
+		}
+	}
+}
+
+// warnUnfired says which pause:N triggers the program ended before: a
+// checkpoint that silently never came was taken for one written somewhere.
+func (s *supervisor) warnUnfired() {
+	if !s.known && len(s.trig.points) > 0 {
+		s.nextPauseAfter() // a run whose count was unknown counts from the restore
+	}
+	for _, n := range s.trig.points {
+		if n > s.passed() {
+			fmt.Fprintf(s.stderr, "ferry: --checkpoint-on pause:%d did not fire: the program ended first; no checkpoint was written for it\n", n)
+		}
 	}
 }
 

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// --checkpoint-to into a missing directory was noticed only when the
+// trigger fired, maybe hours into the run; it is refused at start.
+func TestCheckpointToMissingDirLate(t *testing.T) {
+	dir := ckptData(t)
+	missing := filepath.Join(t.TempDir(), "nope", "ck")
+	code, out, stderr := runCLI(t, "run", "--dir", dir+"::.", "--checkpoint-to", missing, "--checkpoint-on", "pause:100000000",
+		ckptProg, "in.txt", "out.txt")
+	if code != exitUsage || out != "" || !strings.Contains(stderr, "--checkpoint-to "+missing+": stat ") {
+		t.Errorf("missing directory: exit %d, stdout %q, stderr %q; want exit %d before the program runs", code, out, stderr, exitUsage)
+	}
+	code, out, stderr = runCLI(t, "restore", "--checkpoint-to", t.TempDir(), "x.ckpt")
+	if code != exitUsage || !strings.Contains(stderr, "is a directory") {
+		t.Errorf("a directory as the file: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+}
+
+// A pause:N trigger beyond the program's end wrote nothing and said
+// nothing, and one behind a restored checkpoint was as silent.
+func TestCheckpointOnPauseSilent(t *testing.T) {
+	dir := ckptData(t)
+	ck := filepath.Join(t.TempDir(), "ck")
+	code, _, stderr := runCLI(t, "run", "--dir", dir+"::.", "--checkpoint-to", ck, "--checkpoint-on", "pause:100000000",
+		ckptProg, "in.txt", "out.txt")
+	want := "ferry: --checkpoint-on pause:100000000 did not fire: the program ended first; no checkpoint was written for it\n"
+	if _, err := os.Stat(ck); code != exitOK || err == nil || !strings.Contains(stderr, want) {
+		t.Fatalf("pause point beyond the end: exit %d, stderr %q; want no checkpoint and %q", code, stderr, want)
+	}
+	if code, _, stderr := runCLI(t, "run", "--dir", ckptData(t)+"::.", "--checkpoint-to", ck, "--checkpoint-on", "pause:500",
+		ckptProg, "in.txt", "out.txt"); code != exitOK || strings.Contains(stderr, "did not fire") {
+		t.Fatalf("pause:500: exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "restore", "--checkpoint-to", ck+"2", "--checkpoint-on", "pause:200", ck)
+	want = "ferry: --checkpoint-on pause:200 cannot fire: the run restored is at pause point 500 already"
+	if code != exitOK || !strings.Contains(stderr, want) || strings.Contains(stderr, "did not fire") {
+		t.Errorf("pause point behind the checkpoint: exit %d, stderr %q; want %q", code, stderr, want)
+	}
+}

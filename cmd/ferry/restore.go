@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/ferryvm/ferry"
 	"github.com/ferryvm/ferry/wasi"
@@ -148,10 +147,10 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	path := fs.Arg(0)
 	rc := ferry.NewRestoreConfig().WithMemoryVerification(verify)
 	if *modPath != "" {
-		b, err := os.ReadFile(*modPath)
+		b, err := readModule(ctx, *modPath)
 		if err != nil {
 			fmt.Fprintf(stderr, "ferry: %v\n", err)
-			return exitUsage
+			return moduleReadFailure(err)
 		}
 		rc = rc.WithModule(b)
 	}

@@ -18,14 +18,16 @@ import (
 
 const runUsage = `usage: ferry run [FLAGS] FILE.wasm [ARGS...]
 
-Runs a WebAssembly module. A module that imports WASI preview 1
-(wasi_snapshot_preview1) runs as a command: its export _start is called
-with argv = FILE.wasm (as given, or --argv0) followed by ARGS, the
+Runs a WebAssembly module, binary or text (a .wat file is assembled with
+wabt's wat2wasm, which must then be on PATH). A module that imports WASI
+preview 1 (wasi_snapshot_preview1) runs as a command: its export _start is
+called with argv = FILE.wasm (as given, or --argv0) followed by ARGS, the
 standard streams of this process, the environment and directories the
 flags grant, and nothing else of the host. With --invoke, the exported
 function NAME is called instead, with ARGS parsed as its parameters (argv
-is then FILE.wasm or --argv0 alone), and each result is printed on its own line. A module that imports
-nothing runs the same way; imports from any other module fail to link.
+is then FILE.wasm or --argv0 alone), and each result is printed on its
+own line. A module that imports nothing runs the same way; imports from
+any other module fail to link.
 Flags come before FILE.wasm (what follows it is the guest's); "--" ends
 them. "ferry [FLAGS] FILE.wasm [ARGS...]" is the same command.
 
@@ -127,10 +129,10 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	} else {
 		cfg = cfg.WithArgs(arg0)
 	}
-	wasm, err := os.ReadFile(path)
+	wasm, err := readModule(ctx, path)
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: %v\n", err)
-		return exitUsage
+		return moduleReadFailure(err)
 	}
 
 	rt := ferry.NewRuntime(rtCfg)

@@ -172,6 +172,9 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		wasi.RestoreOptions{AcceptChangedFiles: *acceptChanged})
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: restore %s: %v\n", path, err)
+		if errors.Is(err, wasi.ErrFileChanged) {
+			fmt.Fprintln(stderr, "ferry: if the program may see the file as it is now, pass --accept-changed-files; files copied to another host keep their times with cp -p or rsync -t")
+		}
 		return exitFail
 	}
 	defer w.Close(context.WithoutCancel(ctx))

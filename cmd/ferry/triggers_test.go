@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -42,5 +43,30 @@ func TestCheckpointOnPauseSilent(t *testing.T) {
 	want = "ferry: --checkpoint-on pause:200 cannot fire: the run restored is at pause point 500 already"
 	if code != exitOK || !strings.Contains(stderr, want) || strings.Contains(stderr, "did not fire") {
 		t.Errorf("pause point behind the checkpoint: exit %d, stderr %q; want %q", code, stderr, want)
+	}
+}
+
+// The changed-file error printed raw nanosecond timestamps, no host path,
+// "wasi:" twice, and no hint of --accept-changed-files or cp -p.
+func TestChangedFileErrorRawNanoseconds(t *testing.T) {
+	dir := ckptData(t)
+	ck := filepath.Join(t.TempDir(), "ck")
+	if code, _, stderr := runCLI(t, "run", "--dir", dir+"::.", "--checkpoint-to", ck, "--checkpoint-on", "pause:800",
+		ckptProg, "in.txt", "out.txt"); code != exitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	out := filepath.Join(dir, "out.txt")
+	f, err := os.OpenFile(out, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("changed\n")
+	f.Close()
+	code, _, stderr := runCLI(t, "restore", ck)
+	readable := regexp.MustCompile(`modified \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9} `)
+	if code != exitFail || strings.Count(stderr, "wasi:") != 1 || !strings.Contains(stderr, out+" is ") ||
+		len(readable.FindAllString(stderr, -1)) != 2 || regexp.MustCompile(`\d ns`).MatchString(stderr) ||
+		!strings.Contains(stderr, "--accept-changed-files") || !strings.Contains(stderr, "cp -p") {
+		t.Errorf("exit %d, stderr:\n%s\nwant one wasi:, the host path, readable times and the hints", code, stderr)
 	}
 }

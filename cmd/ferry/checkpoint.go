@@ -61,6 +61,7 @@ const checkpointFlagsUsage = `Checkpoints:
                   peer and bytes in flight cannot move to another process
   --sign-key FILE sign checkpoints with the key in FILE ("ferry keygen --out")
                   instead of this user's own key
+  -q, --quiet     say nothing of checkpoints written (failures still)
   --no-sign       write checkpoints unsigned. By default they are signed
                   with this user's own key (made on first use, see "ferry
                   keygen"), so that restoring them where that key is
@@ -80,6 +81,7 @@ type checkpointFlags struct {
 	copyMemory   bool
 	signKeyFile  string
 	noSign       bool
+	quiet        bool
 	// signer signs the checkpoints (nil: unsigned); set by parse.
 	signer *ferry.SigningKey
 }
@@ -94,6 +96,8 @@ func (c *checkpointFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.copyMemory, "checkpoint-copy-memory", false, "with --leave-running, copy the memory while paused and write the copy in the background")
 	fs.StringVar(&c.signKeyFile, "sign-key", "", "sign checkpoints with the key in FILE")
 	fs.BoolVar(&c.noSign, "no-sign", false, "write checkpoints unsigned")
+	fs.BoolVar(&c.quiet, "q", false, "say nothing of checkpoints written")
+	fs.BoolVar(&c.quiet, "quiet", false, "say nothing of checkpoints written")
 }
 
 // triggers is the parsed set of --checkpoint-on values.
@@ -221,6 +225,10 @@ type supervisor struct {
 	// lastCapture is the capture last written in the background, set
 	// before writing is closed and read only after waiting for it.
 	lastCapture *ferry.Capture
+	// pausedAt is when the checkpoint being taken started.
+	pausedAt time.Time
+	// nWritten counts the checkpoints written.
+	nWritten int
 }
 
 // nextPauseAfter is the CallOptions.PauseAfter of the next leg: the
@@ -277,12 +285,14 @@ func (s *supervisor) run(ctx context.Context, first func(ferry.CallOptions) ([]u
 		if s.flags.signer != nil {
 			cfg = cfg.WithSigningKey(*s.flags.signer)
 		}
+		start := time.Now()
+		s.pausedAt = start
 		if s.flags.leaveRunning {
 			s.checkpointInBackground(p, cfg, where)
 		} else if err := p.WriteCheckpointFile(s.flags.to, cfg); err != nil {
 			s.failed(where, err)
 		} else {
-			fmt.Fprintf(s.stderr, "ferry: checkpoint written to %s%s; the program stopped (continue with: ferry restore %s)\n", s.flags.to, where, s.flags.to)
+			s.written(where, start, 0, fmt.Sprintf("; the program stopped (continue with: ferry restore %s)", s.flags.to))
 			s.stopped = true
 			return nil, nil
 		}
@@ -365,6 +375,8 @@ func (s *supervisor) checkpointInBackground(p *ferry.Paused, cfg ferry.Checkpoin
 		}
 		finish = staged.Commit
 	}
+	start := time.Now()
+	paused := start.Sub(s.pausedAt)
 	done := make(chan struct{})
 	s.writing = done
 	go func() {
@@ -373,8 +385,54 @@ func (s *supervisor) checkpointInBackground(p *ferry.Paused, cfg ferry.Checkpoin
 			s.failed(where, err)
 			return
 		}
-		fmt.Fprintf(s.stderr, "ferry: checkpoint written to %s%s\n", s.flags.to, where)
+		s.written(where, s.pausedAt, paused, "")
 	}()
+}
+
+// written reports a checkpoint written, unless --quiet: its size and the
+// time it took (and, when the program ran on, how long it was paused), and
+// how many this run has written, since periodic checkpoints to one PATH
+// otherwise print identical lines.
+func (s *supervisor) written(where string, start time.Time, paused time.Duration, tail string) {
+	s.nWritten++
+	if s.flags.quiet {
+		return
+	}
+	size := "?"
+	if st, err := os.Stat(s.flags.to); err == nil {
+		size = byteSize(st.Size())
+	}
+	took := shortDuration(time.Since(start))
+	pause := ""
+	if paused > 0 {
+		pause = ", paused " + shortDuration(paused)
+	}
+	fmt.Fprintf(s.stderr, "ferry: checkpoint written to %s%s (#%d, %s in %s%s)%s\n", s.flags.to, where, s.nWritten, size, took, pause, tail)
+}
+
+// shortDuration rounds d to three or so significant digits.
+func shortDuration(d time.Duration) string {
+	for _, r := range []time.Duration{time.Second, time.Millisecond, time.Microsecond} {
+		if d >= r {
+			return d.Round(r / 100).String()
+		}
+	}
+	return d.String()
+}
+
+// byteSize shows a size in the largest binary unit under which it is at
+// least 1.
+func byteSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, u := float64(n), 0
+	for v >= unit && u < 4 {
+		v /= unit
+		u++
+	}
+	return fmt.Sprintf("%.1f %ciB", v, "KMGT"[u-1])
 }
 
 // waitWritten waits for the checkpoint being written in the background.

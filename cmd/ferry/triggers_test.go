@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -68,5 +69,34 @@ func TestChangedFileErrorRawNanoseconds(t *testing.T) {
 		len(readable.FindAllString(stderr, -1)) != 2 || regexp.MustCompile(`\d ns`).MatchString(stderr) ||
 		!strings.Contains(stderr, "--accept-changed-files") || !strings.Contains(stderr, "cp -p") {
 		t.Errorf("exit %d, stderr:\n%s\nwant one wasi:, the host path, readable times and the hints", code, stderr)
+	}
+}
+
+// The line saying a checkpoint was written gave neither its size nor the
+// time it took, periodic checkpoints printed identical lines, and nothing
+// could silence it.
+func TestCheckpointLineWithoutSize(t *testing.T) {
+	ck := filepath.Join(t.TempDir(), "ck")
+	code, _, stderr := runCLI(t, "run", "--dir", ckptData(t)+"::.", "--checkpoint-to", ck, "--checkpoint-on", "pause:300",
+		"--checkpoint-on", "pause:600", "--leave-running", ckptProg, "in.txt", "out.txt")
+	st, err := os.Stat(ck)
+	if code != exitOK || err != nil {
+		t.Fatalf("exit %d, %v: %s", code, err, stderr)
+	}
+	line := regexp.MustCompile(`ferry: checkpoint written to \S+ at pause point (\d+) \(#(\d), (\d+\.\d) KiB in [0-9.]+[µm]?s, paused [0-9.]+[µm]?s\)\n`)
+	m := line.FindAllStringSubmatch(stderr, -1)
+	if len(m) != 2 || m[0][1] != "300" || m[0][2] != "1" || m[1][1] != "600" || m[1][2] != "2" {
+		t.Fatalf("stderr:\n%s\nwant two numbered lines with size and times", stderr)
+	}
+	if want := fmt.Sprintf("%.1f", float64(st.Size())/1024); m[1][3] != want {
+		t.Errorf("size %s KiB, the file has %s KiB", m[1][3], want)
+	}
+	for _, q := range []string{"-q", "--quiet"} {
+		os.Remove(ck)
+		code, _, stderr = runCLI(t, "run", q, "--dir", ckptData(t)+"::.", "--checkpoint-to", ck, "--checkpoint-on", "pause:300",
+			ckptProg, "in.txt", "out.txt")
+		if _, err := os.Stat(ck); code != exitOK || err != nil || stderr != "" {
+			t.Errorf("%s: exit %d, checkpoint %v, stderr %q; want a checkpoint and nothing said", q, code, err, stderr)
+		}
 	}
 }

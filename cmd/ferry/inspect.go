@@ -207,16 +207,26 @@ func printInfo(w io.Writer, info *ferry.CheckpointInfo, sig ferry.SignatureInfo)
 		fmt.Fprintf(w, "\nWASI args    %q\n", wi.Args) // %q escapes as esc does
 		fmt.Fprintf(w, "WASI env     %q\n", wi.Env)
 		fmt.Fprintf(w, "clocks       monotonic %d ns, cpu %d ns\n", wi.MonotonicNs, wi.CPUTimeNs)
+		// The headings use --dir's words: a restore grants each pre-open by
+		// its GUEST path, and "guest path" for the path beneath it sent
+		// users to pass that instead.
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  fd\tkind\tpre-open\tguest path\thost path\toffset")
+		fmt.Fprintln(tw, "  fd\tkind\tGUEST (pre-open)\tpath beneath it\tHOST path\toffset")
+		var grants []string
 		for _, d := range wi.Descriptors {
 			host := d.HostPath
 			if d.Addr != "" {
 				host = d.Addr
 			}
+			if d.Kind == "preopen" {
+				grants = append(grants, "--dir "+shellQuote(host)+"::"+shellQuote(d.Preopen))
+			}
 			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%d\n", d.FD, d.Kind, dash(d.Preopen), dash(d.GuestPath), dash(host), d.Offset)
 		}
 		tw.Flush()
+		if len(grants) > 0 {
+			fmt.Fprintf(w, "restore with  %s (each HOST may be another directory)\n", strings.Join(grants, " "))
+		}
 	}
 	printDecisions(w, info)
 	fmt.Fprintf(w, "\nsections:\n")
@@ -233,6 +243,14 @@ func printInfo(w io.Writer, info *ferry.CheckpointInfo, sig ferry.SignatureInfo)
 		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%s\n", s.Type, s.Offset, s.Length, s.RawLength, note)
 	}
 	tw.Flush()
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:,@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func dash(s string) string {

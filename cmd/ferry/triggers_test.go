@@ -100,3 +100,29 @@ func TestCheckpointLineWithoutSize(t *testing.T) {
 		}
 	}
 }
+
+// inspect showed a pre-open's GUEST path under "pre-open" and the path
+// beneath it under "guest path", so users moving a program passed the
+// wrong one to --dir. The headings use --dir's words, and inspect says
+// which --dir a restore needs; following it, with the directory moved,
+// restores.
+func TestInspectHeadingsUnlikeDir(t *testing.T) {
+	dir := ckptData(t)
+	ck := filepath.Join(t.TempDir(), "ck")
+	if code, _, stderr := runCLI(t, "run", "--dir", dir+"::/data", "--checkpoint-to", ck, "--checkpoint-on", "pause:800",
+		ckptProg, "/data/in.txt", "/data/out.txt"); code != exitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	_, out, _ := runCLI(t, "inspect", ck)
+	want := "restore with  --dir " + dir + "::/data "
+	if !strings.Contains(out, "GUEST (pre-open)") || !strings.Contains(out, "HOST path") || !strings.Contains(out, want) {
+		t.Fatalf("inspect lacks the --dir headings or %q:\n%s", want, out)
+	}
+	moved := filepath.Join(t.TempDir(), "moved")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "restore", "--dir", moved+"::/data", ck); code != exitOK {
+		t.Errorf("restore as inspect says, HOST moved: exit %d: %s", code, stderr)
+	}
+}

@@ -171,6 +171,48 @@ func (c *checkpointFlags) parse() (triggers, error) {
 	return t, nil
 }
 
+// errTerminated is the cause of a run stopped by SIGTERM.
+var errTerminated = errors.New("terminated (SIGTERM)")
+
+// onTerm makes SIGTERM, which orchestrators send before they kill, stop
+// the program as SIGINT does: at its next pause point, a checkpoint being
+// written finished first (a background one too: the supervisor waits for
+// it), and ferry exits 143. Go's default, dying at once, lost a checkpoint
+// in the middle of its write. With --checkpoint-on signal:TERM the signal
+// is a checkpoint trigger instead, and this does nothing.
+func (t triggers) onTerm(ctx context.Context) (context.Context, func()) {
+	for _, s := range t.signals {
+		if s == syscall.SIGTERM {
+			return ctx, func() {}
+		}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ch:
+			cancel(errTerminated)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel(nil)
+	}
+}
+
+// terminated turns the cancellation of a run SIGTERM stopped into
+// errTerminated, for its message and exit status.
+func terminated(ctx context.Context, err error) error {
+	if errors.Is(err, context.Canceled) && errors.Is(context.Cause(ctx), errTerminated) {
+		return errTerminated
+	}
+	return err
+}
+
 // loadSigner finds the key that signs the checkpoints: --sign-key's, or
 // this user's own, made now if there is none, so that the first
 // checkpoint is signed like every later one.

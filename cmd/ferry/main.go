@@ -27,6 +27,8 @@ const (
 	exitTrap = 134
 	// exitInterrupted is a run cancelled by SIGINT: 128 + SIGINT.
 	exitInterrupted = 130
+	// exitTerminated is a run stopped by SIGTERM: 128 + SIGTERM.
+	exitTerminated = 143
 )
 
 // subcommand is one entry of the command table.

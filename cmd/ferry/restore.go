@@ -88,7 +88,8 @@ checkpoint), N for proc_exit(N), 1 when the checkpoint cannot be restored
 (damaged, another module, a changed file, a pre-open or listener not
 granted, a signature by a trusted key that does not verify), 2 for usage
 errors (an unreadable CHECKPOINT, --module or --trust-key too, as "ferry
-run" for an unreadable FILE.wasm), 134 on a trap.
+run" for an unreadable FILE.wasm), 134 on a trap, 130 on SIGINT, 143 on
+SIGTERM (a checkpoint being written is finished first).
 `
 
 func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -129,6 +130,8 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return usageError(stderr, restoreUsage, "restore: %v", err)
 	}
+	ctx, stopTerm := trig.onTerm(ctx)
+	defer stopTerm()
 	cfg, err := wasiConfig("", dirs, nil, listens)
 	if err != nil {
 		return usageError(stderr, restoreUsage, "restore: %v", err)
@@ -197,7 +200,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintf(stderr, "ferry: restore %s: %v\n", path, err)
 		return exitFail
 	}
-	if err = notLost(ctx, err); err != nil {
+	if err = terminated(ctx, notLost(ctx, err)); err != nil {
 		return reportCallError(stderr, path, err)
 	}
 	if sup.stopped {

@@ -66,6 +66,9 @@ Exit codes:
   2    bad flags or arguments, a --dir that is not a directory, or FILE
        cannot be read
   130  interrupted (SIGINT)
+  143  terminated (SIGTERM): the program stopped at its next pause point,
+       after a checkpoint being written was finished (with --checkpoint-on
+       signal:TERM, SIGTERM checkpoints instead)
   134  the guest trapped; the trap and its WebAssembly stack trace go to
        stderr (as wasmtime: 128 + SIGABRT)
 `
@@ -97,6 +100,8 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err != nil {
 		return usageError(stderr, runUsage, "run: %v", err)
 	}
+	ctx, stopTerm := trig.onTerm(ctx)
+	defer stopTerm()
 	if fs.NArg() < 1 {
 		return usageError(stderr, runUsage, "run: missing FILE.wasm")
 	}
@@ -187,7 +192,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	results, err := sup.run(ctx, func(o ferry.CallOptions) ([]uint64, error) {
 		return f.CallWithOptions(ctx, o, slots...)
 	})
-	if err = notLost(ctx, err); err != nil {
+	if err = terminated(ctx, notLost(ctx, err)); err != nil {
 		return reportCallError(stderr, path, err)
 	}
 	if sup.stopped {
@@ -288,6 +293,9 @@ func reportCallError(stderr io.Writer, path string, err error) int {
 			return exitFail
 		}
 		return int(exit.Code)
+	case errors.Is(err, errTerminated):
+		fmt.Fprintf(stderr, "ferry: %s: %v\n", path, err)
+		return exitTerminated
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "ferry: %s: interrupted\n", path)
 		return exitInterrupted

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// spinWat touches %d pages of 64 KiB, then spins until stopped.
+const spinWat = `(module (memory 1)
+  (func (export "_start") (local $i i32) (local $end i32)
+    (drop (memory.grow (i32.const %d)))
+    (local.set $end (i32.mul (memory.size) (i32.const 65536)))
+    (loop $touch
+      (i32.store (local.get $i) (local.get $i))
+      (local.set $i (i32.add (local.get $i) (i32.const 4096)))
+      (br_if $touch (i32.lt_u (local.get $i) (local.get $end))))
+    (loop $spin (br $spin))))`
+
+// startFerry starts the built ferry in dir and returns it with its stderr.
+func startFerry(t *testing.T, bin, dir string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var errb bytes.Buffer
+	cmd.Dir, cmd.Stderr = dir, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, &errb
+}
+
+// waitRSS waits until process pid holds kb KiB of memory.
+func waitRSS(t *testing.T, pid, kb int) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				if n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB"))); n >= kb {
+					return
+				}
+			}
+		}
+	}
+	t.Fatalf("process %d never held %d KiB", pid, kb)
+}
+
+func exitCode(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	if err := cmd.Wait(); err != nil {
+		if _, ok := err.(*exec.ExitError); !ok {
+			t.Fatal(err)
+		}
+	}
+	if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); ws.Signaled() {
+		return -int(ws.Signal()) // killed by the signal: Go's default for SIGTERM
+	}
+	return cmd.ProcessState.ExitCode()
+}
+
+// SIGTERM, which orchestrators send, killed ferry at once: a checkpoint
+// being written was lost. It now stops the program as SIGINT does, after
+// finishing the write, and exits 143; with --checkpoint-on signal:TERM it
+// checkpoints.
+func TestSigtermDuringCheckpointWriteLost(t *testing.T) {
+	bin := buildFerry(t, runtime.GOARCH)
+	dir := t.TempDir()
+	small := wat2wasm(t, strings.Replace(spinWat, "%d", "1024", 1)) // 64 MiB
+
+	cmd, stderr := startFerry(t, bin, dir, "run", small)
+	waitRSS(t, cmd.Process.Pid, 60<<10)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if code := exitCode(t, cmd); code != exitTerminated || !strings.Contains(stderr.String(), "terminated (SIGTERM)") {
+		t.Errorf("SIGTERM: exit %d, stderr %q; want %d", code, stderr, exitTerminated)
+	}
+
+	cmd, stderr = startFerry(t, bin, dir, "run", "--checkpoint-to", "term.ckpt", "--checkpoint-on", "signal:TERM", small)
+	waitRSS(t, cmd.Process.Pid, 60<<10)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if code := exitCode(t, cmd); code != exitOK || !strings.Contains(stderr.String(), "checkpoint written to term.ckpt") {
+		t.Errorf("SIGTERM as a trigger: exit %d, stderr %q; want a checkpoint", code, stderr)
+	}
+
+	// 256 MiB take a while to write: SIGTERM comes in the middle.
+	big := wat2wasm(t, strings.Replace(spinWat, "%d", "4096", 1))
+	cmd, stderr = startFerry(t, bin, dir, "run", "--checkpoint-to", "big.ckpt", big)
+	waitRSS(t, cmd.Process.Pid, 250<<10) // the memory touched, the triggers armed
+	cmd.Process.Signal(syscall.SIGUSR1)
+	const gap = 20 * time.Millisecond
+	time.Sleep(gap)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Skipf("ferry ended before SIGTERM: %v", err)
+	}
+	code := exitCode(t, cmd)
+	m := regexp.MustCompile(`checkpoint written to big.ckpt \(#1, ([0-9.]+) MiB in ([0-9.]+[µm]?s)\)`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("SIGTERM during the write: exit %d, stderr %q; want the checkpoint finished", code, stderr)
+	}
+	if took, _ := time.ParseDuration(m[2]); took < gap {
+		t.Skipf("the write took %v, less than the %v before SIGTERM", took, gap)
+	}
+	if code != exitTerminated {
+		t.Errorf("exit %d, want %d", code, exitTerminated)
+	}
+	if out, err := exec.Command(bin, "inspect", filepath.Join(dir, "big.ckpt")).CombinedOutput(); err != nil {
+		t.Errorf("the checkpoint written through SIGTERM: %v\n%s", err, out)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if n := e.Name(); n != "big.ckpt" && n != "term.ckpt" {
+			t.Errorf("stray file %s", n)
+		}
+	}
+}

@@ -193,7 +193,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return f.CallWithOptions(ctx, o, slots...)
 	})
 	if err = terminated(ctx, notLost(ctx, err)); err != nil {
-		return reportCallError(stderr, path, err)
+		return reportCallError(stderr, path, withSourceLines(err, wasm))
 	}
 	if sup.stopped {
 		return exitOK

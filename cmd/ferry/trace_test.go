@@ -56,3 +56,34 @@ func TestTrapTraceUnnamedExportWat(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s\nwant frames boom, <unnamed>, _start", code, stderr)
 	}
 }
+
+// The DWARF of a clang -g build was not used: a trap's trace named
+// functions but no source lines.
+func TestTrapTraceWithoutDWARFLines(t *testing.T) {
+	clang, err := exec.LookPath("clang")
+	if err != nil {
+		t.Skip("clang not found: install clang lld wasi-libc libclang-rt-14-dev-wasm32 (scripts/deps.sh)")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "divide.c")
+	os.WriteFile(src, []byte(`#include <stdio.h>
+int divide(int a, int b) {
+  if (b == 0) __builtin_trap();
+  return a / b;
+}
+int main(int argc, char **argv) {
+  printf("%d\n", divide(10, argc - 1));
+  return 0;
+}
+`), 0o644)
+	wasm := filepath.Join(dir, "divide.wasm")
+	if out, err := exec.Command(clang, "--target=wasm32-wasi", "-g", "-O0", "-o", wasm, src).CombinedOutput(); err != nil {
+		t.Fatalf("clang: %v\n%s", err, out)
+	}
+	code, _, stderr := runCLI(t, "run", wasm)
+	for _, want := range []string{"  0: divide (func ", " at " + src + ":3\n", "  1: main (func ", " at " + src + ":7\n"} {
+		if code != exitTrap || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d, stderr lacks %q:\n%s", code, want, stderr)
+		}
+	}
+}

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ferryvm/ferry"
 	"github.com/ferryvm/ferry/wasi"
 )
@@ -61,7 +63,10 @@ const checkpointFlagsUsage = `Checkpoints:
                   peer and bytes in flight cannot move to another process
   --sign-key FILE sign checkpoints with the key in FILE ("ferry keygen --out")
                   instead of this user's own key
-  -q, --quiet     say nothing of checkpoints written (failures still)
+  -q, --quiet     say nothing of checkpoints written (failures still).
+                  Otherwise each gets a line with its size and time, and on
+                  a terminal one that takes over half a second shows its
+                  progress meanwhile (bytes, rate, time left at most)
   --no-sign       write checkpoints unsigned. By default they are signed
                   with this user's own key (made on first use, see "ferry
                   keygen"), so that restoring them where that key is
@@ -269,6 +274,9 @@ type supervisor struct {
 	lastCapture *ferry.Capture
 	// pausedAt is when the checkpoint being taken started.
 	pausedAt time.Time
+	// tty says that ferry's stderr is a terminal: long checkpoints then
+	// show their progress there.
+	tty bool
 	// nWritten counts the checkpoints written.
 	nWritten int
 }
@@ -331,7 +339,7 @@ func (s *supervisor) run(ctx context.Context, first func(ferry.CallOptions) ([]u
 		s.pausedAt = start
 		if s.flags.leaveRunning {
 			s.checkpointInBackground(p, cfg, where)
-		} else if err := p.WriteCheckpointFile(s.flags.to, cfg); err != nil {
+		} else if err := s.withProgress(func() error { return p.WriteCheckpointFile(s.flags.to, cfg) }); err != nil {
 			s.failed(where, err)
 		} else {
 			s.written(where, start, 0, fmt.Sprintf("; the program stopped (continue with: ferry restore %s)", s.flags.to))
@@ -407,10 +415,14 @@ func (s *supervisor) checkpointInBackground(p *ferry.Paused, cfg ferry.Checkpoin
 		}
 		finish = func() error {
 			defer func() { s.lastCapture = c }() // its buffers serve the next capture
-			return c.WriteFile(s.flags.to)
+			return s.withProgress(func() error { return c.WriteFile(s.flags.to) })
 		}
 	} else {
-		staged, err := p.StageCheckpointFile(s.flags.to, cfg)
+		var staged *ferry.StagedCheckpoint
+		err := s.withProgress(func() (err error) {
+			staged, err = p.StageCheckpointFile(s.flags.to, cfg)
+			return err
+		})
 		if err != nil {
 			s.failed(where, err)
 			return
@@ -452,8 +464,107 @@ func (s *supervisor) written(where string, start time.Time, paused time.Duration
 	fmt.Fprintf(s.stderr, "ferry: checkpoint written to %s%s (#%d, %s in %s%s)%s\n", s.flags.to, where, s.nWritten, size, took, pause, tail)
 }
 
+// progressAfter is how long a checkpoint runs before its progress shows:
+// the short ones, most of them, print only their final line.
+var progressAfter = 500 * time.Millisecond
+
+// withProgress runs write, a checkpoint's write, showing on a terminal
+// how far it got: bytes, rate and, against the program's memory (an upper
+// bound, pages of zeros being left out), an estimate of the time left. A
+// 1 GiB checkpoint takes seconds, and nothing was said meanwhile. The
+// checkpoint writer reports no progress and writes memory in a few huge
+// write(2)s, so the bytes are read from the file being written: the
+// temporary file beside PATH that this process holds open.
+func (s *supervisor) withProgress(write func() error) error {
+	if !s.tty || s.flags.quiet {
+		return write()
+	}
+	dir, err := filepath.Abs(filepath.Dir(s.flags.to))
+	if err != nil {
+		return write()
+	}
+	var total uint64
+	if m := s.inst.Memory("memory"); m != nil {
+		total = m.Size()
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		start := time.Now()
+		tick := time.NewTicker(progressAfter / 2)
+		defer tick.Stop()
+		shown := false
+		for {
+			select {
+			case <-done:
+				if shown {
+					fmt.Fprint(s.stderr, "\r\x1b[K")
+				}
+				return
+			case <-tick.C:
+			}
+			elapsed := time.Since(start)
+			if elapsed < progressAfter {
+				continue
+			}
+			written := uint64(max(0, openFileSizeIn(dir)))
+			rate := float64(written) / elapsed.Seconds()
+			line := fmt.Sprintf("ferry: writing checkpoint to %s: %s", s.flags.to, byteSize(int64(written)))
+			if total > written {
+				line += " of at most " + byteSize(int64(total))
+			}
+			line += fmt.Sprintf(", %s/s", byteSize(int64(rate)))
+			if total > written && rate > 0 {
+				line += ", at most " + shortDuration(time.Duration(float64(total-written)/rate*float64(time.Second))) + " left"
+			}
+			fmt.Fprint(s.stderr, "\r"+line+"\x1b[K")
+			shown = true
+		}
+	}()
+	err = write()
+	close(done)
+	<-finished
+	return err
+}
+
+// openFileSizeIn is the size of the largest regular file in dir that this
+// process has open: the checkpoint being written (an unnamed O_TMPFILE
+// shows as "dir/#inode (deleted)", a named temporary by its name).
+func openFileSizeIn(dir string) int64 {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 0
+	}
+	var size int64
+	for _, fd := range fds {
+		link := "/proc/self/fd/" + fd.Name()
+		target, err := os.Readlink(link)
+		if err != nil || filepath.Dir(strings.TrimSuffix(target, " (deleted)")) != dir {
+			continue
+		}
+		if st, err := os.Stat(link); err == nil && st.Mode().IsRegular() {
+			size = max(size, st.Size())
+		}
+	}
+	return size
+}
+
+// isTTY says whether w is a terminal.
+func isTTY(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
 // shortDuration rounds d to three or so significant digits.
 func shortDuration(d time.Duration) string {
+	if d >= 10*time.Second {
+		return d.Round(time.Second).String()
+	}
 	for _, r := range []time.Duration{time.Second, time.Millisecond, time.Microsecond} {
 		if d >= r {
 			return d.Round(r / 100).String()

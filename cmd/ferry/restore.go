@@ -170,6 +170,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	defer ck.Close()
 	rt := ferry.NewRuntime(rtCfg)
 	defer rt.Close(context.WithoutCancel(ctx))
+	tty := isTTY(stderr)
 	stderr = &lockedWriter{w: stderr} // shared with checkpoints written in the background
 	w, err := wasi.Restore(ctx, rt, ck, cfg.WithStdin(stdin).WithStdout(stdout).WithStderr(stderr),
 		wasi.RestoreOptions{AcceptChangedFiles: *acceptChanged})
@@ -192,7 +193,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 	}
 	done, known := p.PauseCount()
-	sup := &supervisor{flags: cf, trig: trig, inst: p.Instance(), w: w, stderr: stderr, done: done - 1, known: known, resumed: true}
+	sup := &supervisor{flags: cf, trig: trig, inst: p.Instance(), w: w, stderr: stderr, done: done - 1, known: known, resumed: true, tty: tty}
 	results, err := sup.run(ctx, func(o ferry.CallOptions) ([]uint64, error) { return p.Resume(ctx, o) })
 	if errors.Is(err, ferry.ErrCheckpointCorrupt) {
 		// Memory data found corrupt while the program ran

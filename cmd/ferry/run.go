@@ -160,6 +160,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	// The WASI module is instantiated for every guest, even one that
 	// imports none of it, so --dir and --tcplisten mistakes always show.
+	tty := isTTY(stderr)
 	stderr = &lockedWriter{w: stderr} // shared with checkpoints written in the background
 	w, err := wasi.Instantiate(ctx, rt, cfg.WithStdin(stdin).WithStdout(stdout).WithStderr(stderr))
 	if err != nil {
@@ -188,7 +189,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		slots = append(slots, s...)
 	}
-	sup := &supervisor{flags: cf, trig: trig, inst: inst, w: w, stderr: stderr, known: true}
+	sup := &supervisor{flags: cf, trig: trig, inst: inst, w: w, stderr: stderr, known: true, tty: tty}
 	results, err := sup.run(ctx, func(o ferry.CallOptions) ([]uint64, error) {
 		return f.CallWithOptions(ctx, o, slots...)
 	})

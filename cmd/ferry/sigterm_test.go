@@ -15,7 +15,7 @@ import (
 )
 
 // spinWat touches %d pages of 64 KiB, then spins until stopped.
-const spinWat = `(module (memory 1)
+const spinWat = `(module (memory (export "memory") 1)
   (func (export "_start") (local $i i32) (local $end i32)
     (drop (memory.grow (i32.const %d)))
     (local.set $end (i32.mul (memory.size) (i32.const 65536)))
@@ -122,4 +122,60 @@ func TestSigtermDuringCheckpointWriteLost(t *testing.T) {
 			t.Errorf("stray file %s", n)
 		}
 	}
+}
+
+// A 1 GiB checkpoint took seconds after SIGUSR1 with nothing printed; on
+// a terminal, its progress now shows (bytes, rate, time left), then the
+// final line with size and time.
+func TestBigCheckpointSilent(t *testing.T) {
+	mib := 1024
+	if v := os.Getenv("FERRY_PROGRESS_MIB"); v != "" {
+		mib, _ = strconv.Atoi(v)
+	}
+	bin := buildFerry(t, runtime.GOARCH)
+	master, term := openPTY(t)
+	wasm := wat2wasm(t, strings.Replace(spinWat, "%d", strconv.Itoa(mib*16), 1))
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "run", "--checkpoint-to", "big.ckpt", wasm)
+	cmd.Dir, cmd.Stderr = dir, term
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			out.Write(buf[:n])
+			if err != nil || strings.Contains(out.String(), "the program stopped") {
+				return
+			}
+		}
+	}()
+	waitRSS(t, cmd.Process.Pid, (mib-6)<<10)
+	cmd.Process.Signal(syscall.SIGUSR1)
+	if code := exitCode(t, cmd); code != exitOK {
+		t.Fatalf("exit %d: %q", code, out.String())
+	}
+	select {
+	case <-read:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no final line on the terminal: %q", out.String())
+	}
+	got := out.String()
+	m := regexp.MustCompile(`checkpoint written to big.ckpt \(#1, ([0-9.]+) ([MG])iB in ([0-9.]+)(m?s)\)`).FindStringSubmatch(got)
+	if m == nil {
+		t.Fatalf("no final line with size and time on the terminal: %q", got)
+	}
+	took, _ := time.ParseDuration(m[3] + m[4])
+	progress := regexp.MustCompile(`\rferry: writing checkpoint to big.ckpt: [0-9.]+ [KMG]iB of at most [0-9.]+ [MG]iB, [0-9.]+ [KMG]iB/s, at most [0-9.]+[µm]?s left\x1b\[K`)
+	if took > progressAfter+progressAfter/2 && !progress.MatchString(got) {
+		t.Errorf("a checkpoint of %s %siB taking %v showed no progress: %q", m[1], m[2], took, got)
+	}
+	if took <= progressAfter+progressAfter/2 {
+		t.Logf("the checkpoint took only %v: too short to show progress", took)
+	}
+	t.Logf("%d MiB, the terminal's last bytes: %q", mib, got[max(0, len(got)-400):])
 }

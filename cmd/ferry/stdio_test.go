@@ -63,7 +63,7 @@ func TestStdioAlwaysTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer devnull.Close()
-	pty := openPTY(t)
+	_, pty := openPTY(t)
 
 	for _, c := range []struct {
 		name string
@@ -81,12 +81,14 @@ func TestStdioAlwaysTerminal(t *testing.T) {
 	}
 }
 
-// openPTY opens a pseudo-terminal and returns its terminal end.
-func openPTY(t *testing.T) *os.File {
+// openPTY opens a pseudo-terminal and returns its two ends: the master,
+// which reads what is written to the terminal, and the terminal itself.
+func openPTY(t *testing.T) (master, terminal *os.File) {
 	t.Helper()
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
 		t.Skipf("no pseudo-terminals here: %v", err)
+		return nil, nil
 	}
 	t.Cleanup(func() { master.Close() })
 	fd := int(master.Fd())
@@ -102,7 +104,7 @@ func openPTY(t *testing.T) *os.File {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { slave.Close() })
-	return slave
+	return master, slave
 }
 
 // threeIovecsWat writes "ab", "cd" and "ef" to standard output in one

@@ -61,7 +61,7 @@ func runCPU(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Wri
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	for _, b := range builtins.All() {
 		d := b.Decide(eff)
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", d.Builtin, d.Impl, dash(strings.Join(d.Features, ",")))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", d.Builtin, d.Impl, strings.Join(d.Features, ","))
 	}
 	tw.Flush()
 	return exitOK

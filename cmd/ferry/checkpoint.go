@@ -209,6 +209,14 @@ func (t triggers) onTerm(ctx context.Context) (context.Context, func()) {
 	}
 }
 
+// stopCause names what cancelled ctx.
+func stopCause(ctx context.Context) string {
+	if errors.Is(context.Cause(ctx), errTerminated) {
+		return "SIGTERM"
+	}
+	return "interrupted"
+}
+
 // terminated turns the cancellation of a run SIGTERM stopped into
 // errTerminated, for its message and exit status.
 func terminated(ctx context.Context, err error) error {
@@ -277,6 +285,8 @@ type supervisor struct {
 	// tty says that ferry's stderr is a terminal: long checkpoints then
 	// show their progress there.
 	tty bool
+	// ctx is the run's: SIGINT or SIGTERM cancels it.
+	ctx context.Context
 	// nWritten counts the checkpoints written.
 	nWritten int
 }
@@ -310,6 +320,7 @@ func (s *supervisor) run(ctx context.Context, first func(ferry.CallOptions) ([]u
 	if s.flags.to == "" {
 		return first(ferry.CallOptions{})
 	}
+	s.ctx = ctx
 	stop := s.arm()
 	defer stop()
 	defer s.waitWritten() // the last checkpoint is whole before ferry exits
@@ -476,6 +487,23 @@ var progressAfter = 500 * time.Millisecond
 // write(2)s, so the bytes are read from the file being written: the
 // temporary file beside PATH that this process holds open.
 func (s *supervisor) withProgress(write func() error) error {
+	// Ctrl-C or SIGTERM during a write said nothing while ferry went on
+	// writing: say why it does not stop at once.
+	if s.ctx != nil {
+		written := make(chan struct{})
+		defer close(written)
+		go func() {
+			select {
+			case <-s.ctx.Done():
+				clear := ""
+				if s.tty {
+					clear = "\r\x1b[K" // over the progress line, which goes on below
+				}
+				fmt.Fprintf(s.stderr, "%sferry: %s: finishing the checkpoint being written to %s first\n", clear, stopCause(s.ctx), s.flags.to)
+			case <-written:
+			}
+		}()
+	}
 	if !s.tty || s.flags.quiet {
 		return write()
 	}

@@ -110,8 +110,8 @@ func TestSigtermDuringCheckpointWriteLost(t *testing.T) {
 	if took, _ := time.ParseDuration(m[2]); took < gap {
 		t.Skipf("the write took %v, less than the %v before SIGTERM", took, gap)
 	}
-	if code != exitTerminated {
-		t.Errorf("exit %d, want %d", code, exitTerminated)
+	if code != exitTerminated || !strings.Contains(stderr.String(), "ferry: SIGTERM: finishing the checkpoint being written to big.ckpt first\n") {
+		t.Errorf("exit %d, stderr %q; want %d, and why ferry goes on writing", code, stderr, exitTerminated)
 	}
 	if out, err := exec.Command(bin, "inspect", filepath.Join(dir, "big.ckpt")).CombinedOutput(); err != nil {
 		t.Errorf("the checkpoint written through SIGTERM: %v\n%s", err, out)

@@ -126,3 +126,23 @@ func TestInspectHeadingsUnlikeDir(t *testing.T) {
 		t.Errorf("restore as inspect says, HOST moved: exit %d: %s", code, stderr)
 	}
 }
+
+// After the program's directory moved, restore said `restore fd 3
+// (preopen "."): pre-open OLDDIR: no such file or directory`: "." is no
+// --dir GUEST, and nothing said what to pass.
+func TestRestoreMovedDirMisleads(t *testing.T) {
+	dir := ckptData(t)
+	ck := filepath.Join(t.TempDir(), "ck")
+	if code, _, stderr := runCLI(t, "run", "--dir", dir+"::/data", "--checkpoint-to", ck, "--checkpoint-on", "pause:800",
+		ckptProg, "/data/in.txt", "/data/out.txt"); code != exitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	if err := os.Rename(dir, dir+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "restore", ck) // signed by this user's key: the recorded directory is kept
+	want := `pre-open "/data": its host directory ` + dir + `: no such file or directory; pass --dir NEWDIR::/data`
+	if code != exitFail || !strings.Contains(stderr, want) || strings.Contains(stderr, `"."`) {
+		t.Errorf("exit %d, stderr %q; want %q", code, stderr, want)
+	}
+}

@@ -222,7 +222,10 @@ func Restore(st *snapshot.WASI, o RestoreOptions) (*System, error) {
 			}
 			fd, err := unix.Open(host, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 			if err != nil {
-				return fail(fmt.Errorf("%s: pre-open %s: %w", where, host, err))
+				// Named by its guest path, which --dir matches, not by the
+				// path beneath it ("."), which users passed instead.
+				return fail(fmt.Errorf("wasi: restore: pre-open %q: its host directory %s: %w; pass --dir NEWDIR::%s (wasi.Config.WithPreopen) to give it another",
+					x.Preopen, host, err, x.Preopen))
 			}
 			d.hostFD, d.ftype, d.HostPath, d.GuestPath = fd, FiletypeDirectory, host, "."
 			d.RightsBase &= RightsDir

@@ -515,7 +515,20 @@ func (s *supervisor) withProgress(write func() error) error {
 	if m := s.inst.Memory("memory"); m != nil {
 		total = m.Size()
 	}
-	done := make(chan struct{})
+	stop := showProgress(s.stderr, "writing checkpoint to "+s.flags.to, total, "at most ", func() uint64 {
+		return uint64(max(0, openFileSizeIn(dir)))
+	})
+	err = write()
+	stop()
+	return err
+}
+
+// showProgress shows on a terminal, from progressAfter on until stop is
+// called, how far a long operation got: the bytes done() reports, the
+// rate, and against total (0: unknown; bound qualifies it, as "at most ")
+// the time left.
+func showProgress(w io.Writer, what string, total uint64, bound string, done func() uint64) (stop func()) {
+	quit := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
@@ -525,9 +538,9 @@ func (s *supervisor) withProgress(write func() error) error {
 		shown := false
 		for {
 			select {
-			case <-done:
+			case <-quit:
 				if shown {
-					fmt.Fprint(s.stderr, "\r\x1b[K")
+					fmt.Fprint(w, "\r\x1b[K")
 				}
 				return
 			case <-tick.C:
@@ -536,24 +549,40 @@ func (s *supervisor) withProgress(write func() error) error {
 			if elapsed < progressAfter {
 				continue
 			}
-			written := uint64(max(0, openFileSizeIn(dir)))
-			rate := float64(written) / elapsed.Seconds()
-			line := fmt.Sprintf("ferry: writing checkpoint to %s: %s", s.flags.to, byteSize(int64(written)))
-			if total > written {
-				line += " of at most " + byteSize(int64(total))
+			n := done()
+			rate := float64(n) / elapsed.Seconds()
+			line := fmt.Sprintf("ferry: %s: %s", what, byteSize(int64(n)))
+			if total > n {
+				line += " of " + bound + byteSize(int64(total))
 			}
 			line += fmt.Sprintf(", %s/s", byteSize(int64(rate)))
-			if total > written && rate > 0 {
-				line += ", at most " + shortDuration(time.Duration(float64(total-written)/rate*float64(time.Second))) + " left"
+			if total > n && rate > 0 {
+				line += ", " + bound + shortDuration(time.Duration(float64(total-n)/rate*float64(time.Second))) + " left"
 			}
-			fmt.Fprint(s.stderr, "\r"+line+"\x1b[K")
+			fmt.Fprint(w, "\r"+line+"\x1b[K")
 			shown = true
 		}
 	}()
-	err = write()
-	close(done)
-	<-finished
-	return err
+	return func() {
+		close(quit)
+		<-finished
+	}
+}
+
+// readBytes is the number of bytes this process has read with read(2) and
+// its kin (/proc/self/io rchar).
+func readBytes() uint64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+			n, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // openFileSizeIn is the size of the largest regular file in dir that this

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/ferryvm/ferry"
 	"github.com/ferryvm/ferry/wasi"
@@ -182,7 +183,17 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return exitFail
 	}
 	defer w.Close(context.WithoutCancel(ctx))
+	// A compressed checkpoint of a large memory is read and decompressed
+	// for seconds: say how far it got (a mapped one is quick).
+	stopProgress := func() {}
+	if tty && !cf.quiet {
+		if st, err := os.Stat(path); err == nil {
+			base := readBytes()
+			stopProgress = showProgress(stderr, "restoring "+path, uint64(st.Size()), "", func() uint64 { return readBytes() - base })
+		}
+	}
 	p, err := rt.Restore(ctx, ck, rc)
+	stopProgress()
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: restore %s: %v\n", path, err)
 		return exitFail

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -179,3 +180,41 @@ func TestBigCheckpointSilent(t *testing.T) {
 	}
 	t.Logf("%d MiB, the terminal's last bytes: %q", mib, got[max(0, len(got)-400):])
 }
+
+// showProgress, which long checkpoints and restores use on a terminal:
+// nothing before progressAfter, then bytes, rate and time left, and the
+// line cleared at the end.
+func TestShowProgressLine(t *testing.T) {
+	defer func(d time.Duration) { progressAfter = d }(progressAfter)
+	progressAfter = 20 * time.Millisecond
+	var mu syncBuffer
+	var n uint64
+	stop := showProgress(&mu, "restoring x.ckpt", 100<<20, "", func() uint64 { n += 1 << 20; return n })
+	time.Sleep(100 * time.Millisecond)
+	stop()
+	got := mu.String()
+	line := regexp.MustCompile(`^\rferry: restoring x\.ckpt: [0-9.]+ MiB of 100\.0 MiB, [0-9.]+ [KMG]iB/s, [0-9.]+[µm]?s left\x1b\[K`)
+	if !line.MatchString(got) || !strings.HasSuffix(got, "\r\x1b[K") {
+		t.Errorf("progress %q", got)
+	}
+	mu.Reset()
+	stop = showProgress(&mu, "restoring x.ckpt", 0, "", func() uint64 { return 0 })
+	stop()
+	if mu.String() != "" {
+		t.Errorf("a quick operation showed %q", mu.String())
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.buf.String() }
+func (b *syncBuffer) Reset()         { b.mu.Lock(); defer b.mu.Unlock(); b.buf.Reset() }

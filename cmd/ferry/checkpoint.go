@@ -8,12 +8,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ferryvm/ferry"
 	"github.com/ferryvm/ferry/wasi"
@@ -23,7 +26,8 @@ import (
 const checkpointFlagsUsage = `Checkpoints:
   --checkpoint-to PATH
                   write a checkpoint to PATH when a trigger fires (replacing
-                  the previous one atomically); without --leave-running the
+                  the previous one atomically); PATH's directory must exist
+                  when ferry starts. Without --leave-running the
                   program then stops and ferry exits 0 after saying where the
                   checkpoint is. Continue it with "ferry restore PATH".
   --checkpoint-on TRIGGER
@@ -33,7 +37,8 @@ const checkpointFlagsUsage = `Checkpoints:
                     pause:N         at the N-th polled pause point, counted
                                     from the start of the run (a restored
                                     run counts on from its checkpoint); if
-                                    the program ends first, no checkpoint
+                                    the program ends first, no checkpoint,
+                                    and ferry says so at the end
   --leave-running keep the program running after each checkpoint: it is
                   paused only while the checkpoint is written to the page
                   cache, and the file is synced in the background; ferry
@@ -58,6 +63,10 @@ const checkpointFlagsUsage = `Checkpoints:
                   peer and bytes in flight cannot move to another process
   --sign-key FILE sign checkpoints with the key in FILE ("ferry keygen --out")
                   instead of this user's own key
+  -q, --quiet     say nothing of checkpoints written (failures still).
+                  Otherwise each gets a line with its size and time, and on
+                  a terminal one that takes over half a second shows its
+                  progress meanwhile (bytes, rate, time left at most)
   --no-sign       write checkpoints unsigned. By default they are signed
                   with this user's own key (made on first use, see "ferry
                   keygen"), so that restoring them where that key is
@@ -77,6 +86,7 @@ type checkpointFlags struct {
 	copyMemory   bool
 	signKeyFile  string
 	noSign       bool
+	quiet        bool
 	// signer signs the checkpoints (nil: unsigned); set by parse.
 	signer *ferry.SigningKey
 }
@@ -91,6 +101,8 @@ func (c *checkpointFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.copyMemory, "checkpoint-copy-memory", false, "with --leave-running, copy the memory while paused and write the copy in the background")
 	fs.StringVar(&c.signKeyFile, "sign-key", "", "sign checkpoints with the key in FILE")
 	fs.BoolVar(&c.noSign, "no-sign", false, "write checkpoints unsigned")
+	fs.BoolVar(&c.quiet, "q", false, "say nothing of checkpoints written")
+	fs.BoolVar(&c.quiet, "quiet", false, "say nothing of checkpoints written")
 }
 
 // triggers is the parsed set of --checkpoint-on values.
@@ -117,6 +129,16 @@ func (c *checkpointFlags) parse() (triggers, error) {
 	}
 	if c.copyMemory && !c.leaveRunning {
 		return t, errors.New("--checkpoint-copy-memory needs --leave-running")
+	}
+	// A directory that is not there was only noticed when the trigger
+	// fired, maybe hours into the run.
+	if st, err := os.Stat(c.to); err == nil && st.IsDir() {
+		return t, fmt.Errorf("--checkpoint-to %s: is a directory; give the checkpoint's file name", c.to)
+	}
+	if st, err := os.Stat(filepath.Dir(c.to)); err != nil {
+		return t, fmt.Errorf("--checkpoint-to %s: %w", c.to, err)
+	} else if !st.IsDir() {
+		return t, fmt.Errorf("--checkpoint-to %s: %s is not a directory", c.to, filepath.Dir(c.to))
 	}
 	if err := c.loadSigner(); err != nil {
 		return t, err
@@ -152,6 +174,56 @@ func (c *checkpointFlags) parse() (triggers, error) {
 	}
 	sort.Slice(t.points, func(i, j int) bool { return t.points[i] < t.points[j] })
 	return t, nil
+}
+
+// errTerminated is the cause of a run stopped by SIGTERM.
+var errTerminated = errors.New("terminated (SIGTERM)")
+
+// onTerm makes SIGTERM, which orchestrators send before they kill, stop
+// the program as SIGINT does: at its next pause point, a checkpoint being
+// written finished first (a background one too: the supervisor waits for
+// it), and ferry exits 143. Go's default, dying at once, lost a checkpoint
+// in the middle of its write. With --checkpoint-on signal:TERM the signal
+// is a checkpoint trigger instead, and this does nothing.
+func (t triggers) onTerm(ctx context.Context) (context.Context, func()) {
+	for _, s := range t.signals {
+		if s == syscall.SIGTERM {
+			return ctx, func() {}
+		}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ch:
+			cancel(errTerminated)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel(nil)
+	}
+}
+
+// stopCause names what cancelled ctx.
+func stopCause(ctx context.Context) string {
+	if errors.Is(context.Cause(ctx), errTerminated) {
+		return "SIGTERM"
+	}
+	return "interrupted"
+}
+
+// terminated turns the cancellation of a run SIGTERM stopped into
+// errTerminated, for its message and exit status.
+func terminated(ctx context.Context, err error) error {
+	if errors.Is(err, context.Canceled) && errors.Is(context.Cause(ctx), errTerminated) {
+		return errTerminated
+	}
+	return err
 }
 
 // loadSigner finds the key that signs the checkpoints: --sign-key's, or
@@ -208,6 +280,15 @@ type supervisor struct {
 	// lastCapture is the capture last written in the background, set
 	// before writing is closed and read only after waiting for it.
 	lastCapture *ferry.Capture
+	// pausedAt is when the checkpoint being taken started.
+	pausedAt time.Time
+	// tty says that ferry's stderr is a terminal: long checkpoints then
+	// show their progress there.
+	tty bool
+	// ctx is the run's: SIGINT or SIGTERM cancels it.
+	ctx context.Context
+	// nWritten counts the checkpoints written.
+	nWritten int
 }
 
 // nextPauseAfter is the CallOptions.PauseAfter of the next leg: the
@@ -239,15 +320,21 @@ func (s *supervisor) run(ctx context.Context, first func(ferry.CallOptions) ([]u
 	if s.flags.to == "" {
 		return first(ferry.CallOptions{})
 	}
+	s.ctx = ctx
 	stop := s.arm()
 	defer stop()
 	defer s.waitWritten() // the last checkpoint is whole before ferry exits
+	s.warnBehind()
 	leg := first
 	for {
 		o := ferry.CallOptions{PauseAfter: s.nextPauseAfter()}
 		results, err := leg(o)
 		var p *ferry.Paused
 		if !errors.As(err, &p) {
+			var exit *wasi.ExitError
+			if err == nil || errors.As(err, &exit) {
+				s.warnUnfired()
+			}
 			return results, err
 		}
 		n, known := p.PauseCount()
@@ -259,18 +346,54 @@ func (s *supervisor) run(ctx context.Context, first func(ferry.CallOptions) ([]u
 		if s.flags.signer != nil {
 			cfg = cfg.WithSigningKey(*s.flags.signer)
 		}
+		start := time.Now()
+		s.pausedAt = start
 		if s.flags.leaveRunning {
 			s.checkpointInBackground(p, cfg, where)
-		} else if err := p.WriteCheckpointFile(s.flags.to, cfg); err != nil {
+		} else if err := s.withProgress(func() error { return p.WriteCheckpointFile(s.flags.to, cfg) }); err != nil {
 			s.failed(where, err)
 		} else {
-			fmt.Fprintf(s.stderr, "ferry: checkpoint written to %s%s; the program stopped (continue with: ferry restore %s)\n", s.flags.to, where, s.flags.to)
+			s.written(where, start, 0, fmt.Sprintf("; the program stopped (continue with: ferry restore %s)", s.flags.to))
 			s.stopped = true
 			return nil, nil
 		}
 		// The resume's first poll is the pause point it stopped at.
 		s.done, s.known, s.resumed = n-1, known, true
 		leg = func(o ferry.CallOptions) ([]uint64, error) { return p.Resume(ctx, o) }
+	}
+}
+
+// passed is the number of pause points the run has gone past.
+func (s *supervisor) passed() int64 {
+	if s.resumed {
+		return s.done + 1
+	}
+	return s.done
+}
+
+// warnBehind says which pause:N triggers of a restored run are behind its
+// checkpoint: a restored run counts on from it, so they cannot fire.
+func (s *supervisor) warnBehind() {
+	if !s.known || !s.resumed {
+		return
+	}
+	for _, n := range s.trig.points {
+		if n <= s.passed() {
+			fmt.Fprintf(s.stderr, "ferry: --checkpoint-on pause:%d cannot fire: the run restored is at pause point %d already (pause points count on from the start of the run)\n", n, s.passed())
+		}
+	}
+}
+
+// warnUnfired says which pause:N triggers the program ended before: a
+// checkpoint that silently never came was taken for one written somewhere.
+func (s *supervisor) warnUnfired() {
+	if !s.known && len(s.trig.points) > 0 {
+		s.nextPauseAfter() // a run whose count was unknown counts from the restore
+	}
+	for _, n := range s.trig.points {
+		if n > s.passed() {
+			fmt.Fprintf(s.stderr, "ferry: --checkpoint-on pause:%d did not fire: the program ended first; no checkpoint was written for it\n", n)
+		}
 	}
 }
 
@@ -303,16 +426,22 @@ func (s *supervisor) checkpointInBackground(p *ferry.Paused, cfg ferry.Checkpoin
 		}
 		finish = func() error {
 			defer func() { s.lastCapture = c }() // its buffers serve the next capture
-			return c.WriteFile(s.flags.to)
+			return s.withProgress(func() error { return c.WriteFile(s.flags.to) })
 		}
 	} else {
-		staged, err := p.StageCheckpointFile(s.flags.to, cfg)
+		var staged *ferry.StagedCheckpoint
+		err := s.withProgress(func() (err error) {
+			staged, err = p.StageCheckpointFile(s.flags.to, cfg)
+			return err
+		})
 		if err != nil {
 			s.failed(where, err)
 			return
 		}
 		finish = staged.Commit
 	}
+	start := time.Now()
+	paused := start.Sub(s.pausedAt)
 	done := make(chan struct{})
 	s.writing = done
 	go func() {
@@ -321,8 +450,199 @@ func (s *supervisor) checkpointInBackground(p *ferry.Paused, cfg ferry.Checkpoin
 			s.failed(where, err)
 			return
 		}
-		fmt.Fprintf(s.stderr, "ferry: checkpoint written to %s%s\n", s.flags.to, where)
+		s.written(where, s.pausedAt, paused, "")
 	}()
+}
+
+// written reports a checkpoint written, unless --quiet: its size and the
+// time it took (and, when the program ran on, how long it was paused), and
+// how many this run has written, since periodic checkpoints to one PATH
+// otherwise print identical lines.
+func (s *supervisor) written(where string, start time.Time, paused time.Duration, tail string) {
+	s.nWritten++
+	if s.flags.quiet {
+		return
+	}
+	size := "?"
+	if st, err := os.Stat(s.flags.to); err == nil {
+		size = byteSize(st.Size())
+	}
+	took := shortDuration(time.Since(start))
+	pause := ""
+	if paused > 0 {
+		pause = ", paused " + shortDuration(paused)
+	}
+	fmt.Fprintf(s.stderr, "ferry: checkpoint written to %s%s (#%d, %s in %s%s)%s\n", s.flags.to, where, s.nWritten, size, took, pause, tail)
+}
+
+// progressAfter is how long a checkpoint runs before its progress shows:
+// the short ones, most of them, print only their final line.
+var progressAfter = 500 * time.Millisecond
+
+// withProgress runs write, a checkpoint's write, showing on a terminal
+// how far it got: bytes, rate and, against the program's memory (an upper
+// bound, pages of zeros being left out), an estimate of the time left. A
+// 1 GiB checkpoint takes seconds, and nothing was said meanwhile. The
+// checkpoint writer reports no progress and writes memory in a few huge
+// write(2)s, so the bytes are read from the file being written: the
+// temporary file beside PATH that this process holds open.
+func (s *supervisor) withProgress(write func() error) error {
+	// Ctrl-C or SIGTERM during a write said nothing while ferry went on
+	// writing: say why it does not stop at once.
+	if s.ctx != nil {
+		written := make(chan struct{})
+		defer close(written)
+		go func() {
+			select {
+			case <-s.ctx.Done():
+				clear := ""
+				if s.tty {
+					clear = "\r\x1b[K" // over the progress line, which goes on below
+				}
+				fmt.Fprintf(s.stderr, "%sferry: %s: finishing the checkpoint being written to %s first\n", clear, stopCause(s.ctx), s.flags.to)
+			case <-written:
+			}
+		}()
+	}
+	if !s.tty || s.flags.quiet {
+		return write()
+	}
+	dir, err := filepath.Abs(filepath.Dir(s.flags.to))
+	if err != nil {
+		return write()
+	}
+	var total uint64
+	if m := s.inst.Memory("memory"); m != nil {
+		total = m.Size()
+	}
+	stop := showProgress(s.stderr, "writing checkpoint to "+s.flags.to, total, "at most ", func() uint64 {
+		return uint64(max(0, openFileSizeIn(dir)))
+	})
+	err = write()
+	stop()
+	return err
+}
+
+// showProgress shows on a terminal, from progressAfter on until stop is
+// called, how far a long operation got: the bytes done() reports, the
+// rate, and against total (0: unknown; bound qualifies it, as "at most ")
+// the time left.
+func showProgress(w io.Writer, what string, total uint64, bound string, done func() uint64) (stop func()) {
+	quit := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		start := time.Now()
+		tick := time.NewTicker(progressAfter / 2)
+		defer tick.Stop()
+		shown := false
+		for {
+			select {
+			case <-quit:
+				if shown {
+					fmt.Fprint(w, "\r\x1b[K")
+				}
+				return
+			case <-tick.C:
+			}
+			elapsed := time.Since(start)
+			if elapsed < progressAfter {
+				continue
+			}
+			n := done()
+			rate := float64(n) / elapsed.Seconds()
+			line := fmt.Sprintf("ferry: %s: %s", what, byteSize(int64(n)))
+			if total > n {
+				line += " of " + bound + byteSize(int64(total))
+			}
+			line += fmt.Sprintf(", %s/s", byteSize(int64(rate)))
+			if total > n && rate > 0 {
+				line += ", " + bound + shortDuration(time.Duration(float64(total-n)/rate*float64(time.Second))) + " left"
+			}
+			fmt.Fprint(w, "\r"+line+"\x1b[K")
+			shown = true
+		}
+	}()
+	return func() {
+		close(quit)
+		<-finished
+	}
+}
+
+// readBytes is the number of bytes this process has read with read(2) and
+// its kin (/proc/self/io rchar).
+func readBytes() uint64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+			n, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// openFileSizeIn is the size of the largest regular file in dir that this
+// process has open: the checkpoint being written (an unnamed O_TMPFILE
+// shows as "dir/#inode (deleted)", a named temporary by its name).
+func openFileSizeIn(dir string) int64 {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 0
+	}
+	var size int64
+	for _, fd := range fds {
+		link := "/proc/self/fd/" + fd.Name()
+		target, err := os.Readlink(link)
+		if err != nil || filepath.Dir(strings.TrimSuffix(target, " (deleted)")) != dir {
+			continue
+		}
+		if st, err := os.Stat(link); err == nil && st.Mode().IsRegular() {
+			size = max(size, st.Size())
+		}
+	}
+	return size
+}
+
+// isTTY says whether w is a terminal.
+func isTTY(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// shortDuration rounds d to three or so significant digits.
+func shortDuration(d time.Duration) string {
+	if d >= 10*time.Second {
+		return d.Round(time.Second).String()
+	}
+	for _, r := range []time.Duration{time.Second, time.Millisecond, time.Microsecond} {
+		if d >= r {
+			return d.Round(r / 100).String()
+		}
+	}
+	return d.String()
+}
+
+// byteSize shows a size in the largest binary unit under which it is at
+// least 1.
+func byteSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, u := float64(n), 0
+	for v >= unit && u < 4 {
+		v /= unit
+		u++
+	}
+	return fmt.Sprintf("%.1f %ciB", v, "KMGT"[u-1])
 }
 
 // waitWritten waits for the checkpoint being written in the background.

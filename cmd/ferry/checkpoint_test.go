@@ -183,8 +183,9 @@ func TestCLICheckpointUsage(t *testing.T) {
 	}
 }
 
-// A checkpoint that cannot be written (here: its directory does not exist)
-// leaves the program running: it finishes exactly as an uninterrupted run,
+// A checkpoint that cannot be written (here: into /proc, where not even
+// root can make a file; a directory that does not exist is refused at
+// start) leaves the program running: it finishes exactly as an uninterrupted run,
 // and stderr says what failed.
 func TestCLIFailedCheckpointKeepsRunning(t *testing.T) {
 	wantDir := ckptData(t)
@@ -192,7 +193,7 @@ func TestCLIFailedCheckpointKeepsRunning(t *testing.T) {
 	wantFile, _ := os.ReadFile(filepath.Join(wantDir, "out.txt"))
 
 	dir := ckptData(t)
-	ck := filepath.Join(t.TempDir(), "missing", "ck")
+	ck := "/proc/ferry-test-ck"
 	code, out, stderr := runCLI(t, "run", "--dir", dir+"::.", "--checkpoint-to", ck,
 		"--checkpoint-on", "pause:800", ckptProg, "in.txt", "out.txt")
 	if code != exitOK || out != want || !strings.Contains(stderr, "checkpoint at pause point 800 failed, the program continues") {

@@ -145,7 +145,7 @@ func ferryProc(t *testing.T, bin []string, args ...string) (stdout, stderr strin
 	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
 }
 
-var stoppedRE = regexp.MustCompile(`ferry: checkpoint written to (\S+) at pause point (\d+); the program stopped \(continue with: ferry restore (\S+)\)\n`)
+var stoppedRE = regexp.MustCompile(`ferry: checkpoint written to (\S+) at pause point (\d+) \([^)]*\); the program stopped \(continue with: ferry restore (\S+)\)\n`)
 
 // chain runs s in a fresh copy of its working directory: with no stops,
 // uninterrupted; otherwise stopped at pause point stops[0], restored and

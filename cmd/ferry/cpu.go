@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/ferryvm/ferry/internal/builtins"
 	"github.com/ferryvm/ferry/internal/cpu"
@@ -29,17 +30,20 @@ error or malformed SPEC.
 func runCPU(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("cpu", stderr)
 	spec := fs.String("cpu-features", "native", "feature mask")
-	if code, done := parseFlags(fs, args, cpuUsage, stdout, stderr); done {
+	if code, done := parseFlagsAnywhere(fs, args, cpuUsage, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return usageError(stderr, cpuUsage, "cpu: takes no arguments")
 	}
+	if strings.TrimSpace(*spec) == "" {
+		return usageError(stderr, cpuUsage, "cpu: %s", emptySpecMessage)
+	}
 	host := cpu.Host()
 	eff, err := host.Mask(*spec)
 	var se *cpu.SpecError
 	if errors.As(err, &se) {
-		return usageError(stderr, cpuUsage, "%v", err)
+		return usageError(stderr, cpuUsage, "cpu: %s", specMessage(se, host.Arch()))
 	}
 	printCPU(stdout, "detected", host)
 	if err != nil {
@@ -52,10 +56,14 @@ func runCPU(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Wri
 		fmt.Fprintf(stdout, "masked     %s\n", strings.Join(removed.Names(), " "))
 	}
 	fmt.Fprintln(stdout, "\nbuiltins (implementation selected for the effective features; relied-on features):")
+	// Builtin names run to 32 characters (i32x4.relaxed_trunc_f64x2_u_zero):
+	// fixed widths misaligned the columns.
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	for _, b := range builtins.All() {
 		d := b.Decide(eff)
-		fmt.Fprintf(stdout, "  %-16s %-18s %s\n", d.Builtin, d.Impl, strings.Join(d.Features, ","))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", d.Builtin, d.Impl, strings.Join(d.Features, ","))
 	}
+	tw.Flush()
 	return exitOK
 }
 

@@ -78,7 +78,7 @@ func TestCPUMaskErrors(t *testing.T) {
 		other = "armv8.1"
 	}
 	code, _, errs := runCPUArgs("--cpu-features", other)
-	if code != exitUsage || !strings.Contains(errs, "bad feature spec") {
+	if code != exitUsage || !strings.Contains(errs, "is a level of") {
 		t.Errorf("other arch level: exit %d, %q", code, errs)
 	}
 	code, _, errs = runCPUArgs("--cpu-features", "baseline,+nosuchfeature")
@@ -103,5 +103,49 @@ func TestCPUMaskErrors(t *testing.T) {
 	code, _, errs = runCPUArgs("--cpu-features", missing)
 	if code != exitFail || !strings.Contains(errs, "lacks") {
 		t.Errorf("%s on %v: exit %d, %q", missing, host, code, errs)
+	}
+}
+
+// The builtins table used fixed widths that names up to 32 characters
+// overran, so its columns did not line up.
+func TestCPUColumnsMisaligned(t *testing.T) {
+	_, out, _ := runCPUArgs()
+	_, table, ok := strings.Cut(out, "relied-on features):\n")
+	if !ok {
+		t.Fatalf("no builtins table in:\n%s", out)
+	}
+	col := -1
+	for _, line := range strings.Split(strings.TrimSuffix(table, "\n"), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 && len(f) != 3 {
+			t.Fatalf("builtin line %q: want builtin, implementation, features", line)
+		}
+		at := strings.Index(line[len("  "+f[0]):], f[1]) + len("  "+f[0])
+		if col >= 0 && at != col {
+			t.Errorf("implementation column at %d in %q, %d above", at, line, col)
+		}
+		col = at
+	}
+}
+
+// A bad --cpu-features said the spec and the item twice ("cpu: bad feature
+// spec "bogus": "bogus": unknown ...") and not which names exist; an empty
+// one was taken as native.
+func TestCPUFeaturesErrorRepeatsItself(t *testing.T) {
+	host := cpu.Host()
+	code, _, errs := runCPUArgs("--cpu-features", "bogus")
+	if code != exitUsage || strings.Count(errs, "bogus") != 2 || !strings.Contains(errs, "is an unknown "+host.Arch()+" feature or level") {
+		t.Errorf("--cpu-features bogus: exit %d, stderr %q", code, errs)
+	}
+	for _, name := range append([]string{"native", "baseline", cpu.Levels(host.Arch())[0].Name}, cpu.All(host.Arch())[0].String()) {
+		if !strings.Contains(errs, " "+name+" ") {
+			t.Errorf("--cpu-features bogus: the message does not list %q: %s", name, errs)
+		}
+	}
+	for _, args := range [][]string{{"cpu", "--cpu-features", ""}, {"run", "--cpu-features", " ", "x.wasm"}} {
+		code, _, errs := runCLI(t, args...)
+		if code != exitUsage || !strings.Contains(errs, `--cpu-features "": give native, a level or a feature list`) {
+			t.Errorf("ferry %q: exit %d, stderr %q; want the empty spec refused", args, code, errs)
+		}
 	}
 }

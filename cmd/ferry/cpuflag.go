@@ -30,16 +30,52 @@ const cpuFeaturesUsage = `  --cpu-features SPEC
 // must stop: a malformed spec is a usage error, missing features a
 // failure.
 func cpuRuntimeConfig(spec, cmd, help string, stderr io.Writer) (cfg ferry.RuntimeConfig, code int, done bool) {
+	if strings.TrimSpace(spec) == "" {
+		return cfg, usageError(stderr, help, "%s: %s", cmd, emptySpecMessage), true
+	}
 	cfg, err := ferry.NewRuntimeConfig().WithCPUFeatures(spec)
 	if err == nil {
 		return cfg, exitOK, false
 	}
 	var se *cpu.SpecError
 	if errors.As(err, &se) {
-		return cfg, usageError(stderr, help, "%s: --cpu-features: %v", cmd, err), true
+		return cfg, usageError(stderr, help, "%s: %s", cmd, specMessage(se, cpu.Host().Arch())), true
 	}
 	fmt.Fprintf(stderr, "ferry: %s: %v\n", cmd, err)
 	return cfg, exitFail, true
+}
+
+// emptySpecMessage refuses an empty --cpu-features: the library reads ""
+// as native, but on a command line it is more likely an unset variable
+// than a wish for every feature.
+const emptySpecMessage = `--cpu-features "": give native, a level or a feature list`
+
+// specMessage says what was wrong with a --cpu-features SPEC once (the
+// library's error repeats the spec and the item) and, for a name it does
+// not know, which names it does.
+func specMessage(se *cpu.SpecError, arch string) string {
+	msg := fmt.Sprintf("--cpu-features %q: %s", se.Spec, se.Reason)
+	switch {
+	case se.Item == "":
+	case strings.HasPrefix(se.Reason, "unknown"):
+		msg = fmt.Sprintf("--cpu-features %q: %q is an %s", se.Spec, se.Item, se.Reason)
+	case strings.HasPrefix(se.Reason, "a feature of"), strings.HasPrefix(se.Reason, "a level of"), strings.HasPrefix(se.Reason, "part of"):
+		msg = fmt.Sprintf("--cpu-features %q: %q is %s", se.Spec, se.Item, se.Reason)
+	default:
+		msg = fmt.Sprintf("--cpu-features %q: %q: %s", se.Spec, se.Item, se.Reason)
+	}
+	if !strings.HasPrefix(se.Reason, "unknown") {
+		return msg
+	}
+	names := []string{"native", "baseline"}
+	for _, l := range cpu.Levels(arch) {
+		names = append(names, l.Name)
+	}
+	var feats []string
+	for _, f := range cpu.All(arch) {
+		feats = append(feats, f.String())
+	}
+	return fmt.Sprintf("%s (levels: %s; %s features: %s)", msg, strings.Join(names, " "), arch, strings.Join(feats, " "))
 }
 
 // printDecisions lists a checkpoint's builtin decisions (ferry inspect).

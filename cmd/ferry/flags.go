@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"math"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/ferryvm/ferry"
 )
@@ -16,16 +18,43 @@ import (
 // not printed by the flag package's own usage.
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("ferry "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	return fs
 }
 
-// parseFlags parses args. It returns done with an exit code when the
-// command should stop: after printing help for -h (stdout, exit 0), or after
-// a flag error (message and help on stderr, exit 2).
+// parseFlags parses args, flags before the first positional argument only
+// (run: what follows FILE.wasm belongs to the guest). It returns done with
+// an exit code when the command should stop: after printing help for -h
+// (stdout, exit 0), or after a flag error (one line on stderr, exit 2).
 func parseFlags(fs *flag.FlagSet, args []string, help string, stdout, stderr io.Writer) (code int, done bool) {
-	err := fs.Parse(args)
+	return flagResult(fs.Parse(args), help, stdout, stderr)
+}
+
+// parseFlagsAnywhere is parseFlags for a command whose positional
+// arguments are no program, so that flags may also follow them, as in
+// "ferry inspect x.ckpt --json"; "--" still ends the flags.
+func parseFlagsAnywhere(fs *flag.FlagSet, args []string, help string, stdout, stderr io.Writer) (code int, done bool) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return flagResult(err, help, stdout, stderr)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if at := len(args) - len(rest); at > 0 && args[at-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+	// Parsing "--" alone leaves the positional arguments as fs.Args().
+	return flagResult(fs.Parse(append([]string{"--"}, pos...)), help, stdout, stderr)
+}
+
+func flagResult(err error, help string, stdout, stderr io.Writer) (code int, done bool) {
 	switch {
 	case err == nil:
 		return 0, false
@@ -33,17 +62,43 @@ func parseFlags(fs *flag.FlagSet, args []string, help string, stdout, stderr io.
 		fmt.Fprint(stdout, help)
 		return exitOK, true
 	}
-	// The flag package has already printed the error itself.
-	fmt.Fprintln(stderr)
-	fmt.Fprint(stderr, help)
-	return exitUsage, true
+	// The flag package words its errors for one-dash flags ("flag provided
+	// but not defined: -bogus"); say it as the help text does.
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		msg = "unknown flag -" + name
+	} else {
+		msg = strings.Replace(msg, "flag: -", "flag --", 1)
+		msg = strings.Replace(msg, "for flag -", "for --", 1)
+		msg = strings.Replace(msg, "flag needs an argument: -", "flag needs a value: --", 1)
+	}
+	return usageError(stderr, help, "%s", msg), true
 }
 
-// usageError prints a message and the command's help on stderr.
+// usageError prints a one-line message and where to find the command's
+// help on stderr: the whole help text would bury the line that matters.
 func usageError(stderr io.Writer, help, format string, args ...any) int {
-	fmt.Fprintf(stderr, "ferry: "+format+"\n\n", args...)
-	fmt.Fprint(stderr, help)
+	fmt.Fprintf(stderr, "ferry: "+format+"; see 'ferry help %s'\n", append(args, helpName(help))...)
 	return exitUsage
+}
+
+// helpName is the command a help text is for ("usage: ferry NAME ...").
+func helpName(help string) string {
+	if f := strings.Fields(help); len(f) >= 3 {
+		return f[2]
+	}
+	return ""
+}
+
+// openFailure is the exit code for a checkpoint that could not be opened:
+// a file that is not there or may not be read is a usage error (exit 2), as
+// "ferry run" treats its FILE.wasm; a file that is there but damaged or
+// foreign is a failure (exit 1).
+func openFailure(err error) int {
+	if errors.Is(err, iofs.ErrNotExist) || errors.Is(err, iofs.ErrPermission) || errors.Is(err, syscall.EISDIR) {
+		return exitUsage
+	}
+	return exitFail
 }
 
 // limitsUsage documents the resource-limit flags of run and restore.

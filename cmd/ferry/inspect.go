@@ -37,7 +37,8 @@ Flags:
   --trust-key FILE
                   also trust the key in FILE. Repeatable.
 
-Exit codes: 0, 1 for a damaged or foreign file, 2 for usage errors.
+Exit codes: 0, 1 for a damaged or foreign file, 2 for usage errors and a
+CHECKPOINT that cannot be read.
 `
 
 func runInspect(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -45,7 +46,7 @@ func runInspect(_ context.Context, args []string, _ io.Reader, stdout, stderr io
 	asJSON := fs.Bool("json", false, "print JSON")
 	var trustFiles listFlag
 	fs.Var(&trustFiles, "trust-key", "trust checkpoints signed by the key in FILE")
-	if code, done := parseFlags(fs, args, inspectUsage, stdout, stderr); done {
+	if code, done := parseFlagsAnywhere(fs, args, inspectUsage, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() != 1 {
@@ -59,7 +60,7 @@ func runInspect(_ context.Context, args []string, _ io.Reader, stdout, stderr io
 	ck, err := ferry.OpenCheckpointWith(fs.Arg(0), trust)
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: inspect: %v\n", err)
-		return exitFail
+		return openFailure(err)
 	}
 	defer ck.Close()
 	if err := ck.Verify(); err != nil {
@@ -206,16 +207,26 @@ func printInfo(w io.Writer, info *ferry.CheckpointInfo, sig ferry.SignatureInfo)
 		fmt.Fprintf(w, "\nWASI args    %q\n", wi.Args) // %q escapes as esc does
 		fmt.Fprintf(w, "WASI env     %q\n", wi.Env)
 		fmt.Fprintf(w, "clocks       monotonic %d ns, cpu %d ns\n", wi.MonotonicNs, wi.CPUTimeNs)
+		// The headings use --dir's words: a restore grants each pre-open by
+		// its GUEST path, and "guest path" for the path beneath it sent
+		// users to pass that instead.
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  fd\tkind\tpre-open\tguest path\thost path\toffset")
+		fmt.Fprintln(tw, "  fd\tkind\tGUEST (pre-open)\tpath beneath it\tHOST path\toffset")
+		var grants []string
 		for _, d := range wi.Descriptors {
 			host := d.HostPath
 			if d.Addr != "" {
 				host = d.Addr
 			}
+			if d.Kind == "preopen" {
+				grants = append(grants, "--dir "+shellQuote(host)+"::"+shellQuote(d.Preopen))
+			}
 			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%d\n", d.FD, d.Kind, dash(d.Preopen), dash(d.GuestPath), dash(host), d.Offset)
 		}
 		tw.Flush()
+		if len(grants) > 0 {
+			fmt.Fprintf(w, "restore with  %s (each HOST may be another directory)\n", strings.Join(grants, " "))
+		}
 	}
 	printDecisions(w, info)
 	fmt.Fprintf(w, "\nsections:\n")
@@ -232,6 +243,14 @@ func printInfo(w io.Writer, info *ferry.CheckpointInfo, sig ferry.SignatureInfo)
 		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%s\n", s.Type, s.Offset, s.Length, s.RawLength, note)
 	}
 	tw.Flush()
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:,@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func dash(s string) string {

@@ -50,7 +50,7 @@ func runKeygen(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 	fs := newFlagSet("keygen", stderr)
 	out := fs.String("out", "", "write the key to FILE")
 	useHMAC := fs.Bool("hmac", false, "make an HMAC-SHA256 secret")
-	if code, done := parseFlags(fs, args, keygenUsage, stdout, stderr); done {
+	if code, done := parseFlagsAnywhere(fs, args, keygenUsage, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() != 0 {

@@ -3,6 +3,7 @@
 // Usage:
 //
 //	ferry COMMAND [FLAGS] [ARGS...]
+//	ferry [RUN FLAGS] FILE.wasm [ARGS...]    (ferry run)
 //
 // Run "ferry help" for the list of commands and "ferry help COMMAND" for one
 // command's flags.
@@ -14,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 )
 
 // Exit codes shared by the subcommands.
@@ -25,6 +27,8 @@ const (
 	exitTrap = 134
 	// exitInterrupted is a run cancelled by SIGINT: 128 + SIGINT.
 	exitInterrupted = 130
+	// exitTerminated is a run stopped by SIGTERM: 128 + SIGTERM.
+	exitTerminated = 143
 )
 
 // subcommand is one entry of the command table.
@@ -72,16 +76,32 @@ func runStdio(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
+	case "-V", "--version", "-version":
+		name, args = "version", args[:1]
 	}
 	cmd, ok := lookup(name)
 	if !ok {
-		fmt.Fprintf(stderr, "ferry: unknown command %q\n\n", name)
-		usage(stderr)
-		return exitUsage
+		if !looksLikeRun(name) {
+			fmt.Fprintf(stderr, "ferry: unknown command %q; see 'ferry help'\n", name)
+			return exitUsage
+		}
+		// As wasmtime: "ferry [FLAGS] FILE.wasm ARGS" is "ferry run".
+		cmd, _ = lookup("run")
+		args = append([]string{"run"}, args...)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	return cmd.run(ctx, args[1:], stdin, stdout, stderr)
+}
+
+// looksLikeRun tells whether a first argument that names no command
+// starts a run: a flag, or a module file (by its name, or because it exists).
+func looksLikeRun(arg string) bool {
+	if strings.HasPrefix(arg, "-") || strings.HasSuffix(arg, ".wasm") || strings.HasSuffix(arg, ".wat") {
+		return true
+	}
+	st, err := os.Stat(arg)
+	return err == nil && st.Mode().IsRegular()
 }
 
 func lookup(name string) (subcommand, bool) {
@@ -98,6 +118,8 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Ferry is a WebAssembly virtual machine whose programs can be checkpointed and restored.")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Usage: ferry COMMAND [FLAGS] [ARGS...]")
+	fmt.Fprintln(w, "       ferry [RUN FLAGS] FILE.wasm [ARGS...]   (as ferry run)")
+	fmt.Fprintln(w, "       ferry --version | -V")
 	cmds := commands()
 	width := 0
 	for _, c := range cmds {

@@ -88,7 +88,9 @@ Exit codes: as "ferry run": 0 when the program returned (or stopped at a
 checkpoint), N for proc_exit(N), 1 when the checkpoint cannot be restored
 (damaged, another module, a changed file, a pre-open or listener not
 granted, a signature by a trusted key that does not verify), 2 for usage
-errors (an unreadable --trust-key too), 134 on a trap.
+errors (an unreadable CHECKPOINT, --module or --trust-key too, as "ferry
+run" for an unreadable FILE.wasm), 134 on a trap, 130 on SIGINT, 143 on
+SIGTERM (a checkpoint being written is finished first).
 `
 
 func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -108,7 +110,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	cf.register(fs)
 	var lf limitFlags
 	lf.register(fs)
-	if code, done := parseFlags(fs, args, restoreUsage, stdout, stderr); done {
+	if code, done := parseFlagsAnywhere(fs, args, restoreUsage, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() != 1 {
@@ -129,6 +131,8 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return usageError(stderr, restoreUsage, "restore: %v", err)
 	}
+	ctx, stopTerm := trig.onTerm(ctx)
+	defer stopTerm()
 	cfg, err := wasiConfig("", dirs, nil, listens)
 	if err != nil {
 		return usageError(stderr, restoreUsage, "restore: %v", err)
@@ -147,10 +151,10 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	path := fs.Arg(0)
 	rc := ferry.NewRestoreConfig().WithMemoryVerification(verify)
 	if *modPath != "" {
-		b, err := os.ReadFile(*modPath)
+		b, err := readModule(ctx, *modPath)
 		if err != nil {
 			fmt.Fprintf(stderr, "ferry: %v\n", err)
-			return exitUsage
+			return moduleReadFailure(err)
 		}
 		rc = rc.WithModule(b)
 	}
@@ -162,20 +166,34 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	ck, err := ferry.OpenCheckpointWith(path, trust)
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: restore: %v\n", err)
-		return exitFail
+		return openFailure(err)
 	}
 	defer ck.Close()
 	rt := ferry.NewRuntime(rtCfg)
 	defer rt.Close(context.WithoutCancel(ctx))
+	tty := isTTY(stderr)
 	stderr = &lockedWriter{w: stderr} // shared with checkpoints written in the background
 	w, err := wasi.Restore(ctx, rt, ck, cfg.WithStdin(stdin).WithStdout(stdout).WithStderr(stderr),
 		wasi.RestoreOptions{AcceptChangedFiles: *acceptChanged})
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: restore %s: %v\n", path, err)
+		if errors.Is(err, wasi.ErrFileChanged) {
+			fmt.Fprintln(stderr, "ferry: if the program may see the file as it is now, pass --accept-changed-files; files copied to another host keep their times with cp -p or rsync -t")
+		}
 		return exitFail
 	}
 	defer w.Close(context.WithoutCancel(ctx))
+	// A compressed checkpoint of a large memory is read and decompressed
+	// for seconds: say how far it got (a mapped one is quick).
+	stopProgress := func() {}
+	if tty && !cf.quiet {
+		if st, err := os.Stat(path); err == nil {
+			base := readBytes()
+			stopProgress = showProgress(stderr, "restoring "+path, uint64(st.Size()), "", func() uint64 { return readBytes() - base })
+		}
+	}
 	p, err := rt.Restore(ctx, ck, rc)
+	stopProgress()
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: restore %s: %v\n", path, err)
 		return exitFail
@@ -186,7 +204,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 	}
 	done, known := p.PauseCount()
-	sup := &supervisor{flags: cf, trig: trig, inst: p.Instance(), w: w, stderr: stderr, done: done - 1, known: known, resumed: true}
+	sup := &supervisor{flags: cf, trig: trig, inst: p.Instance(), w: w, stderr: stderr, done: done - 1, known: known, resumed: true, tty: tty}
 	results, err := sup.run(ctx, func(o ferry.CallOptions) ([]uint64, error) { return p.Resume(ctx, o) })
 	if errors.Is(err, ferry.ErrCheckpointCorrupt) {
 		// Memory data found corrupt while the program ran
@@ -194,7 +212,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintf(stderr, "ferry: restore %s: %v\n", path, err)
 		return exitFail
 	}
-	if err = notLost(ctx, err); err != nil {
+	if err = terminated(ctx, notLost(ctx, err)); err != nil {
 		return reportCallError(stderr, path, err)
 	}
 	if sup.stopped {

@@ -18,15 +18,18 @@ import (
 
 const runUsage = `usage: ferry run [FLAGS] FILE.wasm [ARGS...]
 
-Runs a WebAssembly module. A module that imports WASI preview 1
-(wasi_snapshot_preview1) runs as a command: its export _start is called
-with argv = FILE.wasm (as given) followed by ARGS, the standard streams of
-this process, the environment and directories the flags grant, and nothing
-else of the host. With --invoke, the exported function NAME is called
-instead, with ARGS parsed as its parameters (argv is then FILE.wasm
-alone), and each result is printed on its own line. A module that imports
-nothing runs the same way; imports from any other module fail to link.
-Flags come before FILE.wasm; "--" ends them.
+Runs a WebAssembly module, binary or text (a .wat file is assembled with
+wabt's wat2wasm, which must then be on PATH). A module that imports WASI
+preview 1 (wasi_snapshot_preview1) runs as a command: its export _start is
+called with argv = FILE.wasm (as given, or --argv0) followed by ARGS, the
+standard streams of this process, the environment and directories the
+flags grant, and nothing else of the host. With --invoke, the exported
+function NAME is called instead, with ARGS parsed as its parameters (argv
+is then FILE.wasm or --argv0 alone), and each result is printed on its
+own line. A module that imports nothing runs the same way; imports from
+any other module fail to link.
+Flags come before FILE.wasm (what follows it is the guest's); "--" ends
+them. "ferry [FLAGS] FILE.wasm [ARGS...]" is the same command.
 
 Flags:
   --dir HOST[::GUEST]
@@ -41,6 +44,7 @@ Flags:
                   listen on the TCP address ADDR (host:port) and pre-open the
                   socket for the guest, after the directories. Repeatable.
   --invoke NAME   call the exported function NAME instead of _start
+  --argv0 NAME    the guest's argv[0] (default: FILE.wasm as given)
   --max-call-depth N
                   nested calls allowed before "call stack exhausted" (default 50000)
 ` + limitsUsage + cpuFeaturesUsage + `
@@ -62,6 +66,9 @@ Exit codes:
   2    bad flags or arguments, a --dir that is not a directory, or FILE
        cannot be read
   130  interrupted (SIGINT)
+  143  terminated (SIGTERM): the program stopped at its next pause point,
+       after a checkpoint being written was finished (with --checkpoint-on
+       signal:TERM, SIGTERM checkpoints instead)
   134  the guest trapped; the trap and its WebAssembly stack trace go to
        stderr (as wasmtime: 128 + SIGABRT)
 `
@@ -75,6 +82,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("run", stderr)
 	invoke := fs.String("invoke", "", "exported function to call instead of _start")
+	argv0 := fs.String("argv0", "", "the guest's argv[0] (default FILE.wasm as given)")
 	maxDepth := fs.Int("max-call-depth", 50000, "nested calls allowed")
 	cpuSpec := fs.String("cpu-features", "native", "CPU feature mask")
 	var dirs, envs, listens listFlag
@@ -92,6 +100,8 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err != nil {
 		return usageError(stderr, runUsage, "run: %v", err)
 	}
+	ctx, stopTerm := trig.onTerm(ctx)
+	defer stopTerm()
 	if fs.NArg() < 1 {
 		return usageError(stderr, runUsage, "run: missing FILE.wasm")
 	}
@@ -112,18 +122,22 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return usageError(stderr, runUsage, "run: %v", err)
 	}
 	cfg = cfg.WithCloseConnectionsOnCheckpoint(cf.closeConns)
+	arg0 := path
+	if *argv0 != "" {
+		arg0 = *argv0
+	}
 	name := *invoke
 	if name == "" {
 		name = "_start"
-		cfg = cfg.WithArgs(append([]string{path}, rest...)...)
+		cfg = cfg.WithArgs(append([]string{arg0}, rest...)...)
 		rest = nil
 	} else {
-		cfg = cfg.WithArgs(path)
+		cfg = cfg.WithArgs(arg0)
 	}
-	wasm, err := os.ReadFile(path)
+	wasm, err := readModule(ctx, path)
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: %v\n", err)
-		return exitUsage
+		return moduleReadFailure(err)
 	}
 
 	rt := ferry.NewRuntime(rtCfg)
@@ -134,12 +148,19 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return exitFail
 	}
 	if unknown := foreignImports(m); len(unknown) > 0 {
-		fmt.Fprintf(stderr, "ferry: %s: link error: unknown import %s: ferry run provides only %s\n",
-			path, strings.Join(unknown, ", "), wasi.ModuleName)
+		// Worded as the runtime's own link errors (link error: import
+		// "M" "N": unknown import), whichever of the two finds it.
+		also := ""
+		if len(unknown) > 1 {
+			also = " (also " + strings.Join(unknown[1:], ", ") + ")"
+		}
+		fmt.Fprintf(stderr, "ferry: %s: link error: import %s: unknown import%s: ferry run provides only %s\n",
+			path, unknown[0], also, wasi.ModuleName)
 		return exitFail
 	}
 	// The WASI module is instantiated for every guest, even one that
 	// imports none of it, so --dir and --tcplisten mistakes always show.
+	tty := isTTY(stderr)
 	stderr = &lockedWriter{w: stderr} // shared with checkpoints written in the background
 	w, err := wasi.Instantiate(ctx, rt, cfg.WithStdin(stdin).WithStdout(stdout).WithStderr(stderr))
 	if err != nil {
@@ -168,12 +189,12 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		slots = append(slots, s...)
 	}
-	sup := &supervisor{flags: cf, trig: trig, inst: inst, w: w, stderr: stderr, known: true}
+	sup := &supervisor{flags: cf, trig: trig, inst: inst, w: w, stderr: stderr, known: true, tty: tty}
 	results, err := sup.run(ctx, func(o ferry.CallOptions) ([]uint64, error) {
 		return f.CallWithOptions(ctx, o, slots...)
 	})
-	if err = notLost(ctx, err); err != nil {
-		return reportCallError(stderr, path, err)
+	if err = terminated(ctx, notLost(ctx, err)); err != nil {
+		return reportCallError(stderr, path, withSourceLines(err, wasm))
 	}
 	if sup.stopped {
 		return exitOK
@@ -242,7 +263,7 @@ func foreignImports(m *ferry.CompiledModule) []string {
 	var names []string
 	for _, im := range m.Imports() {
 		if im.Module != wasi.ModuleName {
-			names = append(names, fmt.Sprintf("%s.%s (%s)", im.Module, im.Name, im.Kind))
+			names = append(names, fmt.Sprintf("%q %q", im.Module, im.Name))
 		}
 	}
 	return names
@@ -273,6 +294,9 @@ func reportCallError(stderr io.Writer, path string, err error) int {
 			return exitFail
 		}
 		return int(exit.Code)
+	case errors.Is(err, errTerminated):
+		fmt.Fprintf(stderr, "ferry: %s: %v\n", path, err)
+		return exitTerminated
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "ferry: %s: interrupted\n", path)
 		return exitInterrupted
@@ -322,7 +346,7 @@ func parseArg(t api.ValueType, s string) ([]uint64, error) {
 		if n, err := strconv.ParseUint(s, 10, bits); err == nil {
 			return []uint64{n}, nil
 		}
-		return nil, fmt.Errorf("%q is not a %s (a decimal integer)", s, api.ValueTypeName(t))
+		return nil, fmt.Errorf("%q is not an %s (a decimal integer)", s, api.ValueTypeName(t))
 	case api.ValueTypeF32, api.ValueTypeF64:
 		bits := 32
 		if t == api.ValueTypeF64 {
@@ -330,7 +354,7 @@ func parseArg(t api.ValueType, s string) ([]uint64, error) {
 		}
 		f, err := parseFloat(s, bits)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a %s (1.5, -0, nan, inf)", s, api.ValueTypeName(t))
+			return nil, fmt.Errorf("%q is not an %s (1.5, -0, nan, inf)", s, api.ValueTypeName(t))
 		}
 		if bits == 32 {
 			return []uint64{uint64(f32bits(f))}, nil

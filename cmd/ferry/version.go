@@ -16,7 +16,7 @@ built from, and the Go toolchain and platform.
 
 func runVersion(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("version", stderr)
-	if code, done := parseFlags(fs, args, versionUsage, stdout, stderr); done {
+	if code, done := parseFlagsAnywhere(fs, args, versionUsage, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() > 0 {

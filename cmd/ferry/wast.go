@@ -39,7 +39,7 @@ Exit codes:
 func runWast(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("wast", stderr)
 	timeout := fs.Duration("timeout", wast.DefaultCommandTimeout, "limit for each instantiation and action")
-	if code, done := parseFlags(fs, args, wastUsage, stdout, stderr); done {
+	if code, done := parseFlagsAnywhere(fs, args, wastUsage, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() == 0 {
@@ -100,7 +100,10 @@ func convertWast(ctx context.Context, path, dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: wast2json not found on PATH: install wabt (Debian package wabt), or pass the .json it writes", path)
 	}
-	jsonPath := filepath.Join(dir, strings.TrimSuffix(filepath.Base(path), ".wast")+".json")
+	// The JSON keeps the script's own name: the runner names a script's
+	// summary line after the file it reads, and "my.json" was a file the
+	// user never saw.
+	jsonPath := filepath.Join(dir, filepath.Base(path))
 	cmd := exec.CommandContext(ctx, tool, path, "-o", jsonPath)
 	var msg bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &msg, &msg

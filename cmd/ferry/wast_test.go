@@ -34,7 +34,7 @@ func TestWastPasses(t *testing.T) {
 	if code != exitOK {
 		t.Errorf("exit %d, want 0; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	want := "ok.json: 3 passed, 0 failed, 1 skipped\n3 passed, 0 failed, 1 skipped\n"
+	want := "ok.wast: 3 passed, 0 failed, 1 skipped\n3 passed, 0 failed, 1 skipped\n"
 	if stdout != want {
 		t.Errorf("stdout:\n%s\nwant:\n%s", stdout, want)
 	}
@@ -52,8 +52,8 @@ func TestWastFailures(t *testing.T) {
 	}
 	for _, want := range []string{
 		`bad.wast:2: assert_return invoke "one"(): expected [i32:2], got [i32:1]` + "\n",
-		"bad.json: 2 passed, 1 failed, 0 skipped\n",
-		"ok.json: 3 passed, 0 failed, 1 skipped\n",
+		"bad.wast: 2 passed, 1 failed, 0 skipped\n",
+		"ok.wast: 3 passed, 0 failed, 1 skipped\n",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
@@ -68,7 +68,7 @@ func TestWastUsageErrors(t *testing.T) {
 	if code, _, stderr := runCLI(t, "wast"); code != exitUsage || !strings.Contains(stderr, "no FILE given") {
 		t.Errorf("no files: exit %d, stderr:\n%s", code, stderr)
 	}
-	if code, _, stderr := runCLI(t, "wast", "--timeout", "soon", "x.json"); code != exitUsage || !strings.Contains(stderr, "usage: ferry wast") {
+	if code, _, stderr := runCLI(t, "wast", "--timeout", "soon", "x.json"); code != exitUsage || !strings.Contains(stderr, "see 'ferry help wast'") {
 		t.Errorf("bad flag: exit %d, stderr:\n%s", code, stderr)
 	}
 	missing := filepath.Join(t.TempDir(), "missing.json")

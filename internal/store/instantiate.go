@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 
@@ -67,6 +68,15 @@ func (s *Store) instantiate(m *wasm.Module, name string, code []Code, resolve fu
 
 	defined := make([]*Function, len(m.Funcs))
 	nImported := m.NumImportedFuncs()
+	// Optimised builds often lack a name section (clang -O2 through
+	// wasm-opt, strip): a trap trace of "<unnamed> (func 7)" for _start
+	// helps nobody, so a function without a name is called by its export.
+	exported := map[uint32]string{}
+	for _, e := range m.Exports {
+		if _, ok := exported[e.Index]; !ok && e.Kind == wasm.ExternFunc {
+			exported[e.Index] = e.Name
+		}
+	}
 	for i := range m.Funcs {
 		idx := nImported + uint32(i)
 		ti := m.Funcs[i].TypeIndex
@@ -77,7 +87,7 @@ func (s *Store) instantiate(m *wasm.Module, name string, code []Code, resolve fu
 			Type:     &m.Types[ti],
 			Instance: inst,
 			Index:    idx,
-			Name:     m.FuncName(idx),
+			Name:     cmp.Or(m.FuncName(idx), exported[idx]),
 			Code:     code[i],
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -23,7 +24,13 @@ var ErrOpenConnection = errors.New("wasi: an open network connection cannot be c
 // ErrFileChanged refuses a restore when a file the guest had open is not
 // the one it had: its size or modification time differ from the
 // checkpoint's record.
-var ErrFileChanged = errors.New("wasi: file changed since the checkpoint")
+var ErrFileChanged = errors.New("file changed since the checkpoint")
+
+// readableTime shows a modification time to the nanosecond, since two
+// writes within a second differ only there.
+func readableTime(ns int64) string {
+	return time.Unix(0, ns).Format("2006-01-02 15:04:05.000000000 MST")
+}
 
 // Checkpoint captures the host state for a checkpoint: arguments,
 // environment, every descriptor (with its offset and, for files, size,
@@ -185,7 +192,6 @@ func Restore(st *snapshot.WASI, o RestoreOptions) (*System, error) {
 		where := fmt.Sprintf("wasi: restore fd %d (%v %q)", x.FD, d.Kind, x.GuestPath)
 		switch d.Kind {
 		case KindStdio:
-			d.ftype = FiletypeCharacterDevice
 			d.RightsBase &= RightsStdio
 			d.RightsInheriting = 0
 			switch x.Stdio {
@@ -205,6 +211,10 @@ func Restore(st *snapshot.WASI, o RestoreOptions) (*System, error) {
 			default:
 				return fail(fmt.Errorf("%s: stdio stream %d", where, x.Stdio))
 			}
+			d.ftype = stdioFiletype(d.reader)
+			if x.Stdio > 0 {
+				d.ftype = stdioFiletype(d.writer)
+			}
 		case KindPreopen:
 			host := x.HostPath
 			if h, ok := o.Preopens[x.Preopen]; ok {
@@ -212,7 +222,10 @@ func Restore(st *snapshot.WASI, o RestoreOptions) (*System, error) {
 			}
 			fd, err := unix.Open(host, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 			if err != nil {
-				return fail(fmt.Errorf("%s: pre-open %s: %w", where, host, err))
+				// Named by its guest path, which --dir matches, not by the
+				// path beneath it ("."), which users passed instead.
+				return fail(fmt.Errorf("wasi: restore: pre-open %q: its host directory %s: %w; pass --dir NEWDIR::%s (wasi.Config.WithPreopen) to give it another",
+					x.Preopen, host, err, x.Preopen))
 			}
 			d.hostFD, d.ftype, d.HostPath, d.GuestPath = fd, FiletypeDirectory, host, "."
 			d.RightsBase &= RightsDir
@@ -431,8 +444,8 @@ func (s *System) reopen(d *fileDesc, root int, x snapshot.Descriptor, acceptChan
 	if !acceptChanged && (st.Size != x.Size || st.Mtim.Nano() != x.MtimeNs) {
 		unix.Close(fd)
 		d.hostFD = -1
-		return fmt.Errorf("%w: size %d, modified %d ns; the checkpoint recorded size %d, modified %d ns",
-			ErrFileChanged, st.Size, st.Mtim.Nano(), x.Size, x.MtimeNs)
+		return fmt.Errorf("%w: %s is %d bytes, modified %s; the checkpoint recorded %d bytes, modified %s",
+			ErrFileChanged, d.HostPath, st.Size, readableTime(st.Mtim.Nano()), x.Size, readableTime(x.MtimeNs))
 	}
 	if x.Offset < 0 {
 		unix.Close(fd)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"os"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -381,6 +382,9 @@ func (s *System) writev(ctx context.Context, d *fileDesc, bufs [][]byte) (int, E
 		}
 		return n, 0
 	case d.writer != nil:
+		if f, ok := d.writer.(*os.File); ok {
+			return writeFile(ctx, f, bufs)
+		}
 		return writeAll(ctx, "fd_write", d.writer, bufs)
 	case d.conn != nil:
 		return writeAll(ctx, "fd_write", d.conn, bufs)

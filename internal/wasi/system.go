@@ -89,12 +89,16 @@ func NewSystem(o Options) (*System, error) {
 		w io.Writer
 	}{{r: o.Stdin}, {w: o.Stdout}, {w: o.Stderr}}
 	for i, st := range stdio {
-		d := &fileDesc{FDState: FDState{Kind: KindStdio, Stdio: i, RightsBase: RightsStdio}, hostFD: -1, reader: st.r, writer: st.w, ftype: FiletypeCharacterDevice}
+		d := &fileDesc{FDState: FDState{Kind: KindStdio, Stdio: i, RightsBase: RightsStdio}, hostFD: -1, reader: st.r, writer: st.w}
 		if d.reader == nil {
 			d.reader = eofReader{}
 		}
 		if i > 0 && d.writer == nil {
 			d.writer = io.Discard
+		}
+		d.ftype = stdioFiletype(st.r)
+		if i > 0 {
+			d.ftype = stdioFiletype(st.w)
 		}
 		s.table.insert(d)
 	}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// "ferry run add.wat" said "magic header not detected": the text format
+// is accepted wherever a module is (run, restore --module), assembled by
+// wat2wasm.
+func TestWatInputMagicHeader(t *testing.T) {
+	if _, err := exec.LookPath("wat2wasm"); err != nil {
+		t.Fatal("wat2wasm not found on PATH: install wabt (Debian package wabt) to run these tests")
+	}
+	dir := t.TempDir()
+	add := filepath.Join(dir, "add.wat")
+	os.WriteFile(add, []byte(arithWat), 0o644)
+	code, out, stderr := runCLI(t, "run", "--invoke", "add", add, "40", "2")
+	if code != exitOK || out != "42\n" {
+		t.Errorf("run --invoke add add.wat 40 2: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	// Text without the .wat suffix is recognised by its first character.
+	noExt := filepath.Join(dir, "module")
+	os.WriteFile(noExt, []byte(";; a comment\n"+arithWat), 0o644)
+	if code, out, stderr := runCLI(t, "run", "--invoke", "add", noExt, "1", "2"); code != exitOK || out != "3\n" {
+		t.Errorf("text module without suffix: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	// Text that does not assemble fails as a malformed binary does, and
+	// says where.
+	bad := filepath.Join(dir, "bad.wat")
+	os.WriteFile(bad, []byte("(module (func"), 0o644)
+	code, _, stderr = runCLI(t, "run", bad)
+	if code != exitFail || !strings.Contains(stderr, "not a valid text-format module") || !strings.Contains(stderr, "bad.wat:1:") {
+		t.Errorf("bad.wat: exit %d, stderr %q", code, stderr)
+	}
+}

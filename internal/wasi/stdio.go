@@ -1,0 +1,125 @@
+package wasi
+
+import (
+	"context"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// stdioFiletype reports what a standard stream really is. wasi-libc's
+// isatty() is "character device without seek rights", and its stdio
+// line-buffers a stream it takes for a terminal, so calling every stream a
+// character device made output to files and pipes line-buffered and misled
+// programs that test for a terminal. A character device is reported only
+// for a terminal (not, say, /dev/null); WASI has no FIFO type, so a pipe is
+// "unknown", as wasmtime reports it; a stream that is no host file (a Go
+// reader or writer handed in by an embedder) is no terminal either.
+func stdioFiletype(stream any) uint8 {
+	f, ok := stream.(*os.File)
+	if !ok {
+		return FiletypeUnknown
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return FiletypeUnknown
+	}
+	ft := uint8(FiletypeUnknown)
+	_ = rc.Control(func(fd uintptr) {
+		var st unix.Stat_t
+		if unix.Fstat(int(fd), &st) != nil {
+			return
+		}
+		ft = modeFiletype(st.Mode)
+		if ft == FiletypeCharacterDevice && !isTerminal(int(fd)) {
+			ft = FiletypeUnknown
+		}
+	})
+	return ft
+}
+
+func isTerminal(fd int) bool {
+	_, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	return err == nil
+}
+
+// iovMax is the most iovecs one writev(2) takes on Linux (IOV_MAX).
+const iovMax = 1024
+
+// writeFile writes bufs to a host file with one writev(2) for each
+// writeChunk bytes (or iovMax buffers), where a Go io.Writer would take one
+// write(2) per iovec: wasi-libc hands its buffer and the new text as two
+// iovecs, so every printf to stdout cost two system calls. Between
+// batches it looks at ctx, as writeAll does between chunks, and a short
+// write is continued from where it stopped.
+func writeFile(ctx context.Context, f *os.File, bufs [][]byte) (int, Errno) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return writeAll(ctx, "fd_write", f, bufs)
+	}
+	bufs = dropWritten(bufs, 0)
+	total := 0
+	for len(bufs) > 0 {
+		if ctx.Err() != nil {
+			if total == 0 {
+				interrupt(ctx, "fd_write")
+			}
+			return total, 0
+		}
+		batch := nextBatch(bufs)
+		var n int
+		var werr error
+		err := rc.Write(func(fd uintptr) bool {
+			n, werr = unix.Writev(int(fd), batch)
+			// EAGAIN on a non-blocking stream: Go's poller waits for room.
+			return werr != unix.EAGAIN
+		})
+		if err == nil {
+			err = werr
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			if total > 0 {
+				return total, 0
+			}
+			return 0, ToErrno(err)
+		}
+		if n == 0 {
+			return total, ErrnoIo // a writev that makes no progress would loop forever
+		}
+		total += n
+		bufs = dropWritten(bufs, n)
+	}
+	return total, 0
+}
+
+// nextBatch is the head of bufs that one writev carries: at most iovMax
+// buffers and writeChunk bytes, the last buffer cut if need be.
+func nextBatch(bufs [][]byte) [][]byte {
+	size := 0
+	for i, b := range bufs {
+		if i == iovMax {
+			return bufs[:i]
+		}
+		if size+len(b) >= writeChunk {
+			batch := append([][]byte(nil), bufs[:i]...)
+			return append(batch, b[:writeChunk-size])
+		}
+		size += len(b)
+	}
+	return bufs
+}
+
+// dropWritten removes the first n bytes of bufs, and the empty buffers.
+func dropWritten(bufs [][]byte, n int) [][]byte {
+	for len(bufs) > 0 && n >= len(bufs[0]) {
+		n -= len(bufs[0])
+		bufs = bufs[1:]
+	}
+	if len(bufs) > 0 && n > 0 {
+		bufs = append([][]byte{bufs[0][n:]}, bufs[1:]...)
+	}
+	return bufs
+}

@@ -506,8 +506,7 @@ func readPauses() *metrics.Float64Histogram {
 // milliseconds while another goroutine forces collections. Go cannot
 // preempt generated code, so a stop-the-world waits for the next budget
 // exit; with a budget of 2^16 polls collections complete while the loop
-// runs, and the longest pause stays far below the loop's length (the
-// bound is loose because this machine's CPUs are shared).
+// runs, and the longest pause stays far below the loop's length.
 func TestLongLoopLetsGCStopTheWorld(t *testing.T) {
 	u := mapProg(t, newAlloc(), countdownProg())
 	r := loopUnderGC(t, u, 1<<16)
@@ -515,8 +514,10 @@ func TestLongLoopLetsGCStopTheWorld(t *testing.T) {
 	if r.during < 2 {
 		t.Fatalf("%d collections completed during a %v loop", r.during, r.loop)
 	}
-	if r.maxPause > 500*time.Millisecond {
-		t.Fatalf("max GC pause %v while generated code ran", r.maxPause)
+	// Without exits the pause is the rest of the loop (the control
+	// below); half the loop leaves room for a loaded or emulated CPU.
+	if r.maxPause > r.loop/2 {
+		t.Fatalf("max GC pause %v during a %v loop", r.maxPause, r.loop)
 	}
 }
 

@@ -114,50 +114,49 @@ func (u *Unit) Enter(c *Context, off int) (Exit, error) {
 	if off < 0 || off >= u.size {
 		return Exit{}, fmt.Errorf("%w: offset %d, unit of %d bytes", ErrBadEntry, off, u.size)
 	}
-	return u.run(c, func(base uintptr) (uintptr, error) { return base + uintptr(off), nil })
+	return u.run(c, u.base+uintptr(off))
 }
 
 // Continue re-enters the unit at the continuation of c's last exit, which
 // must be an exit that continues and lie in this unit.
-func (u *Unit) Continue(c *Context) (Exit, error) {
-	return u.run(c, func(base uintptr) (uintptr, error) {
-		pc := c.blk.resume
-		if pc < base || pc >= base+uintptr(u.size) {
-			return 0, fmt.Errorf("%w: continuation %#x, unit at %#x+%d", ErrBadEntry, pc, base, u.size)
-		}
-		return pc, nil
-	})
-}
+func (u *Unit) Continue(c *Context) (Exit, error) { return u.run(c, 0) }
 
-func (u *Unit) run(c *Context, target func(base uintptr) (uintptr, error)) (Exit, error) {
+// run enters at pc, or at c's continuation when pc is 0. It takes no
+// defers: nothing between the claims and their release can panic, and
+// this is the path every exit pays for.
+func (u *Unit) run(c *Context, pc uintptr) (Exit, error) {
 	if !c.running.CompareAndSwap(false, true) {
 		return Exit{}, ErrContextBusy
 	}
-	defer c.running.Store(false)
+	if pc == 0 {
+		pc = c.blk.resume
+		if pc < u.base || pc >= u.base+uintptr(u.size) {
+			c.running.Store(false)
+			return Exit{}, fmt.Errorf("%w: continuation %#x, unit at %#x+%d", ErrBadEntry, pc, u.base, u.size)
+		}
+	}
 	for {
 		s := u.state.Load()
 		if s < 0 {
+			c.running.Store(false)
 			return Exit{}, ErrUnitFreed
 		}
 		if u.state.CompareAndSwap(s, s+1) {
 			break
 		}
 	}
-	defer u.state.Add(-1)
-	pc, err := target(u.base)
-	if err != nil {
-		return Exit{}, err
-	}
 	// The previous continuation is cleared so that an exit that forgets
 	// to store its own cannot re-enter at a stale address.
 	c.blk.resume = 0
 	callNative(&c.blk, pc)
+	u.state.Add(-1)
 	e := Exit{Kind: ExitKind(c.blk.exit), Arg: c.blk.exitArg}
-	if e.Kind == ExitNone || e.Kind >= exitKinds {
-		return e, fmt.Errorf("%w: kind %d", ErrBadExit, uint32(e.Kind))
-	}
 	if !e.Kind.Continues() {
 		c.blk.resume = 0
+	}
+	c.running.Store(false)
+	if e.Kind == ExitNone || e.Kind >= exitKinds {
+		return e, fmt.Errorf("%w: kind %d", ErrBadExit, uint32(e.Kind))
 	}
 	return e, nil
 }

@@ -239,11 +239,10 @@ func TestHostCallExitContinues(t *testing.T) {
 	}
 }
 
-// TestGrowStackMovesTheStack: the code asks for 1000 slots, Go moves the
-// stack to a new array and continues; the continuation must address the
-// new array (the trampoline reloads R12 at every entry).
-func TestGrowStackMovesTheStack(t *testing.T) {
-	p := newProg().
+// growProg asks for 1000 value-stack slots, then copies slot 0 to slot
+// 998 and writes 12345 to slot 999.
+func growProg() *prog {
+	return newProg().
 		label("check").
 		raw(0x48, 0x81, 0x7B, OffStackLen).imm32(1000).        // cmp qword [rbx+OffStackLen], 1000
 		rel32("grow", 0x0F, 0x82).                             // jb grow
@@ -253,6 +252,13 @@ func TestGrowStackMovesTheStack(t *testing.T) {
 		exit(ExitReturn, 0).
 		label("grow").
 		exitTo(ExitGrowStack, 1000, "check")
+}
+
+// TestGrowStackMovesTheStack: the code asks for 1000 slots, Go moves the
+// stack to a new array and continues; the continuation must address the
+// new array (the trampoline reloads R12 at every entry).
+func TestGrowStackMovesTheStack(t *testing.T) {
+	p := growProg()
 	u := mapProg(t, newAlloc(), p)
 	c := NewContext()
 	old := make([]uint64, 10)
@@ -608,5 +614,73 @@ func TestCPUProfileDuringGeneratedCode(t *testing.T) {
 	}
 	if !strings.Contains(string(raw), "runtime._ExternalCode") {
 		t.Fatal("no sample charged to runtime._ExternalCode")
+	}
+}
+
+// TestStressEntriesUnderGCAndProfiler: goroutines enter and leave
+// generated code through budget, return and stack-growth exits
+// while another goroutine forces collections and the CPU profiler runs.
+// Every result must be exact; nothing may crash or hang. Run under -race.
+func TestStressEntriesUnderGCAndProfiler(t *testing.T) {
+	a := newAlloc()
+	sum, grow, count := mapProg(t, a, sumProg()), mapProg(t, a, growProg()), mapProg(t, a, countdownProg())
+	var buf bytes.Buffer
+	if err := pprof.StartCPUProfile(&buf); err == nil {
+		defer pprof.StopCPUProfile()
+	}
+	done := make(chan struct{})
+	var gcs sync.WaitGroup
+	gcs.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				runtime.GC()
+			}
+		}
+	})
+	vals := make([]uint64, 5000)
+	var want uint64
+	for i := range vals {
+		vals[i] = uint64(i) * 7
+		want += vals[i]
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for w := range 6 {
+		wg.Go(func() {
+			c := NewContext()
+			for r := range 30 {
+				c.SetStack(sumStack(vals))
+				if _, err := runSum(sum, c, int64(11+w)); err != nil || c.Stack()[1] != want {
+					errs <- fmt.Errorf("worker %d round %d: sum %d, err %v", w, r, c.Stack()[1], err)
+					return
+				}
+				c.SetStack([]uint64{uint64(r)})
+				e, err := grow.Enter(c, 0)
+				for err == nil && e.Kind == ExitGrowStack {
+					s := make([]uint64, e.Arg)
+					copy(s, c.Stack())
+					c.SetStack(s)
+					e, err = grow.Continue(c)
+				}
+				if err != nil || e.Kind != ExitReturn || c.Stack()[998] != uint64(r) || c.Stack()[999] != 12345 {
+					errs <- fmt.Errorf("worker %d round %d: grow exit %v, err %v", w, r, e, err)
+					return
+				}
+				if err := countdown(count, 1_000_000, 1<<10); err != nil {
+					errs <- fmt.Errorf("worker %d round %d: countdown: %v", w, r, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	gcs.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -682,5 +683,37 @@ func TestStressEntriesUnderGCAndProfiler(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestRequestExitStopsALoop: another goroutine asks a loop with an
+// unbounded budget to exit, as a checkpoint request does. The request is
+// repeated until seen, since one can be lost to the code's
+// read-modify-write of the budget (docs/native.md).
+func TestRequestExitStopsALoop(t *testing.T) {
+	u := mapProg(t, newAlloc(), countdownProg())
+	c := NewContext()
+	c.SetStack([]uint64{loopIterations})
+	c.SetBudget(1 << 62)
+	var stopped atomic.Bool
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		for !stopped.Load() {
+			c.RequestExit()
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	e, err := u.Enter(c, 0)
+	stopped.Store(true)
+	if err != nil || e.Kind != ExitBudget {
+		t.Fatalf("exit %v, err %v; want budget", e, err)
+	}
+	left := c.Stack()[0]
+	if left == 0 || left >= loopIterations {
+		t.Fatalf("counter %d after the request", left)
+	}
+	c.SetBudget(1 << 62)
+	if e, err = u.Continue(c); err != nil || e.Kind != ExitReturn || c.Stack()[0] != 0 {
+		t.Fatalf("after the request: exit %v, err %v, counter %d", e, err, c.Stack()[0])
 	}
 }

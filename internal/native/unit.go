@@ -108,7 +108,8 @@ func (u *Unit) Free() error {
 }
 
 // Enter runs the unit's code from byte offset off on c until it exits.
-// The trampoline loads the context block into RBX, the value-stack base
+// off must be an entry the compiler made: the check keeps it inside the
+// unit, but cannot know where instructions start. The trampoline loads the context block into RBX, the value-stack base
 // into R12 and the linear-memory base into R13 (docs/native.md).
 func (u *Unit) Enter(c *Context, off int) (Exit, error) {
 	if off < 0 || off >= u.size {

@@ -94,7 +94,6 @@ func (m *machine) run() bool {
 		fp      unsafe.Pointer
 		inst    *store.Instance
 		funcs   []*store.Function
-		codes   []*funcCode // the instance's bodies by function index (Compiled.byIndex)
 		globals []*store.Global
 		mem     *store.Memory
 		buf     []byte
@@ -108,7 +107,6 @@ reload:
 	if fi := fr.fn.Instance; fi != inst {
 		inst = fi
 		funcs, globals = inst.Funcs, inst.Globals
-		codes = fr.code.owner.byIndex
 		mem = nil
 		if len(inst.Memories) > 0 {
 			mem = inst.Memories[0]
@@ -196,9 +194,12 @@ reload:
 			}
 			fr.pc = pc
 			nb := fr.base + int(in.b)
-			// A body in codes is the module's own: the callee is this
-			// instance's. An imported Wasm function takes the general path.
-			c := codes[in.a]
+			// A body in the caller's byIndex is the module's own: the
+			// callee is this instance's. An imported Wasm function takes
+			// the general path. (Read here, not kept in a local of the
+			// loop: one more live variable across the loop costs the hot
+			// memory instructions a register.)
+			c := fr.code.owner.byIndex[in.a]
 			if c == nil || len(m.frames) >= m.maxDepth || nb+int(c.frameSlots) > len(m.stack) {
 				m.push(f, nb) // the general path: traps, stack growth, other instances
 				goto reload
@@ -236,8 +237,8 @@ reload:
 				continue
 			}
 			fr.pc = pc
-			if f.Instance == inst && codes[f.Index] != nil {
-				m.pushCode(f, codes[f.Index], fr.base+int(in.c))
+			if c := fr.code.owner.byIndex; f.Instance == inst && c[f.Index] != nil {
+				m.pushCode(f, c[f.Index], fr.base+int(in.c))
 			} else {
 				m.push(f, fr.base+int(in.c))
 			}

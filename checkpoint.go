@@ -1,12 +1,11 @@
 package ferry
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"time"
 
-	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/ckptstate"
 	"github.com/ferryvm/ferry/internal/snapshot"
 )
 
@@ -14,7 +13,7 @@ import (
 // in WebAssembly terms: a non-null externref, a funcref to a function
 // outside the instance, an imported table, memory or global (shared with
 // another instance), or an open network connection.
-var ErrNotCheckpointable = errors.New("ferry: state cannot be checkpointed")
+var ErrNotCheckpointable = ckptstate.ErrNotCheckpointable
 
 // HostState is host state a checkpoint carries besides the WebAssembly
 // state. wasi.Module implements it; the bytes are the WASI section's
@@ -235,10 +234,6 @@ func (p *Paused) snapshot(cfg CheckpointConfig) (*snapshot.Snapshot, error) {
 	if i.module == nil {
 		return nil, fmt.Errorf("%w: not a WebAssembly module instance", ErrNotCheckpointable)
 	}
-	m := si.Module
-	if n := len(m.ImportedTables) + len(m.ImportedMemories) + len(m.ImportedGlobals); n > 0 {
-		return nil, fmt.Errorf("%w: the module imports tables, memories or globals (shared with other instances)", ErrNotCheckpointable)
-	}
 	// The effective (masked) features, which the builtins were chosen for.
 	arch, feats := p.rt.CPUFeatures()
 	src := i.module.source
@@ -251,36 +246,10 @@ func (p *Paused) snapshot(cfg CheckpointConfig) (*snapshot.Snapshot, error) {
 	if !cfg.omitModule {
 		s.Module = src
 	}
-	idx := i.refIndex()
 	// p.frames already hold funcrefs as function indices (see framesFromRefs).
 	s.Frames = p.frames
-	for k, g := range si.Globals {
-		v, err := refToIndex(idx, api.ValueType(g.Type.Type), g.Lo)
-		if err != nil {
-			return nil, fmt.Errorf("global %d: %w", k, err)
-		}
-		s.Globals = append(s.Globals, snapshot.Global{Mutable: g.Type.Mutable,
-			Value: snapshot.Value{Type: uint8(g.Type.Type), Lo: v, Hi: g.Hi}})
-	}
-	for k, t := range si.Tables {
-		st := snapshot.Table{ElemType: uint8(t.Type.Elem), Elems: make([]uint32, len(t.Elems))}
-		for j, ref := range t.Elems {
-			v, err := refToIndex(idx, api.ValueType(t.Type.Elem), ref)
-			if err != nil {
-				return nil, fmt.Errorf("table %d element %d: %w", k, j, err)
-			}
-			st.Elems[j] = uint32(v)
-		}
-		s.Tables = append(s.Tables, st)
-	}
-	for _, mem := range si.Memories {
-		s.Memories = append(s.Memories, snapshot.Memory{Size: uint64(len(mem.Buf)), Data: mem.Buf})
-	}
-	for _, d := range si.Datas {
-		s.Segments.DataDropped = append(s.Segments.DataDropped, d == nil)
-	}
-	for _, e := range si.Elems {
-		s.Segments.ElemDropped = append(s.Segments.ElemDropped, e == nil)
+	if err := ckptstate.Capture(si, s); err != nil {
+		return nil, err
 	}
 	if cfg.host != nil {
 		b, err := cfg.host.CheckpointWASIState()

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/ckptstate"
 	"github.com/ferryvm/ferry/internal/engine"
 	"github.com/ferryvm/ferry/internal/store"
 )
@@ -207,76 +208,9 @@ func (i *Instance) paused(err error, base pauseCount) error {
 // one (0 for null), as a checkpoint holds them: a Ref is a process-local
 // handle. framesFromRefs translates engine frames, framesToRefs back.
 func (i *Instance) framesFromRefs(fs []api.Frame) ([]api.Frame, error) {
-	idx := i.refIndex()
-	out := make([]api.Frame, len(fs))
-	for k, f := range fs {
-		f.Locals = append([]api.Value(nil), f.Locals...)
-		f.Stack = append([]api.Value(nil), f.Stack...)
-		for _, vs := range [][]api.Value{f.Locals, f.Stack} {
-			for j := range vs {
-				v, err := refToIndex(idx, vs[j].Type, vs[j].Lo)
-				if err != nil {
-					return nil, fmt.Errorf("frame %d (func %d): %w", k, f.Func, err)
-				}
-				vs[j].Lo = v
-			}
-		}
-		out[k] = f
-	}
-	return out, nil
+	return ckptstate.FramesToIndices(i.inst, fs)
 }
 
 func (i *Instance) framesToRefs(fs []api.Frame) ([]api.Frame, error) {
-	out := make([]api.Frame, len(fs))
-	for k, f := range fs {
-		f.Locals = append([]api.Value(nil), f.Locals...)
-		f.Stack = append([]api.Value(nil), f.Stack...)
-		for _, vs := range [][]api.Value{f.Locals, f.Stack} {
-			for j := range vs {
-				v, err := i.indexToRef(vs[j].Type, vs[j].Lo)
-				if err != nil {
-					return nil, fmt.Errorf("frame %d (func %d): %w", k, f.Func, err)
-				}
-				vs[j].Lo = v
-			}
-		}
-		out[k] = f
-	}
-	return out, nil
-}
-
-// refIndex maps every funcref of the instance's function space to its
-// index plus one.
-func (i *Instance) refIndex() map[uint64]uint64 {
-	m := make(map[uint64]uint64, len(i.inst.Funcs))
-	for k := len(i.inst.Funcs) - 1; k >= 0; k-- { // the lowest index wins
-		m[i.inst.Funcs[k].Ref] = uint64(k) + 1
-	}
-	return m
-}
-
-func refToIndex(idx map[uint64]uint64, t api.ValueType, v uint64) (uint64, error) {
-	switch {
-	case v == 0 || (t != api.ValueTypeFuncref && t != api.ValueTypeExternref):
-		return v, nil
-	case t == api.ValueTypeExternref:
-		return 0, fmt.Errorf("%w: a non-null externref", ErrNotCheckpointable)
-	}
-	x, ok := idx[v]
-	if !ok {
-		return 0, fmt.Errorf("%w: a funcref to a function outside the instance", ErrNotCheckpointable)
-	}
-	return x, nil
-}
-
-func (i *Instance) indexToRef(t api.ValueType, v uint64) (uint64, error) {
-	switch {
-	case v == 0 || (t != api.ValueTypeFuncref && t != api.ValueTypeExternref):
-		return v, nil
-	case t == api.ValueTypeExternref:
-		return 0, errors.New("ferry: a non-null externref cannot be restored")
-	case v > uint64(len(i.inst.Funcs)):
-		return 0, fmt.Errorf("ferry: funcref to function %d, the instance has %d", v-1, len(i.inst.Funcs))
-	}
-	return i.inst.Funcs[v-1].Ref, nil
+	return ckptstate.FramesToRefs(i.inst, fs)
 }

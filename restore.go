@@ -8,9 +8,9 @@ import (
 	"io"
 	"os"
 
+	"github.com/ferryvm/ferry/internal/ckptstate"
 	"github.com/ferryvm/ferry/internal/snapshot"
 	"github.com/ferryvm/ferry/internal/store"
-	"github.com/ferryvm/ferry/internal/wasm"
 )
 
 // Checkpoint errors. Reading a damaged or foreign file fails with an error
@@ -21,7 +21,7 @@ var (
 	ErrCheckpointCorrupt  = snapshot.ErrCorrupt
 	ErrNotACheckpoint     = snapshot.ErrNotCheckpoint
 	ErrCheckpointVersion  = snapshot.ErrVersion
-	ErrCheckpointMismatch = errors.New("ferry: checkpoint does not fit the module")
+	ErrCheckpointMismatch = ckptstate.ErrMismatch
 )
 
 // Checkpoint is a checkpoint file whose container, checksums and every
@@ -121,11 +121,6 @@ func (c RestoreConfig) WithMemoryMapping(on bool) RestoreConfig {
 	c.noMapping = !on
 	return c
 }
-
-// maxMapRuns bounds the mappings one memory may add (the kernel limits
-// mappings per process, 65530 by default on Linux); a memory with more
-// runs of present pages is copied.
-const maxMapRuns = 8192
 
 // Restore instantiates the checkpoint's module in r (without running its
 // start function; its imports must be registered, e.g. by wasi.Restore),
@@ -265,87 +260,20 @@ func (r *Runtime) restoredModule(ctx context.Context, s *snapshot.Snapshot, cfg 
 	return r.Compile(ctx, src)
 }
 
-func mismatch(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrCheckpointMismatch, fmt.Sprintf(format, args...))
-}
+// mismatch is an error wrapping ErrCheckpointMismatch.
+func mismatch(format string, args ...any) error { return ckptstate.Mismatch(format, args...) }
 
-// apply gives a fresh instance the checkpoint's state, checking each part
-// against the module. It returns the memories mapped but not yet verified
-// (VerifyConcurrent).
+// apply gives the instance the checkpoint's state (ckptstate.Apply) and
+// memories; unverified are the memories mapped without their checksums
+// checked yet (VerifyConcurrent).
 func (i *Instance) apply(ck *Checkpoint, cfg RestoreConfig) (unverified []int, err error) {
 	s, si := &ck.f.Snapshot, i.inst
-	if len(s.Globals) != len(si.Globals) {
-		return nil, mismatch("%d globals, the module has %d", len(s.Globals), len(si.Globals))
+	if err := ckptstate.Apply(si, s); err != nil {
+		return nil, err
 	}
-	for k, g := range s.Globals {
-		ig := si.Globals[k]
-		if g.Value.Type != uint8(ig.Type.Type) || g.Mutable != ig.Type.Mutable {
-			return nil, mismatch("global %d has type 0x%02x (mutable %v), the module's is %v", k, g.Value.Type, g.Mutable, ig.Type.Type)
-		}
-		lo, err := i.indexToRef(g.Value.Type, g.Value.Lo)
-		if err != nil {
-			return nil, mismatch("global %d: %v", k, err)
-		}
-		if g.Value.Type == uint8(wasm.I32) || g.Value.Type == uint8(wasm.F32) {
-			lo = uint64(uint32(lo))
-		}
-		if !ig.Type.Mutable {
-			if ig.Lo != lo || ig.Hi != g.Value.Hi {
-				return nil, mismatch("immutable global %d differs from its initial value", k)
-			}
-			continue
-		}
-		ig.Lo, ig.Hi = lo, g.Value.Hi
-	}
-	if len(s.Tables) != len(si.Tables) {
-		return nil, mismatch("%d tables, the module has %d", len(s.Tables), len(si.Tables))
-	}
-	for k, t := range s.Tables {
-		it := si.Tables[k]
-		n := uint64(len(t.Elems))
-		if t.ElemType != uint8(it.Type.Elem) {
-			return nil, mismatch("table %d has element type 0x%02x, the module's is %v", k, t.ElemType, it.Type.Elem)
-		}
-		if n < it.Type.Limits.Min || n > it.Max {
-			return nil, mismatch("table %d has %d elements, the module allows %d to %d", k, n, it.Type.Limits.Min, it.Max)
-		}
-		// Resize charges the runtime's table budget before allocating.
-		if err := it.Resize(n); err != nil {
-			return nil, mismatch("table %d: %v", k, err)
-		}
-		for j, x := range t.Elems {
-			ref, err := i.indexToRef(t.ElemType, uint64(x))
-			if err != nil {
-				return nil, mismatch("table %d element %d: %v", k, j, err)
-			}
-			it.Elems[j] = ref
-		}
-	}
-	if len(s.Segments.DataDropped) != len(si.Datas) || len(s.Segments.ElemDropped) != len(si.Elems) {
-		return nil, mismatch("%d data and %d element segments, the module has %d and %d",
-			len(s.Segments.DataDropped), len(s.Segments.ElemDropped), len(si.Datas), len(si.Elems))
-	}
-	for k, dropped := range s.Segments.DataDropped {
-		if !dropped && si.Datas[k] == nil {
-			return nil, mismatch("data segment %d is not passive, it cannot be live", k)
-		}
-		if dropped && si.Datas[k] != nil { // a Go program has tens of thousands
-			si.Datas[k] = nil
-		}
-	}
-	for k, dropped := range s.Segments.ElemDropped {
-		if !dropped && si.Elems[k] == nil {
-			return nil, mismatch("element segment %d is not passive, it cannot be live", k)
-		}
-		if dropped {
-			si.Elems[k] = nil
-		}
-	}
-	if len(s.Memories) != len(si.Memories) {
-		return nil, mismatch("%d memories, the module has %d", len(s.Memories), len(si.Memories))
-	}
+	src := ckptstate.MemorySource{File: ck.f, Mapped: ck.file, NoMapping: cfg.noMapping, VerifyFirst: cfg.verify == VerifyBeforeRun}
 	for k := range s.Memories {
-		mapped, err := i.restoreMemory(ck, k, cfg)
+		mapped, err := ckptstate.RestoreMemory(si, k, src)
 		if err != nil {
 			return nil, err
 		}
@@ -354,49 +282,4 @@ func (i *Instance) apply(ck *Checkpoint, cfg RestoreConfig) (unverified []int, e
 		}
 	}
 	return unverified, nil
-}
-
-// restoreMemory gives memory k the checkpoint's pages, mapped from the
-// file where it can (then reporting mapped, and checking the data first
-// only with VerifyBeforeRun), copied and checked otherwise.
-func (i *Instance) restoreMemory(ck *Checkpoint, k int, cfg RestoreConfig) (mapped bool, err error) {
-	sm := &ck.f.Snapshot.Memories[k]
-	mem := i.inst.Memories[k]
-	pages := sm.Size / wasm.PageSize
-	if pages < mem.Type.Limits.Min || pages > mem.Max {
-		return false, mismatch("memory %d has %d pages, the module allows %d to %d", k, pages, mem.Type.Limits.Min, mem.Max)
-	}
-	if err := mem.Reset(pages); err != nil {
-		return false, fmt.Errorf("ferry: restore memory %d: %w", k, err)
-	}
-	off, _, mappable := ck.f.MemoryData(k)
-	if mappable && ck.file != nil && !cfg.noMapping && os.Getpagesize() == snapshot.PageSize && len(sm.Runs) <= maxMapRuns {
-		if cfg.verify == VerifyBeforeRun {
-			if err := ck.f.VerifyMemory(k); err != nil {
-				return false, err
-			}
-		}
-		err := mapRuns(mem, int(ck.file.Fd()), off, sm.Runs)
-		if err == nil {
-			return true, nil
-		}
-		if !errors.Is(err, store.ErrNotMappable) {
-			return false, fmt.Errorf("ferry: restore memory %d: %w", k, err)
-		}
-		if err := mem.Reset(pages); err != nil {
-			return false, err
-		}
-	}
-	return false, ck.f.ReadMemory(k, mem.Buf)
-}
-
-func mapRuns(mem *store.Memory, fd int, off int64, runs []snapshot.PageRun) error {
-	for _, run := range runs {
-		n := run.Count * snapshot.PageSize
-		if err := mem.MapFile(fd, off, run.First*snapshot.PageSize, n); err != nil {
-			return err
-		}
-		off += int64(n)
-	}
-	return nil
 }

@@ -113,27 +113,7 @@ func (i *Instance) RequestPause() { i.inst.SetInterrupt(store.InterruptPause) }
 
 // CallWithOptions is Call with per-call options.
 func (f *Function) CallWithOptions(ctx context.Context, o CallOptions, params ...uint64) ([]uint64, error) {
-	if o.PauseAfter <= 0 {
-		return f.Call(ctx, params...)
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if err := f.owner.refused(); err != nil {
-		return nil, err
-	}
-	if params == nil {
-		params = []uint64{}
-	}
-	entry, err := f.owner.inst.Enter(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("ferry: call %s: %w", f.describe(), err)
-	}
-	defer entry.Leave()
-	results, err := f.owner.rt.run(ctx, o, func(e engine.Engine) ([]uint64, error) {
-		return e.Call(ctx, f.fn, params)
-	})
-	return f.owner.settle(ctx, results, f.owner.paused(err, pauseCount{known: true}))
+	return f.call(ctx, o, params)
 }
 
 // Resume continues the paused call on its instance and returns the
@@ -169,21 +149,6 @@ func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 	// The first poll of a resume is the pause point it continues from.
 	base := pauseCount{n: p.count.n - 1, known: p.count.known && o.PauseAfter > 0}
 	return p.owner.settle(ctx, results, p.owner.paused(err, base))
-}
-
-// run runs f on the runtime's engine, or on one that counts pause points
-// when o asks for it; like call, it never lets a panic escape.
-func (r *Runtime) run(ctx context.Context, o CallOptions, f func(engine.Engine) ([]uint64, error)) (results []uint64, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			results, err = nil, engine.PanicTrap(p, nil, nil)
-		}
-	}()
-	e := r.engine
-	if o.PauseAfter > 0 {
-		e = e.Counting(o.PauseAfter)
-	}
-	return f(e)
 }
 
 // paused turns the engine's suspension into a *Paused; base is the pause

@@ -34,7 +34,11 @@ type Paused struct {
 	rt     *Runtime
 	owner  *Instance
 	frames []api.Frame
-	count  pauseCount
+	// live, when not nil, is frames in the engine's form (store funcref
+	// handles), already made and checked by Restore: Resume uses it
+	// rather than translating frames again.
+	live  []api.Frame
+	count pauseCount
 	// resumed is set by the first Resume, whatever its outcome: from then
 	// on the instance's state has moved past frames.
 	resumed atomic.Bool
@@ -134,9 +138,12 @@ func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 	if !p.resumed.CompareAndSwap(false, true) {
 		return nil, fmt.Errorf("ferry: resume: %w", ErrPausedConsumed)
 	}
-	frames, err := p.owner.framesToRefs(p.frames)
-	if err != nil {
-		return nil, err
+	frames := p.live
+	if frames == nil {
+		var err error
+		if frames, err = p.owner.framesToRefs(p.frames); err != nil {
+			return nil, err
+		}
 	}
 	entry, err := p.owner.inst.Enter(ctx)
 	if err != nil {

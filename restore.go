@@ -228,7 +228,7 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	r.instances = append(r.instances, inst)
 	r.mu.Unlock()
 	count := pauseCount{n: int64(min(s.Meta.PauseCount, 1<<62)), known: s.Meta.PauseCountKnown}
-	return &Paused{rt: r, owner: inst, frames: frames, count: count, callsites: changes}, nil
+	return &Paused{rt: r, owner: inst, frames: frames, live: refs, count: count, callsites: changes}, nil
 }
 
 // restoredModule is the compiled module a restore instantiates: cfg's

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/engine"
 	"github.com/ferryvm/ferry/internal/store"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
@@ -123,6 +124,12 @@ var errParamCount = errors.New("wrong number of parameters")
 // so is a call into a closed instance (ErrClosed) or one busy with another
 // goroutine's call (ErrBusy).
 func (f *Function) Call(ctx context.Context, params ...uint64) ([]uint64, error) {
+	return f.call(ctx, CallOptions{}, params)
+}
+
+// call is Call and CallWithOptions: one path, so that both check their
+// parameters and report alike.
+func (f *Function) call(ctx context.Context, o CallOptions, params []uint64) ([]uint64, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -144,8 +151,10 @@ func (f *Function) Call(ctx context.Context, params ...uint64) ([]uint64, error)
 		return nil, fmt.Errorf("ferry: call %s: %w", f.describe(), err)
 	}
 	defer entry.Leave()
-	results, err := f.owner.rt.call(ctx, f.fn, params)
-	return f.owner.settle(ctx, results, f.owner.paused(err, pauseCount{}))
+	results, err := f.owner.rt.run(ctx, o, func(e engine.Engine) ([]uint64, error) {
+		return e.Call(ctx, f.fn, params)
+	})
+	return f.owner.settle(ctx, results, f.owner.paused(err, pauseCount{known: o.PauseAfter > 0}))
 }
 
 func (f *Function) describe() string {

@@ -3,17 +3,14 @@ package ferry
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"time"
 
-	"github.com/ferryvm/ferry/internal/binary"
+	"github.com/ferryvm/ferry/internal/ckptstate"
 	"github.com/ferryvm/ferry/internal/snapshot"
 	"github.com/ferryvm/ferry/internal/store"
-	"github.com/ferryvm/ferry/internal/wasm"
 )
 
 // Checkpoint errors. Reading a damaged or foreign file fails with an error
@@ -24,7 +21,7 @@ var (
 	ErrCheckpointCorrupt  = snapshot.ErrCorrupt
 	ErrNotACheckpoint     = snapshot.ErrNotCheckpoint
 	ErrCheckpointVersion  = snapshot.ErrVersion
-	ErrCheckpointMismatch = errors.New("ferry: checkpoint does not fit the module")
+	ErrCheckpointMismatch = ckptstate.ErrMismatch
 )
 
 // Checkpoint is a checkpoint file whose container, checksums and every
@@ -124,11 +121,6 @@ func (c RestoreConfig) WithMemoryMapping(on bool) RestoreConfig {
 	c.noMapping = !on
 	return c
 }
-
-// maxMapRuns bounds the mappings one memory may add (the kernel limits
-// mappings per process, 65530 by default on Linux); a memory with more
-// runs of present pages is copied.
-const maxMapRuns = 8192
 
 // Restore instantiates the checkpoint's module in r (without running its
 // start function; its imports must be registered, e.g. by wasi.Restore),
@@ -236,7 +228,7 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	r.instances = append(r.instances, inst)
 	r.mu.Unlock()
 	count := pauseCount{n: int64(min(s.Meta.PauseCount, 1<<62)), known: s.Meta.PauseCountKnown}
-	return &Paused{rt: r, owner: inst, frames: frames, count: count, callsites: changes}, nil
+	return &Paused{rt: r, owner: inst, frames: frames, live: refs, count: count, callsites: changes}, nil
 }
 
 // restoredModule is the compiled module a restore instantiates: cfg's
@@ -268,87 +260,20 @@ func (r *Runtime) restoredModule(ctx context.Context, s *snapshot.Snapshot, cfg 
 	return r.Compile(ctx, src)
 }
 
-func mismatch(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrCheckpointMismatch, fmt.Sprintf(format, args...))
-}
+// mismatch is an error wrapping ErrCheckpointMismatch.
+func mismatch(format string, args ...any) error { return ckptstate.Mismatch(format, args...) }
 
-// apply gives a fresh instance the checkpoint's state, checking each part
-// against the module. It returns the memories mapped but not yet verified
-// (VerifyConcurrent).
+// apply gives the instance the checkpoint's state (ckptstate.Apply) and
+// memories; unverified are the memories mapped without their checksums
+// checked yet (VerifyConcurrent).
 func (i *Instance) apply(ck *Checkpoint, cfg RestoreConfig) (unverified []int, err error) {
 	s, si := &ck.f.Snapshot, i.inst
-	if len(s.Globals) != len(si.Globals) {
-		return nil, mismatch("%d globals, the module has %d", len(s.Globals), len(si.Globals))
+	if err := ckptstate.Apply(si, s); err != nil {
+		return nil, err
 	}
-	for k, g := range s.Globals {
-		ig := si.Globals[k]
-		if g.Value.Type != uint8(ig.Type.Type) || g.Mutable != ig.Type.Mutable {
-			return nil, mismatch("global %d has type 0x%02x (mutable %v), the module's is %v", k, g.Value.Type, g.Mutable, ig.Type.Type)
-		}
-		lo, err := i.indexToRef(g.Value.Type, g.Value.Lo)
-		if err != nil {
-			return nil, mismatch("global %d: %v", k, err)
-		}
-		if g.Value.Type == uint8(wasm.I32) || g.Value.Type == uint8(wasm.F32) {
-			lo = uint64(uint32(lo))
-		}
-		if !ig.Type.Mutable {
-			if ig.Lo != lo || ig.Hi != g.Value.Hi {
-				return nil, mismatch("immutable global %d differs from its initial value", k)
-			}
-			continue
-		}
-		ig.Lo, ig.Hi = lo, g.Value.Hi
-	}
-	if len(s.Tables) != len(si.Tables) {
-		return nil, mismatch("%d tables, the module has %d", len(s.Tables), len(si.Tables))
-	}
-	for k, t := range s.Tables {
-		it := si.Tables[k]
-		n := uint64(len(t.Elems))
-		if t.ElemType != uint8(it.Type.Elem) {
-			return nil, mismatch("table %d has element type 0x%02x, the module's is %v", k, t.ElemType, it.Type.Elem)
-		}
-		if n < it.Type.Limits.Min || n > it.Max {
-			return nil, mismatch("table %d has %d elements, the module allows %d to %d", k, n, it.Type.Limits.Min, it.Max)
-		}
-		// Resize charges the runtime's table budget before allocating.
-		if err := it.Resize(n); err != nil {
-			return nil, mismatch("table %d: %v", k, err)
-		}
-		for j, x := range t.Elems {
-			ref, err := i.indexToRef(t.ElemType, uint64(x))
-			if err != nil {
-				return nil, mismatch("table %d element %d: %v", k, j, err)
-			}
-			it.Elems[j] = ref
-		}
-	}
-	if len(s.Segments.DataDropped) != len(si.Datas) || len(s.Segments.ElemDropped) != len(si.Elems) {
-		return nil, mismatch("%d data and %d element segments, the module has %d and %d",
-			len(s.Segments.DataDropped), len(s.Segments.ElemDropped), len(si.Datas), len(si.Elems))
-	}
-	for k, dropped := range s.Segments.DataDropped {
-		if !dropped && si.Datas[k] == nil {
-			return nil, mismatch("data segment %d is not passive, it cannot be live", k)
-		}
-		if dropped && si.Datas[k] != nil { // a Go program has tens of thousands
-			si.Datas[k] = nil
-		}
-	}
-	for k, dropped := range s.Segments.ElemDropped {
-		if !dropped && si.Elems[k] == nil {
-			return nil, mismatch("element segment %d is not passive, it cannot be live", k)
-		}
-		if dropped {
-			si.Elems[k] = nil
-		}
-	}
-	if len(s.Memories) != len(si.Memories) {
-		return nil, mismatch("%d memories, the module has %d", len(s.Memories), len(si.Memories))
-	}
+	src := ckptstate.MemorySource{File: ck.f, Mapped: ck.file, NoMapping: cfg.noMapping, VerifyFirst: cfg.verify == VerifyBeforeRun}
 	for k := range s.Memories {
-		mapped, err := i.restoreMemory(ck, k, cfg)
+		mapped, err := ckptstate.RestoreMemory(si, k, src)
 		if err != nil {
 			return nil, err
 		}
@@ -357,199 +282,4 @@ func (i *Instance) apply(ck *Checkpoint, cfg RestoreConfig) (unverified []int, e
 		}
 	}
 	return unverified, nil
-}
-
-// restoreMemory gives memory k the checkpoint's pages, mapped from the
-// file where it can (then reporting mapped, and checking the data first
-// only with VerifyBeforeRun), copied and checked otherwise.
-func (i *Instance) restoreMemory(ck *Checkpoint, k int, cfg RestoreConfig) (mapped bool, err error) {
-	sm := &ck.f.Snapshot.Memories[k]
-	mem := i.inst.Memories[k]
-	pages := sm.Size / wasm.PageSize
-	if pages < mem.Type.Limits.Min || pages > mem.Max {
-		return false, mismatch("memory %d has %d pages, the module allows %d to %d", k, pages, mem.Type.Limits.Min, mem.Max)
-	}
-	if err := mem.Reset(pages); err != nil {
-		return false, fmt.Errorf("ferry: restore memory %d: %w", k, err)
-	}
-	off, _, mappable := ck.f.MemoryData(k)
-	if mappable && ck.file != nil && !cfg.noMapping && os.Getpagesize() == snapshot.PageSize && len(sm.Runs) <= maxMapRuns {
-		if cfg.verify == VerifyBeforeRun {
-			if err := ck.f.VerifyMemory(k); err != nil {
-				return false, err
-			}
-		}
-		err := mapRuns(mem, int(ck.file.Fd()), off, sm.Runs)
-		if err == nil {
-			return true, nil
-		}
-		if !errors.Is(err, store.ErrNotMappable) {
-			return false, fmt.Errorf("ferry: restore memory %d: %w", k, err)
-		}
-		if err := mem.Reset(pages); err != nil {
-			return false, err
-		}
-	}
-	return false, ck.f.ReadMemory(k, mem.Buf)
-}
-
-func mapRuns(mem *store.Memory, fd int, off int64, runs []snapshot.PageRun) error {
-	for _, run := range runs {
-		n := run.Count * snapshot.PageSize
-		if err := mem.MapFile(fd, off, run.First*snapshot.PageSize, n); err != nil {
-			return err
-		}
-		off += int64(n)
-	}
-	return nil
-}
-
-// CheckpointInfo describes a checkpoint for people and tools (ferry
-// inspect). Function names come from the module's name section when the
-// checkpoint carries the module.
-type CheckpointInfo struct {
-	FormatVersion   string        `json:"format_version"`
-	RuntimeVersion  string        `json:"runtime_version"`
-	Arch            string        `json:"arch"`
-	CPUFeatures     []string      `json:"cpu_features"`
-	ModuleSHA256    string        `json:"module_sha256"`
-	ModuleSize      uint64        `json:"module_size"`
-	ModuleIncluded  bool          `json:"module_included"`
-	PauseCount      uint64        `json:"pause_count"`
-	PauseCountKnown bool          `json:"pause_count_known"`
-	Created         time.Time     `json:"created"`
-	Frames          []FrameInfo   `json:"frames"`
-	Globals         int           `json:"globals"`
-	Tables          []TableInfo   `json:"tables"`
-	Memories        []MemoryInfo  `json:"memories"`
-	DroppedData     int           `json:"dropped_data_segments"`
-	DroppedElems    int           `json:"dropped_elem_segments"`
-	WASI            *WASIInfo     `json:"wasi,omitempty"`
-	Sections        []SectionInfo `json:"sections"`
-	// Callsites are the builtin decisions of the checkpointed run
-	// (format 1.1; CallsitesRecorded is false for a 1.0 file).
-	Callsites         []DecisionInfo `json:"callsites"`
-	CallsitesRecorded bool           `json:"callsites_recorded"`
-}
-
-// FrameInfo is one frame, outermost first.
-type FrameInfo struct {
-	Func   uint32 `json:"func"`
-	Name   string `json:"name,omitempty"`
-	Kind   string `json:"kind"`
-	Offset uint32 `json:"offset"`
-	Locals int    `json:"locals"`
-	Stack  int    `json:"stack"`
-}
-
-// TableInfo is one table.
-type TableInfo struct {
-	ElemType string `json:"elem_type"`
-	Size     int    `json:"size"`
-}
-
-// MemoryInfo is one memory: its size and how many 4 KiB pages are stored.
-type MemoryInfo struct {
-	Bytes        uint64 `json:"bytes"`
-	Pages        uint64 `json:"pages"`
-	StoredPages  uint64 `json:"stored_4k_pages"`
-	Mappable     bool   `json:"mappable"`
-	StoredOffset int64  `json:"stored_offset"`
-}
-
-// WASIInfo is the WASI host state.
-type WASIInfo struct {
-	Args        []string         `json:"args"`
-	Env         []string         `json:"env"`
-	MonotonicNs uint64           `json:"monotonic_ns"`
-	CPUTimeNs   uint64           `json:"cputime_ns"`
-	Descriptors []DescriptorInfo `json:"descriptors"`
-}
-
-// DescriptorInfo is one WASI descriptor.
-type DescriptorInfo struct {
-	FD        uint32 `json:"fd"`
-	Kind      string `json:"kind"`
-	Preopen   string `json:"preopen,omitempty"`
-	GuestPath string `json:"guest_path,omitempty"`
-	HostPath  string `json:"host_path,omitempty"`
-	Offset    int64  `json:"offset,omitempty"`
-	Size      int64  `json:"size,omitempty"`
-	Addr      string `json:"addr,omitempty"`
-	FDFlags   uint16 `json:"fdflags,omitempty"`
-	Rights    uint64 `json:"rights"`
-}
-
-// SectionInfo is one section of the file.
-type SectionInfo struct {
-	Type       string `json:"type"`
-	Offset     int64  `json:"offset"`
-	Length     uint64 `json:"length"`
-	RawLength  uint64 `json:"raw_length"`
-	Compressed bool   `json:"compressed,omitempty"`
-	Skipped    bool   `json:"skipped,omitempty"`
-}
-
-var descriptorKinds = map[uint8]string{
-	snapshot.KindStdio: "stdio", snapshot.KindFile: "file", snapshot.KindDir: "dir",
-	snapshot.KindPreopen: "preopen", snapshot.KindListener: "listener", snapshot.KindConn: "conn",
-}
-
-// Info describes the checkpoint.
-func (c *Checkpoint) Info() CheckpointInfo {
-	s := &c.f.Snapshot
-	info := CheckpointInfo{
-		FormatVersion:  fmt.Sprintf("%d.%d", c.f.Major, c.f.Minor),
-		RuntimeVersion: s.Meta.RuntimeVersion, Arch: s.Meta.Arch, CPUFeatures: s.Meta.Features,
-		ModuleSHA256: hex.EncodeToString(s.Meta.ModuleHash[:]), ModuleSize: s.Meta.ModuleSize,
-		ModuleIncluded: s.Module != nil, PauseCount: s.Meta.PauseCount, PauseCountKnown: s.Meta.PauseCountKnown,
-		Created: time.Unix(0, s.Meta.Created).UTC(), Globals: len(s.Globals),
-		Callsites: decisionInfos(s.Callsites), CallsitesRecorded: s.Callsites != nil,
-	}
-	var names *wasm.Names
-	if s.Module != nil {
-		if m, err := binary.Decode(s.Module); err == nil {
-			names = m.Names
-		}
-	}
-	for _, f := range c.f.FrameHeaders() {
-		fi := FrameInfo{Func: f.Func, Kind: f.Kind.String(), Offset: f.Offset, Locals: f.Locals, Stack: f.Stack}
-		if names != nil {
-			fi.Name = names.Funcs[f.Func]
-		}
-		info.Frames = append(info.Frames, fi)
-	}
-	for _, t := range s.Tables {
-		info.Tables = append(info.Tables, TableInfo{ElemType: wasm.ValType(t.ElemType).String(), Size: len(t.Elems)})
-	}
-	for k := range s.Memories {
-		m := &s.Memories[k]
-		off, _, mappable := c.f.MemoryData(k)
-		info.Memories = append(info.Memories, MemoryInfo{Bytes: m.Size, Pages: m.Size / wasm.PageSize,
-			StoredPages: m.PresentPages(), Mappable: mappable, StoredOffset: off})
-	}
-	for _, d := range s.Segments.DataDropped {
-		if d {
-			info.DroppedData++
-		}
-	}
-	for _, d := range s.Segments.ElemDropped {
-		if d {
-			info.DroppedElems++
-		}
-	}
-	if w := s.WASI; w != nil {
-		wi := &WASIInfo{Args: w.Args, Env: w.Env, MonotonicNs: w.Monotonic, CPUTimeNs: w.CPUTime}
-		for _, d := range w.Descriptors {
-			wi.Descriptors = append(wi.Descriptors, DescriptorInfo{FD: d.FD, Kind: descriptorKinds[d.Kind],
-				Preopen: d.Preopen, GuestPath: d.GuestPath, HostPath: d.HostPath, Offset: d.Offset, Size: d.Size,
-				Addr: d.Addr, FDFlags: d.FDFlags, Rights: d.Rights})
-		}
-		info.WASI = wi
-	}
-	for _, sec := range c.f.Sections {
-		info.Sections = append(info.Sections, SectionInfo{Type: sec.Type.String(), Offset: sec.Offset,
-			Length: sec.Length, RawLength: sec.RawLength, Compressed: sec.Compressed, Skipped: sec.Skipped})
-	}
-	return info
 }

@@ -161,15 +161,25 @@ func (r *Runtime) start(ctx context.Context, inst *Instance) error {
 	return err
 }
 
-// call runs fn on the engine. It is the API boundary: whatever happens
-// inside, the caller gets an error, never a panic.
-func (r *Runtime) call(ctx context.Context, fn *store.Function, args []uint64) (results []uint64, err error) {
+// call runs fn on the engine (see run).
+func (r *Runtime) call(ctx context.Context, fn *store.Function, args []uint64) ([]uint64, error) {
+	return r.run(ctx, CallOptions{}, func(e engine.Engine) ([]uint64, error) { return e.Call(ctx, fn, args) })
+}
+
+// run runs f on the runtime's engine, or on one that counts pause points
+// when o asks for it. It is the API boundary: whatever happens inside, the
+// caller gets an error, never a panic.
+func (r *Runtime) run(ctx context.Context, o CallOptions, f func(engine.Engine) ([]uint64, error)) (results []uint64, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			results, err = nil, engine.PanicTrap(p, nil, nil)
 		}
 	}()
-	return r.engine.Call(ctx, fn, args)
+	e := r.engine
+	if o.PauseAfter > 0 {
+		e = e.Counting(o.PauseAfter)
+	}
+	return f(e)
 }
 
 // Register makes an existing instance importable under another name, as the

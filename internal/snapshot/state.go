@@ -7,24 +7,24 @@ package snapshot
 
 import "github.com/ferryvm/ferry/api"
 
-// Value types, encoded as in the WebAssembly binary format.
+// Value types and pause kinds are api's constants under the names this
+// package has always used: one set of numbers, so that the engine, the
+// facade and the file cannot disagree. The file format stores these very
+// numbers (docs/snapshot-format.md), which TestFormatNumbers pins: a
+// change to api's numbering must not silently change the format.
 const (
-	TypeI32       uint8 = 0x7F
-	TypeI64       uint8 = 0x7E
-	TypeF32       uint8 = 0x7D
-	TypeF64       uint8 = 0x7C
-	TypeV128      uint8 = 0x7B
-	TypeFuncref   uint8 = 0x70
-	TypeExternref uint8 = 0x6F
-)
+	TypeI32       = api.ValueTypeI32
+	TypeI64       = api.ValueTypeI64
+	TypeF32       = api.ValueTypeF32
+	TypeF64       = api.ValueTypeF64
+	TypeV128      = api.ValueTypeV128
+	TypeFuncref   = api.ValueTypeFuncref
+	TypeExternref = api.ValueTypeExternref
 
-// Pause kinds as the format numbers them (the same numbers as the
-// api.PauseKind constants).
-const (
-	PauseFuncEntry api.PauseKind = 1
-	PauseLoop      api.PauseKind = 2
-	PauseCall      api.PauseKind = 3
-	PauseHostCall  api.PauseKind = 4
+	PauseFuncEntry = api.PauseFuncEntry
+	PauseLoop      = api.PauseLoop
+	PauseCall      = api.PauseCall
+	PauseHostCall  = api.PauseHostCall
 )
 
 // Snapshot is the whole portable state of a paused instance.

@@ -176,10 +176,6 @@ func encodeMeta(m *Meta) []byte {
 	return e.b
 }
 
-func decodeMeta(b []byte) (Meta, error) {
-	return readMeta(&decoder{b: b, what: "meta"})
-}
-
 func readMeta(d *decoder) (Meta, error) {
 	var m Meta
 	m.RuntimeVersion = d.str("runtime version")
@@ -205,10 +201,6 @@ func encodeFrames(fs []Frame) []byte {
 		e.values(f.Stack)
 	}
 	return e.b
-}
-
-func decodeFrames(b []byte, lim Limits) ([]Frame, error) {
-	return readFrames(&decoder{b: b, what: "frames"}, lim)
 }
 
 func readFrames(d *decoder, lim Limits) ([]Frame, error) {
@@ -266,10 +258,6 @@ func encodeGlobals(gs []Global) []byte {
 	return e.b
 }
 
-func decodeGlobals(b []byte, lim Limits) ([]Global, error) {
-	return readGlobals(&decoder{b: b, what: "globals"}, lim)
-}
-
 func readGlobals(d *decoder, lim Limits) ([]Global, error) {
 	n := d.count("global", uint64(lim.Globals), 3)
 	gs := make([]Global, n)
@@ -291,10 +279,6 @@ func encodeTables(ts []Table) []byte {
 		}
 	}
 	return e.b
-}
-
-func decodeTables(b []byte, lim Limits) ([]Table, error) {
-	return readTables(&decoder{b: b, what: "tables"}, lim)
 }
 
 func readTables(d *decoder, lim Limits) ([]Table, error) {
@@ -363,10 +347,6 @@ func encodeSegments(s *Segments) []byte {
 	return e.b
 }
 
-func decodeSegments(b []byte) (Segments, error) {
-	return readSegments(&decoder{b: b, what: "segments"})
-}
-
 func readSegments(d *decoder) (Segments, error) {
 	var s Segments
 	s.DataDropped = decodeBools(d, "data segment")
@@ -391,10 +371,6 @@ func encodeMemoryMap(index int, m *Memory) []byte {
 
 // decodeMemoryMap decodes memory want's page map, at most *runs runs; it
 // takes what it read from *runs.
-func decodeMemoryMap(b []byte, want int, runs *int) (Memory, error) {
-	return readMemoryMap(&decoder{b: b, what: "memory"}, want, runs)
-}
-
 func readMemoryMap(d *decoder, want int, runs *int) (Memory, error) {
 	var m Memory
 	if idx := d.uv(); d.err == nil && idx != uint64(want) {

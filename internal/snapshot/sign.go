@@ -422,11 +422,6 @@ func (t *Trailer) readMemoryRanges(r io.ReaderAt, blockLen, off int64) error {
 	return nil
 }
 
-// Digest is the SHA-256 of the first n bytes of r.
-func Digest(r io.ReaderAt, n int64) ([32]byte, error) {
-	return digestExcept(r, n, nil, nil)
-}
-
 // Digest is the digest t's signatures sign: version 1, the SHA-256 of
 // the signed bytes; version 2, of the signed bytes but the memory data
 // payloads, then of the digests block.

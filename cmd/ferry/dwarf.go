@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/binary"
 )
 
 // sourceLines maps a module's code offsets to source file:line with the
@@ -23,33 +24,17 @@ type sourceLines struct {
 // newSourceLines reads the DWARF of a binary module; nil when it has none
 // or it cannot be read (a trace without lines is still a trace).
 func newSourceLines(wasm []byte) *sourceLines {
-	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
+	m, err := binary.Decode(wasm)
+	if err != nil || m.CodeStart == 0 {
 		return nil
 	}
 	secs := map[string][]byte{}
-	var codeStart uint64
-	for p := 8; p < len(wasm); {
-		id := wasm[p]
-		size, n := uleb(wasm[p+1:])
-		start := p + 1 + n
-		if n == 0 || size > uint64(len(wasm)-start) {
-			return nil
+	for _, c := range m.Customs {
+		if name, ok := strings.CutPrefix(c.Name, ".debug_"); ok {
+			secs[name] = c.Data
 		}
-		body := wasm[start : start+int(size)]
-		switch id {
-		case 10:
-			codeStart = uint64(start)
-		case 0:
-			nameLen, m := uleb(body)
-			if m > 0 && nameLen <= uint64(len(body)-m) {
-				if name := string(body[m : m+int(nameLen)]); strings.HasPrefix(name, ".debug_") {
-					secs[strings.TrimPrefix(name, ".debug_")] = body[m+int(nameLen):]
-				}
-			}
-		}
-		p = start + int(size)
 	}
-	if secs["info"] == nil || secs["line"] == nil || codeStart == 0 {
+	if secs["info"] == nil || secs["line"] == nil {
 		return nil
 	}
 	d, err := dwarf.New(secs["abbrev"], secs["aranges"], secs["frame"], secs["info"], secs["line"], secs["pubnames"], secs["ranges"], secs["str"])
@@ -63,18 +48,7 @@ func newSourceLines(wasm []byte) *sourceLines {
 			}
 		}
 	}
-	return &sourceLines{d: d, codeStart: codeStart}
-}
-
-func uleb(b []byte) (uint64, int) {
-	var v uint64
-	for i := 0; i < len(b) && i < 10; i++ {
-		v |= uint64(b[i]&0x7f) << (7 * i)
-		if b[i]&0x80 == 0 {
-			return v, i + 1
-		}
-	}
-	return 0, 0
+	return &sourceLines{d: d, codeStart: uint64(m.CodeStart)}
 }
 
 // at returns "FILE:LINE" for the instruction at fileOffset in the module.

@@ -484,6 +484,7 @@ func (d *decoder) elem(e *wasm.Elem) error {
 func (d *decoder) codeSection() error {
 	r := &d.r
 	countPos := r.pos
+	d.m.CodeStart = uint32(countPos)
 	n, err := r.count(1)
 	if err != nil {
 		return err

@@ -254,7 +254,10 @@ type Module struct {
 	DataCount    uint32 // meaningful only when HasDataCount
 	HasDataCount bool
 	Customs      []CustomSection
-	Names        *Names // nil when there is no (well-formed) name section
+	// CodeStart is the module-file offset of the code section's contents
+	// (0 without one): DWARF addresses in WebAssembly are relative to it.
+	CodeStart uint32
+	Names     *Names // nil when there is no (well-formed) name section
 
 	// Per-kind views of Imports, kept by AddImport; the index space of each
 	// kind starts with its imports.

@@ -43,11 +43,8 @@ func isTerminal(fd int) bool {
 	return err == nil
 }
 
-// iovMax is the most iovecs one writev(2) takes on Linux (IOV_MAX).
-const iovMax = 1024
-
 // writeFile writes bufs to a host file with one writev(2) for each
-// writeChunk bytes (or iovMax buffers), where a Go io.Writer would take one
+// writeChunk bytes (bufs are at most MaxIovecs, writev's own limit), where a Go io.Writer would take one
 // write(2) per iovec: wasi-libc hands its buffer and the new text as two
 // iovecs, so every printf to stdout cost two system calls. Between
 // batches it looks at ctx, as writeAll does between chunks, and a short
@@ -95,14 +92,12 @@ func writeFile(ctx context.Context, f *os.File, bufs [][]byte) (int, Errno) {
 	return total, 0
 }
 
-// nextBatch is the head of bufs that one writev carries: at most iovMax
-// buffers and writeChunk bytes, the last buffer cut if need be.
+// nextBatch is the head of bufs that one writev carries: at most
+// writeChunk bytes, the last buffer cut if need be. (A guest's vector is
+// never longer than MaxIovecs, IOV_MAX, which fdWrite checked.)
 func nextBatch(bufs [][]byte) [][]byte {
 	size := 0
 	for i, b := range bufs {
-		if i == iovMax {
-			return bufs[:i]
-		}
 		if size+len(b) >= writeChunk {
 			batch := append([][]byte(nil), bufs[:i]...)
 			return append(batch, b[:writeChunk-size])

@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"github.com/ferryvm/ferry/internal/ir"
 	"sync"
 
 	"github.com/ferryvm/ferry/internal/store"
@@ -9,11 +10,11 @@ import (
 // Armed pause points (docs/interpreter.md): a loop back-edge is lowered to
 // its plain branch op to the loop's body, which does not look at the
 // interrupt word; a loop's pause point is a stub out of line; a function
-// is entered past its entry opPoll. While some instance of a store that
+// is entered past its entry ir.Poll. While some instance of a store that
 // holds this code has interrupt bits set, the store arms the code: every
-// back-edge becomes its polling form (opBr...Back, which goes to the
+// back-edge becomes its polling form (ir.Br...Back, which goes to the
 // loop's stub when the word is set), every br_table target that enters a
-// loop goes to the stub, and calls start at the entry opPoll. Disarming undoes that. A running machine sees
+// loop goes to the stub, and calls start at the entry ir.Poll. Disarming undoes that. A running machine sees
 // the rewritten instruction the next time it dispatches it, so the time
 // between a request and the pause is at most one loop iteration or call
 // longer than with permanent polling, and the loop costs nothing while no
@@ -30,9 +31,9 @@ import (
 // table) whose target is a loop's body.
 type backEdge struct {
 	at    uint32
-	loop  uint32 // the loop's index (funcCode.loopPolls)
+	loop  uint32 // the loop's index (funcCode.LoopPolls)
 	table bool
-	plain op // the unarmed op; the armed one is backOp(plain)
+	plain ir.Op // the unarmed op; the armed one is ir.BackOp(plain)
 }
 
 // Arm makes the code poll at every pause point. Calls nest: the code stays
@@ -71,21 +72,21 @@ func (f *funcCode) setArmed(on bool) {
 		if e.table {
 			// Armed, the target is the loop's stub, whose branch leads
 			// to the body; unarmed, the body itself.
-			t := &f.brTargets[e.at]
+			t := &f.BrTargets[e.at]
 			if on {
-				t.pc = f.loopPolls[e.loop]
+				t.PC = f.LoopPolls[e.loop]
 			} else {
-				t.pc = f.code[f.loopPolls[e.loop]+1].a
+				t.PC = f.Code[f.LoopPolls[e.loop]+1].A
 			}
 			continue
 		}
 		o := e.plain
 		if on {
-			o, _ = backOp(o)
+			o, _ = ir.BackOp(o)
 		}
-		f.code[e.at].op = o
+		f.Code[e.at].Op = o
 	}
-	if f.entryPoll {
+	if f.EntryPoll {
 		if on {
 			f.start = 0
 		} else {

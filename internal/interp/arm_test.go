@@ -24,12 +24,12 @@ func armedOps(f *funcCode) (armed, total int) {
 	for _, e := range f.backEdges {
 		total++
 		if e.table {
-			if f.brTargets[e.at].pc == f.loopPolls[e.loop] {
+			if f.BrTargets[e.at].PC == f.LoopPolls[e.loop] {
 				armed++
 			}
 			continue
 		}
-		if f.code[e.at].op != e.plain {
+		if f.Code[e.at].Op != e.plain {
 			armed++
 		}
 	}
@@ -47,10 +47,10 @@ func TestArmingRewritesBackEdges(t *testing.T) {
 		for _, f := range tm.comp.funcs {
 			armed, total := armedOps(f)
 			if (want && armed != total) || (!want && armed != 0) {
-				t.Errorf("func %d: %d of %d back-edges armed, want armed=%v", f.index, armed, total, want)
+				t.Errorf("func %d: %d of %d back-edges armed, want armed=%v", f.Index, armed, total, want)
 			}
-			if f.entryPoll && (f.start == 0) != want {
-				t.Errorf("func %d: start %d, want armed=%v", f.index, f.start, want)
+			if f.EntryPoll && (f.start == 0) != want {
+				t.Errorf("func %d: start %d, want armed=%v", f.Index, f.start, want)
 			}
 		}
 	}
@@ -192,7 +192,7 @@ func TestArmingStress(t *testing.T) {
 	if !alwaysArmed {
 		for _, f := range tm.comp.funcs {
 			if armed, _ := armedOps(f); armed != 0 || tm.comp.armCount != 0 {
-				t.Errorf("func %d: %d back-edges still armed, arm count %d", f.index, armed, tm.comp.armCount)
+				t.Errorf("func %d: %d back-edges still armed, arm count %d", f.Index, armed, tm.comp.armCount)
 			}
 		}
 	}

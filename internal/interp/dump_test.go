@@ -12,8 +12,8 @@ import (
 // dump renders a lowered function for debugging.
 func dump(f *funcCode) string {
 	var b strings.Builder
-	for i, in := range f.code {
-		fmt.Fprintf(&b, "%3d @%#x op=%#x a=%d b=%d c=%d imm=%#x\n", i, f.offsets[i], uint16(in.op), in.a, in.b, in.c, in.imm)
+	for i, in := range f.Code {
+		fmt.Fprintf(&b, "%3d @%#x op=%#x a=%d b=%d c=%d imm=%#x\n", i, f.Offsets[i], uint16(in.Op), in.A, in.B, in.C, in.Imm)
 	}
 	return b.String()
 }
@@ -42,6 +42,6 @@ func TestDump(t *testing.T) {
 		}
 	}
 	for _, f := range c.funcs {
-		t.Logf("func %d (locals %d, frame %d):\n%s", f.index, f.localSlots, f.frameSlots, dump(f))
+		t.Logf("func %d (locals %d, frame %d):\n%s", f.Index, f.LocalSlots, f.FrameSlots, dump(f))
 	}
 }

@@ -415,10 +415,10 @@ func (m *machine) trace() []api.TraceFrame {
 		if pc > 0 {
 			pc--
 		}
-		if int(pc) < len(fr.code.offsets) {
-			t.Offset = fr.code.offsets[pc]
+		if int(pc) < len(fr.code.Offsets) {
+			t.Offset = fr.code.Offsets[pc]
 		}
-		t.FileOffset = fr.code.bodyStart + t.Offset
+		t.FileOffset = fr.code.BodyStart + t.Offset
 		out = append(out, t)
 	}
 	return out

@@ -2,6 +2,7 @@ package interp
 
 import (
 	"fmt"
+	"github.com/ferryvm/ferry/internal/ir"
 	"runtime"
 	"slices"
 
@@ -122,7 +123,7 @@ type lowerer struct {
 	local []uint32
 	vs    []entry
 	ctrls []ctrlFrame
-	// noPoll omits opPoll (see compile).
+	// noPoll omits ir.Poll (see compile).
 	noPoll bool
 	// loops are the current function's loops, whose poll stubs EndFunc
 	// emits; stubFix are branches to be aimed at a loop's stub then.
@@ -132,20 +133,20 @@ type lowerer struct {
 	// lowered into (reused from function to function); EndFunc gives the
 	// function copies of exactly its size, so lowering a large module
 	// does not spend its time growing slices.
-	code    []instr
+	code    []ir.Instr
 	offsets []uint32
 	pauseIR []uint32
 	// rec makes the function's tier-neutral pause-point table; the
-	// lowerer adds only where each point is in the IR (funcCode.pauseIR).
+	// lowerer adds only where each point is in the IR (funcCode.PauseIR).
 	rec *pause.Recorder
 }
 
-// loopStub is a loop's out-of-line pause point: its opPoll and a branch
+// loopStub is a loop's out-of-line pause point: its ir.Poll and a branch
 // to the loop's body, emitted after the function's code so that entering
 // the loop costs nothing.
 type loopStub struct {
 	body  uint32 // the loop's first body instruction
-	poll  uint32 // the stub's opPoll, set by EndFunc
+	poll  uint32 // the stub's ir.Poll, set by EndFunc
 	pause int    // the loop's pause point
 	off   uint32 // the loop's Wasm offset
 }
@@ -159,35 +160,35 @@ type stubFix struct {
 
 func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, locals []wasm.ValType) error {
 	def := &m.Funcs[idx-m.NumImportedFuncs()]
-	f := &funcCode{index: idx, sig: sig, bodyStart: def.BodyStart, code: l.code[:0], offsets: l.offsets[:0]}
-	f.locals = append(append([]wasm.ValType(nil), sig.Params...), locals...)
+	f := &funcCode{Func: ir.Func{Index: idx, Sig: sig, BodyStart: def.BodyStart, Code: l.code[:0], Offsets: l.offsets[:0]}}
+	f.Locals = append(append([]wasm.ValType(nil), sig.Params...), locals...)
 	l.local = l.local[:0]
 	var n uint32
-	for i, t := range f.locals {
+	for i, t := range f.Locals {
 		if i == len(sig.Params) {
-			f.paramSlots = n
+			f.ParamSlots = n
 		}
 		l.local = append(l.local, n)
 		n += uint32(t.Slots())
 	}
-	if len(sig.Params) == len(f.locals) {
-		f.paramSlots = n
+	if len(sig.Params) == len(f.Locals) {
+		f.ParamSlots = n
 	}
-	f.localSlots, f.frameSlots = n, n
-	f.pauses = l.rec.Begin(idx, f.locals)
+	f.LocalSlots, f.FrameSlots = n, n
+	f.pauses = l.rec.Begin(idx, f.Locals)
 	for _, t := range sig.Results {
-		f.frameSlots += uint32(t.Slots())
+		f.FrameSlots += uint32(t.Slots())
 	}
 	l.f, l.bias = f, def.BodyOffset-def.BodyStart
 	l.vs = l.vs[:0]
 	l.ctrls = l.ctrls[:0]
 	l.pushCtrl(ctrlFrame{op: wasm.OpBlock, slot: n, results: sig.Results, elseFix: -1})
 	l.off = def.BodyOffset - def.BodyStart
-	f.pauseIR = append(l.pauseIR[:0], 0) // the entry is pause point 0, at IR 0
+	f.PauseIR = append(l.pauseIR[:0], 0) // the entry is pause point 0, at IR 0
 	const id = 0
 	if !l.noPoll {
-		l.emit(instr{op: opPoll, a: id})
-		f.entryPoll, f.start = true, 1
+		l.emit(ir.Instr{Op: ir.Poll, A: id})
+		f.EntryPoll, f.start = true, 1
 	}
 	return nil
 }
@@ -195,10 +196,10 @@ func (l *lowerer) BeginFunc(m *wasm.Module, idx uint32, sig *wasm.FuncType, loca
 func (l *lowerer) EndFunc() error {
 	l.emitLoopStubs()
 	f := l.f
-	l.code, l.offsets, l.pauseIR = f.code[:0], f.offsets[:0], f.pauseIR[:0]
-	f.code, f.offsets, f.pauseIR = slices.Clone(f.code), slices.Clone(f.offsets), slices.Clone(f.pauseIR)
+	l.code, l.offsets, l.pauseIR = f.Code[:0], f.Offsets[:0], f.PauseIR[:0]
+	f.Code, f.Offsets, f.PauseIR = slices.Clone(f.Code), slices.Clone(f.Offsets), slices.Clone(f.PauseIR)
 	l.rec.End(&f.pauses)
-	l.out[f.index-l.m.NumImportedFuncs()] = f
+	l.out[f.Index-l.m.NumImportedFuncs()] = f
 	l.f = nil
 	return nil
 }
@@ -220,7 +221,7 @@ func compileWorkers(m *wasm.Module) int {
 	return min(runtime.GOMAXPROCS(0), n/(concurrentCode/4))
 }
 
-// emitLoopStubs appends every loop's poll stub (opPoll, then a branch to
+// emitLoopStubs appends every loop's poll stub (ir.Poll, then a branch to
 // the loop's body), points the loop's pause point at it and resolves the
 // branches that need it.
 func (l *lowerer) emitLoopStubs() {
@@ -232,29 +233,29 @@ func (l *lowerer) emitLoopStubs() {
 	for i := range l.loops {
 		s := &l.loops[i]
 		l.off = s.off
-		s.poll = uint32(l.emit(instr{op: opPoll, a: uint32(s.pause)}))
-		l.emit(instr{op: opBr, a: s.body})
-		f.pauseIR[s.pause] = s.poll
+		s.poll = uint32(l.emit(ir.Instr{Op: ir.Poll, A: uint32(s.pause)}))
+		l.emit(ir.Instr{Op: ir.Br, A: s.body})
+		f.PauseIR[s.pause] = s.poll
 	}
-	f.loopPolls = make([]uint32, len(l.loops))
+	f.LoopPolls = make([]uint32, len(l.loops))
 	for i, s := range l.loops {
-		f.loopPolls[i] = s.poll
+		f.LoopPolls[i] = s.poll
 	}
 	for _, fx := range l.stubFix {
-		in := &f.code[fx.at]
+		in := &f.Code[fx.at]
 		if fx.back {
-			setStubField(in, l.loops[fx.loop].poll)
+			ir.SetStubField(in, l.loops[fx.loop].poll)
 		} else {
-			in.a = l.loops[fx.loop].poll
+			in.A = l.loops[fx.loop].poll
 		}
 	}
 	l.loops, l.stubFix = l.loops[:0], l.stubFix[:0]
 }
 
-func (l *lowerer) emit(in instr) int {
-	l.f.code = append(l.f.code, in)
-	l.f.offsets = append(l.f.offsets, l.off)
-	return len(l.f.code) - 1
+func (l *lowerer) emit(in ir.Instr) int {
+	l.f.Code = append(l.f.Code, in)
+	l.f.Offsets = append(l.f.Offsets, l.off)
+	return len(l.f.Code) - 1
 }
 
 // pushCtrl pushes a control frame, reusing the fixup array of the frame
@@ -274,10 +275,10 @@ func (l *lowerer) pushCtrl(c ctrlFrame) {
 func (l *lowerer) record(in *wasm.Instr, stack []wasm.ValType) (uint32, error) {
 	f := l.f
 	id, ok := l.rec.Instr(&f.pauses, in, stack, true)
-	if !ok || int(id) != len(f.pauseIR) {
-		return 0, fmt.Errorf("interp: internal error: pause point %d (%v) at +0x%x out of step with the IR's %d", id, ok, l.off, len(f.pauseIR))
+	if !ok || int(id) != len(f.PauseIR) {
+		return 0, fmt.Errorf("interp: internal error: pause point %d (%v) at +0x%x out of step with the IR's %d", id, ok, l.off, len(f.PauseIR))
 	}
-	f.pauseIR = append(f.pauseIR, uint32(len(f.code)))
+	f.PauseIR = append(f.PauseIR, uint32(len(f.Code)))
 	return id, nil
 }
 
@@ -290,7 +291,7 @@ func (l *lowerer) nextSlot() uint32 {
 		}
 		return e.slot + 1
 	}
-	return l.f.localSlots
+	return l.f.LocalSlots
 }
 
 func (l *lowerer) push(e entry) *entry {
@@ -299,8 +300,8 @@ func (l *lowerer) push(e entry) *entry {
 	if e.wide {
 		end++
 	}
-	if end > l.f.frameSlots {
-		l.f.frameSlots = end
+	if end > l.f.FrameSlots {
+		l.f.FrameSlots = end
 	}
 	l.vs = append(l.vs, e)
 	return &l.vs[len(l.vs)-1]
@@ -323,12 +324,12 @@ func (l *lowerer) materialize(e *entry) {
 	switch e.kind {
 	case inLocal:
 		if e.wide {
-			l.emit(instr{op: opMov2, a: e.slot, b: e.src})
+			l.emit(ir.Instr{Op: ir.Mov2, A: e.slot, B: e.src})
 		} else {
-			l.emit(instr{op: opMov, a: e.slot, b: e.src})
+			l.emit(ir.Instr{Op: ir.Mov, A: e.slot, B: e.src})
 		}
 	case isConst:
-		l.emit(instr{op: opConst, a: e.slot, imm: e.imm})
+		l.emit(ir.Instr{Op: ir.Const, A: e.slot, Imm: e.imm})
 	default:
 		return
 	}
@@ -384,16 +385,16 @@ func (l *lowerer) branch(depth uint32, cond int64) {
 	}
 	n := slotsOf(vals)
 	src := l.slotOf(len(l.vs) - len(vals))
-	var in instr
+	var in ir.Instr
 	switch {
 	case cond < 0 && (n == 0 || src == c.slot):
-		in = instr{op: opBr}
+		in = ir.Instr{Op: ir.Br}
 	case cond < 0:
-		in = instr{op: opBrCopy, b: src, c: c.slot, imm: uint64(n)}
+		in = ir.Instr{Op: ir.BrCopy, B: src, C: c.slot, Imm: uint64(n)}
 	case n == 0 || src == c.slot:
-		in = instr{op: opBrIf, b: uint32(cond)}
+		in = ir.Instr{Op: ir.BrIf, B: uint32(cond)}
 	default:
-		in = instr{op: opBrIfCopy, b: uint32(cond), c: src, imm: uint64(c.slot) | uint64(n)<<32}
+		in = ir.Instr{Op: ir.BrIfCopy, B: uint32(cond), C: src, Imm: uint64(c.slot) | uint64(n)<<32}
 	}
 	l.target(c, l.emit(in), false)
 }
@@ -406,19 +407,19 @@ func (l *lowerer) target(c *ctrlFrame, at int, table bool) {
 		// (arm.go). A branch with no back-edge form (it copies loop
 		// parameters) always goes through the stub.
 		if table {
-			l.f.brTargets[at].pc = c.loopPC
+			l.f.BrTargets[at].PC = c.loopPC
 			if !l.noPoll {
 				l.f.backEdges = append(l.f.backEdges, backEdge{at: uint32(at), table: true, loop: uint32(c.loop)})
 			}
 			return
 		}
-		in := &l.f.code[at]
-		in.a = c.loopPC
+		in := &l.f.Code[at]
+		in.A = c.loopPC
 		if l.noPoll {
 			return
 		}
-		if _, ok := backOp(in.op); ok {
-			l.f.backEdges = append(l.f.backEdges, backEdge{at: uint32(at), plain: in.op, loop: uint32(c.loop)})
+		if _, ok := ir.BackOp(in.Op); ok {
+			l.f.backEdges = append(l.f.backEdges, backEdge{at: uint32(at), plain: in.Op, loop: uint32(c.loop)})
 			l.stubFix = append(l.stubFix, stubFix{at: at, loop: c.loop, back: true})
 		} else {
 			l.stubFix = append(l.stubFix, stubFix{at: at, loop: c.loop})
@@ -429,12 +430,12 @@ func (l *lowerer) target(c *ctrlFrame, at int, table bool) {
 }
 
 func (l *lowerer) resolve(c *ctrlFrame) {
-	here := uint32(len(l.f.code))
+	here := uint32(len(l.f.Code))
 	for _, fx := range c.fixups {
 		if fx.table {
-			l.f.brTargets[fx.at].pc = here
+			l.f.BrTargets[fx.at].PC = here
 		} else {
-			l.f.code[fx.at].a = here
+			l.f.Code[fx.at].A = here
 		}
 	}
 	c.fixups = c.fixups[:0]
@@ -461,20 +462,20 @@ func (l *lowerer) condBranch(negate bool) int {
 			pending = true
 		}
 	}
-	last := len(l.f.code) - 1
+	last := len(l.f.Code) - 1
 	if !pending && cond.kind == inSlot && cond.producer == last && last >= 0 {
-		p := &l.f.code[last]
-		if bo, ok := branchOp(p.op, negate); ok {
-			p.op = bo
-			p.a = 0
+		p := &l.f.Code[last]
+		if bo, ok := ir.BranchOp(p.Op, negate); ok {
+			p.Op = bo
+			p.A = 0
 			return last
 		}
-		if p.op == op(wasm.OpI32Eqz) {
-			o := opBrIfNot
+		if p.Op == ir.Op(wasm.OpI32Eqz) {
+			o := ir.BrIfNot
 			if negate {
-				o = opBrIf
+				o = ir.BrIf
 			}
-			p.op, p.a = o, 0
+			p.Op, p.A = o, 0
 			return last
 		}
 	}
@@ -486,11 +487,11 @@ func (l *lowerer) condBranch(negate bool) int {
 		src = l.use(&cond)
 	}
 	l.flush()
-	o := opBrIf
+	o := ir.BrIf
 	if negate {
-		o = opBrIfNot
+		o = ir.BrIfNot
 	}
-	return l.emit(instr{op: o, b: src})
+	return l.emit(ir.Instr{Op: o, B: src})
 }
 
 func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) error {
@@ -512,7 +513,7 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 	switch w := in.Op; {
 	case w == wasm.OpNop:
 	case w == wasm.OpUnreachable:
-		l.emit(instr{op: opUnreachable})
+		l.emit(ir.Instr{Op: ir.Unreachable})
 		cur.unreach = true
 	case w == wasm.OpBlock || w == wasm.OpLoop:
 		params, results := l.blockSig(in.BlockType)
@@ -520,7 +521,7 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 		h := len(l.vs) - len(params)
 		c := ctrlFrame{op: w, height: h, slot: l.slotOf(h), params: params, results: results, elseFix: -1}
 		if w == wasm.OpLoop {
-			c.loopPC = uint32(len(f.code))
+			c.loopPC = uint32(len(f.Code))
 			c.loop = len(l.loops)
 			id, err := l.record(in, stack)
 			if err != nil {
@@ -541,9 +542,9 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 		}
 		if !cur.unreach {
 			l.flush()
-			l.target(cur, l.emit(instr{op: opBr}), false)
+			l.target(cur, l.emit(ir.Instr{Op: ir.Br}), false)
 		}
-		f.code[cur.elseFix].a = uint32(len(f.code))
+		f.Code[cur.elseFix].A = uint32(len(f.Code))
 		cur.elseFix = -1
 		cur.unreach = false
 		l.resetTo(cur.height, cur.params)
@@ -556,7 +557,7 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 			// The function's end, reached only by falling through: return
 			// the result from wherever it is (a local, say).
 			e := l.pop()
-			l.emit(instr{op: opReturn, b: l.use(&e), c: 1})
+			l.emit(ir.Instr{Op: ir.Return, B: l.use(&e), C: 1})
 			l.ctrls = l.ctrls[:0]
 			return nil
 		}
@@ -564,12 +565,12 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 			l.flush()
 		}
 		if cur.elseFix >= 0 {
-			f.code[cur.elseFix].a = uint32(len(f.code))
+			f.Code[cur.elseFix].A = uint32(len(f.Code))
 		}
 		l.resolve(cur)
 		if len(l.ctrls) == 1 {
 			// The function's end: results are at the label slot.
-			l.emit(instr{op: opReturn, b: cur.slot, c: slotsOf(cur.results)})
+			l.emit(ir.Instr{Op: ir.Return, B: cur.slot, C: slotsOf(cur.results)})
 			l.ctrls = l.ctrls[:0]
 			return nil
 		}
@@ -599,30 +600,30 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 		idx := l.pop()
 		src := l.use(&idx)
 		l.flush()
-		start := len(f.brTargets)
+		start := len(f.BrTargets)
 		for _, d := range in.Labels {
 			c := &l.ctrls[len(l.ctrls)-1-int(d)]
 			vals := c.results
 			if c.op == wasm.OpLoop {
 				vals = c.params
 			}
-			f.brTargets = append(f.brTargets, brTarget{src: l.slotOf(len(l.vs) - len(vals)), dst: c.slot, n: slotsOf(vals)})
+			f.BrTargets = append(f.BrTargets, ir.BrTarget{Src: l.slotOf(len(l.vs) - len(vals)), Dst: c.slot, N: slotsOf(vals)})
 		}
 		for i, d := range in.Labels {
 			l.target(&l.ctrls[len(l.ctrls)-1-int(d)], start+i, true)
 		}
-		l.emit(instr{op: opBrTable, a: src, b: uint32(start), c: uint32(len(in.Labels))})
+		l.emit(ir.Instr{Op: ir.BrTable, A: src, B: uint32(start), C: uint32(len(in.Labels))})
 		cur.unreach = true
 	case w == wasm.OpReturn:
 		rs := l.ctrls[0].results
 		if len(rs) == 1 && !l.vs[len(l.vs)-1].wide {
 			e := l.pop()
-			l.emit(instr{op: opReturn, b: l.use(&e), c: 1})
+			l.emit(ir.Instr{Op: ir.Return, B: l.use(&e), C: 1})
 			cur.unreach = true
 			return nil
 		}
 		l.flush()
-		l.emit(instr{op: opReturn, b: l.slotOf(len(l.vs) - len(rs)), c: slotsOf(rs)})
+		l.emit(ir.Instr{Op: ir.Return, B: l.slotOf(len(l.vs) - len(rs)), C: slotsOf(rs)})
 		cur.unreach = true
 	case w == wasm.OpCall || w == wasm.OpCallIndirect:
 		var ft *wasm.FuncType
@@ -641,9 +642,9 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 		}
 		argSlot := l.slotOf(len(l.vs) - nops)
 		if w == wasm.OpCall {
-			l.emit(instr{op: opCall, a: in.A, b: argSlot, c: id})
+			l.emit(ir.Instr{Op: ir.Call, A: in.A, B: argSlot, C: id})
 		} else {
-			l.emit(instr{op: opCallIndirect, a: in.A, b: in.B, c: argSlot, imm: uint64(l.vs[len(l.vs)-1].slot) | uint64(id)<<32})
+			l.emit(ir.Instr{Op: ir.CallIndirect, A: in.A, B: in.B, C: argSlot, Imm: uint64(l.vs[len(l.vs)-1].slot) | uint64(id)<<32})
 		}
 		l.vs = l.vs[:len(l.vs)-nops]
 		for _, t := range ft.Results {
@@ -658,16 +659,16 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 		cs := l.use(&cond)
 		ys := l.use(&y)
 		xs := l.use(&x)
-		o := opSelect
+		o := ir.Select
 		if x.wide {
-			o = opSelect2
+			o = ir.Select2
 		}
-		l.pushResult(x.wide, l.emit(instr{op: o, a: x.slot, b: xs, c: ys, imm: uint64(cs)}))
+		l.pushResult(x.wide, l.emit(ir.Instr{Op: o, A: x.slot, B: xs, C: ys, Imm: uint64(cs)}))
 	case w == wasm.OpLocalGet:
-		t := f.locals[in.A]
+		t := f.Locals[in.A]
 		l.push(entry{kind: inLocal, wide: t == wasm.V128, src: l.local[in.A], producer: -1})
 	case w == wasm.OpLocalSet || w == wasm.OpLocalTee:
-		t := f.locals[in.A]
+		t := f.Locals[in.A]
 		dst := l.local[in.A]
 		e := l.pop()
 		// A pending read of this local below must see the old value.
@@ -676,17 +677,17 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 				l.materialize(&l.vs[i])
 			}
 		}
-		last := len(f.code) - 1
+		last := len(f.Code) - 1
 		switch {
-		case e.kind == inSlot && e.producer == last && last >= 0 && (!e.wide || writesOnlyDst(f.code[last].op)):
-			f.code[last].a = dst
+		case e.kind == inSlot && e.producer == last && last >= 0 && (!e.wide || writesOnlyDst(f.Code[last].Op)):
+			f.Code[last].A = dst
 		case e.kind == inLocal && e.src == dst:
 		case e.kind == isConst:
-			l.emit(instr{op: opConst, a: dst, imm: e.imm})
+			l.emit(ir.Instr{Op: ir.Const, A: dst, Imm: e.imm})
 		case t == wasm.V128:
-			l.emit(instr{op: opMov2, a: dst, b: l.use(&e)})
+			l.emit(ir.Instr{Op: ir.Mov2, A: dst, B: l.use(&e)})
 		default:
-			l.emit(instr{op: opMov, a: dst, b: l.use(&e)})
+			l.emit(ir.Instr{Op: ir.Mov, A: dst, B: l.use(&e)})
 		}
 		if w == wasm.OpLocalTee {
 			l.push(entry{kind: inLocal, wide: e.wide, src: dst, producer: -1})
@@ -694,40 +695,40 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 	case w == wasm.OpGlobalGet:
 		if l.m.GlobalType(in.A).Type == wasm.V128 {
 			s := l.nextSlot()
-			l.pushResult(true, l.emit(instr{op: opGlobalGet2, a: s, b: in.A}))
+			l.pushResult(true, l.emit(ir.Instr{Op: ir.GlobalGet2, A: s, B: in.A}))
 		} else {
 			s := l.nextSlot()
-			l.pushResult(false, l.emit(instr{op: opGlobalGet, a: s, b: in.A}))
+			l.pushResult(false, l.emit(ir.Instr{Op: ir.GlobalGet, A: s, B: in.A}))
 		}
 	case w == wasm.OpGlobalSet:
 		e := l.pop()
-		o := opGlobalSet
+		o := ir.GlobalSet
 		if e.wide {
-			o = opGlobalSet2
+			o = ir.GlobalSet2
 		}
-		l.emit(instr{op: o, a: in.A, b: l.use(&e)})
+		l.emit(ir.Instr{Op: o, A: in.A, B: l.use(&e)})
 	case w >= wasm.OpI32Load && w <= wasm.OpI64Load32U:
 		a := l.pop()
 		s := l.use(&a)
-		l.pushResult(false, l.emit(instr{op: opI32Load + opcodeDelta(w, wasm.OpI32Load), a: a.slot, b: s, imm: in.Offset}))
+		l.pushResult(false, l.emit(ir.Instr{Op: ir.I32Load + opcodeDelta(w, wasm.OpI32Load), A: a.slot, B: s, Imm: in.Offset}))
 	case w >= wasm.OpI32Store && w <= wasm.OpI64Store32:
 		v := l.pop()
 		a := l.pop()
 		if v.kind == isConst {
 			if so, ok := storeImm(w, v.imm); ok {
-				l.emit(instr{op: so, a: l.use(&a), c: uint32(v.imm), imm: in.Offset})
+				l.emit(ir.Instr{Op: so, A: l.use(&a), C: uint32(v.imm), Imm: in.Offset})
 				return nil
 			}
 		}
 		vs := l.use(&v)
 		as := l.use(&a)
-		l.emit(instr{op: opI32Store + opcodeDelta(w, wasm.OpI32Store), a: as, b: vs, imm: in.Offset})
+		l.emit(ir.Instr{Op: ir.I32Store + opcodeDelta(w, wasm.OpI32Store), A: as, B: vs, Imm: in.Offset})
 	case w == wasm.OpMemorySize:
-		l.pushResult(false, l.emit(instr{op: opMemorySize, a: l.nextSlot()}))
+		l.pushResult(false, l.emit(ir.Instr{Op: ir.MemorySize, A: l.nextSlot()}))
 	case w == wasm.OpMemoryGrow:
 		d := l.pop()
 		s := l.use(&d)
-		l.pushResult(false, l.emit(instr{op: opMemoryGrow, a: d.slot, b: s}))
+		l.pushResult(false, l.emit(ir.Instr{Op: ir.MemoryGrow, A: d.slot, B: s}))
 	case w == wasm.OpI32Const || w == wasm.OpI64Const || w == wasm.OpF32Const || w == wasm.OpF64Const:
 		v := in.Imm
 		if w == wasm.OpI32Const {
@@ -739,62 +740,62 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 	case w == wasm.OpRefIsNull:
 		x := l.pop()
 		s := l.use(&x)
-		l.pushResult(false, l.emit(instr{op: op_(wasm.OpI64Eqz), a: x.slot, b: s}))
+		l.pushResult(false, l.emit(ir.Instr{Op: op_(wasm.OpI64Eqz), A: x.slot, B: s}))
 	case w == wasm.OpRefFunc:
-		l.pushResult(false, l.emit(instr{op: opRefFunc, a: l.nextSlot(), b: in.A}))
+		l.pushResult(false, l.emit(ir.Instr{Op: ir.RefFunc, A: l.nextSlot(), B: in.A}))
 	case w == wasm.OpV128Const:
 		e := l.push(entry{kind: inSlot, wide: true, producer: -1})
 		s := e.slot
-		l.emit(instr{op: opConst, a: s, imm: in.Imm})
-		l.emit(instr{op: opConst, a: s + 1, imm: in.Imm2})
+		l.emit(ir.Instr{Op: ir.Const, A: s, Imm: in.Imm})
+		l.emit(ir.Instr{Op: ir.Const, A: s + 1, Imm: in.Imm2})
 	case w >= wasm.OpI32Eqz && w <= wasm.OpI64Extend32S:
 		l.numeric(w)
 	case w >= wasm.OpI32TruncSatF32S && w <= wasm.OpI64TruncSatF64U:
 		x := l.pop()
 		s := l.use(&x)
-		l.pushResult(false, l.emit(instr{op: opSatBase + opcodeDelta(w, wasm.OpI32TruncSatF32S), a: x.slot, b: s}))
+		l.pushResult(false, l.emit(ir.Instr{Op: ir.SatBase + opcodeDelta(w, wasm.OpI32TruncSatF32S), A: x.slot, B: s}))
 	case w == wasm.OpMemoryInit || w == wasm.OpMemoryCopy || w == wasm.OpMemoryFill:
 		l.flush()
 		base := l.slotOf(len(l.vs) - 3)
 		l.vs = l.vs[:len(l.vs)-3]
-		o := map[wasm.Opcode]op{wasm.OpMemoryInit: opMemoryInit, wasm.OpMemoryCopy: opMemoryCopy, wasm.OpMemoryFill: opMemoryFill}[w]
-		l.emit(instr{op: o, a: in.A, b: base})
+		o := map[wasm.Opcode]ir.Op{wasm.OpMemoryInit: ir.MemoryInit, wasm.OpMemoryCopy: ir.MemoryCopy, wasm.OpMemoryFill: ir.MemoryFill}[w]
+		l.emit(ir.Instr{Op: o, A: in.A, B: base})
 	case w == wasm.OpDataDrop:
-		l.emit(instr{op: opDataDrop, a: in.A})
+		l.emit(ir.Instr{Op: ir.DataDrop, A: in.A})
 	case w == wasm.OpElemDrop:
-		l.emit(instr{op: opElemDrop, a: in.A})
+		l.emit(ir.Instr{Op: ir.ElemDrop, A: in.A})
 	case w == wasm.OpTableGet:
 		i := l.pop()
 		s := l.use(&i)
-		l.pushResult(false, l.emit(instr{op: opTableGet, a: i.slot, b: in.A, c: s}))
+		l.pushResult(false, l.emit(ir.Instr{Op: ir.TableGet, A: i.slot, B: in.A, C: s}))
 	case w == wasm.OpTableSet:
 		v := l.pop()
 		i := l.pop()
 		vs := l.use(&v)
 		is := l.use(&i)
-		l.emit(instr{op: opTableSet, a: in.A, b: is, c: vs})
+		l.emit(ir.Instr{Op: ir.TableSet, A: in.A, B: is, C: vs})
 	case w == wasm.OpTableSize:
-		l.pushResult(false, l.emit(instr{op: opTableSize, a: l.nextSlot(), b: in.A}))
+		l.pushResult(false, l.emit(ir.Instr{Op: ir.TableSize, A: l.nextSlot(), B: in.A}))
 	case w == wasm.OpTableGrow:
 		l.flush()
 		base := l.slotOf(len(l.vs) - 2)
 		l.vs = l.vs[:len(l.vs)-2]
-		l.emit(instr{op: opTableGrow, a: in.A, b: base})
+		l.emit(ir.Instr{Op: ir.TableGrow, A: in.A, B: base})
 		l.pushResult(false, -1)
 	case w == wasm.OpTableFill:
 		l.flush()
 		base := l.slotOf(len(l.vs) - 3)
 		l.vs = l.vs[:len(l.vs)-3]
-		l.emit(instr{op: opTableFill, a: in.A, b: base})
+		l.emit(ir.Instr{Op: ir.TableFill, A: in.A, B: base})
 	case w == wasm.OpTableCopy || w == wasm.OpTableInit:
 		l.flush()
 		base := l.slotOf(len(l.vs) - 3)
 		l.vs = l.vs[:len(l.vs)-3]
-		o := opTableCopy
+		o := ir.TableCopy
 		if w == wasm.OpTableInit {
-			o = opTableInit
+			o = ir.TableInit
 		}
-		l.emit(instr{op: o, a: in.A, b: in.B, c: base})
+		l.emit(ir.Instr{Op: o, A: in.A, B: in.B, C: base})
 	case w >= 0x200:
 		return l.lowerSIMD(in)
 	default:
@@ -804,25 +805,25 @@ func (l *lowerer) Instr(in *wasm.Instr, stack []wasm.ValType, reachable bool) er
 }
 
 // storeImm returns the constant-value form of a store, if v fits it.
-func storeImm(w wasm.Opcode, v uint64) (op, bool) {
+func storeImm(w wasm.Opcode, v uint64) (ir.Op, bool) {
 	switch w {
 	case wasm.OpI32Store, wasm.OpF32Store:
-		return opI32StoreI, true
+		return ir.I32StoreI, true
 	case wasm.OpI32Store8:
-		return opI32Store8I, true
+		return ir.I32Store8I, true
 	case wasm.OpI32Store16:
-		return opI32Store16I, true
+		return ir.I32Store16I, true
 	case wasm.OpI64Store, wasm.OpF64Store:
 		if int64(v) == int64(int32(v)) {
-			return opI64StoreI, true
+			return ir.I64StoreI, true
 		}
 	}
 	return 0, false
 }
 
-func op_(w wasm.Opcode) op { return op(w) }
+func op_(w wasm.Opcode) ir.Op { return ir.Op(w) }
 
-func opcodeDelta(a, b wasm.Opcode) op { return op(a - b) }
+func opcodeDelta(a, b wasm.Opcode) ir.Op { return ir.Op(a - b) }
 
 // isBinary reports whether a numeric opcode takes two operands.
 func isBinary(w wasm.Opcode) bool {
@@ -839,17 +840,17 @@ func (l *lowerer) numeric(w wasm.Opcode) {
 	if !isBinary(w) {
 		x := l.pop()
 		s := l.use(&x)
-		l.pushResult(false, l.emit(instr{op: op(w), a: x.slot, b: s}))
+		l.pushResult(false, l.emit(ir.Instr{Op: ir.Op(w), A: x.slot, B: s}))
 		return
 	}
 	y := l.pop()
 	x := l.pop()
-	if io, ok := immOp(w); ok && y.kind == isConst {
+	if io, ok := ir.ImmOp(w); ok && y.kind == isConst {
 		s := l.use(&x)
-		l.pushResult(false, l.emit(instr{op: io, a: x.slot, b: s, imm: y.imm}))
+		l.pushResult(false, l.emit(ir.Instr{Op: io, A: x.slot, B: s, Imm: y.imm}))
 		return
 	}
 	xs := l.use(&x)
 	ys := l.use(&y)
-	l.pushResult(false, l.emit(instr{op: op(w), a: x.slot, b: xs, c: ys}))
+	l.pushResult(false, l.emit(ir.Instr{Op: ir.Op(w), A: x.slot, B: xs, C: ys}))
 }

@@ -39,7 +39,7 @@ func TestConcurrentLoweringMatches(t *testing.T) {
 			a, b := seq.funcs[k], con.funcs[k]
 			a.owner, b.owner = nil, nil
 			if !reflect.DeepEqual(a, b) {
-				t.Fatalf("module %d, function %d: concurrent lowering differs:\n%s\n--- sequential:\n%s", i, a.index, dump(b), dump(a))
+				t.Fatalf("module %d, function %d: concurrent lowering differs:\n%s\n--- sequential:\n%s", i, a.Index, dump(b), dump(a))
 			}
 		}
 		compared++

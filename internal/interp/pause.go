@@ -3,6 +3,7 @@ package interp
 import (
 	"context"
 	"fmt"
+	"github.com/ferryvm/ferry/internal/ir"
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/engine"
@@ -24,9 +25,9 @@ func (m *machine) export() (*Suspended, error) {
 		if !innermost {
 			pc--
 		}
-		id, ok := c.pauseAt(pc)
+		id, ok := c.PauseAt(pc)
 		if !ok {
-			return nil, fmt.Errorf("%w: frame %d (func %d) is not at a pause point (IR %d)", ErrInternal, i, c.index, pc)
+			return nil, fmt.Errorf("%w: frame %d (func %d) is not at a pause point (IR %d)", ErrInternal, i, c.Index, pc)
 		}
 		out[i] = c.pauses.Export(id, innermost, m.stack[fr.base:])
 	}
@@ -89,20 +90,20 @@ func (m *machine) load(checked []engine.Checked, code []*funcCode, frames []api.
 	for i := range checked {
 		ck, c := &checked[i], code[i]
 		innermost := i == len(checked)-1
-		if need := base + int(c.frameSlots); need > len(m.stack) {
+		if need := base + int(c.FrameSlots); need > len(m.stack) {
 			s := make([]uint64, need+1024)
 			copy(s, m.stack)
 			m.stack = s
 		}
 		c.pauses.Load(ck.Pause, innermost, &frames[i], m.stack[base:])
-		fr := frame{fn: ck.Fn, code: c, base: base, pc: c.pauseIR[ck.Pause]}
+		fr := frame{fn: ck.Fn, code: c, base: base, pc: c.PauseIR[ck.Pause]}
 		if !innermost {
 			fr.pc++
-			call := &c.code[fr.pc-1]
-			if call.op == opCall {
-				base += int(call.b)
+			call := &c.Code[fr.pc-1]
+			if call.Op == ir.Call {
+				base += int(call.B)
 			} else {
-				base += int(call.c)
+				base += int(call.C)
 			}
 		}
 		m.frames = append(m.frames, fr)

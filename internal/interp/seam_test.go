@@ -37,20 +37,20 @@ func TestPauseIDsFollowBodyOrder(t *testing.T) {
 	tm := load(t, seamWat)
 	for _, f := range tm.comp.funcs {
 		pts := f.Pauses().Points
-		if len(pts) != len(f.pauseIR) {
-			t.Fatalf("func %d: %d pause points, %d IR positions", f.index, len(pts), len(f.pauseIR))
+		if len(pts) != len(f.PauseIR) {
+			t.Fatalf("func %d: %d pause points, %d IR positions", f.Index, len(pts), len(f.PauseIR))
 		}
 		for id := range pts {
 			if id > 0 && pts[id].Offset < pts[id-1].Offset {
-				t.Errorf("func %d: pause %d at 0x%x comes before pause %d at 0x%x", f.index, id, pts[id].Offset, id-1, pts[id-1].Offset)
+				t.Errorf("func %d: pause %d at 0x%x comes before pause %d at 0x%x", f.Index, id, pts[id].Offset, id-1, pts[id-1].Offset)
 			}
-			got, ok := f.pauseAt(f.pauseIR[id])
+			got, ok := f.PauseAt(f.PauseIR[id])
 			if !ok || got != uint32(id) {
-				t.Errorf("func %d: IR %d implements pause %d, reads as %d (%v)", f.index, f.pauseIR[id], id, got, ok)
+				t.Errorf("func %d: IR %d implements pause %d, reads as %d (%v)", f.Index, f.PauseIR[id], id, got, ok)
 			}
 		}
-		if f.Pauses().Index != f.index || int(f.Pauses().LocalSlots) != int(f.localSlots) {
-			t.Errorf("func %d: table says func %d, %d local slots", f.index, f.Pauses().Index, f.Pauses().LocalSlots)
+		if f.Pauses().Index != f.Index || int(f.Pauses().LocalSlots) != int(f.LocalSlots) {
+			t.Errorf("func %d: table says func %d, %d local slots", f.Index, f.Pauses().Index, f.Pauses().LocalSlots)
 		}
 	}
 }
@@ -206,7 +206,7 @@ func TestRecorderAloneMatchesInterpreterTable(t *testing.T) {
 		}
 		for k, f := range c.funcs {
 			if !reflect.DeepEqual(r.out[k], f.pauses) {
-				t.Fatalf("module %d, func %d: recorded alone\n%+v\ninterpreter\n%+v", i, f.index, r.out[k], f.pauses)
+				t.Fatalf("module %d, func %d: recorded alone\n%+v\ninterpreter\n%+v", i, f.Index, r.out[k], f.pauses)
 			}
 		}
 		compared++

@@ -2,6 +2,7 @@ package interp
 
 import (
 	"encoding/binary"
+	"github.com/ferryvm/ferry/internal/ir"
 	"unsafe"
 
 	"github.com/ferryvm/ferry/api"
@@ -29,60 +30,60 @@ var (
 // that have builtins (unary, binary, ternary, test, relaxed) are called
 // through the runtime's table (m.builtins); the others are portable code
 // the same in every runtime.
-func (m *machine) execSIMD(fr *frame, pc uint32, in *instr, fp unsafe.Pointer, buf []byte) {
-	switch in.op {
-	case opV128Unary:
-		vset(fp, in.a, m.builtins.unary[uint8(in.c)](vget(fp, in.b)))
-	case opV128Relaxed:
-		vset(fp, in.a, m.builtins.relaxed[in.imm>>32](vget(fp, in.b), vget(fp, in.c), vget(fp, uint32(in.imm))))
-	case opV128Binary:
-		vset(fp, in.a, m.builtins.binary[uint8(in.imm)](vget(fp, in.b), vget(fp, in.c)))
-	case opV128Bitselect:
-		vset(fp, in.a, m.builtins.ternary[subBitselect](vget(fp, in.b), vget(fp, in.c), vget(fp, uint32(in.imm))))
-	case opV128Shuffle:
-		vset(fp, in.a, m.builtins.ternary[subShuffle](vget(fp, in.b), vget(fp, in.c), fr.code.vconsts[in.imm]))
-	case opV128Shift:
-		vset(fp, in.a, simd.Shift[uint8(in.imm)](vget(fp, in.b), uint32(*sl(fp, in.c))))
-	case opV128ShiftI:
-		vset(fp, in.a, simd.Shift[uint8(in.imm)](vget(fp, in.b), in.c))
-	case opV128Test:
-		*sl(fp, in.a) = uint64(m.builtins.test[uint8(in.c)](vget(fp, in.b)))
-	case opV128Splat:
-		vset(fp, in.a, simd.Splat[uint8(in.c)](*sl(fp, in.b)))
-	case opV128Extract:
-		*sl(fp, in.a) = simd.Extract[uint8(in.c)](vget(fp, in.b), uint32(in.imm))
-	case opV128Replace:
-		vset(fp, in.a, simd.Replace[uint8(in.imm)](vget(fp, in.b), uint32(in.imm>>8), *sl(fp, in.c)))
-	case opV128Load:
-		ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+func (m *machine) execSIMD(fr *frame, pc uint32, in *ir.Instr, fp unsafe.Pointer, buf []byte) {
+	switch in.Op {
+	case ir.V128Unary:
+		vset(fp, in.A, m.builtins.unary[uint8(in.C)](vget(fp, in.B)))
+	case ir.V128Relaxed:
+		vset(fp, in.A, m.builtins.relaxed[in.Imm>>32](vget(fp, in.B), vget(fp, in.C), vget(fp, uint32(in.Imm))))
+	case ir.V128Binary:
+		vset(fp, in.A, m.builtins.binary[uint8(in.Imm)](vget(fp, in.B), vget(fp, in.C)))
+	case ir.V128Bitselect:
+		vset(fp, in.A, m.builtins.ternary[subBitselect](vget(fp, in.B), vget(fp, in.C), vget(fp, uint32(in.Imm))))
+	case ir.V128Shuffle:
+		vset(fp, in.A, m.builtins.ternary[subShuffle](vget(fp, in.B), vget(fp, in.C), fr.code.VConsts[in.Imm]))
+	case ir.V128Shift:
+		vset(fp, in.A, simd.Shift[uint8(in.Imm)](vget(fp, in.B), uint32(*sl(fp, in.C))))
+	case ir.V128ShiftI:
+		vset(fp, in.A, simd.Shift[uint8(in.Imm)](vget(fp, in.B), in.C))
+	case ir.V128Test:
+		*sl(fp, in.A) = uint64(m.builtins.test[uint8(in.C)](vget(fp, in.B)))
+	case ir.V128Splat:
+		vset(fp, in.A, simd.Splat[uint8(in.C)](*sl(fp, in.B)))
+	case ir.V128Extract:
+		*sl(fp, in.A) = simd.Extract[uint8(in.C)](vget(fp, in.B), uint32(in.Imm))
+	case ir.V128Replace:
+		vset(fp, in.A, simd.Replace[uint8(in.Imm)](vget(fp, in.B), uint32(in.Imm>>8), *sl(fp, in.C)))
+	case ir.V128Load:
+		ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 		if ea+16 > uint64(len(buf)) {
 			m.trap(fr, pc, api.ErrOutOfBoundsMemory)
 		}
-		*sl(fp, in.a), *sl(fp, in.a+1) = binary.LittleEndian.Uint64(buf[ea:]), binary.LittleEndian.Uint64(buf[ea+8:])
-	case opV128LoadX:
-		ea, n := uint64(uint32(*sl(fp, in.b)))+uint64(uint32(in.imm)), in.imm>>32
+		*sl(fp, in.A), *sl(fp, in.A+1) = binary.LittleEndian.Uint64(buf[ea:]), binary.LittleEndian.Uint64(buf[ea+8:])
+	case ir.V128LoadX:
+		ea, n := uint64(uint32(*sl(fp, in.B)))+uint64(uint32(in.Imm)), in.Imm>>32
 		if ea+n > uint64(len(buf)) {
 			m.trap(fr, pc, api.ErrOutOfBoundsMemory)
 		}
-		vset(fp, in.a, simd.Load[uint8(in.c)](buf[ea:ea+n]))
-	case opV128LoadLane:
-		ea, n := uint64(uint32(*sl(fp, in.b)))+uint64(uint32(in.imm)), uint64(uint8(in.imm>>32))
+		vset(fp, in.A, simd.Load[uint8(in.C)](buf[ea:ea+n]))
+	case ir.V128LoadLane:
+		ea, n := uint64(uint32(*sl(fp, in.B)))+uint64(uint32(in.Imm)), uint64(uint8(in.Imm>>32))
 		if ea+n > uint64(len(buf)) {
 			m.trap(fr, pc, api.ErrOutOfBoundsMemory)
 		}
-		vset(fp, in.a, simd.LoadLane[uint8(in.imm>>48)](vget(fp, in.c), uint32(uint8(in.imm>>40)), buf[ea:ea+n]))
-	case opV128Store:
-		ea := uint64(uint32(*sl(fp, in.a))) + in.imm
+		vset(fp, in.A, simd.LoadLane[uint8(in.Imm>>48)](vget(fp, in.C), uint32(uint8(in.Imm>>40)), buf[ea:ea+n]))
+	case ir.V128Store:
+		ea := uint64(uint32(*sl(fp, in.A))) + in.Imm
 		if ea+16 > uint64(len(buf)) {
 			m.trap(fr, pc, api.ErrOutOfBoundsMemory)
 		}
-		binary.LittleEndian.PutUint64(buf[ea:], *sl(fp, in.b))
-		binary.LittleEndian.PutUint64(buf[ea+8:], *sl(fp, in.b+1))
-	case opV128StoreLane:
-		ea, n := uint64(uint32(*sl(fp, in.a)))+uint64(uint32(in.imm)), uint64(uint8(in.imm>>32))
+		binary.LittleEndian.PutUint64(buf[ea:], *sl(fp, in.B))
+		binary.LittleEndian.PutUint64(buf[ea+8:], *sl(fp, in.B+1))
+	case ir.V128StoreLane:
+		ea, n := uint64(uint32(*sl(fp, in.A)))+uint64(uint32(in.Imm)), uint64(uint8(in.Imm>>32))
 		if ea+n > uint64(len(buf)) {
 			m.trap(fr, pc, api.ErrOutOfBoundsMemory)
 		}
-		simd.StoreLane[uint8(in.c)](vget(fp, in.b), uint32(uint8(in.imm>>40)), buf[ea:ea+n])
+		simd.StoreLane[uint8(in.C)](vget(fp, in.B), uint32(uint8(in.Imm>>40)), buf[ea:ea+n])
 	}
 }

@@ -2,6 +2,7 @@ package interp
 
 import (
 	"fmt"
+	"github.com/ferryvm/ferry/internal/ir"
 
 	"github.com/ferryvm/ferry/internal/v128"
 	"github.com/ferryvm/ferry/internal/wasm"
@@ -27,13 +28,13 @@ func (l *lowerer) lowerSIMD(in *wasm.Instr) error {
 	case v128.KindUnary:
 		x := l.pop()
 		xs := l.use(&x)
-		l.pushResult(true, l.emit(instr{op: opV128Unary, a: x.slot, b: xs, c: s}))
+		l.pushResult(true, l.emit(ir.Instr{Op: ir.V128Unary, A: x.slot, B: xs, C: s}))
 	case v128.KindBinary:
 		y := l.pop()
 		x := l.pop()
 		xs := l.use(&x)
 		ys := l.use(&y)
-		l.pushResult(true, l.emit(instr{op: opV128Binary, a: x.slot, b: xs, c: ys, imm: uint64(s)}))
+		l.pushResult(true, l.emit(ir.Instr{Op: ir.V128Binary, A: x.slot, B: xs, C: ys, Imm: uint64(s)}))
 	case v128.KindTernary: // v128.bitselect
 		c := l.pop()
 		y := l.pop()
@@ -41,52 +42,52 @@ func (l *lowerer) lowerSIMD(in *wasm.Instr) error {
 		xs := l.use(&x)
 		ys := l.use(&y)
 		cs := l.use(&c)
-		l.pushResult(true, l.emit(instr{op: opV128Bitselect, a: x.slot, b: xs, c: ys, imm: uint64(cs)}))
+		l.pushResult(true, l.emit(ir.Instr{Op: ir.V128Bitselect, A: x.slot, B: xs, C: ys, Imm: uint64(cs)}))
 	case v128.KindShuffle:
 		y := l.pop()
 		x := l.pop()
 		xs := l.use(&x)
 		ys := l.use(&y)
-		l.f.vconsts = append(l.f.vconsts, v128.V128{Lo: in.Imm, Hi: in.Imm2})
-		idx := uint64(len(l.f.vconsts) - 1)
-		l.pushResult(true, l.emit(instr{op: opV128Shuffle, a: x.slot, b: xs, c: ys, imm: idx}))
+		l.f.VConsts = append(l.f.VConsts, v128.V128{Lo: in.Imm, Hi: in.Imm2})
+		idx := uint64(len(l.f.VConsts) - 1)
+		l.pushResult(true, l.emit(ir.Instr{Op: ir.V128Shuffle, A: x.slot, B: xs, C: ys, Imm: idx}))
 	case v128.KindShift:
 		n := l.pop()
 		x := l.pop()
 		xs := l.use(&x)
 		if n.kind == isConst {
-			l.pushResult(true, l.emit(instr{op: opV128ShiftI, a: x.slot, b: xs, c: uint32(n.imm), imm: uint64(s)}))
+			l.pushResult(true, l.emit(ir.Instr{Op: ir.V128ShiftI, A: x.slot, B: xs, C: uint32(n.imm), Imm: uint64(s)}))
 			return nil
 		}
 		ns := l.use(&n)
-		l.pushResult(true, l.emit(instr{op: opV128Shift, a: x.slot, b: xs, c: ns, imm: uint64(s)}))
+		l.pushResult(true, l.emit(ir.Instr{Op: ir.V128Shift, A: x.slot, B: xs, C: ns, Imm: uint64(s)}))
 	case v128.KindTest:
 		x := l.pop()
 		xs := l.use(&x)
-		l.pushResult(false, l.emit(instr{op: opV128Test, a: x.slot, b: xs, c: s}))
+		l.pushResult(false, l.emit(ir.Instr{Op: ir.V128Test, A: x.slot, B: xs, C: s}))
 	case v128.KindSplat:
 		x := l.pop()
 		xs := l.use(&x)
-		l.pushResult(true, l.emit(instr{op: opV128Splat, a: x.slot, b: xs, c: s}))
+		l.pushResult(true, l.emit(ir.Instr{Op: ir.V128Splat, A: x.slot, B: xs, C: s}))
 	case v128.KindExtract:
 		x := l.pop()
 		xs := l.use(&x)
-		l.pushResult(false, l.emit(instr{op: opV128Extract, a: x.slot, b: xs, c: s, imm: uint64(in.A)}))
+		l.pushResult(false, l.emit(ir.Instr{Op: ir.V128Extract, A: x.slot, B: xs, C: s, Imm: uint64(in.A)}))
 	case v128.KindReplace:
 		v := l.pop()
 		x := l.pop()
 		xs := l.use(&x)
 		vs := l.use(&v)
-		l.pushResult(true, l.emit(instr{op: opV128Replace, a: x.slot, b: xs, c: vs, imm: uint64(s) | uint64(in.A)<<8}))
+		l.pushResult(true, l.emit(ir.Instr{Op: ir.V128Replace, A: x.slot, B: xs, C: vs, Imm: uint64(s) | uint64(in.A)<<8}))
 	case v128.KindLoad:
 		a := l.pop()
 		as := l.use(&a)
 		if w == wasm.OpV128Load {
-			l.pushResult(true, l.emit(instr{op: opV128Load, a: a.slot, b: as, imm: in.Offset}))
+			l.pushResult(true, l.emit(ir.Instr{Op: ir.V128Load, A: a.slot, B: as, Imm: in.Offset}))
 			return nil
 		}
 		n := uint64(simd.Size(w))
-		l.pushResult(true, l.emit(instr{op: opV128LoadX, a: a.slot, b: as, c: s, imm: in.Offset | n<<32}))
+		l.pushResult(true, l.emit(ir.Instr{Op: ir.V128LoadX, A: a.slot, B: as, C: s, Imm: in.Offset | n<<32}))
 	case v128.KindLoadLane:
 		v := l.pop()
 		a := l.pop()
@@ -94,20 +95,20 @@ func (l *lowerer) lowerSIMD(in *wasm.Instr) error {
 		vs := l.use(&v)
 		n := uint64(simd.Size(w))
 		imm := in.Offset | n<<32 | uint64(in.B)<<40 | uint64(s)<<48
-		l.pushResult(true, l.emit(instr{op: opV128LoadLane, a: a.slot, b: as, c: vs, imm: imm}))
+		l.pushResult(true, l.emit(ir.Instr{Op: ir.V128LoadLane, A: a.slot, B: as, C: vs, Imm: imm}))
 	case v128.KindStore:
 		v := l.pop()
 		a := l.pop()
 		vs := l.use(&v)
 		as := l.use(&a)
-		l.emit(instr{op: opV128Store, a: as, b: vs, imm: in.Offset})
+		l.emit(ir.Instr{Op: ir.V128Store, A: as, B: vs, Imm: in.Offset})
 	case v128.KindStoreLane:
 		v := l.pop()
 		a := l.pop()
 		vs := l.use(&v)
 		as := l.use(&a)
 		n := uint64(simd.Size(w))
-		l.emit(instr{op: opV128StoreLane, a: as, b: vs, c: s, imm: in.Offset | n<<32 | uint64(in.B)<<40})
+		l.emit(ir.Instr{Op: ir.V128StoreLane, A: as, B: vs, C: s, Imm: in.Offset | n<<32 | uint64(in.B)<<40})
 	default:
 		return fmt.Errorf("interp: unsupported SIMD instruction %v at +0x%x", w, l.off)
 	}
@@ -117,10 +118,10 @@ func (l *lowerer) lowerSIMD(in *wasm.Instr) error {
 // writesOnlyDst reports whether an IR op writes nothing but its slot a (one
 // or two slots) after reading all its operands, so that its destination can
 // be retargeted to a local by a following local.set.
-func writesOnlyDst(o op) bool {
+func writesOnlyDst(o ir.Op) bool {
 	switch o {
-	case opV128Unary, opV128Binary, opV128Bitselect, opV128Shuffle, opV128Shift, opV128ShiftI,
-		opV128Splat, opV128Replace, opV128Load, opV128LoadX, opV128LoadLane, opV128Relaxed:
+	case ir.V128Unary, ir.V128Binary, ir.V128Bitselect, ir.V128Shuffle, ir.V128Shift, ir.V128ShiftI,
+		ir.V128Splat, ir.V128Replace, ir.V128Load, ir.V128LoadX, ir.V128LoadLane, ir.V128Relaxed:
 		return true
 	}
 	return false

@@ -2,6 +2,7 @@ package interp
 
 import (
 	"github.com/ferryvm/ferry/internal/builtins"
+	"github.com/ferryvm/ferry/internal/ir"
 	"github.com/ferryvm/ferry/internal/v128"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
@@ -24,7 +25,7 @@ func bindRelaxed(tab *builtins.CallsiteTable) (fns [wasm.NumRelaxed]v128.Ternary
 	return fns
 }
 
-// lowerRelaxed lowers a relaxed-SIMD instruction to opV128Relaxed.
+// lowerRelaxed lowers a relaxed-SIMD instruction to ir.V128Relaxed.
 func (l *lowerer) lowerRelaxed(in *wasm.Instr) error {
 	r := uint64(in.Op - wasm.OpRelaxedFirst)
 	op := builtins.Relaxed[r]
@@ -33,13 +34,13 @@ func (l *lowerer) lowerRelaxed(in *wasm.Instr) error {
 	case op.Unary != nil:
 		x := l.pop()
 		xs := l.use(&x)
-		p = l.emit(instr{op: opV128Relaxed, a: x.slot, b: xs, c: xs, imm: uint64(xs) | r<<32})
+		p = l.emit(ir.Instr{Op: ir.V128Relaxed, A: x.slot, B: xs, C: xs, Imm: uint64(xs) | r<<32})
 	case op.Binary != nil:
 		y := l.pop()
 		x := l.pop()
 		xs := l.use(&x)
 		ys := l.use(&y)
-		p = l.emit(instr{op: opV128Relaxed, a: x.slot, b: xs, c: ys, imm: uint64(xs) | r<<32})
+		p = l.emit(ir.Instr{Op: ir.V128Relaxed, A: x.slot, B: xs, C: ys, Imm: uint64(xs) | r<<32})
 	default:
 		z := l.pop()
 		y := l.pop()
@@ -47,7 +48,7 @@ func (l *lowerer) lowerRelaxed(in *wasm.Instr) error {
 		xs := l.use(&x)
 		ys := l.use(&y)
 		zs := l.use(&z)
-		p = l.emit(instr{op: opV128Relaxed, a: x.slot, b: xs, c: ys, imm: uint64(zs) | r<<32})
+		p = l.emit(ir.Instr{Op: ir.V128Relaxed, A: x.slot, B: xs, C: ys, Imm: uint64(zs) | r<<32})
 	}
 	l.pushResult(true, p)
 	return nil

@@ -18,8 +18,8 @@ import (
 // so each lowering either is that instruction or reproduces it exactly.
 //
 // Register use: X0 holds the first operand and the result, X1 the second
-// operand or a constant, X2-X4 temporaries; RAX carries integer results
-// and constants, RCX and RDX temporaries. f32 values live in the low lane
+// operand or a constant, X2-X4 temporaries; RAX carries integer results,
+// RDX constants, RCX temporaries. f32 values live in the low lane
 // with bits 32-63 of the register clear (a MOVSS load clears them and a
 // scalar op keeps its destination's), so a MOVSD store writes the
 // zero-extended slot the interpreter writes.
@@ -128,15 +128,16 @@ func (f *floatEmitter) store(f64 bool, x amd64asm.XReg) {
 	f.a.MovsdStore(f.slot(f.in.A), x)
 }
 
-// constant loads a float's bits into x (through RAX), the rest of x clear.
+// constant loads a float's bits into x, the rest of x clear. It goes
+// through RDX, so that RAX may hold a result across it.
 func (f *floatEmitter) constant(f64 bool, x amd64asm.XReg, bits uint64) {
 	if f64 {
-		f.a.MovImm64(amd64asm.RAX, int64(bits))
-		f.a.MovToX(amd64asm.W64, x, amd64asm.RAX)
+		f.a.MovImm64(amd64asm.RDX, int64(bits))
+		f.a.MovToX(amd64asm.W64, x, amd64asm.RDX)
 		return
 	}
-	f.a.MovImm32(amd64asm.RAX, uint32(bits))
-	f.a.MovToX(amd64asm.W32, x, amd64asm.RAX)
+	f.a.MovImm32(amd64asm.RDX, uint32(bits))
+	f.a.MovToX(amd64asm.W32, x, amd64asm.RDX)
 }
 
 // compare lowers eq, ne, lt, gt, le, ge (k = 0..5). UCOMISS/SD sets

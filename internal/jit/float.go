@@ -386,131 +386,130 @@ func (f *floatEmitter) cvtt(f64 bool) {
 	}
 }
 
+// cvttChecked converts X0 into RAX with cvtt and branches to out unless
+// RAX is then the exact truncation and inside the signed or unsigned
+// 32- or 64-bit target range (u64 has its own sequence, truncU64). A
+// 32-bit result is in range when it survives a 32-bit round trip (signed)
+// or has its upper half clear (unsigned; x in (-1, 0) gives 0, in range).
+// At 64 bits, CMP RAX, 1 overflows exactly when RAX is 1<<63: the
+// indefinite value, or a true -2^63, which out must tell apart.
+func (f *floatEmitter) cvttChecked(f64, to64, signed bool, out amd64asm.Label) {
+	a := f.a
+	rax, rcx := amd64asm.RAX, amd64asm.RCX
+	f.cvtt(f64)
+	switch {
+	case to64:
+		a.ALUImm(amd64asm.CMP, amd64asm.W64, rax, 1)
+		a.Jcc(amd64asm.CondO, out)
+	case signed:
+		a.Movsx(amd64asm.W64, amd64asm.W32, rcx, rax)
+		a.ALU(amd64asm.CMP, amd64asm.W64, rcx, rax)
+		a.Jcc(amd64asm.CondNE, out)
+	default:
+		a.Mov(amd64asm.W64, rcx, rax)
+		a.ShiftImm(amd64asm.SHR, amd64asm.W64, rcx, 32)
+		a.Jcc(amd64asm.CondNE, out)
+	}
+}
+
 // trunc lowers the trapping float-to-integer truncations. As in the
 // interpreter (and the spec), NaN traps with an invalid conversion and a
 // value whose truncation is out of the target range with an integer
 // overflow.
 func (f *floatEmitter) trunc(f64, to64, signed bool) {
 	a, in := f.a, f.in
-	rax, rcx := amd64asm.RAX, amd64asm.RCX
+	rax := amd64asm.RAX
 	x0, x1 := amd64asm.X0, amd64asm.X1
 	ucomis := pick(f64, amd64asm.UCOMISS, amd64asm.UCOMISD)
 	invalid, overflow := f.trap(TrapInvalidConversion), f.trap(TrapIntegerOverflow)
-	ok, out := a.NewLabel(), a.NewLabel()
 	f.load(f64, x0, in.B)
-	switch {
-	case !to64:
-		// The 64-bit truncation is exact for every in-range value; the
-		// result fits when it survives a 32-bit round trip.
-		f.cvtt(f64)
-		if signed {
-			a.Movsx(amd64asm.W64, amd64asm.W32, rcx, rax)
-			a.ALU(amd64asm.CMP, amd64asm.W64, rcx, rax)
-			a.Jcc(amd64asm.CondNE, out)
-			a.Mov(amd64asm.W32, rax, rax)
-		} else {
-			a.Mov(amd64asm.W64, rcx, rax)
-			a.ShiftImm(amd64asm.SHR, amd64asm.W64, rcx, 32)
-			a.Jcc(amd64asm.CondNE, out)
-		}
-	case signed:
-		// CMP RAX, 1 overflows exactly when RAX is 1<<63: the indefinite
-		// value, or a true -2^63, which is in range.
-		f.cvtt(f64)
-		a.ALUImm(amd64asm.CMP, amd64asm.W64, rax, 1)
-		a.Jcc(amd64asm.CondO, out)
-	default:
-		// Below 2^63 CVTT is exact (a negative result means x <= -1);
-		// from 2^63 on, convert x - 2^63 (exact) and put the top bit back.
-		big := a.NewLabel()
-		f.constant(f64, x1, pick64(f64, f32Two63, f64Two63))
+	if to64 && !signed {
+		f.truncU64(f64, false, invalid, overflow)
+		return
+	}
+	ok, out, done := a.NewLabel(), a.NewLabel(), a.NewLabel()
+	f.cvttChecked(f64, to64, signed, out)
+	a.Bind(ok)
+	if !to64 {
+		a.Mov(amd64asm.W32, rax, rax) // the slot holds the i32 zero-extended
+	}
+	a.Store(amd64asm.W64, f.slot(in.A), rax)
+	a.Jmp(done)
+
+	a.Bind(out)
+	a.SSE(ucomis, x0, x0)
+	a.Jcc(amd64asm.CondP, invalid)
+	if to64 {
+		// -2^63 itself converts to 1<<63 and is in range.
+		f.constant(f64, x1, pick64(f64, f32MinI64, f64MinI64))
 		a.SSE(ucomis, x0, x1)
+		a.Jcc(amd64asm.CondE, ok)
+	}
+	a.Jmp(overflow)
+	a.Bind(done)
+}
+
+// truncU64 converts X0 to an unsigned 64-bit integer and stores it.
+// Below 2^63 CVTT is exact, and a negative result means x <= -1 or NaN;
+// from 2^63 on it converts x - 2^63 (exact there) and sets the top bit,
+// and a negative result means x >= 2^64. Trapping, those go to invalid
+// and overflow; saturating (sat, the labels unused), they clamp without
+// branches to 0 and to all ones.
+func (f *floatEmitter) truncU64(f64, sat bool, invalid, overflow amd64asm.Label) {
+	a := f.a
+	rax, rcx, rdx := amd64asm.RAX, amd64asm.RCX, amd64asm.RDX
+	x0, x1 := amd64asm.X0, amd64asm.X1
+	big, ok := a.NewLabel(), a.NewLabel()
+	f.constant(f64, x1, pick64(f64, f32Two63, f64Two63))
+	a.SSE(pick(f64, amd64asm.UCOMISS, amd64asm.UCOMISD), x0, x1)
+	if !sat {
 		a.Jcc(amd64asm.CondP, invalid)
-		a.Jcc(amd64asm.CondAE, big)
-		f.cvtt(f64)
+	}
+	a.Jcc(amd64asm.CondAE, big) // not taken on NaN (CF set)
+	f.cvtt(f64)
+	if sat {
+		a.Mov(amd64asm.W64, rcx, rax)
+		a.ShiftImm(amd64asm.SAR, amd64asm.W64, rcx, 63)
+		a.Not(amd64asm.W64, rcx)
+		a.ALU(amd64asm.AND, amd64asm.W64, rax, rcx)
+	} else {
 		a.Test(amd64asm.W64, rax, rax)
 		a.Jcc(amd64asm.CondS, overflow)
-		a.Jmp(ok)
-		a.Bind(big)
-		a.SSE(pick(f64, amd64asm.SUBSS, amd64asm.SUBSD), x0, x1)
-		f.cvtt(f64)
+	}
+	a.Jmp(ok)
+
+	a.Bind(big)
+	a.SSE(pick(f64, amd64asm.SUBSS, amd64asm.SUBSD), x0, x1)
+	f.cvtt(f64)
+	if sat {
+		a.Mov(amd64asm.W64, rcx, rax)
+		a.ShiftImm(amd64asm.SAR, amd64asm.W64, rcx, 63)
+	} else {
 		a.Test(amd64asm.W64, rax, rax)
 		a.Jcc(amd64asm.CondS, overflow)
-		a.MovImm64(rcx, math.MinInt64)
-		a.ALU(amd64asm.XOR, amd64asm.W64, rax, rcx)
+	}
+	a.MovImm64(rdx, math.MinInt64)
+	a.ALU(amd64asm.XOR, amd64asm.W64, rax, rdx)
+	if sat {
+		a.ALU(amd64asm.OR, amd64asm.W64, rax, rcx)
 	}
 	a.Bind(ok)
-	a.Store(amd64asm.W64, f.slot(in.A), rax)
-	if !to64 || signed {
-		done := a.NewLabel()
-		a.Jmp(done)
-		a.Bind(out)
-		a.SSE(ucomis, x0, x0)
-		a.Jcc(amd64asm.CondP, invalid)
-		if to64 {
-			// -2^63 itself converts to 1<<63 and is in range.
-			f.constant(f64, x1, pick64(f64, f32MinI64, f64MinI64))
-			a.SSE(ucomis, x0, x1)
-			a.Jcc(amd64asm.CondE, ok)
-		}
-		a.Jmp(overflow)
-		a.Bind(done)
-	} else {
-		a.Bind(out) // unused
-	}
+	a.Store(amd64asm.W64, f.slot(f.in.A), rax)
 }
 
 // truncSat lowers trunc_sat: NaN gives 0 and an out-of-range value the
 // nearest bound, as the interpreter's sat* functions.
 func (f *floatEmitter) truncSat(f64, to64, signed bool) {
 	a, in := f.a, f.in
-	rax, rcx, rdx := amd64asm.RAX, amd64asm.RCX, amd64asm.RDX
+	rax := amd64asm.RAX
 	x0, x1 := amd64asm.X0, amd64asm.X1
-	ucomis := pick(f64, amd64asm.UCOMISS, amd64asm.UCOMISD)
-	ok, done, out := a.NewLabel(), a.NewLabel(), a.NewLabel()
 	f.load(f64, x0, in.B)
 	if to64 && !signed {
-		// As the trapping form, but branch-free clamps: below 2^63 a
-		// negative result (x <= -1, or NaN's indefinite) becomes 0; from
-		// 2^63 on, an indefinite result (x >= 2^64) becomes all ones.
-		big := a.NewLabel()
-		f.constant(f64, x1, pick64(f64, f32Two63, f64Two63))
-		a.SSE(ucomis, x0, x1)
-		a.Jcc(amd64asm.CondAE, big) // not taken on NaN (CF set)
-		f.cvtt(f64)
-		a.Mov(amd64asm.W64, rcx, rax)
-		a.ShiftImm(amd64asm.SAR, amd64asm.W64, rcx, 63)
-		a.Not(amd64asm.W64, rcx)
-		a.ALU(amd64asm.AND, amd64asm.W64, rax, rcx)
-		a.Jmp(ok)
-		a.Bind(big)
-		a.SSE(pick(f64, amd64asm.SUBSS, amd64asm.SUBSD), x0, x1)
-		f.cvtt(f64)
-		a.Mov(amd64asm.W64, rcx, rax)
-		a.ShiftImm(amd64asm.SAR, amd64asm.W64, rcx, 63)
-		a.MovImm64(rdx, math.MinInt64)
-		a.ALU(amd64asm.XOR, amd64asm.W64, rax, rdx)
-		a.ALU(amd64asm.OR, amd64asm.W64, rax, rcx)
-		a.Bind(ok)
-		a.Store(amd64asm.W64, f.slot(in.A), rax)
-		a.Bind(out) // unused
-		a.Bind(done)
+		f.truncU64(f64, true, 0, 0)
 		return
 	}
-	f.cvtt(f64)
-	switch {
-	case !to64 && signed:
-		a.Movsx(amd64asm.W64, amd64asm.W32, rcx, rax)
-		a.ALU(amd64asm.CMP, amd64asm.W64, rcx, rax)
-		a.Jcc(amd64asm.CondNE, out)
-	case !to64:
-		a.Mov(amd64asm.W64, rcx, rax)
-		a.ShiftImm(amd64asm.SHR, amd64asm.W64, rcx, 32)
-		a.Jcc(amd64asm.CondNE, out)
-	default:
-		a.ALUImm(amd64asm.CMP, amd64asm.W64, rax, 1)
-		a.Jcc(amd64asm.CondO, out)
-	}
+	ok, out, done := a.NewLabel(), a.NewLabel(), a.NewLabel()
+	f.cvttChecked(f64, to64, signed, out)
 	a.Bind(ok)
 	if !to64 {
 		a.Mov(amd64asm.W32, rax, rax)
@@ -518,14 +517,14 @@ func (f *floatEmitter) truncSat(f64, to64, signed bool) {
 	a.Store(amd64asm.W64, f.slot(in.A), rax)
 	a.Jmp(done)
 
-	// Out of range or NaN: pick the bound from x's comparison with 0
-	// (MOV leaves the flags alone). x in (-1, 0) never gets here.
+	// Out of range or NaN: the bound follows from x's comparison with 0
+	// (MOV leaves the flags alone); x in (-1, 0) never gets here.
 	a.Bind(out)
 	a.SSE(amd64asm.XORPS, x1, x1)
-	a.SSE(ucomis, x0, x1)
+	a.SSE(pick(f64, amd64asm.UCOMISS, amd64asm.UCOMISD), x0, x1)
 	a.MovImm32(rax, 0)
 	switch {
-	case !signed: // u32: NaN and negatives 0, else all ones
+	case !signed: // u32: NaN and negatives give 0, the rest all ones
 		a.Jcc(amd64asm.CondBE, ok)
 		a.MovImm32(rax, math.MaxUint32)
 	case !to64:

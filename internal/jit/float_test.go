@@ -213,8 +213,10 @@ type harness struct {
 }
 
 // frameSlot is where the harness frame starts in the value stack, so
-// that slot addressing relative to R15 is exercised with R15 != R12.
-const frameSlot = 3
+// that slot addressing relative to R15 is exercised with R15 != R12;
+// checkSlot (in the frame) receives the harness's check that R15 kept
+// its value.
+const frameSlot, checkSlot = 3, 4
 
 func exitTo(a *amd64asm.Asm, kind native.ExitKind, arg uint32) {
 	a.StoreImm(amd64asm.W32, amd64asm.M(amd64asm.RBX, native.OffExit), int32(kind))
@@ -245,6 +247,11 @@ func assemble(t testing.TB, feats cpu.Set, in ir.Instr) []byte {
 	if !emitFloat(&a, feats, &in, slot, trap) {
 		t.Fatalf("emitFloat does not take op %#x", in.Op)
 	}
+	// emitFloat must leave the frame base alone: slot checkSlot gets
+	// R15 - (R12 + 8*frameSlot), which must be 0.
+	a.Lea(amd64asm.W64, amd64asm.RAX, amd64asm.M(amd64asm.R12, 8*frameSlot))
+	a.ALU(amd64asm.SUB, amd64asm.W64, amd64asm.RAX, amd64asm.R15)
+	a.Store(amd64asm.W64, slot(checkSlot), amd64asm.RAX)
 	exitTo(&a, native.ExitReturn, 0)
 	for _, c := range traps {
 		a.Bind(labels[c])
@@ -262,6 +269,17 @@ func assemble(t testing.TB, feats cpu.Set, in ir.Instr) []byte {
 	return append([]byte(nil), code...)
 }
 
+func skipWithoutNativeCode(t *testing.T, alloc *native.Allocator) {
+	u, err := alloc.Map([]byte{0xC3})
+	if errors.Is(err, native.ErrNotSupported) {
+		t.Skip("generated code cannot run here:", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = u.Free()
+}
+
 func newHarness(t testing.TB, alloc *native.Allocator, feats cpu.Set, in ir.Instr) *harness {
 	t.Helper()
 	u, err := alloc.Map(assemble(t, feats, in))
@@ -272,7 +290,7 @@ func newHarness(t testing.TB, alloc *native.Allocator, feats cpu.Set, in ir.Inst
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = u.Free() })
-	h := &harness{unit: u, ctx: native.NewContext(), stack: make([]uint64, frameSlot+4), dst: in.A}
+	h := &harness{unit: u, ctx: native.NewContext(), stack: make([]uint64, frameSlot+checkSlot+2), dst: in.A}
 	h.ctx.SetStack(h.stack)
 	return h
 }
@@ -292,6 +310,9 @@ func (h *harness) run(t testing.TB, args []uint64) outcome {
 	}
 	switch ex.Kind {
 	case native.ExitReturn:
+		if d := h.stack[frameSlot+checkSlot]; d != 0 {
+			t.Fatalf("the code moved the frame base R15 by %d", int64(d))
+		}
 		return outcome{val: h.stack[frameSlot+int(h.dst)]}
 	case native.ExitTrap:
 		return outcome{trap: TrapCode(ex.Arg)}
@@ -448,6 +469,7 @@ func TestFloatOpsMatchInterpreter(t *testing.T) {
 		n = 300
 	}
 	alloc := native.NewAllocator(1 << 24)
+	skipWithoutNativeCode(t, alloc)
 	for _, o := range ops {
 		t.Run(o.name, func(t *testing.T) {
 			inputs := floatInputs(o, n, 11)
@@ -490,6 +512,50 @@ func TestEmitFloatRefusesOtherOps(t *testing.T) {
 		}
 		if !took && a.Offset() != 0 {
 			t.Errorf("op %#x: refused but emitted %d bytes", op, a.Offset())
+		}
+	}
+}
+
+// TestFloatRoundingNeedsSSE41OnlyWhenOffered checks the feature each
+// rounding lowering records: ROUNDSS/SD (sse41) when the mask has it, the
+// baseline sequence (sse2 only) otherwise.
+func TestFloatRoundingNeedsSSE41OnlyWhenOffered(t *testing.T) {
+	base := cpu.Baseline("amd64")
+	for _, op := range []wasm.Opcode{wasm.OpF32Ceil, wasm.OpF32Floor, wasm.OpF32Trunc, wasm.OpF32Nearest,
+		wasm.OpF64Ceil, wasm.OpF64Floor, wasm.OpF64Trunc, wasm.OpF64Nearest} {
+		for _, mask := range []cpu.Set{base, base.With(cpu.X86SSE41)} {
+			var a amd64asm.Asm
+			in := ir.Instr{Op: ir.Op(op), A: 1, B: 0}
+			emitFloat(&a, mask, &in, func(i uint32) amd64asm.Mem { return amd64asm.M(amd64asm.R15, int32(8*i)) },
+				func(TrapCode) amd64asm.Label { return a.NewLabel() })
+			if _, err := a.Finish(); err != nil {
+				t.Fatalf("op %#x: %v", op, err)
+			}
+			if got := a.Features(); got != mask {
+				t.Errorf("op %#x for mask %v: code needs %v, want exactly the mask", op, mask, got)
+			}
+		}
+	}
+}
+
+// TestTruncI64OfMinusTwo63KeepsItsResult pins a bug of the first
+// version: the trapping f32/f64 -> i64 truncation of exactly -2^63 (in
+// range, but CVTT's "indefinite" value) loaded the -2^63 constant it
+// compares with through RAX, the register that held the result, and
+// stored the constant's bits instead of 1<<63.
+func TestTruncI64OfMinusTwo63KeepsItsResult(t *testing.T) {
+	alloc := native.NewAllocator(1 << 20)
+	skipWithoutNativeCode(t, alloc)
+	for _, c := range []struct {
+		op ir.Op
+		x  uint64
+	}{
+		{ir.Op(wasm.OpI64TruncF32S), uint64(math.Float32bits(-1 << 63))},
+		{ir.Op(wasm.OpI64TruncF64S), math.Float64bits(-1 << 63)},
+	} {
+		h := newHarness(t, alloc, cpu.Baseline("amd64"), ir.Instr{Op: c.op, A: 1, B: 0})
+		if got := h.run(t, []uint64{c.x}); got != (outcome{val: 1 << 63}) {
+			t.Errorf("op %#x of -2^63 = %v, want 0x8000000000000000", c.op, got)
 		}
 	}
 }

@@ -98,32 +98,32 @@ func floatOps() []floatOp {
 func floatModule(ops []floatOp) []byte {
 	sec := func(out []byte, id byte, body []byte) []byte {
 		out = append(out, id)
-		out = uleb(out, uint64(len(body)))
+		out = wasmULEB(out, uint64(len(body)))
 		return append(out, body...)
 	}
 	var types, funcs, exports, code []byte
-	types = uleb(types, uint64(len(ops)))
-	funcs = uleb(funcs, uint64(len(ops)))
-	exports = uleb(exports, uint64(len(ops)))
-	code = uleb(code, uint64(len(ops)))
+	types = wasmULEB(types, uint64(len(ops)))
+	funcs = wasmULEB(funcs, uint64(len(ops)))
+	exports = wasmULEB(exports, uint64(len(ops)))
+	code = wasmULEB(code, uint64(len(ops)))
 	for i, o := range ops {
 		types = append(types, 0x60)
-		types = uleb(types, uint64(len(o.params)))
+		types = wasmULEB(types, uint64(len(o.params)))
 		for _, p := range o.params {
 			types = append(types, byte(p))
 		}
 		types = append(types, 1, byte(o.result))
-		funcs = uleb(funcs, uint64(i))
-		exports = uleb(exports, uint64(len(o.name)))
+		funcs = wasmULEB(funcs, uint64(i))
+		exports = wasmULEB(exports, uint64(len(o.name)))
 		exports = append(exports, o.name...)
 		exports = append(exports, 0)
-		exports = uleb(exports, uint64(i))
+		exports = wasmULEB(exports, uint64(i))
 		body := []byte{0} // no locals
 		for j := range o.params {
 			body = append(body, 0x20, byte(j))
 		}
 		body = append(append(body, o.code...), 0x0B)
-		code = uleb(code, uint64(len(body)))
+		code = wasmULEB(code, uint64(len(body)))
 		code = append(code, body...)
 	}
 	m := []byte{0, 'a', 's', 'm', 1, 0, 0, 0}
@@ -133,7 +133,7 @@ func floatModule(ops []floatOp) []byte {
 	return sec(m, 10, code)
 }
 
-func uleb(b []byte, v uint64) []byte {
+func wasmULEB(b []byte, v uint64) []byte {
 	for v >= 0x80 {
 		b = append(b, byte(v)|0x80)
 		v >>= 7
@@ -141,26 +141,26 @@ func uleb(b []byte, v uint64) []byte {
 	return append(b, byte(v))
 }
 
-// outcome is one result: the value of the result slot, or the trap.
-type outcome struct {
+// floatOutcome is one result: the value of the result slot, or the trap.
+type floatOutcome struct {
 	val  uint64
 	trap TrapCode
 }
 
-func (o outcome) String() string {
+func (o floatOutcome) String() string {
 	if o.trap != TrapNone {
 		return fmt.Sprintf("trap %d", o.trap)
 	}
 	return fmt.Sprintf("%#x", o.val)
 }
 
-// oracle runs the ops in the interpreter.
-type oracle struct {
+// floatOracle runs the ops in the interpreter.
+type floatOracle struct {
 	eng  *interp.Engine
 	inst *store.Instance
 }
 
-func newOracle(t testing.TB, ops []floatOp) *oracle {
+func newFloatOracle(t testing.TB, ops []floatOp) *floatOracle {
 	t.Helper()
 	m, err := binary.Decode(floatModule(ops))
 	if err != nil {
@@ -174,10 +174,10 @@ func newOracle(t testing.TB, ops []floatOp) *oracle {
 	if err != nil {
 		t.Fatalf("instantiate: %v", err)
 	}
-	return &oracle{eng: interp.NewEngine(interp.Config{}), inst: inst}
+	return &floatOracle{eng: interp.NewEngine(interp.Config{}), inst: inst}
 }
 
-var trapKinds = []struct {
+var floatTrapKinds = []struct {
 	err  error
 	code TrapCode
 }{
@@ -185,40 +185,40 @@ var trapKinds = []struct {
 	{api.ErrIntegerOverflow, TrapIntegerOverflow},
 }
 
-func (o *oracle) run(t testing.TB, name string, args []uint64) outcome {
+func (o *floatOracle) run(t testing.TB, name string, args []uint64) floatOutcome {
 	e := o.inst.Exports[name]
 	res, err := o.eng.Call(context.Background(), o.inst.Funcs[e.Index], args)
 	if err != nil {
 		var te *api.TrapError
 		if errors.As(err, &te) {
-			for _, k := range trapKinds {
+			for _, k := range floatTrapKinds {
 				if errors.Is(te.Kind, k.err) {
-					return outcome{trap: k.code}
+					return floatOutcome{trap: k.code}
 				}
 			}
 		}
 		t.Fatalf("%s%#x: interpreter: %v", name, args, err)
 	}
-	return outcome{val: res[0]}
+	return floatOutcome{val: res[0]}
 }
 
-// harness is one op compiled by emitFloat between an entry that sets the
+// floatHarness is one op compiled by emitFloat between an entry that sets the
 // frame base and a return exit, with one exit stub per trap code it
 // asked for.
-type harness struct {
+type floatHarness struct {
 	unit  *native.Unit
 	ctx   *native.Context
 	stack []uint64
 	dst   uint32
 }
 
-// frameSlot is where the harness frame starts in the value stack, so
+// floatFrameSlot is where the harness frame starts in the value stack, so
 // that slot addressing relative to R15 is exercised with R15 != R12;
-// checkSlot (in the frame) receives the harness's check that R15 kept
+// floatCheckSlot (in the frame) receives the harness's check that R15 kept
 // its value.
-const frameSlot, checkSlot = 3, 4
+const floatFrameSlot, floatCheckSlot = 3, 4
 
-func exitTo(a *amd64asm.Asm, kind native.ExitKind, arg uint32) {
+func floatExit(a *amd64asm.Asm, kind native.ExitKind, arg uint32) {
 	a.StoreImm(amd64asm.W32, amd64asm.M(amd64asm.RBX, native.OffExit), int32(kind))
 	a.StoreImm(amd64asm.W32, amd64asm.M(amd64asm.RBX, native.OffExitArg), int32(arg))
 	a.Load(amd64asm.W64, amd64asm.RSP, amd64asm.M(amd64asm.RBX, native.OffEntrySP))
@@ -226,12 +226,12 @@ func exitTo(a *amd64asm.Asm, kind native.ExitKind, arg uint32) {
 	a.Ret()
 }
 
-// assemble compiles in for feats; it fails the test if emitFloat does not
+// assembleFloat compiles in for feats; it fails the test if emitFloat does not
 // take the op or the code needs a feature outside feats.
-func assemble(t testing.TB, feats cpu.Set, in ir.Instr) []byte {
+func assembleFloat(t testing.TB, feats cpu.Set, in ir.Instr) []byte {
 	t.Helper()
 	var a amd64asm.Asm
-	a.Lea(amd64asm.W64, amd64asm.R15, amd64asm.M(amd64asm.R12, 8*frameSlot))
+	a.Lea(amd64asm.W64, amd64asm.R15, amd64asm.M(amd64asm.R12, 8*floatFrameSlot))
 	var traps []TrapCode
 	labels := map[TrapCode]amd64asm.Label{}
 	trap := func(c TrapCode) amd64asm.Label {
@@ -249,13 +249,13 @@ func assemble(t testing.TB, feats cpu.Set, in ir.Instr) []byte {
 	}
 	// emitFloat must leave the frame base alone: slot checkSlot gets
 	// R15 - (R12 + 8*frameSlot), which must be 0.
-	a.Lea(amd64asm.W64, amd64asm.RAX, amd64asm.M(amd64asm.R12, 8*frameSlot))
+	a.Lea(amd64asm.W64, amd64asm.RAX, amd64asm.M(amd64asm.R12, 8*floatFrameSlot))
 	a.ALU(amd64asm.SUB, amd64asm.W64, amd64asm.RAX, amd64asm.R15)
-	a.Store(amd64asm.W64, slot(checkSlot), amd64asm.RAX)
-	exitTo(&a, native.ExitReturn, 0)
+	a.Store(amd64asm.W64, slot(floatCheckSlot), amd64asm.RAX)
+	floatExit(&a, native.ExitReturn, 0)
 	for _, c := range traps {
 		a.Bind(labels[c])
-		exitTo(&a, native.ExitTrap, uint32(c))
+		floatExit(&a, native.ExitTrap, uint32(c))
 	}
 	code, err := a.Finish()
 	if err != nil {
@@ -269,7 +269,7 @@ func assemble(t testing.TB, feats cpu.Set, in ir.Instr) []byte {
 	return append([]byte(nil), code...)
 }
 
-func skipWithoutNativeCode(t *testing.T, alloc *native.Allocator) {
+func skipFloatWithoutNative(t *testing.T, alloc *native.Allocator) {
 	u, err := alloc.Map([]byte{0xC3})
 	if errors.Is(err, native.ErrNotSupported) {
 		t.Skip("generated code cannot run here:", err)
@@ -280,9 +280,9 @@ func skipWithoutNativeCode(t *testing.T, alloc *native.Allocator) {
 	_ = u.Free()
 }
 
-func newHarness(t testing.TB, alloc *native.Allocator, feats cpu.Set, in ir.Instr) *harness {
+func newFloatHarness(t testing.TB, alloc *native.Allocator, feats cpu.Set, in ir.Instr) *floatHarness {
 	t.Helper()
-	u, err := alloc.Map(assemble(t, feats, in))
+	u, err := alloc.Map(assembleFloat(t, feats, in))
 	if errors.Is(err, native.ErrNotSupported) {
 		t.Skip("generated code cannot run here:", err)
 	}
@@ -290,35 +290,35 @@ func newHarness(t testing.TB, alloc *native.Allocator, feats cpu.Set, in ir.Inst
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = u.Free() })
-	h := &harness{unit: u, ctx: native.NewContext(), stack: make([]uint64, frameSlot+checkSlot+2), dst: in.A}
+	h := &floatHarness{unit: u, ctx: native.NewContext(), stack: make([]uint64, floatFrameSlot+floatCheckSlot+2), dst: in.A}
 	h.ctx.SetStack(h.stack)
 	return h
 }
 
-// garbage fills the result slot (and the slots around the frame) so that
+// floatGarbage fills the result slot (and the slots around the frame) so that
 // a store of fewer than 8 bytes, or outside the frame, shows.
-const garbage = 0xdeadbeefcafef00d
+const floatGarbage = 0xdeadbeefcafef00d
 
-func (h *harness) run(t testing.TB, args []uint64) outcome {
+func (h *floatHarness) run(t testing.TB, args []uint64) floatOutcome {
 	for i := range h.stack {
-		h.stack[i] = garbage
+		h.stack[i] = floatGarbage
 	}
-	copy(h.stack[frameSlot:], args)
+	copy(h.stack[floatFrameSlot:], args)
 	ex, err := h.unit.Enter(h.ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	switch ex.Kind {
 	case native.ExitReturn:
-		if d := h.stack[frameSlot+checkSlot]; d != 0 {
+		if d := h.stack[floatFrameSlot+floatCheckSlot]; d != 0 {
 			t.Fatalf("the code moved the frame base R15 by %d", int64(d))
 		}
-		return outcome{val: h.stack[frameSlot+int(h.dst)]}
+		return floatOutcome{val: h.stack[floatFrameSlot+int(h.dst)]}
 	case native.ExitTrap:
-		return outcome{trap: TrapCode(ex.Arg)}
+		return floatOutcome{trap: TrapCode(ex.Arg)}
 	}
 	t.Fatalf("unexpected exit %v", ex)
-	return outcome{}
+	return floatOutcome{}
 }
 
 // floatMasks are the feature masks the tests compile for: baseline
@@ -339,7 +339,7 @@ type floatMask struct {
 }
 
 // Edge values, by type.
-func edges32() []uint64 {
+func floatEdges32() []uint64 {
 	var v []uint64
 	fl := func(xs ...float32) {
 		for _, x := range xs {
@@ -355,7 +355,7 @@ func edges32() []uint64 {
 	return v
 }
 
-func edges64() []uint64 {
+func floatEdges64() []uint64 {
 	var v []uint64
 	fl := func(xs ...float64) {
 		for _, x := range xs {
@@ -374,7 +374,7 @@ func edges64() []uint64 {
 	return v
 }
 
-func edgesInt(w wasm.ValType) []uint64 {
+func floatEdgesInt(w wasm.ValType) []uint64 {
 	v := []uint64{0, 1, 2, 3, 0x7fffffff, 0x80000000, 0x80000001, 0xffffffff, 0xfffffffe, 1 << 24, 1<<24 + 1, 1<<24 + 3,
 		0x7fffff80, 0x7fffffc0, 0x7fffffc1, 0xffffff7f, 0xffffff80, 0xffffff81}
 	if w == wasm.I64 {
@@ -385,20 +385,20 @@ func edgesInt(w wasm.ValType) []uint64 {
 	return v
 }
 
-func edges(w wasm.ValType) []uint64 {
+func floatEdges(w wasm.ValType) []uint64 {
 	switch w {
 	case wasm.F32:
-		return edges32()
+		return floatEdges32()
 	case wasm.F64:
-		return edges64()
+		return floatEdges64()
 	}
-	return edgesInt(w)
+	return floatEdgesInt(w)
 }
 
-// randomValue draws a value of type w: raw bits, a number of moderate
+// randomFloatArg draws a value of type w: raw bits, a number of moderate
 // magnitude (where rounding and conversions have work to do), or an edge
 // value nudged by a few ulps.
-func randomValue(r *rand.Rand, w wasm.ValType) uint64 {
+func randomFloatArg(r *rand.Rand, w wasm.ValType) uint64 {
 	switch r.IntN(4) {
 	case 0:
 		if w == wasm.I32 || w == wasm.F32 {
@@ -421,7 +421,7 @@ func randomValue(r *rand.Rand, w wasm.ValType) uint64 {
 		}
 		return uint64(int64(x))
 	}
-	e := edges(w)
+	e := floatEdges(w)
 	v := e[r.IntN(len(e))] + uint64(r.IntN(9)) - 4
 	if w == wasm.I32 || w == wasm.F32 {
 		v = uint64(uint32(v))
@@ -433,13 +433,13 @@ func randomValue(r *rand.Rand, w wasm.ValType) uint64 {
 // edge values, then n seeded random ones.
 func floatInputs(o floatOp, n int, seed uint64) [][]uint64 {
 	var in [][]uint64
-	e0 := edges(o.params[0])
+	e0 := floatEdges(o.params[0])
 	if len(o.params) == 1 {
 		for _, x := range e0 {
 			in = append(in, []uint64{x})
 		}
 	} else {
-		e1 := edges(o.params[1])
+		e1 := floatEdges(o.params[1])
 		for _, x := range e0 {
 			for _, y := range e1 {
 				in = append(in, []uint64{x, y})
@@ -450,7 +450,7 @@ func floatInputs(o floatOp, n int, seed uint64) [][]uint64 {
 	for range n {
 		args := make([]uint64, len(o.params))
 		for i, p := range o.params {
-			args[i] = randomValue(r, p)
+			args[i] = randomFloatArg(r, p)
 		}
 		in = append(in, args)
 	}
@@ -463,23 +463,23 @@ func floatInputs(o floatOp, n int, seed uint64) [][]uint64 {
 // every result bit and every trap with the interpreter's.
 func TestFloatOpsMatchInterpreter(t *testing.T) {
 	ops := floatOps()
-	orc := newOracle(t, ops)
+	orc := newFloatOracle(t, ops)
 	n := 3000
 	if testing.Short() {
 		n = 300
 	}
 	alloc := native.NewAllocator(1 << 24)
-	skipWithoutNativeCode(t, alloc)
+	skipFloatWithoutNative(t, alloc)
 	for _, o := range ops {
 		t.Run(o.name, func(t *testing.T) {
 			inputs := floatInputs(o, n, 11)
-			want := make([]outcome, len(inputs))
+			want := make([]floatOutcome, len(inputs))
 			for i, args := range inputs {
 				want[i] = orc.run(t, o.name, args)
 			}
 			for _, mask := range floatMasks() {
 				for _, in := range []ir.Instr{{Op: o.op, A: 2, B: 0, C: 1}, {Op: o.op, A: 0, B: 0, C: 1}} {
-					h := newHarness(t, alloc, mask.set, in)
+					h := newFloatHarness(t, alloc, mask.set, in)
 					bad := 0
 					for i, args := range inputs {
 						if got := h.run(t, args); got != want[i] {
@@ -545,7 +545,7 @@ func TestFloatRoundingNeedsSSE41OnlyWhenOffered(t *testing.T) {
 // stored the constant's bits instead of 1<<63.
 func TestTruncI64OfMinusTwo63KeepsItsResult(t *testing.T) {
 	alloc := native.NewAllocator(1 << 20)
-	skipWithoutNativeCode(t, alloc)
+	skipFloatWithoutNative(t, alloc)
 	for _, c := range []struct {
 		op ir.Op
 		x  uint64
@@ -553,8 +553,8 @@ func TestTruncI64OfMinusTwo63KeepsItsResult(t *testing.T) {
 		{ir.Op(wasm.OpI64TruncF32S), uint64(math.Float32bits(-1 << 63))},
 		{ir.Op(wasm.OpI64TruncF64S), math.Float64bits(-1 << 63)},
 	} {
-		h := newHarness(t, alloc, cpu.Baseline("amd64"), ir.Instr{Op: c.op, A: 1, B: 0})
-		if got := h.run(t, []uint64{c.x}); got != (outcome{val: 1 << 63}) {
+		h := newFloatHarness(t, alloc, cpu.Baseline("amd64"), ir.Instr{Op: c.op, A: 1, B: 0})
+		if got := h.run(t, []uint64{c.x}); got != (floatOutcome{val: 1 << 63}) {
 			t.Errorf("op %#x of -2^63 = %v, want 0x8000000000000000", c.op, got)
 		}
 	}

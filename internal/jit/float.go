@@ -80,11 +80,11 @@ func emitFloat(a *amd64asm.Asm, feats cpu.Set, in *ir.Instr, slot func(uint32) a
 		a.SSELoad(amd64asm.MOVSD, amd64asm.X1, slot(in.B))
 		a.SSE(amd64asm.XORPS, amd64asm.X0, amd64asm.X0)
 		a.SSE(amd64asm.CVTSD2SS, amd64asm.X0, amd64asm.X1)
-		f.store(false, amd64asm.X0)
+		f.store(amd64asm.X0)
 	case op == ir.Op(wasm.OpF64PromoteF32):
 		a.SSELoad(amd64asm.MOVSS, amd64asm.X0, slot(in.B))
 		a.SSE(amd64asm.CVTSS2SD, amd64asm.X0, amd64asm.X0)
-		f.store(true, amd64asm.X0)
+		f.store(amd64asm.X0)
 	case op == ir.Op(wasm.OpI32ReinterpretF32) || op == ir.Op(wasm.OpF32ReinterpretI32):
 		// A 32-bit load zero-extends: the slot keeps the interpreter's
 		// uint64(uint32(x)).
@@ -109,8 +109,9 @@ type floatEmitter struct {
 	trap  func(TrapCode) amd64asm.Label
 }
 
-// pick returns the f64 form when f64 is set, the f32 form otherwise.
-func pick(f64 bool, s, d amd64asm.SSEOp) amd64asm.SSEOp {
+// pick returns the f64 form (an SSE op, a constant) when f64 is set,
+// the f32 form otherwise.
+func pick[T any](f64 bool, s, d T) T {
 	if f64 {
 		return d
 	}
@@ -124,7 +125,7 @@ func (f *floatEmitter) load(f64 bool, x amd64asm.XReg, slot uint32) {
 
 // store writes x's low lane to slot A as 8 bytes: for f32 that relies on
 // bits 32-63 of x being clear (see the file comment).
-func (f *floatEmitter) store(f64 bool, x amd64asm.XReg) {
+func (f *floatEmitter) store(x amd64asm.XReg) {
 	f.a.MovsdStore(f.slot(f.in.A), x)
 }
 
@@ -149,7 +150,9 @@ func (f *floatEmitter) compare(f64 bool, k int) {
 	// SETcc writes one byte: clear the registers first, before the
 	// comparison, since XOR writes the flags.
 	a.ALU(amd64asm.XOR, amd64asm.W32, amd64asm.RAX, amd64asm.RAX)
-	a.ALU(amd64asm.XOR, amd64asm.W32, amd64asm.RCX, amd64asm.RCX)
+	if k <= 1 {
+		a.ALU(amd64asm.XOR, amd64asm.W32, amd64asm.RCX, amd64asm.RCX)
+	}
 	lhs, rhs := in.B, in.C
 	if k == 2 || k == 4 { // lt, le: rhs > lhs, rhs >= lhs
 		lhs, rhs = rhs, lhs
@@ -187,7 +190,7 @@ func (f *floatEmitter) arith(f64 bool, k int) {
 		// result has bits 32-63 clear (and no false dependency).
 		a.SSE(amd64asm.XORPS, amd64asm.X0, amd64asm.X0)
 		a.SSELoad(pick(f64, amd64asm.SQRTSS, amd64asm.SQRTSD), amd64asm.X0, f.slot(in.B))
-		f.store(f64, amd64asm.X0)
+		f.store(amd64asm.X0)
 	case 7, 8, 9, 10: // add, sub, mul, div
 		// lhs is the destination operand, as in Go's x op y: when both
 		// are NaN, SSE returns the destination's (quieted), which is
@@ -198,7 +201,7 @@ func (f *floatEmitter) arith(f64 bool, k int) {
 		}[k-7]
 		f.load(f64, amd64asm.X0, in.B)
 		a.SSELoad(pick(f64, ops[0], ops[1]), amd64asm.X0, f.slot(in.C))
-		f.store(f64, amd64asm.X0)
+		f.store(amd64asm.X0)
 	case 11, 12: // min, max
 		f.minMax(f64, k == 11)
 	}
@@ -276,7 +279,7 @@ func (f *floatEmitter) minMax(f64, isMin bool) {
 	a.Bind(nan)
 	a.SSE(pick(f64, amd64asm.ADDSS, amd64asm.ADDSD), x0, x1)
 	a.Bind(done)
-	f.store(f64, x0)
+	f.store(x0)
 }
 
 // round lowers ceil, floor, trunc and nearest: ROUNDSS/SD with SSE4.1
@@ -292,11 +295,11 @@ func (f *floatEmitter) round(f64 bool, mode amd64asm.RoundMode) {
 		} else {
 			a.Roundss(x0, x0, mode)
 		}
-		f.store(f64, x0)
+		f.store(x0)
 		return
 	}
 	f.roundBaseline(f64, mode)
-	f.store(f64, x0)
+	f.store(x0)
 }
 
 // roundBaseline rounds X0 in place without SSE4.1. A float of magnitude
@@ -441,7 +444,7 @@ func (f *floatEmitter) trunc(f64, to64, signed bool) {
 	a.Jcc(amd64asm.CondP, invalid)
 	if to64 {
 		// -2^63 itself converts to 1<<63 and is in range.
-		f.constant(f64, x1, pick64(f64, f32MinI64, f64MinI64))
+		f.constant(f64, x1, pick[uint64](f64, f32MinI64, f64MinI64))
 		a.SSE(ucomis, x0, x1)
 		a.Jcc(amd64asm.CondE, ok)
 	}
@@ -460,7 +463,7 @@ func (f *floatEmitter) truncU64(f64, sat bool, invalid, overflow amd64asm.Label)
 	rax, rcx, rdx := amd64asm.RAX, amd64asm.RCX, amd64asm.RDX
 	x0, x1 := amd64asm.X0, amd64asm.X1
 	big, ok := a.NewLabel(), a.NewLabel()
-	f.constant(f64, x1, pick64(f64, f32Two63, f64Two63))
+	f.constant(f64, x1, pick[uint64](f64, f32Two63, f64Two63))
 	a.SSE(pick(f64, amd64asm.UCOMISS, amd64asm.UCOMISD), x0, x1)
 	if !sat {
 		a.Jcc(amd64asm.CondP, invalid)
@@ -584,12 +587,5 @@ func (f *floatEmitter) convert(f64, from64, signed bool) {
 		a.SSE(pick(f64, amd64asm.ADDSS, amd64asm.ADDSD), x0, x0)
 		a.Bind(done)
 	}
-	f.store(f64, x0)
-}
-
-func pick64(f64 bool, s, d uint64) uint64 {
-	if f64 {
-		return d
-	}
-	return s
+	f.store(x0)
 }

@@ -99,6 +99,28 @@ func emitFloat(a *amd64asm.Asm, feats cpu.Set, in *ir.Instr, slot func(uint32) a
 	return true
 }
 
+// floatLowering names the lowering emitFloat picks for op under feats
+// when that choice depends on the CPU features (ceil, floor, trunc and
+// nearest: ROUNDSS/SD with SSE4.1, a baseline sequence without), for the
+// compiler's Code.Selections; ok is false for every other op. needs are
+// the features beyond the amd64 baseline that the lowering requires.
+func floatLowering(op ir.Op, feats cpu.Set) (lowering string, needs []cpu.Feature, ok bool) {
+	var f64 bool
+	switch {
+	case op >= ir.Op(wasm.OpF32Ceil) && op <= ir.Op(wasm.OpF32Nearest):
+	case op >= ir.Op(wasm.OpF64Ceil) && op <= ir.Op(wasm.OpF64Nearest):
+		f64 = true
+	default:
+		return "", nil, false
+	}
+	if feats.Has(cpu.X86SSE41) {
+		return pick(f64, "roundss", "roundsd"), sse41Only, true
+	}
+	return "sse2 round sequence", nil, true
+}
+
+var sse41Only = []cpu.Feature{cpu.X86SSE41}
+
 // floatEmitter carries emitFloat's arguments through the per-group
 // lowerings.
 type floatEmitter struct {

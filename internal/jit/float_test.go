@@ -518,12 +518,16 @@ func TestEmitFloatRefusesOtherOps(t *testing.T) {
 		if !took && a.Offset() != 0 {
 			t.Errorf("op %#x: refused but emitted %d bytes", op, a.Offset())
 		}
+		if _, _, ok := floatLowering(op, cpu.Host().Set()); ok && !took {
+			t.Errorf("op %#x: floatLowering names a lowering for an op emitFloat refuses", op)
+		}
 	}
 }
 
 // TestFloatRoundingNeedsSSE41OnlyWhenOffered checks the feature each
 // rounding lowering records: ROUNDSS/SD (sse41) when the mask has it, the
-// baseline sequence (sse2 only) otherwise.
+// baseline sequence (sse2 only) otherwise, and that floatLowering reports
+// the same choice.
 func TestFloatRoundingNeedsSSE41OnlyWhenOffered(t *testing.T) {
 	base := cpu.Baseline("amd64")
 	for _, op := range []wasm.Opcode{wasm.OpF32Ceil, wasm.OpF32Floor, wasm.OpF32Trunc, wasm.OpF32Nearest,
@@ -538,6 +542,11 @@ func TestFloatRoundingNeedsSSE41OnlyWhenOffered(t *testing.T) {
 			}
 			if got := a.Features(); got != mask {
 				t.Errorf("op %#x for mask %v: code needs %v, want exactly the mask", op, mask, got)
+			}
+			lowering, needs, ok := floatLowering(ir.Op(op), mask)
+			if !ok || lowering == "" || base.With(needs...) != a.Features() {
+				t.Errorf("op %#x for mask %v: floatLowering says %q needs %v (ok %v), the code needs %v",
+					op, mask, lowering, needs, ok, a.Features())
 			}
 		}
 	}

@@ -606,3 +606,35 @@ func BenchmarkEmitFloat(b *testing.B) {
 		})
 	}
 }
+
+// FuzzFloatOpsMatchInterpreter runs one op, chosen by index, on two
+// arbitrary operand bit patterns in the interpreter and natively for
+// every mask, and wants the same result or trap. The seeds run as part
+// of the ordinary tests; `go test -fuzz FuzzFloat ./internal/jit`
+// explores further.
+func FuzzFloatOpsMatchInterpreter(f *testing.F) {
+	ops := floatOps()
+	for i := range ops {
+		f.Add(uint8(i), uint64(0x7fc00001), uint64(0xfff8000000000001))
+		f.Add(uint8(i), uint64(0x4f000000), uint64(0x43e0000000000000))
+	}
+	orc := newFloatOracle(f, ops)
+	alloc := native.NewAllocator(1 << 24)
+	f.Fuzz(func(t *testing.T, k uint8, x, y uint64) {
+		skipFloatWithoutNative(t, alloc)
+		o := ops[int(k)%len(ops)]
+		args := []uint64{x, y}[:len(o.params)]
+		for i, p := range o.params {
+			if p == wasm.I32 || p == wasm.F32 {
+				args[i] = uint64(uint32(args[i]))
+			}
+		}
+		want := orc.run(t, o.name, args)
+		for _, mask := range floatMasks() {
+			h := newFloatHarness(t, alloc, mask.set, ir.Instr{Op: o.op, A: 2, B: 0, C: 1})
+			if got := h.run(t, args); got != want {
+				t.Errorf("mask %s: %s%#x = %v, interpreter %v", mask.name, o.name, args, got, want)
+			}
+		}
+	})
+}

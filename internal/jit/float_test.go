@@ -206,10 +206,11 @@ func (o *floatOracle) run(t testing.TB, name string, args []uint64) floatOutcome
 // frame base and a return exit, with one exit stub per trap code it
 // asked for.
 type floatHarness struct {
-	unit  *native.Unit
-	ctx   *native.Context
-	stack []uint64
-	dst   uint32
+	unit   *native.Unit
+	ctx    *native.Context
+	stack  []uint64
+	before []uint64 // the stack as the run started
+	dst    uint32
 }
 
 // floatFrameSlot is where the harness frame starts in the value stack, so
@@ -247,8 +248,8 @@ func assembleFloat(t testing.TB, feats cpu.Set, in ir.Instr) []byte {
 	if !emitFloat(&a, feats, &in, slot, trap) {
 		t.Fatalf("emitFloat does not take op %#x", in.Op)
 	}
-	// emitFloat must leave the frame base alone: slot checkSlot gets
-	// R15 - (R12 + 8*frameSlot), which must be 0.
+	// emitFloat must leave the frame base alone: slot floatCheckSlot
+	// gets R15 - (R12 + 8*floatFrameSlot), which must be 0.
 	a.Lea(amd64asm.W64, amd64asm.RAX, amd64asm.M(amd64asm.R12, 8*floatFrameSlot))
 	a.ALU(amd64asm.SUB, amd64asm.W64, amd64asm.RAX, amd64asm.R15)
 	a.Store(amd64asm.W64, slot(floatCheckSlot), amd64asm.RAX)
@@ -291,12 +292,13 @@ func newFloatHarness(t testing.TB, alloc *native.Allocator, feats cpu.Set, in ir
 	}
 	t.Cleanup(func() { _ = u.Free() })
 	h := &floatHarness{unit: u, ctx: native.NewContext(), stack: make([]uint64, floatFrameSlot+floatCheckSlot+2), dst: in.A}
+	h.before = make([]uint64, len(h.stack))
 	h.ctx.SetStack(h.stack)
 	return h
 }
 
-// floatGarbage fills the result slot (and the slots around the frame) so that
-// a store of fewer than 8 bytes, or outside the frame, shows.
+// floatGarbage fills the result slot and the slots around the operands,
+// so that a store of fewer than 8 bytes, or to another slot, shows.
 const floatGarbage = 0xdeadbeefcafef00d
 
 func (h *floatHarness) run(t testing.TB, args []uint64) floatOutcome {
@@ -304,6 +306,7 @@ func (h *floatHarness) run(t testing.TB, args []uint64) floatOutcome {
 		h.stack[i] = floatGarbage
 	}
 	copy(h.stack[floatFrameSlot:], args)
+	copy(h.before, h.stack)
 	ex, err := h.unit.Enter(h.ctx, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -313,8 +316,19 @@ func (h *floatHarness) run(t testing.TB, args []uint64) floatOutcome {
 		if d := h.stack[floatFrameSlot+floatCheckSlot]; d != 0 {
 			t.Fatalf("the code moved the frame base R15 by %d", int64(d))
 		}
+		for i, v := range h.stack {
+			if i != floatFrameSlot+int(h.dst) && i != floatFrameSlot+floatCheckSlot && v != h.before[i] {
+				t.Fatalf("stack slot %d changed from %#x to %#x; only frame slot %d is the result", i, h.before[i], v, h.dst)
+			}
+		}
 		return floatOutcome{val: h.stack[floatFrameSlot+int(h.dst)]}
 	case native.ExitTrap:
+		// A trapping instruction writes nothing, as in the interpreter.
+		for i, v := range h.stack {
+			if v != h.before[i] {
+				t.Fatalf("trap %d, yet stack slot %d changed from %#x to %#x", ex.Arg, i, h.before[i], v)
+			}
+		}
 		return floatOutcome{trap: TrapCode(ex.Arg)}
 	}
 	t.Fatalf("unexpected exit %v", ex)

@@ -35,6 +35,15 @@ func parseWast(src []byte) (*script, error) {
 		return nil, err
 	}
 	s := &script{}
+	if len(nodes) > 0 && isModuleField(nodes[0]) {
+		// A script may be one module's fields alone.
+		c := command{Type: "module", Line: nodes[0].Line}
+		mod := &wat.Node{Kind: wat.List, Line: nodes[0].Line, Col: nodes[0].Col,
+			Kids: append([]*wat.Node{{Kind: wat.Keyword, Text: "module", Line: nodes[0].Line, Col: nodes[0].Col}}, nodes...)}
+		err := scriptModule(mod, &c)
+		s.Commands = append(s.Commands, c)
+		return s, err
+	}
 	for _, n := range nodes {
 		c, err := parseCommand(n)
 		if err != nil {
@@ -43,6 +52,14 @@ func parseWast(src []byte) (*script, error) {
 		s.Commands = append(s.Commands, c)
 	}
 	return s, nil
+}
+
+func isModuleField(n *wat.Node) bool {
+	switch head(n) {
+	case "type", "import", "func", "table", "memory", "global", "export", "start", "elem", "data":
+		return true
+	}
+	return false
 }
 
 func errAt(n *wat.Node, format string, args ...any) error {

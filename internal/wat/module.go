@@ -401,9 +401,10 @@ func (m *module) typeUse(kids []*Node, i int, names bool) (uint32, funcType, []*
 			return 0, funcType{}, nil, 0, err
 		}
 		if int(x) >= len(m.types) {
-			if ref.Kind == Number {
+			if ref.Kind == Number && next == i {
 				// A type index beyond the types is the validator's to
-				// refuse (invalid, not malformed).
+				// refuse (invalid, not malformed), unless an inline
+				// signature was to be checked against it.
 				return x, ft, pnames, next, nil
 			}
 			return 0, funcType{}, nil, 0, errAt(ref, "unknown type %s", ref.Text)
@@ -1072,5 +1073,30 @@ func (m *module) bytes() []byte {
 	}
 	sec(10, m.nFuncs, m.codeSec)
 	sec(11, m.nDatas, m.dataSec)
+	// A name section with the functions' $names, so that trap traces
+	// show the names the author wrote.
+	if len(m.funcs.names) > 0 {
+		byIndex := make([]string, m.funcs.n)
+		for name, x := range m.funcs.names {
+			byIndex[x] = name[1:]
+		}
+		var names buf
+		n := 0
+		for x, name := range byIndex {
+			if name != "" {
+				names.u32(uint32(x))
+				names.name(name)
+				n++
+			}
+		}
+		var sub buf
+		sub.vec(names, n)
+		var s buf
+		s.name("name")
+		s.byte(1)
+		s.u32(uint32(len(sub)))
+		s.bytes(sub)
+		out.section(0, s)
+	}
 	return out
 }

@@ -18,8 +18,8 @@ import (
 
 const runUsage = `usage: ferry run [FLAGS] FILE.wasm [ARGS...]
 
-Runs a WebAssembly module, binary or text (a .wat file is assembled with
-wabt's wat2wasm, which must then be on PATH). A module that imports WASI
+Runs a WebAssembly module, binary or text (a .wat file is read by Ferry's
+own text-format reader; see docs/wat.md). A module that imports WASI
 preview 1 (wasi_snapshot_preview1) runs as a command: its export _start is
 called with argv = FILE.wasm (as given, or --argv0) followed by ARGS, the
 standard streams of this process, the environment and directories the

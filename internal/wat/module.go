@@ -51,7 +51,7 @@ func EncodeModule(n *Node) ([]byte, error) {
 func encodeFields(fields []*Node) (out []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			out, err = nil, fmt.Errorf("internal error in the text-format encoder: %v", p)
+			out, err = nil, &internalError{p}
 		}
 	}()
 	m := &module{
@@ -66,6 +66,14 @@ func encodeFields(fields []*Node) (out []byte, err error) {
 		return nil, err
 	}
 	return m.bytes(), nil
+}
+
+// internalError is a panic of the encoder, turned into an error: a bug,
+// which FuzzParse looks for.
+type internalError struct{ p any }
+
+func (e *internalError) Error() string {
+	return fmt.Sprintf("internal error in the text-format encoder: %v", e.p)
 }
 
 func isList(n *Node, head string) bool {
@@ -706,22 +714,7 @@ func (m *module) tableField(f field) error {
 		m.tableSec.u32(uint32(n))
 		m.tableSec.u32(uint32(n))
 		m.nTables++
-		var e buf
-		if exprs {
-			e.byte(6)
-			e.u32(x)
-			e.bytes([]byte{0x41, 0, 0x0B})
-			e.byte(byte(t))
-		} else {
-			e.byte(2)
-			e.u32(x)
-			e.bytes([]byte{0x41, 0, 0x0B})
-			e.byte(0)
-		}
-		e.u32(uint32(n))
-		e.bytes(seg)
-		m.elemSec.bytes(e)
-		m.nElems++
+		m.elemSegment(segActive, x, []byte{0x41, 0, 0x0B}, t, exprs, n, seg)
 		return nil
 	}
 	if err := tableType(&m.tableSec, f.n, rest); err != nil {
@@ -854,17 +847,12 @@ func (m *module) elemField(n *Node, rest []*Node) error {
 	if len(rest) > 0 && rest[0].Kind == ID {
 		rest = rest[1:]
 	}
-	const (
-		passive = iota
-		active
-		declarative
-	)
-	mode := passive
+	mode := segPassive
 	var table uint32
 	explicitTable := false
 	var offset buf
 	if len(rest) > 0 && rest[0].Kind == Keyword && rest[0].Text == "declare" {
-		mode, rest = declarative, rest[1:]
+		mode, rest = segDeclarative, rest[1:]
 	} else {
 		if len(rest) > 0 && isList(rest[0], "table") {
 			if len(rest[0].Kids) != 2 {
@@ -887,7 +875,7 @@ func (m *module) elemField(n *Node, rest []*Node) error {
 			if err := m.offset(&offset, rest[0]); err != nil {
 				return err
 			}
-			mode, rest = active, rest[1:]
+			mode, rest = segActive, rest[1:]
 		} else if explicitTable {
 			return errAt(n, "malformed elem: a table use needs an offset")
 		}
@@ -904,7 +892,7 @@ func (m *module) elemField(n *Node, rest []*Node) error {
 			return err
 		}
 		t, exprs, rest = rt, true, rest[1:]
-	} else if mode != active || explicitTable {
+	} else if mode != segActive || explicitTable {
 		if len(rest) > 0 {
 			return errAt(rest[0], "unexpected token %q: expected func, funcref or externref", tokenText(rest[0]))
 		}
@@ -914,29 +902,43 @@ func (m *module) elemField(n *Node, rest []*Node) error {
 	if err != nil {
 		return err
 	}
+	m.elemSegment(mode, table, offset, t, exprs, count, items)
+	return nil
+}
+
+// Element segment modes.
+const (
+	segPassive = iota
+	segActive
+	segDeclarative
+)
+
+// elemSegment encodes a segment in the shortest of the binary format's
+// eight forms that holds it.
+func (m *module) elemSegment(mode int, table uint32, offset []byte, t wasm.ValType, exprs bool, count int, items []byte) {
 	var e buf
 	switch {
-	case mode == active && !exprs && !explicitTable:
+	case mode == segActive && !exprs && table == 0:
 		e.byte(0)
 		e.bytes(offset)
-	case mode == active && !exprs:
+	case mode == segActive && !exprs:
 		e.byte(2)
 		e.u32(table)
 		e.bytes(offset)
 		e.byte(0)
-	case mode == passive && !exprs:
+	case mode == segPassive && !exprs:
 		e.bytes([]byte{1, 0})
-	case mode == declarative && !exprs:
+	case mode == segDeclarative && !exprs:
 		e.bytes([]byte{3, 0})
-	case mode == active && !explicitTable && t == wasm.FuncRef:
+	case mode == segActive && table == 0 && t == wasm.FuncRef:
 		e.byte(4)
 		e.bytes(offset)
-	case mode == active:
+	case mode == segActive:
 		e.byte(6)
 		e.u32(table)
 		e.bytes(offset)
 		e.byte(byte(t))
-	case mode == passive:
+	case mode == segPassive:
 		e.byte(5)
 		e.byte(byte(t))
 	default:
@@ -947,7 +949,6 @@ func (m *module) elemField(n *Node, rest []*Node) error {
 	e.bytes(items)
 	m.elemSec.bytes(e)
 	m.nElems++
-	return nil
 }
 
 // elemItems encodes a segment's items: function indices, or (exprs)

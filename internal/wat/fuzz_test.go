@@ -1,6 +1,7 @@
 package wat
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -14,8 +15,8 @@ import (
 // an error, never panic (the encoder's own recover turns a panic into an
 // internalError, which counts as a failure here), and whatever it returns
 // must go through the binary decoder without a panic either. Seeds: a few
-// modules and the spec suite's scripts (whose modules are the shapes real
-// text takes).
+// modules and pieces of the spec suite's scripts (the shapes real text
+// takes).
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		`(module (func (export "f") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))`,
@@ -26,13 +27,21 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	// Module-sized pieces of a sample of the spec scripts: whole scripts
+	// (up to 100 KB) make every minimisation take minutes.
 	if files, err := filepath.Glob(filepath.Join(spectest.SuiteDir(f), "*.wast")); err == nil {
 		for i, path := range files {
-			if i%8 != 0 { // a sample keeps the seed corpus quick to replay
+			if i%8 != 0 {
 				continue
 			}
-			if b, err := os.ReadFile(path); err == nil {
-				f.Add(b)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				continue
+			}
+			for _, piece := range bytes.SplitAfter(b, []byte("\n(module")) {
+				if len(piece) < 2048 {
+					f.Add(append([]byte("(module"), piece...))
+				}
 			}
 		}
 	}

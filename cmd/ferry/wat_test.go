@@ -34,3 +34,26 @@ func TestWatInputMagicHeader(t *testing.T) {
 		t.Errorf("bad.wat: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// The text format is accepted for "ferry restore --module" as for run:
+// a checkpoint written without its module continues with the .wat.
+func TestWatModuleOnRestore(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "loop.wat")
+	os.WriteFile(src, []byte(`(module
+  (func $count (export "count") (param $n i32) (result i32)
+    (local $i i32)
+    (loop $l
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $i)))`), 0o644)
+	ck := filepath.Join(dir, "loop.ckpt")
+	code, _, stderr := runCLI(t, "run", "--checkpoint-to", ck, "--checkpoint-on", "pause:500", "--checkpoint-no-module", "--invoke", "count", src, "1000")
+	if code != exitOK {
+		t.Fatalf("run: exit %d, stderr:\n%s", code, stderr)
+	}
+	code, out, stderr := runCLI(t, "restore", "--module", src, ck)
+	if code != exitOK || out != "1000\n" {
+		t.Errorf("restore --module loop.wat: exit %d, stdout %q, stderr:\n%s", code, out, stderr)
+	}
+}

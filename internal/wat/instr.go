@@ -598,7 +598,8 @@ func V128Lanes(shape *Node, lanes []*Node) ([16]byte, error) {
 			v, err = ParseInt(l.Text, width*8)
 		}
 		if err != nil {
-			return out, errAt(l, "%s lane %q: %v", shape.Text[:3], l.Text, err)
+			laneType, _, _ := strings.Cut(shape.Text, "x")
+			return out, errAt(l, "%s lane %q: %v", laneType, l.Text, err)
 		}
 		for j := 0; j < width; j++ {
 			out[k*width+j] = byte(v >> (8 * j))

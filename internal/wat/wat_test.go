@@ -122,6 +122,7 @@ func TestParseErrorsHaveLineAndColumn(t *testing.T) {
 		{"(module (memory 1) (func (i32.load align=3 (i32.const 0))))", "1:36: alignment align=3 must be a power of two"},
 		{"(module (export \"\\ff\" (func 0)) (func))", "1:17: malformed UTF-8 encoding"},
 		{"(module (func (v128.const i32x4 1 2 3)))", "wrong number of lane literals"},
+		{"(module (func (v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 256) drop))", "1:63: i8 lane \"256\": constant out of range"},
 		{"(module (func (i8x16.extract_lane_s 256 (v128.const i64x2 0 0))))", "1:37: malformed lane index"},
 		{"(module (type $t (func (param i32))) (func (type $t) (param i64)))", "1:50: inline function type does not match type $t"},
 		{"(module \"a\"\"b\")", "1:9: unexpected token"},

@@ -37,7 +37,7 @@ type funcCtx struct {
 
 func newFuncCtx(m *module) *funcCtx { return &funcCtx{m: m, locals: newSpace("local")} }
 
-func (fc *funcCtx) addLocal(id *Node, _ wasm.ValType) error {
+func (fc *funcCtx) addLocal(id *Node) error {
 	_, err := fc.locals.add(id)
 	return err
 }

@@ -141,8 +141,6 @@ type field struct {
 	rest []*Node
 	// For an inline import: its module and name nodes.
 	imp *Node
-	// For tables and memories with inline segments: the segment's index.
-	seg uint32
 	// For func, table, memory and global: the index the first pass gave.
 	idx uint32
 }
@@ -226,13 +224,14 @@ func (m *module) declare(fields []*Node) error {
 				if m.sawDef == nil {
 					m.sawDef = f
 				}
-				// An inline elem or data segment takes the next index.
+				// An inline elem or data segment takes the next index
+				// of its space, unnamed.
 				for _, k := range rest[i:] {
 					if kind == "table" && isList(k, "elem") {
-						fd.seg, _ = m.elems.add(nil)
+						m.elems.add(nil)
 					}
 					if kind == "memory" && isList(k, "data") {
-						fd.seg, _ = m.datas.add(nil)
+						m.datas.add(nil)
 					}
 				}
 			}
@@ -638,12 +637,12 @@ func (m *module) funcField(f field) error {
 		return err
 	}
 	fc := newFuncCtx(m)
-	for j, t := range ft.params {
+	for j := range ft.params {
 		var id *Node
 		if j < len(pnames) {
 			id = pnames[j]
 		}
-		if err := fc.addLocal(id, t); err != nil {
+		if err := fc.addLocal(id); err != nil {
 			return err
 		}
 	}
@@ -654,7 +653,7 @@ func (m *module) funcField(f field) error {
 			return err
 		}
 		for _, t := range ts {
-			if err := fc.addLocal(id, t); err != nil {
+			if err := fc.addLocal(id); err != nil {
 				return err
 			}
 			locals = append(locals, t)

@@ -4,12 +4,14 @@ import (
 	"debug/dwarf"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/binary"
+	"github.com/ferryvm/ferry/internal/snapshot"
 )
 
 // sourceLines maps a module's code offsets to source file:line with the
@@ -119,4 +121,41 @@ func withSourceLines(err error, wasm []byte) (out error) {
 		return m
 	})
 	return &sourcedTrap{trap: trap, text: text}
+}
+
+// withRestoredSourceLines is withSourceLines for a restored run. Its module
+// is the one --module gave, or else the copy the checkpoint carries, read
+// again from the file only when there is a trap to annotate: a restore
+// that ends well never pays for it.
+func withRestoredSourceLines(err error, module []byte, ckptPath string) error {
+	var trap *api.TrapError
+	if !errors.As(err, &trap) {
+		return err
+	}
+	if module == nil {
+		module = checkpointModule(ckptPath)
+	}
+	if module == nil {
+		return err
+	}
+	return withSourceLines(err, module)
+}
+
+// checkpointModule reads the module bytes a checkpoint file carries, nil
+// when it has none or cannot be read.
+func checkpointModule(path string) []byte {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	sf, err := snapshot.Read(f, st.Size())
+	if err != nil {
+		return nil
+	}
+	return sf.Snapshot.Module
 }

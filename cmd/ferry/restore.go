@@ -150,13 +150,14 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	path := fs.Arg(0)
 	rc := ferry.NewRestoreConfig().WithMemoryVerification(verify)
+	var module []byte // --module's, for trap source lines (dwarf.go)
 	if *modPath != "" {
 		b, err := readModule(ctx, *modPath)
 		if err != nil {
 			fmt.Fprintf(stderr, "ferry: %v\n", err)
 			return moduleReadFailure(err)
 		}
-		rc = rc.WithModule(b)
+		rc, module = rc.WithModule(b), b
 	}
 	trust, err := trustedKeys(trustFiles)
 	if err != nil {
@@ -213,7 +214,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return exitFail
 	}
 	if err = terminated(ctx, notLost(ctx, err)); err != nil {
-		return reportCallError(stderr, path, err)
+		return reportCallError(stderr, path, withRestoredSourceLines(err, module, path))
 	}
 	if sup.stopped {
 		return exitOK

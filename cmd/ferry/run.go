@@ -13,13 +13,14 @@ import (
 
 	"github.com/ferryvm/ferry"
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/engine"
 	"github.com/ferryvm/ferry/wasi"
 )
 
 const runUsage = `usage: ferry run [FLAGS] FILE.wasm [ARGS...]
 
-Runs a WebAssembly module, binary or text (a .wat file is assembled with
-wabt's wat2wasm, which must then be on PATH). A module that imports WASI
+Runs a WebAssembly module, binary or text (a .wat file is read by Ferry's
+own text-format reader; see docs/wat.md). A module that imports WASI
 preview 1 (wasi_snapshot_preview1) runs as a command: its export _start is
 called with argv = FILE.wasm (as given, or --argv0) followed by ARGS, the
 standard streams of this process, the environment and directories the
@@ -47,6 +48,9 @@ Flags:
   --argv0 NAME    the guest's argv[0] (default: FILE.wasm as given)
   --max-call-depth N
                   nested calls allowed before "call stack exhausted" (default 50000)
+  --count-pauses  at exit, print on stderr how many pause points the run
+                  polled: the range --checkpoint-on pause:N can take (every
+                  poll is counted, which slows loops down)
 ` + limitsUsage + cpuFeaturesUsage + `
 ` + checkpointFlagsUsage + `
 Arguments with --invoke, one per parameter:
@@ -84,6 +88,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	invoke := fs.String("invoke", "", "exported function to call instead of _start")
 	argv0 := fs.String("argv0", "", "the guest's argv[0] (default FILE.wasm as given)")
 	maxDepth := fs.Int("max-call-depth", 50000, "nested calls allowed")
+	countPauses := fs.Bool("count-pauses", false, "print how many pause points the run polled")
 	cpuSpec := fs.String("cpu-features", "native", "CPU feature mask")
 	var dirs, envs, listens listFlag
 	fs.Var(&dirs, "dir", "pre-open HOST[::GUEST]")
@@ -190,9 +195,17 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		slots = append(slots, s...)
 	}
 	sup := &supervisor{flags: cf, trig: trig, inst: inst, w: w, stderr: stderr, known: true, tty: tty}
+	var polls *engine.PollCounter
+	if *countPauses {
+		polls = &engine.PollCounter{}
+		ctx = engine.WithPollCounter(ctx, polls)
+	}
 	results, err := sup.run(ctx, func(o ferry.CallOptions) ([]uint64, error) {
 		return f.CallWithOptions(ctx, o, slots...)
 	})
+	if polls != nil {
+		reportPolls(stderr, polls.Count())
+	}
 	if err = terminated(ctx, notLost(ctx, err)); err != nil {
 		return reportCallError(stderr, path, withSourceLines(err, wasm))
 	}
@@ -200,6 +213,19 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return exitOK
 	}
 	return printResults(stdout, stderr, path, f.ResultTypes(), results)
+}
+
+// reportPolls says how many pause points a run polled (--count-pauses).
+func reportPolls(stderr io.Writer, n int64) {
+	switch n {
+	case 0:
+		fmt.Fprintln(stderr, "ferry: the run polled no pause point: --checkpoint-on pause:N cannot fire in it")
+		return
+	case 1:
+		fmt.Fprintln(stderr, "ferry: the run polled 1 pause point: --checkpoint-on pause:1 fires at it")
+		return
+	}
+	fmt.Fprintf(stderr, "ferry: the run polled %d pause points: --checkpoint-on pause:N fires for N from 1 to %d\n", n, n)
 }
 
 // printResults prints an invoked function's results, one per line, and

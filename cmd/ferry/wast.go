@@ -1,30 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/ferryvm/ferry/internal/wast"
 )
 
 const wastUsage = `usage: ferry wast [--timeout D] FILE...
 
-Runs WebAssembly scripts such as the spec test suite. A FILE is either the
-.json that wabt's wast2json writes (with its .wasm files beside it), or a
-.wast script, converted with wast2json (default features) into a temporary
-directory; wast2json must then be on PATH.
+Runs WebAssembly scripts such as the spec test suite. A FILE is a .wast
+script, read by Ferry's own text-format reader (no other tool needed), or
+the .json that wabt's wast2json writes (with its .wasm and .wat files
+beside it).
 
 Prints one line per failed command, a summary line per file, and the total.
-Text-format modules (assert_malformed and assert_invalid on .wat source) are
-skipped: Ferry's input is the binary format.
 
 Flags:
   --timeout D   limit for each instantiation and action (default 10s)
@@ -32,7 +24,7 @@ Flags:
 Exit codes:
   0    every command passed
   1    some command failed
-  2    bad flags, an unreadable FILE, or wast2json missing or failing
+  2    bad flags, or a FILE that cannot be read or is not a script
   130  interrupted (SIGINT)
 `
 
@@ -73,46 +65,8 @@ func runWast(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	return exitOK
 }
 
-// runScript runs one .json script, converting a .wast first.
+// runScript runs one script: a .wast read by Ferry's own text-format
+// reader, or the .json wabt's wast2json wrote (with its modules beside it).
 func runScript(ctx context.Context, path string, out io.Writer, opts wast.Options) (wast.Result, error) {
-	if !strings.HasSuffix(path, ".wast") {
-		return wast.RunWithOptions(ctx, path, out, opts)
-	}
-	dir, err := os.MkdirTemp("", "ferry-wast-")
-	if err != nil {
-		return wast.Result{}, err
-	}
-	defer os.RemoveAll(dir)
-	jsonPath, err := convertWast(ctx, path, dir)
-	if err != nil {
-		return wast.Result{}, err
-	}
-	return wast.RunWithOptions(ctx, jsonPath, out, opts)
-}
-
-// convertWast runs wast2json on a script, writing into dir, and returns the
-// path of the .json.
-func convertWast(ctx context.Context, path, dir string) (string, error) {
-	if _, err := os.Stat(path); err != nil {
-		return "", err
-	}
-	tool, err := exec.LookPath("wast2json")
-	if err != nil {
-		return "", fmt.Errorf("%s: wast2json not found on PATH: install wabt (Debian package wabt), or pass the .json it writes", path)
-	}
-	// The JSON keeps the script's own name: the runner names a script's
-	// summary line after the file it reads, and "my.json" was a file the
-	// user never saw.
-	jsonPath := filepath.Join(dir, filepath.Base(path))
-	cmd := exec.CommandContext(ctx, tool, path, "-o", jsonPath)
-	var msg bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &msg, &msg
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
-		return "", fmt.Errorf("%s: wast2json: %v\n%s", path, err, strings.TrimSpace(msg.String()))
-	}
-	return jsonPath, nil
+	return wast.RunWithOptions(ctx, path, out, opts)
 }

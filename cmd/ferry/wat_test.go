@@ -10,12 +10,10 @@ import (
 
 // "ferry run add.wat" said "magic header not detected": the text format
 // is accepted wherever a module is (run, restore --module), assembled by
-// wat2wasm.
+// Ferry's own reader (internal/wat): no wabt on PATH is needed.
 func TestWatInputMagicHeader(t *testing.T) {
-	if _, err := exec.LookPath("wat2wasm"); err != nil {
-		t.Fatal("wat2wasm not found on PATH: install wabt (Debian package wabt) to run these tests")
-	}
 	dir := t.TempDir()
+	t.Setenv("PATH", t.TempDir())
 	add := filepath.Join(dir, "add.wat")
 	os.WriteFile(add, []byte(arithWat), 0o644)
 	code, out, stderr := runCLI(t, "run", "--invoke", "add", add, "40", "2")
@@ -33,7 +31,75 @@ func TestWatInputMagicHeader(t *testing.T) {
 	bad := filepath.Join(dir, "bad.wat")
 	os.WriteFile(bad, []byte("(module (func"), 0o644)
 	code, _, stderr = runCLI(t, "run", bad)
-	if code != exitFail || !strings.Contains(stderr, "not a valid text-format module") || !strings.Contains(stderr, "bad.wat:1:") {
+	if code != exitFail || !strings.Contains(stderr, "not a valid text-format module") || !strings.Contains(stderr, "bad.wat:1:14: unexpected end of text") {
 		t.Errorf("bad.wat: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// The text format is accepted for "ferry restore --module" as for run:
+// a checkpoint written without its module continues with the .wat.
+func TestWatModuleOnRestore(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "loop.wat")
+	os.WriteFile(src, []byte(`(module
+  (func $count (export "count") (param $n i32) (result i32)
+    (local $i i32)
+    (loop $l
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $i)))`), 0o644)
+	ck := filepath.Join(dir, "loop.ckpt")
+	code, _, stderr := runCLI(t, "run", "--checkpoint-to", ck, "--checkpoint-on", "pause:500", "--checkpoint-no-module", "--invoke", "count", src, "1000")
+	if code != exitOK {
+		t.Fatalf("run: exit %d, stderr:\n%s", code, stderr)
+	}
+	code, out, stderr := runCLI(t, "restore", "--module", src, ck)
+	if code != exitOK || out != "1000\n" {
+		t.Errorf("restore --module loop.wat: exit %d, stdout %q, stderr:\n%s", code, out, stderr)
+	}
+}
+
+// A real program in the text format: a C program built with clang and
+// printed as text by wabt's wasm2wat (flat instructions, every section)
+// runs from its .wat exactly as from its .wasm. A differential test of the
+// text reader on a compiler's output, not on hand-written modules.
+func TestWatRealProgramRoundTrip(t *testing.T) {
+	clang, err := exec.LookPath("clang")
+	if err != nil {
+		t.Skip("clang not found: install clang lld wasi-libc libclang-rt-14-dev-wasm32 (scripts/deps.sh)")
+	}
+	wasm2wat, err := exec.LookPath("wasm2wat")
+	if err != nil {
+		t.Fatal("wasm2wat not found on PATH: install wabt (Debian package wabt) to run this test")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "sort.c")
+	os.WriteFile(src, []byte(`#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+static int cmp(const void *a, const void *b) { return strcmp(*(char **)a, *(char **)b); }
+int main(int argc, char **argv) {
+  qsort(argv + 1, argc - 1, sizeof *argv, cmp);
+  for (int i = 1; i < argc; i++) printf("%s%c", argv[i], i + 1 < argc ? ' ' : '\n');
+  double x = 0;
+  for (int i = 1; i <= 1000; i++) x += sqrt((double)i) / i;
+  printf("%.6f %lld\n", x, (long long)x * 1234567890123LL);
+  return argc;
+}
+`), 0o644)
+	wasm := filepath.Join(dir, "sort.wasm")
+	if out, err := exec.Command(clang, "--target=wasm32-wasi", "-O2", "-o", wasm, src).CombinedOutput(); err != nil {
+		t.Fatalf("clang: %v\n%s", err, out)
+	}
+	wat := filepath.Join(dir, "sort.wat")
+	if out, err := exec.Command(wasm2wat, wasm, "-o", wat).CombinedOutput(); err != nil {
+		t.Fatalf("wasm2wat: %v\n%s", err, out)
+	}
+	args := []string{"pear", "apple", "fig"}
+	wantCode, want, wantErr := runCLI(t, append([]string{"run", "--argv0", "sort", wasm}, args...)...)
+	code, got, stderr := runCLI(t, append([]string{"run", "--argv0", "sort", wat}, args...)...)
+	if code != wantCode || got != want || wantCode != 4 || !strings.HasPrefix(want, "apple fig pear\n") {
+		t.Errorf("from .wat: exit %d, stdout %q, stderr %q\nfrom .wasm: exit %d, stdout %q, stderr %q", code, got, stderr, wantCode, want, wantErr)
 	}
 }

@@ -27,7 +27,7 @@ func TestRestoreMissingCheckpointExit1(t *testing.T) {
 func TestWastSummaryNamesTempJSON(t *testing.T) {
 	path := writeWast(t, "my.wast", passingWast)
 	_, stdout, _ := runCLI(t, "wast", path)
-	if !strings.HasPrefix(stdout, "my.wast: 3 passed") || strings.Contains(stdout, "my.json") {
+	if !strings.HasPrefix(stdout, "my.wast: ") || strings.Contains(stdout, "my.json") {
 		t.Errorf("stdout %q; want the summary named my.wast", stdout)
 	}
 }

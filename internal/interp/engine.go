@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -206,10 +207,16 @@ func (m *machine) execute(results []wasm.ValType, setup func()) (out []uint64, e
 			}
 		}()
 	}
-	if n := m.e.cfg.PauseAfter; n > 0 {
+	if n, counter := m.e.cfg.PauseAfter, engine.PollCounterFrom(m.ctx); n > 0 || counter != nil {
+		if n <= 0 {
+			n = math.MaxInt64 // counting only: never stops the run
+		}
 		m.countdown = n
 		m.root.SetInterrupt(store.InterruptStep)
 		defer m.root.ClearInterrupt(store.InterruptStep)
+		if counter != nil {
+			defer func() { counter.Add(n - m.countdown) }()
+		}
 	}
 	defer func() {
 		if m.hostDone != nil {

@@ -53,6 +53,11 @@ func (e *Engine) Resume(ctx context.Context, inst *store.Instance, frames []api.
 	defer e.release(m)
 	m.load(checked, code, frames)
 	inst.ClearInterrupt(store.InterruptPause)
+	if c := engine.PollCounterFrom(ctx); c != nil {
+		// The first poll is the pause point this resume continues from,
+		// counted already by the leg that stopped there.
+		c.Add(-1)
+	}
 	return m.execute(checked[0].Fn.Type.Results, func() {})
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ferryvm/ferry"
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/wat"
 )
 
 // DefaultCommandTimeout bounds each instantiation and action, so that a
@@ -42,16 +43,23 @@ type Options struct {
 	NewRuntime func() *ferry.Runtime
 }
 
-// Run runs the wast2json script at jsonPath, writing one line per failed
-// command and a summary line to out. The error reports only a script that
-// cannot be read or a cancelled ctx; failing commands are counted in Result.
-func Run(ctx context.Context, jsonPath string, out io.Writer) (Result, error) {
-	return RunWithOptions(ctx, jsonPath, out, Options{})
+// Run runs the script at path, a .wast read directly or the .json
+// wast2json wrote, writing one line per failed command and a summary line
+// to out. The error reports only a script that cannot be read or a
+// cancelled ctx; failing commands are counted in Result.
+func Run(ctx context.Context, path string, out io.Writer) (Result, error) {
+	return RunWithOptions(ctx, path, out, Options{})
 }
 
 // RunWithOptions is Run with options.
 func RunWithOptions(ctx context.Context, jsonPath string, out io.Writer, opts Options) (Result, error) {
-	s, err := readScript(jsonPath)
+	var s *script
+	var err error
+	if strings.HasSuffix(jsonPath, ".wast") {
+		s, err = readWast(jsonPath)
+	} else {
+		s, err = readScript(jsonPath)
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -256,29 +264,50 @@ func (r *runner) module(c command) outcome {
 	return pass()
 }
 
-// compileFor compiles a command's module file, which must compile.
+// compileFor compiles a command's module, which must compile.
 func (r *runner) compileFor(c command) (*ferry.CompiledModule, outcome, bool) {
-	if c.ModuleType == "text" {
-		return nil, skip("text module"), false
-	}
-	m, err := r.compile(c.Filename)
+	m, err := r.compile(c)
 	if err != nil {
-		return nil, fail("compile %s: %v", c.Filename, err), false
+		if c.Filename != "" {
+			return nil, fail("compile %s: %v", c.Filename, err), false
+		}
+		return nil, fail("compile: %v", err), false
 	}
 	return m, outcome{}, true
 }
 
-func (r *runner) compile(filename string) (*ferry.CompiledModule, error) {
-	if filename == "" {
+// compile compiles a command's module: inline (a .wast read directly) or
+// the file wast2json wrote. Text modules are assembled by internal/wat; a
+// text error wraps ferry.ErrMalformed, as the spec counts it.
+func (r *runner) compile(c command) (*ferry.CompiledModule, error) {
+	bin, src := c.module, c.source
+	switch {
+	case c.moduleErr != nil:
+		return nil, fmt.Errorf("%w: text format: %v", ferry.ErrMalformed, c.moduleErr)
+	case bin != nil || src != nil:
+	case c.Filename == "":
 		return nil, errors.New("command names no module file")
+	default:
+		b, err := os.ReadFile(filepath.Join(r.dir, c.Filename))
+		if err != nil {
+			return nil, err
+		}
+		if c.ModuleType == "text" {
+			src = b
+		} else {
+			bin = b
+		}
 	}
-	wasm, err := os.ReadFile(filepath.Join(r.dir, filename))
-	if err != nil {
-		return nil, err
+	if src != nil {
+		b, err := wat.Parse(src)
+		if err != nil {
+			return nil, fmt.Errorf("%w: text format: %v", ferry.ErrMalformed, err)
+		}
+		bin = b
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, r.opts.CommandTimeout)
 	defer cancel()
-	return r.rt.Compile(ctx, wasm)
+	return r.rt.Compile(ctx, bin)
 }
 
 func (r *runner) instantiate(m *ferry.CompiledModule) (*ferry.Instance, error) {
@@ -289,12 +318,9 @@ func (r *runner) instantiate(m *ferry.CompiledModule) (*ferry.Instance, error) {
 
 // assertRejected checks assert_invalid and assert_malformed. A binary module
 // that is malformed may be caught by validation instead: it still counts as
-// rejected, with a note. Text modules are not Ferry's input and are skipped.
+// rejected, with a note.
 func (r *runner) assertRejected(c command) outcome {
-	if c.ModuleType == "text" {
-		return skip("text module")
-	}
-	_, err := r.compile(c.Filename)
+	_, err := r.compile(c)
 	if err == nil {
 		return fail("expected %q, compiled fine", c.Text)
 	}

@@ -1,11 +1,13 @@
-// Package wast runs WebAssembly scripts (the spec suite's .wast files) in the
-// JSON form that wabt's wast2json produces: one JSON file listing the
-// commands, next to the .wasm modules it refers to.
+// Package wast runs WebAssembly scripts (the spec suite's .wast files). A
+// script is read either directly, with Ferry's own text-format reader
+// (parse.go, internal/wat), or in the JSON form that wabt's wast2json
+// produces (one JSON file listing the commands, next to the .wasm and
+// .wat modules it refers to); both become the same commands for one
+// runner.
 //
-// Modules in the text format (module_type "text", used by assert_malformed
-// and assert_invalid for source-level errors) are skipped: Ferry's input is the
-// binary format, and wast2json has already turned every well-formed text module
-// into binary.
+// Modules in the text format (module quote, used by assert_malformed for
+// source-level errors) are parsed by internal/wat when their command
+// runs: a text error counts as a malformed module.
 package wast
 
 import (
@@ -32,6 +34,13 @@ type command struct {
 	Action     *action `json:"action"`      // action and action assertions
 	Expected   []value `json:"expected"`    // assert_return: the results
 	Either     []value `json:"either"`      // assert_return (either ...): the one result may be any of these
+
+	// A .wast script read directly carries its modules inline: module
+	// (binary, or encoded from text) or source (module quote), and
+	// moduleErr for a text module that did not encode.
+	module    []byte
+	source    []byte
+	moduleErr error
 }
 
 // action is an invoke of an exported function or a get of an exported global.

@@ -1,4 +1,4 @@
-;; Every command here fails, except the module and the skipped text module.
+;; Every command here fails, except the module and the text module (malformed, as asserted).
 (module
   (func (export "add") (param i32 i32) (result i32)
     (i32.add (local.get 0) (local.get 1)))

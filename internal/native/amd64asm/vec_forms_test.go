@@ -342,5 +342,6 @@ func vexVecCases() []vcase {
 func allVecCases() []vcase {
 	cs := legacyVecCases()
 	cs = append(cs, vexVecCases()...)
+	cs = append(cs, evexCases()...)
 	return cs
 }

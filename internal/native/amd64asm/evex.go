@@ -103,35 +103,35 @@ type evexForm struct {
 }
 
 const (
-	avx512f    = cpu.X86AVX512F
-	avx512bw   = cpu.X86AVX512BW
-	avx512dq   = cpu.X86AVX512DQ
-	avx512vbmi = cpu.X86AVX512VBMI
+	isaAVX512F    = cpu.X86AVX512F
+	isaAVX512BW   = cpu.X86AVX512BW
+	isaAVX512DQ   = cpu.X86AVX512DQ
+	isaAVX512VBMI = cpu.X86AVX512VBMI
 )
 
 var evexForms = [evexEnd]evexForm{
-	VPTERNLOGD:  {"vpternlogd", 0x66, 3, 0x25, 0, false, avx512f, 4, vImm},
-	VPTERNLOGQ:  {"vpternlogq", 0x66, 3, 0x25, 0, true, avx512f, 8, vImm},
-	VPERMB:      {"vpermb", 0x66, 2, 0x8D, 0, false, avx512vbmi, 0, 0},
-	VPERMW:      {"vpermw", 0x66, 2, 0x8D, 0, true, avx512bw, 0, 0},
-	VPERMT2B:    {"vpermt2b", 0x66, 2, 0x7D, 0, false, avx512vbmi, 0, 0},
-	VPERMT2W:    {"vpermt2w", 0x66, 2, 0x7D, 0, true, avx512bw, 0, 0},
-	VPERMT2D:    {"vpermt2d", 0x66, 2, 0x7E, 0, false, avx512f, 4, 0},
-	VPERMT2Q:    {"vpermt2q", 0x66, 2, 0x7E, 0, true, avx512f, 8, 0},
-	VPABSQ:      {"vpabsq", 0x66, 2, 0x1F, 0, true, avx512f, 8, vUnary},
-	VPMULLQ:     {"vpmullq", 0x66, 2, 0x40, 0, true, avx512dq, 8, 0},
-	VCVTPS2UDQ:  {"vcvtps2udq", 0, 1, 0x79, 0, false, avx512f, 4, vUnary},
-	VCVTTPS2UDQ: {"vcvttps2udq", 0, 1, 0x78, 0, false, avx512f, 4, vUnary},
-	VCVTUDQ2PS:  {"vcvtudq2ps", 0xF2, 1, 0x7A, 0, false, avx512f, 4, vUnary},
-	VCVTPD2UQQ:  {"vcvtpd2uqq", 0x66, 1, 0x79, 0, true, avx512dq, 8, vUnary},
-	VCVTTPD2UQQ: {"vcvttpd2uqq", 0x66, 1, 0x78, 0, true, avx512dq, 8, vUnary},
-	VCVTUQQ2PD:  {"vcvtuqq2pd", 0xF3, 1, 0x7A, 0, true, avx512dq, 8, vUnary},
-	VCVTTPD2UDQ: {"vcvttpd2udq", 0, 1, 0x78, 0, true, avx512f, 8, vUnary | vDstX},
-	VCVTUDQ2PD:  {"vcvtudq2pd", 0xF3, 1, 0x7A, 0, false, avx512f, 4, vUnary | vSrcX | eHalf},
-	VMOVDQU8:    {"vmovdqu8", 0xF2, 1, 0x6F, 0x7F, false, avx512bw, 0, vUnary},
-	VMOVDQU16:   {"vmovdqu16", 0xF2, 1, 0x6F, 0x7F, true, avx512bw, 0, vUnary},
-	VMOVDQU32:   {"vmovdqu32", 0xF3, 1, 0x6F, 0x7F, false, avx512f, 0, vUnary},
-	VMOVDQU64:   {"vmovdqu64", 0xF3, 1, 0x6F, 0x7F, true, avx512f, 0, vUnary},
+	VPTERNLOGD:  {"vpternlogd", 0x66, 3, 0x25, 0, false, isaAVX512F, 4, vImm},
+	VPTERNLOGQ:  {"vpternlogq", 0x66, 3, 0x25, 0, true, isaAVX512F, 8, vImm},
+	VPERMB:      {"vpermb", 0x66, 2, 0x8D, 0, false, isaAVX512VBMI, 0, 0},
+	VPERMW:      {"vpermw", 0x66, 2, 0x8D, 0, true, isaAVX512BW, 0, 0},
+	VPERMT2B:    {"vpermt2b", 0x66, 2, 0x7D, 0, false, isaAVX512VBMI, 0, 0},
+	VPERMT2W:    {"vpermt2w", 0x66, 2, 0x7D, 0, true, isaAVX512BW, 0, 0},
+	VPERMT2D:    {"vpermt2d", 0x66, 2, 0x7E, 0, false, isaAVX512F, 4, 0},
+	VPERMT2Q:    {"vpermt2q", 0x66, 2, 0x7E, 0, true, isaAVX512F, 8, 0},
+	VPABSQ:      {"vpabsq", 0x66, 2, 0x1F, 0, true, isaAVX512F, 8, vUnary},
+	VPMULLQ:     {"vpmullq", 0x66, 2, 0x40, 0, true, isaAVX512DQ, 8, 0},
+	VCVTPS2UDQ:  {"vcvtps2udq", 0, 1, 0x79, 0, false, isaAVX512F, 4, vUnary},
+	VCVTTPS2UDQ: {"vcvttps2udq", 0, 1, 0x78, 0, false, isaAVX512F, 4, vUnary},
+	VCVTUDQ2PS:  {"vcvtudq2ps", 0xF2, 1, 0x7A, 0, false, isaAVX512F, 4, vUnary},
+	VCVTPD2UQQ:  {"vcvtpd2uqq", 0x66, 1, 0x79, 0, true, isaAVX512DQ, 8, vUnary},
+	VCVTTPD2UQQ: {"vcvttpd2uqq", 0x66, 1, 0x78, 0, true, isaAVX512DQ, 8, vUnary},
+	VCVTUQQ2PD:  {"vcvtuqq2pd", 0xF3, 1, 0x7A, 0, true, isaAVX512DQ, 8, vUnary},
+	VCVTTPD2UDQ: {"vcvttpd2udq", 0, 1, 0x78, 0, true, isaAVX512F, 8, vUnary | vDstX},
+	VCVTUDQ2PD:  {"vcvtudq2pd", 0xF3, 1, 0x7A, 0, false, isaAVX512F, 4, vUnary | vSrcX | eHalf},
+	VMOVDQU8:    {"vmovdqu8", 0xF2, 1, 0x6F, 0x7F, false, isaAVX512BW, 0, vUnary},
+	VMOVDQU16:   {"vmovdqu16", 0xF2, 1, 0x6F, 0x7F, true, isaAVX512BW, 0, vUnary},
+	VMOVDQU32:   {"vmovdqu32", 0xF3, 1, 0x6F, 0x7F, false, isaAVX512F, 0, vUnary},
+	VMOVDQU64:   {"vmovdqu64", 0xF3, 1, 0x6F, 0x7F, true, isaAVX512F, 0, vUnary},
 }
 
 // evexFeat is the feature set of an AVX-512 form at length l: its own
@@ -410,14 +410,14 @@ const (
 )
 
 var ecmpForms = [ecmpEnd]evexForm{
-	VPCMPB:  {"vpcmpb", 0x66, 3, 0x3F, 0, false, avx512bw, 0, 0},
-	VPCMPUB: {"vpcmpub", 0x66, 3, 0x3E, 0, false, avx512bw, 0, 0},
-	VPCMPW:  {"vpcmpw", 0x66, 3, 0x3F, 0, true, avx512bw, 0, 0},
-	VPCMPUW: {"vpcmpuw", 0x66, 3, 0x3E, 0, true, avx512bw, 0, 0},
-	VPCMPD:  {"vpcmpd", 0x66, 3, 0x1F, 0, false, avx512f, 4, 0},
-	VPCMPUD: {"vpcmpud", 0x66, 3, 0x1E, 0, false, avx512f, 4, 0},
-	VPCMPQ:  {"vpcmpq", 0x66, 3, 0x1F, 0, true, avx512f, 8, 0},
-	VPCMPUQ: {"vpcmpuq", 0x66, 3, 0x1E, 0, true, avx512f, 8, 0},
+	VPCMPB:  {"vpcmpb", 0x66, 3, 0x3F, 0, false, isaAVX512BW, 0, 0},
+	VPCMPUB: {"vpcmpub", 0x66, 3, 0x3E, 0, false, isaAVX512BW, 0, 0},
+	VPCMPW:  {"vpcmpw", 0x66, 3, 0x3F, 0, true, isaAVX512BW, 0, 0},
+	VPCMPUW: {"vpcmpuw", 0x66, 3, 0x3E, 0, true, isaAVX512BW, 0, 0},
+	VPCMPD:  {"vpcmpd", 0x66, 3, 0x1F, 0, false, isaAVX512F, 4, 0},
+	VPCMPUD: {"vpcmpud", 0x66, 3, 0x1E, 0, false, isaAVX512F, 4, 0},
+	VPCMPQ:  {"vpcmpq", 0x66, 3, 0x1F, 0, true, isaAVX512F, 8, 0},
+	VPCMPUQ: {"vpcmpuq", 0x66, 3, 0x1E, 0, true, isaAVX512F, 8, 0},
 }
 
 // IntPred is VPCMP's predicate: the relation s1 pred s2 per lane.
@@ -472,13 +472,13 @@ func (a *Asm) laneMaskForm(w Width, l VecLen) (op byte, w1 bool, feat cpu.Featur
 	}
 	switch w {
 	case W8:
-		return 0x28, false, avx512bw, true
+		return 0x28, false, isaAVX512BW, true
 	case W16:
-		return 0x28, true, avx512bw, true
+		return 0x28, true, isaAVX512BW, true
 	case W32:
-		return 0x38, false, avx512dq, true
+		return 0x38, false, isaAVX512DQ, true
 	case W64:
-		return 0x38, true, avx512dq, true
+		return 0x38, true, isaAVX512DQ, true
 	}
 	a.fail("lane width %d", w)
 	return 0, false, 0, false
@@ -522,13 +522,13 @@ func (a *Asm) kmovForm(w Width) (pfx byte, w1 bool, feat cpu.Feature, ok bool) {
 	}
 	switch w {
 	case W8:
-		return 0x66, false, avx512dq, true
+		return 0x66, false, isaAVX512DQ, true
 	case W16:
-		return 0, false, avx512f, true
+		return 0, false, isaAVX512F, true
 	case W32:
-		return 0xF2, false, avx512bw, true
+		return 0xF2, false, isaAVX512BW, true
 	case W64:
-		return 0xF2, true, avx512bw, true
+		return 0xF2, true, isaAVX512BW, true
 	}
 	a.fail("kmov width %d", w)
 	return 0, false, 0, false

@@ -210,112 +210,112 @@ type vecForm struct {
 }
 
 const (
-	sse2  = cpu.X86SSE2
-	sse3  = cpu.X86SSE3
-	ssse3 = cpu.X86SSSE3
-	sse41 = cpu.X86SSE41
-	sse42 = cpu.X86SSE42
+	isaSSE2  = cpu.X86SSE2
+	isaSSE3  = cpu.X86SSE3
+	isaSSSE3 = cpu.X86SSSE3
+	isaSSE41 = cpu.X86SSE41
+	isaSSE42 = cpu.X86SSE42
 )
 
 var vecForms = [vecEnd]vecForm{
-	PADDB: {"paddb", 0x66, 1, 0xFC, 0, sse2, vI256}, PADDW: {"paddw", 0x66, 1, 0xFD, 0, sse2, vI256},
-	PADDD: {"paddd", 0x66, 1, 0xFE, 0, sse2, vI256}, PADDQ: {"paddq", 0x66, 1, 0xD4, 0, sse2, vI256},
-	PADDSB: {"paddsb", 0x66, 1, 0xEC, 0, sse2, vI256}, PADDSW: {"paddsw", 0x66, 1, 0xED, 0, sse2, vI256},
-	PADDUSB: {"paddusb", 0x66, 1, 0xDC, 0, sse2, vI256}, PADDUSW: {"paddusw", 0x66, 1, 0xDD, 0, sse2, vI256},
-	PSUBB: {"psubb", 0x66, 1, 0xF8, 0, sse2, vI256}, PSUBW: {"psubw", 0x66, 1, 0xF9, 0, sse2, vI256},
-	PSUBD: {"psubd", 0x66, 1, 0xFA, 0, sse2, vI256}, PSUBQ: {"psubq", 0x66, 1, 0xFB, 0, sse2, vI256},
-	PSUBSB: {"psubsb", 0x66, 1, 0xE8, 0, sse2, vI256}, PSUBSW: {"psubsw", 0x66, 1, 0xE9, 0, sse2, vI256},
-	PSUBUSB: {"psubusb", 0x66, 1, 0xD8, 0, sse2, vI256}, PSUBUSW: {"psubusw", 0x66, 1, 0xD9, 0, sse2, vI256},
-	PMULLW: {"pmullw", 0x66, 1, 0xD5, 0, sse2, vI256}, PMULHW: {"pmulhw", 0x66, 1, 0xE5, 0, sse2, vI256},
-	PMULHUW: {"pmulhuw", 0x66, 1, 0xE4, 0, sse2, vI256}, PMULUDQ: {"pmuludq", 0x66, 1, 0xF4, 0, sse2, vI256},
-	PMADDWD: {"pmaddwd", 0x66, 1, 0xF5, 0, sse2, vI256},
-	PAND:    {"pand", 0x66, 1, 0xDB, 0, sse2, vI256}, PANDN: {"pandn", 0x66, 1, 0xDF, 0, sse2, vI256},
-	POR: {"por", 0x66, 1, 0xEB, 0, sse2, vI256}, PXOR: {"pxor", 0x66, 1, 0xEF, 0, sse2, vI256},
-	PCMPEQB: {"pcmpeqb", 0x66, 1, 0x74, 0, sse2, vI256}, PCMPEQW: {"pcmpeqw", 0x66, 1, 0x75, 0, sse2, vI256},
-	PCMPEQD: {"pcmpeqd", 0x66, 1, 0x76, 0, sse2, vI256}, PCMPGTB: {"pcmpgtb", 0x66, 1, 0x64, 0, sse2, vI256},
-	PCMPGTW: {"pcmpgtw", 0x66, 1, 0x65, 0, sse2, vI256}, PCMPGTD: {"pcmpgtd", 0x66, 1, 0x66, 0, sse2, vI256},
-	PMINUB: {"pminub", 0x66, 1, 0xDA, 0, sse2, vI256}, PMAXUB: {"pmaxub", 0x66, 1, 0xDE, 0, sse2, vI256},
-	PMINSW: {"pminsw", 0x66, 1, 0xEA, 0, sse2, vI256}, PMAXSW: {"pmaxsw", 0x66, 1, 0xEE, 0, sse2, vI256},
-	PAVGB: {"pavgb", 0x66, 1, 0xE0, 0, sse2, vI256}, PAVGW: {"pavgw", 0x66, 1, 0xE3, 0, sse2, vI256},
-	PSLLW: {"psllw", 0x66, 1, 0xF1, 0, sse2, vI256 | vSrc2X}, PSLLD: {"pslld", 0x66, 1, 0xF2, 0, sse2, vI256 | vSrc2X},
-	PSLLQ: {"psllq", 0x66, 1, 0xF3, 0, sse2, vI256 | vSrc2X}, PSRLW: {"psrlw", 0x66, 1, 0xD1, 0, sse2, vI256 | vSrc2X},
-	PSRLD: {"psrld", 0x66, 1, 0xD2, 0, sse2, vI256 | vSrc2X}, PSRLQ: {"psrlq", 0x66, 1, 0xD3, 0, sse2, vI256 | vSrc2X},
-	PSRAW: {"psraw", 0x66, 1, 0xE1, 0, sse2, vI256 | vSrc2X}, PSRAD: {"psrad", 0x66, 1, 0xE2, 0, sse2, vI256 | vSrc2X},
-	PUNPCKLBW: {"punpcklbw", 0x66, 1, 0x60, 0, sse2, vI256}, PUNPCKLWD: {"punpcklwd", 0x66, 1, 0x61, 0, sse2, vI256},
-	PUNPCKLDQ: {"punpckldq", 0x66, 1, 0x62, 0, sse2, vI256}, PUNPCKLQDQ: {"punpcklqdq", 0x66, 1, 0x6C, 0, sse2, vI256},
-	PUNPCKHBW: {"punpckhbw", 0x66, 1, 0x68, 0, sse2, vI256}, PUNPCKHWD: {"punpckhwd", 0x66, 1, 0x69, 0, sse2, vI256},
-	PUNPCKHDQ: {"punpckhdq", 0x66, 1, 0x6A, 0, sse2, vI256}, PUNPCKHQDQ: {"punpckhqdq", 0x66, 1, 0x6D, 0, sse2, vI256},
-	PACKSSWB: {"packsswb", 0x66, 1, 0x63, 0, sse2, vI256}, PACKSSDW: {"packssdw", 0x66, 1, 0x6B, 0, sse2, vI256},
-	PACKUSWB: {"packuswb", 0x66, 1, 0x67, 0, sse2, vI256},
-	PSHUFD:   {"pshufd", 0x66, 1, 0x70, 0, sse2, vI256 | vUnary | vImm},
-	PSHUFLW:  {"pshuflw", 0xF2, 1, 0x70, 0, sse2, vI256 | vUnary | vImm},
-	PSHUFHW:  {"pshufhw", 0xF3, 1, 0x70, 0, sse2, vI256 | vUnary | vImm},
+	PADDB: {"paddb", 0x66, 1, 0xFC, 0, isaSSE2, vI256}, PADDW: {"paddw", 0x66, 1, 0xFD, 0, isaSSE2, vI256},
+	PADDD: {"paddd", 0x66, 1, 0xFE, 0, isaSSE2, vI256}, PADDQ: {"paddq", 0x66, 1, 0xD4, 0, isaSSE2, vI256},
+	PADDSB: {"paddsb", 0x66, 1, 0xEC, 0, isaSSE2, vI256}, PADDSW: {"paddsw", 0x66, 1, 0xED, 0, isaSSE2, vI256},
+	PADDUSB: {"paddusb", 0x66, 1, 0xDC, 0, isaSSE2, vI256}, PADDUSW: {"paddusw", 0x66, 1, 0xDD, 0, isaSSE2, vI256},
+	PSUBB: {"psubb", 0x66, 1, 0xF8, 0, isaSSE2, vI256}, PSUBW: {"psubw", 0x66, 1, 0xF9, 0, isaSSE2, vI256},
+	PSUBD: {"psubd", 0x66, 1, 0xFA, 0, isaSSE2, vI256}, PSUBQ: {"psubq", 0x66, 1, 0xFB, 0, isaSSE2, vI256},
+	PSUBSB: {"psubsb", 0x66, 1, 0xE8, 0, isaSSE2, vI256}, PSUBSW: {"psubsw", 0x66, 1, 0xE9, 0, isaSSE2, vI256},
+	PSUBUSB: {"psubusb", 0x66, 1, 0xD8, 0, isaSSE2, vI256}, PSUBUSW: {"psubusw", 0x66, 1, 0xD9, 0, isaSSE2, vI256},
+	PMULLW: {"pmullw", 0x66, 1, 0xD5, 0, isaSSE2, vI256}, PMULHW: {"pmulhw", 0x66, 1, 0xE5, 0, isaSSE2, vI256},
+	PMULHUW: {"pmulhuw", 0x66, 1, 0xE4, 0, isaSSE2, vI256}, PMULUDQ: {"pmuludq", 0x66, 1, 0xF4, 0, isaSSE2, vI256},
+	PMADDWD: {"pmaddwd", 0x66, 1, 0xF5, 0, isaSSE2, vI256},
+	PAND:    {"pand", 0x66, 1, 0xDB, 0, isaSSE2, vI256}, PANDN: {"pandn", 0x66, 1, 0xDF, 0, isaSSE2, vI256},
+	POR: {"por", 0x66, 1, 0xEB, 0, isaSSE2, vI256}, PXOR: {"pxor", 0x66, 1, 0xEF, 0, isaSSE2, vI256},
+	PCMPEQB: {"pcmpeqb", 0x66, 1, 0x74, 0, isaSSE2, vI256}, PCMPEQW: {"pcmpeqw", 0x66, 1, 0x75, 0, isaSSE2, vI256},
+	PCMPEQD: {"pcmpeqd", 0x66, 1, 0x76, 0, isaSSE2, vI256}, PCMPGTB: {"pcmpgtb", 0x66, 1, 0x64, 0, isaSSE2, vI256},
+	PCMPGTW: {"pcmpgtw", 0x66, 1, 0x65, 0, isaSSE2, vI256}, PCMPGTD: {"pcmpgtd", 0x66, 1, 0x66, 0, isaSSE2, vI256},
+	PMINUB: {"pminub", 0x66, 1, 0xDA, 0, isaSSE2, vI256}, PMAXUB: {"pmaxub", 0x66, 1, 0xDE, 0, isaSSE2, vI256},
+	PMINSW: {"pminsw", 0x66, 1, 0xEA, 0, isaSSE2, vI256}, PMAXSW: {"pmaxsw", 0x66, 1, 0xEE, 0, isaSSE2, vI256},
+	PAVGB: {"pavgb", 0x66, 1, 0xE0, 0, isaSSE2, vI256}, PAVGW: {"pavgw", 0x66, 1, 0xE3, 0, isaSSE2, vI256},
+	PSLLW: {"psllw", 0x66, 1, 0xF1, 0, isaSSE2, vI256 | vSrc2X}, PSLLD: {"pslld", 0x66, 1, 0xF2, 0, isaSSE2, vI256 | vSrc2X},
+	PSLLQ: {"psllq", 0x66, 1, 0xF3, 0, isaSSE2, vI256 | vSrc2X}, PSRLW: {"psrlw", 0x66, 1, 0xD1, 0, isaSSE2, vI256 | vSrc2X},
+	PSRLD: {"psrld", 0x66, 1, 0xD2, 0, isaSSE2, vI256 | vSrc2X}, PSRLQ: {"psrlq", 0x66, 1, 0xD3, 0, isaSSE2, vI256 | vSrc2X},
+	PSRAW: {"psraw", 0x66, 1, 0xE1, 0, isaSSE2, vI256 | vSrc2X}, PSRAD: {"psrad", 0x66, 1, 0xE2, 0, isaSSE2, vI256 | vSrc2X},
+	PUNPCKLBW: {"punpcklbw", 0x66, 1, 0x60, 0, isaSSE2, vI256}, PUNPCKLWD: {"punpcklwd", 0x66, 1, 0x61, 0, isaSSE2, vI256},
+	PUNPCKLDQ: {"punpckldq", 0x66, 1, 0x62, 0, isaSSE2, vI256}, PUNPCKLQDQ: {"punpcklqdq", 0x66, 1, 0x6C, 0, isaSSE2, vI256},
+	PUNPCKHBW: {"punpckhbw", 0x66, 1, 0x68, 0, isaSSE2, vI256}, PUNPCKHWD: {"punpckhwd", 0x66, 1, 0x69, 0, isaSSE2, vI256},
+	PUNPCKHDQ: {"punpckhdq", 0x66, 1, 0x6A, 0, isaSSE2, vI256}, PUNPCKHQDQ: {"punpckhqdq", 0x66, 1, 0x6D, 0, isaSSE2, vI256},
+	PACKSSWB: {"packsswb", 0x66, 1, 0x63, 0, isaSSE2, vI256}, PACKSSDW: {"packssdw", 0x66, 1, 0x6B, 0, isaSSE2, vI256},
+	PACKUSWB: {"packuswb", 0x66, 1, 0x67, 0, isaSSE2, vI256},
+	PSHUFD:   {"pshufd", 0x66, 1, 0x70, 0, isaSSE2, vI256 | vUnary | vImm},
+	PSHUFLW:  {"pshuflw", 0xF2, 1, 0x70, 0, isaSSE2, vI256 | vUnary | vImm},
+	PSHUFHW:  {"pshufhw", 0xF3, 1, 0x70, 0, isaSSE2, vI256 | vUnary | vImm},
 
-	ADDPS: {"addps", 0, 1, 0x58, 0, sse2, 0}, ADDPD: {"addpd", 0x66, 1, 0x58, 0, sse2, 0},
-	SUBPS: {"subps", 0, 1, 0x5C, 0, sse2, 0}, SUBPD: {"subpd", 0x66, 1, 0x5C, 0, sse2, 0},
-	MULPS: {"mulps", 0, 1, 0x59, 0, sse2, 0}, MULPD: {"mulpd", 0x66, 1, 0x59, 0, sse2, 0},
-	DIVPS: {"divps", 0, 1, 0x5E, 0, sse2, 0}, DIVPD: {"divpd", 0x66, 1, 0x5E, 0, sse2, 0},
-	SQRTPS: {"sqrtps", 0, 1, 0x51, 0, sse2, vUnary}, SQRTPD: {"sqrtpd", 0x66, 1, 0x51, 0, sse2, vUnary},
-	MINPS: {"minps", 0, 1, 0x5D, 0, sse2, 0}, MINPD: {"minpd", 0x66, 1, 0x5D, 0, sse2, 0},
-	MAXPS: {"maxps", 0, 1, 0x5F, 0, sse2, 0}, MAXPD: {"maxpd", 0x66, 1, 0x5F, 0, sse2, 0},
-	CMPPS: {"cmpps", 0, 1, 0xC2, 0, sse2, vImm}, CMPPD: {"cmppd", 0x66, 1, 0xC2, 0, sse2, vImm},
-	SHUFPS: {"shufps", 0, 1, 0xC6, 0, sse2, vImm}, SHUFPD: {"shufpd", 0x66, 1, 0xC6, 0, sse2, vImm},
-	UNPCKLPS: {"unpcklps", 0, 1, 0x14, 0, sse2, 0}, UNPCKHPS: {"unpckhps", 0, 1, 0x15, 0, sse2, 0},
-	UNPCKLPD: {"unpcklpd", 0x66, 1, 0x14, 0, sse2, 0}, UNPCKHPD: {"unpckhpd", 0x66, 1, 0x15, 0, sse2, 0},
-	CVTDQ2PS:  {"cvtdq2ps", 0, 1, 0x5B, 0, sse2, vUnary},
-	CVTPS2DQ:  {"cvtps2dq", 0x66, 1, 0x5B, 0, sse2, vUnary},
-	CVTTPS2DQ: {"cvttps2dq", 0xF3, 1, 0x5B, 0, sse2, vUnary},
-	CVTPS2PD:  {"cvtps2pd", 0, 1, 0x5A, 0, sse2, vUnary | vSrcX},
-	CVTPD2PS:  {"cvtpd2ps", 0x66, 1, 0x5A, 0, sse2, vUnary | vDstX},
-	CVTDQ2PD:  {"cvtdq2pd", 0xF3, 1, 0xE6, 0, sse2, vUnary | vSrcX},
-	CVTTPD2DQ: {"cvttpd2dq", 0x66, 1, 0xE6, 0, sse2, vUnary | vDstX},
+	ADDPS: {"addps", 0, 1, 0x58, 0, isaSSE2, 0}, ADDPD: {"addpd", 0x66, 1, 0x58, 0, isaSSE2, 0},
+	SUBPS: {"subps", 0, 1, 0x5C, 0, isaSSE2, 0}, SUBPD: {"subpd", 0x66, 1, 0x5C, 0, isaSSE2, 0},
+	MULPS: {"mulps", 0, 1, 0x59, 0, isaSSE2, 0}, MULPD: {"mulpd", 0x66, 1, 0x59, 0, isaSSE2, 0},
+	DIVPS: {"divps", 0, 1, 0x5E, 0, isaSSE2, 0}, DIVPD: {"divpd", 0x66, 1, 0x5E, 0, isaSSE2, 0},
+	SQRTPS: {"sqrtps", 0, 1, 0x51, 0, isaSSE2, vUnary}, SQRTPD: {"sqrtpd", 0x66, 1, 0x51, 0, isaSSE2, vUnary},
+	MINPS: {"minps", 0, 1, 0x5D, 0, isaSSE2, 0}, MINPD: {"minpd", 0x66, 1, 0x5D, 0, isaSSE2, 0},
+	MAXPS: {"maxps", 0, 1, 0x5F, 0, isaSSE2, 0}, MAXPD: {"maxpd", 0x66, 1, 0x5F, 0, isaSSE2, 0},
+	CMPPS: {"cmpps", 0, 1, 0xC2, 0, isaSSE2, vImm}, CMPPD: {"cmppd", 0x66, 1, 0xC2, 0, isaSSE2, vImm},
+	SHUFPS: {"shufps", 0, 1, 0xC6, 0, isaSSE2, vImm}, SHUFPD: {"shufpd", 0x66, 1, 0xC6, 0, isaSSE2, vImm},
+	UNPCKLPS: {"unpcklps", 0, 1, 0x14, 0, isaSSE2, 0}, UNPCKHPS: {"unpckhps", 0, 1, 0x15, 0, isaSSE2, 0},
+	UNPCKLPD: {"unpcklpd", 0x66, 1, 0x14, 0, isaSSE2, 0}, UNPCKHPD: {"unpckhpd", 0x66, 1, 0x15, 0, isaSSE2, 0},
+	CVTDQ2PS:  {"cvtdq2ps", 0, 1, 0x5B, 0, isaSSE2, vUnary},
+	CVTPS2DQ:  {"cvtps2dq", 0x66, 1, 0x5B, 0, isaSSE2, vUnary},
+	CVTTPS2DQ: {"cvttps2dq", 0xF3, 1, 0x5B, 0, isaSSE2, vUnary},
+	CVTPS2PD:  {"cvtps2pd", 0, 1, 0x5A, 0, isaSSE2, vUnary | vSrcX},
+	CVTPD2PS:  {"cvtpd2ps", 0x66, 1, 0x5A, 0, isaSSE2, vUnary | vDstX},
+	CVTDQ2PD:  {"cvtdq2pd", 0xF3, 1, 0xE6, 0, isaSSE2, vUnary | vSrcX},
+	CVTTPD2DQ: {"cvttpd2dq", 0x66, 1, 0xE6, 0, isaSSE2, vUnary | vDstX},
 
-	MOVDQU:  {"movdqu", 0xF3, 1, 0x6F, 0x7F, sse2, vUnary},
-	MOVDQA:  {"movdqa", 0x66, 1, 0x6F, 0x7F, sse2, vUnary},
-	MOVUPS:  {"movups", 0, 1, 0x10, 0x11, sse2, vUnary},
-	MOVQ:    {"movq", 0xF3, 1, 0x7E, 0xD6, sse2, vUnary | vNo256},
-	MOVD:    {"movd", 0x66, 1, 0x6E, 0x7E, sse2, vUnary | vNo256 | vMemOnly},
-	MOVHLPS: {"movhlps", 0, 1, 0x12, 0, sse2, vNo256 | vRegOnly},
-	MOVLHPS: {"movlhps", 0, 1, 0x16, 0, sse2, vNo256 | vRegOnly},
+	MOVDQU:  {"movdqu", 0xF3, 1, 0x6F, 0x7F, isaSSE2, vUnary},
+	MOVDQA:  {"movdqa", 0x66, 1, 0x6F, 0x7F, isaSSE2, vUnary},
+	MOVUPS:  {"movups", 0, 1, 0x10, 0x11, isaSSE2, vUnary},
+	MOVQ:    {"movq", 0xF3, 1, 0x7E, 0xD6, isaSSE2, vUnary | vNo256},
+	MOVD:    {"movd", 0x66, 1, 0x6E, 0x7E, isaSSE2, vUnary | vNo256 | vMemOnly},
+	MOVHLPS: {"movhlps", 0, 1, 0x12, 0, isaSSE2, vNo256 | vRegOnly},
+	MOVLHPS: {"movlhps", 0, 1, 0x16, 0, isaSSE2, vNo256 | vRegOnly},
 
-	MOVDDUP:  {"movddup", 0xF2, 1, 0x12, 0, sse3, vUnary},
-	MOVSLDUP: {"movsldup", 0xF3, 1, 0x12, 0, sse3, vUnary},
-	MOVSHDUP: {"movshdup", 0xF3, 1, 0x16, 0, sse3, vUnary},
+	MOVDDUP:  {"movddup", 0xF2, 1, 0x12, 0, isaSSE3, vUnary},
+	MOVSLDUP: {"movsldup", 0xF3, 1, 0x12, 0, isaSSE3, vUnary},
+	MOVSHDUP: {"movshdup", 0xF3, 1, 0x16, 0, isaSSE3, vUnary},
 
-	PSHUFB: {"pshufb", 0x66, 2, 0x00, 0, ssse3, vI256},
-	PABSB:  {"pabsb", 0x66, 2, 0x1C, 0, ssse3, vI256 | vUnary}, PABSW: {"pabsw", 0x66, 2, 0x1D, 0, ssse3, vI256 | vUnary},
-	PABSD:     {"pabsd", 0x66, 2, 0x1E, 0, ssse3, vI256 | vUnary},
-	PMULHRSW:  {"pmulhrsw", 0x66, 2, 0x0B, 0, ssse3, vI256},
-	PMADDUBSW: {"pmaddubsw", 0x66, 2, 0x04, 0, ssse3, vI256},
-	PALIGNR:   {"palignr", 0x66, 3, 0x0F, 0, ssse3, vI256 | vImm},
+	PSHUFB: {"pshufb", 0x66, 2, 0x00, 0, isaSSSE3, vI256},
+	PABSB:  {"pabsb", 0x66, 2, 0x1C, 0, isaSSSE3, vI256 | vUnary}, PABSW: {"pabsw", 0x66, 2, 0x1D, 0, isaSSSE3, vI256 | vUnary},
+	PABSD:     {"pabsd", 0x66, 2, 0x1E, 0, isaSSSE3, vI256 | vUnary},
+	PMULHRSW:  {"pmulhrsw", 0x66, 2, 0x0B, 0, isaSSSE3, vI256},
+	PMADDUBSW: {"pmaddubsw", 0x66, 2, 0x04, 0, isaSSSE3, vI256},
+	PALIGNR:   {"palignr", 0x66, 3, 0x0F, 0, isaSSSE3, vI256 | vImm},
 
-	PMULLD: {"pmulld", 0x66, 2, 0x40, 0, sse41, vI256}, PMULDQ: {"pmuldq", 0x66, 2, 0x28, 0, sse41, vI256},
-	PMINSB: {"pminsb", 0x66, 2, 0x38, 0, sse41, vI256}, PMINSD: {"pminsd", 0x66, 2, 0x39, 0, sse41, vI256},
-	PMINUW: {"pminuw", 0x66, 2, 0x3A, 0, sse41, vI256}, PMINUD: {"pminud", 0x66, 2, 0x3B, 0, sse41, vI256},
-	PMAXSB: {"pmaxsb", 0x66, 2, 0x3C, 0, sse41, vI256}, PMAXSD: {"pmaxsd", 0x66, 2, 0x3D, 0, sse41, vI256},
-	PMAXUW: {"pmaxuw", 0x66, 2, 0x3E, 0, sse41, vI256}, PMAXUD: {"pmaxud", 0x66, 2, 0x3F, 0, sse41, vI256},
-	PCMPEQQ: {"pcmpeqq", 0x66, 2, 0x29, 0, sse41, vI256}, PACKUSDW: {"packusdw", 0x66, 2, 0x2B, 0, sse41, vI256},
-	PTEST:    {"ptest", 0x66, 2, 0x17, 0, sse41, vUnary},
-	PMOVSXBW: {"pmovsxbw", 0x66, 2, 0x20, 0, sse41, vI256 | vUnary | vSrcX},
-	PMOVSXBD: {"pmovsxbd", 0x66, 2, 0x21, 0, sse41, vI256 | vUnary | vSrcX},
-	PMOVSXBQ: {"pmovsxbq", 0x66, 2, 0x22, 0, sse41, vI256 | vUnary | vSrcX},
-	PMOVSXWD: {"pmovsxwd", 0x66, 2, 0x23, 0, sse41, vI256 | vUnary | vSrcX},
-	PMOVSXWQ: {"pmovsxwq", 0x66, 2, 0x24, 0, sse41, vI256 | vUnary | vSrcX},
-	PMOVSXDQ: {"pmovsxdq", 0x66, 2, 0x25, 0, sse41, vI256 | vUnary | vSrcX},
-	PMOVZXBW: {"pmovzxbw", 0x66, 2, 0x30, 0, sse41, vI256 | vUnary | vSrcX},
-	PMOVZXBD: {"pmovzxbd", 0x66, 2, 0x31, 0, sse41, vI256 | vUnary | vSrcX},
-	PMOVZXBQ: {"pmovzxbq", 0x66, 2, 0x32, 0, sse41, vI256 | vUnary | vSrcX},
-	PMOVZXWD: {"pmovzxwd", 0x66, 2, 0x33, 0, sse41, vI256 | vUnary | vSrcX},
-	PMOVZXWQ: {"pmovzxwq", 0x66, 2, 0x34, 0, sse41, vI256 | vUnary | vSrcX},
-	PMOVZXDQ: {"pmovzxdq", 0x66, 2, 0x35, 0, sse41, vI256 | vUnary | vSrcX},
-	ROUNDPS:  {"roundps", 0x66, 3, 0x08, 0, sse41, vUnary | vImm},
-	ROUNDPD:  {"roundpd", 0x66, 3, 0x09, 0, sse41, vUnary | vImm},
-	PBLENDW:  {"pblendw", 0x66, 3, 0x0E, 0, sse41, vI256 | vImm},
-	BLENDPS:  {"blendps", 0x66, 3, 0x0C, 0, sse41, vImm},
-	BLENDPD:  {"blendpd", 0x66, 3, 0x0D, 0, sse41, vImm},
-	INSERTPS: {"insertps", 0x66, 3, 0x21, 0, sse41, vImm | vNo256},
+	PMULLD: {"pmulld", 0x66, 2, 0x40, 0, isaSSE41, vI256}, PMULDQ: {"pmuldq", 0x66, 2, 0x28, 0, isaSSE41, vI256},
+	PMINSB: {"pminsb", 0x66, 2, 0x38, 0, isaSSE41, vI256}, PMINSD: {"pminsd", 0x66, 2, 0x39, 0, isaSSE41, vI256},
+	PMINUW: {"pminuw", 0x66, 2, 0x3A, 0, isaSSE41, vI256}, PMINUD: {"pminud", 0x66, 2, 0x3B, 0, isaSSE41, vI256},
+	PMAXSB: {"pmaxsb", 0x66, 2, 0x3C, 0, isaSSE41, vI256}, PMAXSD: {"pmaxsd", 0x66, 2, 0x3D, 0, isaSSE41, vI256},
+	PMAXUW: {"pmaxuw", 0x66, 2, 0x3E, 0, isaSSE41, vI256}, PMAXUD: {"pmaxud", 0x66, 2, 0x3F, 0, isaSSE41, vI256},
+	PCMPEQQ: {"pcmpeqq", 0x66, 2, 0x29, 0, isaSSE41, vI256}, PACKUSDW: {"packusdw", 0x66, 2, 0x2B, 0, isaSSE41, vI256},
+	PTEST:    {"ptest", 0x66, 2, 0x17, 0, isaSSE41, vUnary},
+	PMOVSXBW: {"pmovsxbw", 0x66, 2, 0x20, 0, isaSSE41, vI256 | vUnary | vSrcX},
+	PMOVSXBD: {"pmovsxbd", 0x66, 2, 0x21, 0, isaSSE41, vI256 | vUnary | vSrcX},
+	PMOVSXBQ: {"pmovsxbq", 0x66, 2, 0x22, 0, isaSSE41, vI256 | vUnary | vSrcX},
+	PMOVSXWD: {"pmovsxwd", 0x66, 2, 0x23, 0, isaSSE41, vI256 | vUnary | vSrcX},
+	PMOVSXWQ: {"pmovsxwq", 0x66, 2, 0x24, 0, isaSSE41, vI256 | vUnary | vSrcX},
+	PMOVSXDQ: {"pmovsxdq", 0x66, 2, 0x25, 0, isaSSE41, vI256 | vUnary | vSrcX},
+	PMOVZXBW: {"pmovzxbw", 0x66, 2, 0x30, 0, isaSSE41, vI256 | vUnary | vSrcX},
+	PMOVZXBD: {"pmovzxbd", 0x66, 2, 0x31, 0, isaSSE41, vI256 | vUnary | vSrcX},
+	PMOVZXBQ: {"pmovzxbq", 0x66, 2, 0x32, 0, isaSSE41, vI256 | vUnary | vSrcX},
+	PMOVZXWD: {"pmovzxwd", 0x66, 2, 0x33, 0, isaSSE41, vI256 | vUnary | vSrcX},
+	PMOVZXWQ: {"pmovzxwq", 0x66, 2, 0x34, 0, isaSSE41, vI256 | vUnary | vSrcX},
+	PMOVZXDQ: {"pmovzxdq", 0x66, 2, 0x35, 0, isaSSE41, vI256 | vUnary | vSrcX},
+	ROUNDPS:  {"roundps", 0x66, 3, 0x08, 0, isaSSE41, vUnary | vImm},
+	ROUNDPD:  {"roundpd", 0x66, 3, 0x09, 0, isaSSE41, vUnary | vImm},
+	PBLENDW:  {"pblendw", 0x66, 3, 0x0E, 0, isaSSE41, vI256 | vImm},
+	BLENDPS:  {"blendps", 0x66, 3, 0x0C, 0, isaSSE41, vImm},
+	BLENDPD:  {"blendpd", 0x66, 3, 0x0D, 0, isaSSE41, vImm},
+	INSERTPS: {"insertps", 0x66, 3, 0x21, 0, isaSSE41, vImm | vNo256},
 
-	PCMPGTQ: {"pcmpgtq", 0x66, 2, 0x37, 0, sse42, vI256},
+	PCMPGTQ: {"pcmpgtq", 0x66, 2, 0x37, 0, isaSSE42, vI256},
 
 	VPERMQ:       {"vpermq", 0x66, 3, 0x00, 0, cpu.X86AVX2, vVEXOnly | vUnary | vImm | vOnly256 | vW1},
 	VPERMD:       {"vpermd", 0x66, 2, 0x36, 0, cpu.X86AVX2, vVEXOnly | vOnly256},
@@ -488,7 +488,7 @@ func (a *Asm) vecShiftOK(op VecShift) bool {
 	return true
 }
 
-// VecShiftImm emits op dst, n (sse2). Counts at or above the lane width
+// VecShiftImm emits op dst, n (isaSSE2). Counts at or above the lane width
 // are legal and give zero (or the sign for PSRA), which is not
 // WebAssembly's modulo rule: the compiler masks the count first.
 func (a *Asm) VecShiftImm(op VecShift, dst XReg, n uint8) {
@@ -524,7 +524,7 @@ var blendvForms = [blendvEnd]struct {
 	BLENDVPD: {"blendvpd", 0x15, 0x4B},
 }
 
-// Blendv emits op dst, src with the implicit mask XMM0 (sse41): the
+// Blendv emits op dst, src with the implicit mask XMM0 (isaSSE41): the
 // register allocator must have put the mask there.
 func (a *Asm) Blendv(op BlendvOp, dst, src XReg) {
 	if a.err != nil {
@@ -565,8 +565,8 @@ func laneIndex(w Width) int {
 }
 
 var (
-	pextrForms = [4]laneForm{{3, 0x14, false, 16, sse41}, {3, 0x15, false, 8, sse41}, {3, 0x16, false, 4, sse41}, {3, 0x16, true, 2, sse41}}
-	pinsrForms = [4]laneForm{{3, 0x20, false, 16, sse41}, {1, 0xC4, false, 8, sse2}, {3, 0x22, false, 4, sse41}, {3, 0x22, true, 2, sse41}}
+	pextrForms = [4]laneForm{{3, 0x14, false, 16, isaSSE41}, {3, 0x15, false, 8, isaSSE41}, {3, 0x16, false, 4, isaSSE41}, {3, 0x16, true, 2, isaSSE41}}
+	pinsrForms = [4]laneForm{{3, 0x20, false, 16, isaSSE41}, {1, 0xC4, false, 8, isaSSE2}, {3, 0x22, false, 4, isaSSE41}, {3, 0x22, true, 2, isaSSE41}}
 )
 
 func (a *Asm) laneOK(forms *[4]laneForm, w Width, lane uint8) (laneForm, bool) {
@@ -656,7 +656,7 @@ var movmskForms = [movmskEnd]struct {
 	pfx, op byte
 }{PMOVMSKB: {"pmovmskb", 0x66, 0xD7}, MOVMSKPS: {"movmskps", 0, 0x50}, MOVMSKPD: {"movmskpd", 0x66, 0x50}}
 
-// Movmsk emits op dst, src (sse2); dst is written as a 32-bit register.
+// Movmsk emits op dst, src (isaSSE2); dst is written as a 32-bit register.
 func (a *Asm) Movmsk(op MovmskOp, dst Reg, src XReg) {
 	if a.err != nil {
 		return

@@ -164,3 +164,17 @@ func TestVecEncodingAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocations per run of %d instructions", n, len(cases))
 	}
 }
+
+func BenchmarkEncodeVec(b *testing.B) {
+	cases := allVecCases()
+	var a Asm
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Reset()
+		for _, c := range cases {
+			c.emit(&a)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(cases)), "ns/instr")
+	b.ReportMetric(float64(len(a.Bytes()))/float64(len(cases)), "bytes/instr")
+}

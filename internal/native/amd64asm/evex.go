@@ -76,6 +76,7 @@ const (
 	VMOVDQU16
 	VMOVDQU32
 	VMOVDQU64
+	VPSRAQ // i64x2.shr_s: s1 shifted by the count in the low 64 bits of XMM s2
 	evexEnd
 )
 
@@ -84,6 +85,7 @@ const (
 // scaled.
 const (
 	eHalf = 1 << (iota + 12) // half-vector memory operand (HV tuple)
+	eM128                    // the memory operand is 16 bytes at every length (M128 tuple)
 )
 
 // evexForm is one EVEX operation: mandatory prefix, opcode map, opcode,
@@ -132,6 +134,7 @@ var evexForms = [evexEnd]evexForm{
 	VMOVDQU16:   {"vmovdqu16", 0xF2, 1, 0x6F, 0x7F, true, isaAVX512BW, 0, vUnary},
 	VMOVDQU32:   {"vmovdqu32", 0xF3, 1, 0x6F, 0x7F, false, isaAVX512F, 0, vUnary},
 	VMOVDQU64:   {"vmovdqu64", 0xF3, 1, 0x6F, 0x7F, true, isaAVX512F, 0, vUnary},
+	VPSRAQ:      {"vpsraq", 0x66, 1, 0xE2, 0, true, isaAVX512F, 0, vSrc2X | eM128},
 }
 
 // evexFeat is the feature set of an AVX-512 form at length l: its own
@@ -302,6 +305,8 @@ func (f *evexForm) memScale(l VecLen, bcst bool) int32 {
 		return int32(f.elem)
 	case f.flags&eHalf != 0:
 		return int32(l) / 2
+	case f.flags&eM128 != 0:
+		return 16
 	}
 	return int32(l)
 }
@@ -561,4 +566,60 @@ func (a *Asm) KmovFromGPR(w Width, dst KReg, src Reg) {
 	}
 	a.vexEmit(vexPP(pfx), 1, w1, V128, 0x92, byte(dst), 0, byte(src), nil)
 	a.need(vecFeat[feat])
+}
+
+// VpsraqImm emits VPSRAQ dst{k}, src, n (avx512f): the 64-bit arithmetic
+// shift SSE and AVX2 lack, so i64x2.shr_s is one instruction. As with the
+// other shifts, counts of 64 or more fill with the sign: the compiler
+// masks the count to WebAssembly's modulo rule first.
+func (a *Asm) VpsraqImm(l VecLen, k Mask, dst, src XReg, n uint8) {
+	if a.err != nil || !a.evexLenOK(l) || !a.maskOK(k) || !a.zregOK(dst) || !a.zregOK(src) {
+		return
+	}
+	// EVEX.NDD: the destination is in vvvv, ModRM.reg holds /4.
+	a.evexEmit(&evexArgs{pp: 1, mp: 1, op: 0x72, w1: true, l: l, r: 4, v: byte(dst), rm: byte(src), k: k})
+	a.imm8(int8(n))
+	a.need(evexFeat(isaAVX512F, l))
+}
+
+// VpsraqImmLoad emits VPSRAQ dst{k}, [m], n; with bcst one 64-bit
+// element of [m] is shifted into every lane.
+func (a *Asm) VpsraqImmLoad(l VecLen, k Mask, dst XReg, m Mem, bcst bool, n uint8) {
+	if a.err != nil || !a.evexLenOK(l) || !a.maskOK(k) || !a.zregOK(dst) || !a.memOK(m) {
+		return
+	}
+	scale := int32(l)
+	if bcst {
+		scale = 8
+	}
+	a.evexEmit(&evexArgs{pp: 1, mp: 1, op: 0x72, w1: true, l: l, r: 4, v: byte(dst), m: &m, k: k, bcst: bcst, n: scale})
+	a.imm8(int8(n))
+	a.need(evexFeat(isaAVX512F, l))
+}
+
+// VpbroadcastGPR emits VPBROADCASTB/W/D/Q dst{k}, src: the low w bytes
+// of a GPR in every lane, the one-instruction splat (avx512bw for 8- and
+// 16-bit lanes, avx512f for 32 and 64).
+func (a *Asm) VpbroadcastGPR(w Width, l VecLen, k Mask, dst XReg, src Reg) {
+	if a.err != nil || !a.evexLenOK(l) || !a.maskOK(k) || !a.zregOK(dst) || !a.regOK(byte(src)) {
+		return
+	}
+	var op byte
+	var w1 bool
+	feat := isaAVX512F
+	switch w {
+	case W8:
+		op, feat = 0x7A, isaAVX512BW
+	case W16:
+		op, feat = 0x7B, isaAVX512BW
+	case W32:
+		op = 0x7C
+	case W64:
+		op, w1 = 0x7C, true
+	default:
+		a.fail("lane width %d", w)
+		return
+	}
+	a.evexEmit(&evexArgs{pp: 1, mp: 2, op: op, w1: w1, l: l, r: byte(dst), rm: byte(src), k: k})
+	a.need(evexFeat(feat, l))
 }

@@ -58,12 +58,16 @@ func evexCases() []vcase {
 		VCVTPD2UQQ: cpu.X86AVX512DQ, VCVTTPD2UQQ: cpu.X86AVX512DQ, VCVTUQQ2PD: cpu.X86AVX512DQ,
 		VCVTTPD2UDQ: cpu.X86AVX512F, VCVTUDQ2PD: cpu.X86AVX512F,
 		VMOVDQU8: cpu.X86AVX512BW, VMOVDQU16: cpu.X86AVX512BW, VMOVDQU32: cpu.X86AVX512F, VMOVDQU64: cpu.X86AVX512F,
+		VPSRAQ: cpu.X86AVX512F,
 	}
 	for op := EvexOp(0); op < evexEnd; op++ {
 		f := evexForms[op]
 		for _, l := range lens {
 			feat := evexCaseFeat(evexFeatOf[op], l)
-			dl, sl := l, l
+			dl, sl, s2l := l, l, l
+			if f.flags&vSrc2X != 0 {
+				s2l = V128
+			}
 			if f.flags&vDstX != 0 {
 				dl = halfLen(l)
 			}
@@ -80,7 +84,7 @@ func evexCases() []vcase {
 				case f.flags&vImm != 0:
 					add(feat, func(a *Asm) { a.EImm(op, l, k, d, s1, s2, imm) }, "%s $%d, %s, %s, %s%s", f.name, imm, vn(l, s2), vn(l, s1), vn(l, d), maskText(k))
 				default:
-					add(feat, func(a *Asm) { a.E(op, l, k, d, s1, s2) }, "%s %s, %s, %s%s", f.name, vn(l, s2), vn(l, s1), vn(l, d), maskText(k))
+					add(feat, func(a *Asm) { a.E(op, l, k, d, s1, s2) }, "%s %s, %s, %s%s", f.name, vn(s2l, s2), vn(l, s1), vn(l, d), maskText(k))
 				}
 			}
 			mname := f.name
@@ -154,6 +158,44 @@ func evexCases() []vcase {
 				add(feat, func(a *Asm) { a.Vpmovm2(w, l, x, k) }, "vpmovm2%s %%k%d, %s", lane[i], k, vn(l, x))
 				add(feat, func(a *Asm) { a.Vpmov2m(w, l, k, x) }, "vpmov%s2m %s, %%k%d", lane[i], vn(l, x), k)
 			}
+		}
+	}
+	for i, w := range []Width{W8, W16, W32, W64} {
+		gw := W32
+		if w == W64 {
+			gw = W64
+		}
+		for _, l := range lens {
+			feat := evexCaseFeat(laneFeat[i], l)
+			if i >= 2 {
+				feat = evexCaseFeat(cpu.X86AVX512F, l)
+			}
+			for r := RAX; r <= R15; r++ {
+				x := XReg((int(r)*9 + i*5 + int(l)) % 32)
+				k := maskAt(int(r) + i)
+				add(feat, func(a *Asm) { a.VpbroadcastGPR(w, l, k, x, r) }, "vpbroadcast%s %s, %s%s", lane[i], rn(gw, r), vn(l, x), maskText(k))
+			}
+		}
+	}
+	for _, l := range lens {
+		feat := evexCaseFeat(cpu.X86AVX512F, l)
+		for i, p := range vecPairs(32) {
+			d, s := p[0], p[1]
+			k := maskAt(i)
+			n := uint8(i * 7 % 64)
+			add(feat, func(a *Asm) { a.VpsraqImm(l, k, d, s, n) }, "vpsraq $%d, %s, %s%s", n, vn(l, s), vn(l, d), maskText(k))
+		}
+		for i, m := range evexMems(int(l), int32(l)) {
+			d := XReg((i*13 + 5) % 32)
+			k := maskAt(i + 1)
+			bcst := i%2 == 1
+			mt := mn(m)
+			if bcst {
+				m.Disp = m.Disp / int32(l) * 8
+				mt = mn(m) + fmt.Sprintf("{1to%d}", int(l)/8)
+			}
+			n := uint8(i + 1)
+			add(feat, func(a *Asm) { a.VpsraqImmLoad(l, k, d, m, bcst, n) }, "vpsraq $%d, %s, %s%s", n, mt, vn(l, d), maskText(k))
 		}
 	}
 	kmovFeat := []cpu.Feature{cpu.X86AVX512DQ, cpu.X86AVX512F, cpu.X86AVX512BW, cpu.X86AVX512BW}

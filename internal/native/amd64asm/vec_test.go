@@ -291,6 +291,10 @@ func TestVecInvalidOperandsAreErrors(t *testing.T) {
 		"vpmovm2 width 3":             func(a *Asm) { a.Vpmovm2(Width(3), V512, X1, K1) },
 		"vpmovm2 from k8":             func(a *Asm) { a.Vpmovm2(W8, V512, X1, 8) },
 		"vpmov2m into k9":             func(a *Asm) { a.Vpmov2m(W8, V512, 9, X1) },
+		"vpsraq X32":                  func(a *Asm) { a.VpsraqImm(V512, Mask{}, XReg(32), X1, 1) },
+		"vpsraq zeroing k0":           func(a *Asm) { a.VpsraqImmLoad(V512, Mask{Zero: true}, X1, M(RAX, 0), false, 1) },
+		"vpbroadcast width 3":         func(a *Asm) { a.VpbroadcastGPR(Width(3), V512, Mask{}, X1, RAX) },
+		"vpbroadcast from R16":        func(a *Asm) { a.VpbroadcastGPR(W8, V512, Mask{}, X1, Reg(16)) },
 		"kmov width 3":                func(a *Asm) { a.KmovToGPR(Width(3), RAX, K1) },
 		"kmov from R16":               func(a *Asm) { a.KmovFromGPR(W16, K1, Reg(16)) },
 	} {
@@ -445,6 +449,13 @@ var vecFuzzForms = []struct {
 		a.KmovFromGPR(Width(o[1]), KReg(o[2]), Reg(o[3]))
 	}},
 	{false, false, func(a *Asm, o []byte, l VecLen, k Mask, m Mem, b bool) { a.Vzeroupper() }},
+	{false, true, func(a *Asm, o []byte, l VecLen, k Mask, m Mem, b bool) {
+		a.VpsraqImm(l, k, XReg(o[1]), XReg(o[2]), o[3])
+	}},
+	{false, true, func(a *Asm, o []byte, l VecLen, k Mask, m Mem, b bool) { a.VpsraqImmLoad(l, k, XReg(o[1]), m, b, o[3]) }},
+	{false, false, func(a *Asm, o []byte, l VecLen, k Mask, m Mem, b bool) {
+		a.VpbroadcastGPR(Width(o[0]), l, k, XReg(o[1]), Reg(o[2]))
+	}},
 }
 
 // FuzzEncodeVec is FuzzEncode for the vector forms: random sequences of

@@ -2,6 +2,7 @@ package amd64asm
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferryvm/ferry/internal/cpu"
 	"golang.org/x/arch/x86/x86asm"
 )
 
@@ -110,6 +112,11 @@ func TestRoundTripVec(t *testing.T) {
 			t.Fatalf("%s: %v", c.att, err)
 		}
 		n++
+		if inst, err := x86asm.Decode(code, 64); err == nil {
+			if want := fs(decodedVecFeature(inst, code)); want != c.feat || a.Features() != want {
+				t.Errorf("%s: x86asm's %v needs %v, the case says %v, the encoder records %v", c.att, inst.Op, want, c.feat, a.Features())
+			}
+		}
 		if msg := roundTripVec(code, c.att); msg != "" {
 			t.Errorf("%s", msg)
 			if bad++; bad > 40 {
@@ -144,6 +151,34 @@ func roundTripVec(code []byte, att string) string {
 }
 
 var cmpPackedAlias = regexp.MustCompile(`^cmp(eq|lt|le|unord|neq|nlt|nle|ord)(ps|pd)$`)
+
+// decodedVecFeature classifies a decoded legacy vector instruction by
+// the ISA extension that introduced its opcode (SDM volume 2), which
+// checks the encoder's tags independently of its tables.
+func decodedVecFeature(inst x86asm.Inst, code []byte) cpu.Feature {
+	switch inst.Op {
+	case x86asm.MOVDDUP, x86asm.MOVSLDUP, x86asm.MOVSHDUP:
+		return cpu.X86SSE3
+	case x86asm.PSHUFB, x86asm.PABSB, x86asm.PABSW, x86asm.PABSD, x86asm.PMULHRSW, x86asm.PMADDUBSW, x86asm.PALIGNR:
+		return cpu.X86SSSE3
+	case x86asm.PMULLD, x86asm.PMULDQ, x86asm.PMINSB, x86asm.PMINSD, x86asm.PMINUW, x86asm.PMINUD,
+		x86asm.PMAXSB, x86asm.PMAXSD, x86asm.PMAXUW, x86asm.PMAXUD, x86asm.PCMPEQQ, x86asm.PACKUSDW, x86asm.PTEST,
+		x86asm.PMOVSXBW, x86asm.PMOVSXBD, x86asm.PMOVSXBQ, x86asm.PMOVSXWD, x86asm.PMOVSXWQ, x86asm.PMOVSXDQ,
+		x86asm.PMOVZXBW, x86asm.PMOVZXBD, x86asm.PMOVZXBQ, x86asm.PMOVZXWD, x86asm.PMOVZXWQ, x86asm.PMOVZXDQ,
+		x86asm.ROUNDPS, x86asm.ROUNDPD, x86asm.PBLENDW, x86asm.BLENDPS, x86asm.BLENDPD, x86asm.INSERTPS,
+		x86asm.PBLENDVB, x86asm.BLENDVPS, x86asm.BLENDVPD,
+		x86asm.PEXTRB, x86asm.PEXTRD, x86asm.PEXTRQ, x86asm.PINSRB, x86asm.PINSRD, x86asm.PINSRQ:
+		return cpu.X86SSE41
+	case x86asm.PEXTRW:
+		// SSE2's PEXTRW is 0F C5; SSE4.1 added 0F 3A 15, which can store.
+		if bytes.Contains(code, []byte{0x0F, 0x3A, 0x15}) {
+			return cpu.X86SSE41
+		}
+	case x86asm.PCMPGTQ:
+		return cpu.X86SSE42
+	}
+	return cpu.X86SSE2
+}
 
 // TestVecEncodingAllocatesNothing: once an Asm's buffers have grown,
 // encoding the whole vector corpus again allocates nothing.

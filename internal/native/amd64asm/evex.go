@@ -291,7 +291,7 @@ func (a *Asm) evexForm(op EvexOp, l VecLen, k Mask, unary, imm bool) (*evexForm,
 			a.fail("%s has one source", f.name)
 		}
 	case imm != (f.flags&vImm != 0):
-		a.fail("%s: immediate %v, the form takes one: %v", f.name, imm, !imm)
+		a.failImm(f.name, imm)
 	default:
 		return f, true
 	}

@@ -367,7 +367,7 @@ func (a *Asm) vecLegacy(op VecOp, imm, mem bool) (*vecForm, bool) {
 	case f.flags&vVEXOnly != 0:
 		a.fail("%s has only a VEX form", f.name)
 	case imm != (f.flags&vImm != 0):
-		a.fail("%s: immediate %v, the form takes one: %v", f.name, imm, !imm)
+		a.failImm(f.name, imm)
 	case mem && f.flags&vRegOnly != 0:
 		a.fail("%s has no memory form", f.name)
 	case !mem && f.flags&vMemOnly != 0:
@@ -668,5 +668,15 @@ func (a *Asm) Movmsk(op MovmskOp, dst Reg, src XReg) {
 	f := movmskForms[op]
 	if a.rr(f.pfx, false, false, op2(0x0F, f.op), byte(dst), byte(src)) {
 		a.need(featSSE2)
+	}
+}
+
+// failImm reports a call that passes an immediate to a form without one,
+// or none to a form that needs one.
+func (a *Asm) failImm(name string, given bool) {
+	if given {
+		a.fail("%s takes no immediate", name)
+	} else {
+		a.fail("%s needs an immediate", name)
 	}
 }

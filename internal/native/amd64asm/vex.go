@@ -96,7 +96,7 @@ func (a *Asm) vexForm(op VecOp, l VecLen, unary, imm, mem bool) (*vecForm, cpu.S
 			a.fail("%s has one source", f.name)
 		}
 	case imm != (f.flags&vImm != 0):
-		a.fail("%s: immediate %v, the form takes one: %v", f.name, imm, !imm)
+		a.failImm(f.name, imm)
 	case mem && f.flags&vRegOnly != 0:
 		a.fail("%s has no memory form", f.name)
 	case !mem && f.flags&vMemOnly != 0:

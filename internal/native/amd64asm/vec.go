@@ -539,10 +539,8 @@ func (a *Asm) Blendv(op BlendvOp, dst, src XReg) {
 	}
 }
 
-// pextrForms/pinsrForms: per lane width, the legacy opcode map, opcode,
-// whether REX.W is set, the lane count and the feature. PEXTRW has two
-// forms; the SSE2 one (0F C5) has only a register destination and puts
-// it in ModRM.reg, so stores use the SSE4.1 form (0F3A 15).
+// laneForm is one lane width's PEXTR or PINSR: opcode map, opcode,
+// whether REX.W (VEX.W) is set, the lane count and the feature.
 type laneForm struct {
 	mp, op byte
 	wide   bool
@@ -564,6 +562,10 @@ func laneIndex(w Width) int {
 	return -1
 }
 
+// pextrForms and pinsrForms are indexed by laneIndex. PEXTRW has two
+// forms: the SSE2 one (0F C5) has only a register destination and puts
+// it in ModRM.reg, so Pextr uses it for registers and PextrStore the
+// SSE4.1 one (0F3A 15).
 var (
 	pextrForms = [4]laneForm{{3, 0x14, false, 16, isaSSE41}, {3, 0x15, false, 8, isaSSE41}, {3, 0x16, false, 4, isaSSE41}, {3, 0x16, true, 2, isaSSE41}}
 	pinsrForms = [4]laneForm{{3, 0x20, false, 16, isaSSE41}, {1, 0xC4, false, 8, isaSSE2}, {3, 0x22, false, 4, isaSSE41}, {3, 0x22, true, 2, isaSSE41}}

@@ -307,6 +307,23 @@ func vexVecCases() []vcase {
 		h := uint8(d % 2)
 		add(fs(cpu.X86AVX2), func(a *Asm) { a.VExtracti128(d, s, h) }, "vextracti128 $%d, %s, %s", h, vn(V256, s), vn(V128, d))
 	}
+	for k, m := range memsFor(3, 12) {
+		x := XReg((k*7 + 3) % 16)
+		h := uint8(k % 2)
+		add(fs(cpu.X86AVX2), func(a *Asm) { a.VExtracti128Store(m, x, h) }, "vextracti128 $%d, %s, %s", h, vn(V256, x), mn(m))
+	}
+	for _, l := range []VecLen{V128, V256} {
+		for i, p := range vecPairs(16) {
+			d, s := p[0], p[1]
+			rc := uint8(i % 8)
+			add(fs(cpu.X86F16C), func(a *Asm) { a.Vcvtps2ph(l, d, s, rc) }, "vcvtps2ph $%d, %s, %s", rc, vn(l, s), xn(d))
+		}
+		for k, m := range memsFor(int(l), 6) {
+			x := XReg((k*5 + 1) % 16)
+			rc := uint8(k % 5)
+			add(fs(cpu.X86F16C), func(a *Asm) { a.Vcvtps2phStore(l, m, x, rc) }, "vcvtps2ph $%d, %s, %s", rc, vn(l, x), mn(m))
+		}
+	}
 	laneNames := []string{"b", "w", "d", "q"}
 	for i, w := range []Width{W8, W16, W32, W64} {
 		gw := W32

@@ -275,6 +275,9 @@ func TestVecInvalidOperandsAreErrors(t *testing.T) {
 		"VEX bad memory scale":        func(a *Asm) { a.VLoad(PADDB, V128, X0, X1, MI(RAX, RCX, 3, 0)) },
 		"VEX store of vpaddb":         func(a *Asm) { a.VStore(PADDB, V128, M(RAX, 0), X1) },
 		"vextracti128 half 2":         func(a *Asm) { a.VExtracti128(X0, X1, 2) },
+		"vextracti128 store half 2":   func(a *Asm) { a.VExtracti128Store(M(RAX, 0), X1, 2) },
+		"vcvtps2ph rounding 8":        func(a *Asm) { a.Vcvtps2ph(V128, X0, X1, 8) },
+		"vcvtps2ph store length 64":   func(a *Asm) { a.Vcvtps2phStore(V512, M(RAX, 0), X1, 0) },
 		"vblendv mask X16":            func(a *Asm) { a.VBlendv(PBLENDVB, V128, X0, X1, X2, X16) },
 		"VEX shift length":            func(a *Asm) { a.VShiftImm(PSLLWi, VecLen(8), X0, X1, 1) },
 		"EVEX X32":                    func(a *Asm) { a.E(VPERMB, V512, Mask{}, X0, XReg(32), X1) },
@@ -449,6 +452,9 @@ var vecFuzzForms = []struct {
 		a.KmovFromGPR(Width(o[1]), KReg(o[2]), Reg(o[3]))
 	}},
 	{false, false, func(a *Asm, o []byte, l VecLen, k Mask, m Mem, b bool) { a.Vzeroupper() }},
+	{false, true, func(a *Asm, o []byte, l VecLen, k Mask, m Mem, b bool) { a.VExtracti128Store(m, XReg(o[1]), o[2]) }},
+	{false, true, func(a *Asm, o []byte, l VecLen, k Mask, m Mem, b bool) { a.Vcvtps2ph(l, XReg(o[1]), XReg(o[2]), o[3]) }},
+	{false, true, func(a *Asm, o []byte, l VecLen, k Mask, m Mem, b bool) { a.Vcvtps2phStore(l, m, XReg(o[1]), o[3]) }},
 	{false, true, func(a *Asm, o []byte, l VecLen, k Mask, m Mem, b bool) {
 		a.VpsraqImm(l, k, XReg(o[1]), XReg(o[2]), o[3])
 	}},

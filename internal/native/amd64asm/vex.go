@@ -349,3 +349,52 @@ func (a *Asm) Vzeroupper() {
 		a.need(featAVX)
 	}
 }
+
+// VExtracti128Store emits VEXTRACTI128 [m], src, half (avx2): stores the
+// low (0) or high (1) 128 bits of a YMM register.
+func (a *Asm) VExtracti128Store(m Mem, src XReg, half uint8) {
+	if a.err != nil || !a.vexRegs(byte(src)) || !a.memOK(m) {
+		return
+	}
+	if half > 1 {
+		a.fail("vextracti128 half %d", half)
+		return
+	}
+	a.vexEmit(1, 3, false, V256, 0x39, byte(src), 0, 0, &m)
+	a.imm8(int8(half))
+	a.need(featAVX2)
+}
+
+// Vcvtps2ph emits VCVTPS2PH dst, src, rc (f16c): four (V128) or eight
+// (V256) floats rounded to half precision in the low 64 or 128 bits of
+// dst. rc is the rounding immediate: 0-3 a fixed mode, 4 (bit 2) the
+// MXCSR mode.
+func (a *Asm) Vcvtps2ph(l VecLen, dst, src XReg, rc uint8) {
+	if a.err != nil || !a.vecLenOK(l) || !a.vexRegs(byte(dst), byte(src)) || !a.rcOK(rc) {
+		return
+	}
+	a.vexEmit(1, 3, false, l, 0x1D, byte(src), 0, byte(dst), nil)
+	a.imm8(int8(rc))
+	a.need(vecFeat[cpu.X86F16C])
+}
+
+// Vcvtps2phStore emits VCVTPS2PH [m], src, rc (f16c), storing 8 or 16
+// bytes.
+func (a *Asm) Vcvtps2phStore(l VecLen, m Mem, src XReg, rc uint8) {
+	if a.err != nil || !a.vecLenOK(l) || !a.vexRegs(byte(src)) || !a.memOK(m) || !a.rcOK(rc) {
+		return
+	}
+	a.vexEmit(1, 3, false, l, 0x1D, byte(src), 0, 0, &m)
+	a.imm8(int8(rc))
+	a.need(vecFeat[cpu.X86F16C])
+}
+
+// rcOK refuses VCVTPS2PH immediates with bits above the rounding field,
+// which the SDM reserves.
+func (a *Asm) rcOK(rc uint8) bool {
+	if rc > 7 {
+		a.fail("vcvtps2ph rounding control %#x", rc)
+		return false
+	}
+	return true
+}

@@ -137,7 +137,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return usageError(stderr, restoreUsage, "restore: %v", err)
 	}
-	cfg = cfg.WithCloseConnectionsOnCheckpoint(cf.closeConns)
+	cfg = trig.withStdinWait(cfg.WithCloseConnectionsOnCheckpoint(cf.closeConns))
 	verify, err := ferry.ParseMemoryVerification(*verifyMemory)
 	if err != nil {
 		return usageError(stderr, restoreUsage, "restore: --verify-memory %q: want concurrent, before-run or off", *verifyMemory)

@@ -442,6 +442,9 @@ func (s *System) fdRead(ctx context.Context, m guestMem, p []uint64) Errno {
 	// Wait for a pipe, terminal or socket interruptibly before reading.
 	if d.Kind == KindStdio || d.Kind == KindConn {
 		if fd, ok := pollableFD(d); ok && d.FDFlags&FdflagNonblock == 0 {
+			if s.isStdin(d) {
+				s.stdinWaits(fd)
+			}
 			if e := waitReady(ctx, "fd_read", fd, unix.POLLIN); e != 0 {
 				return e
 			}

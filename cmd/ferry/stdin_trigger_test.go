@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runWithPipe runs ferry in-process with standard input the read end of a
+// pipe, into which feed (when not nil) writes once the program may be
+// waiting; the write end is closed after feed returns, or when run ends.
+func runWithPipe(t *testing.T, feed func(w *os.File), args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	fed := make(chan struct{})
+	go func() {
+		defer close(fed)
+		if feed != nil {
+			feed(w)
+			w.Close()
+		}
+	}()
+	var out, errb bytes.Buffer
+	code = runStdio(args, r, &out, &lockedBuffer{b: &errb})
+	<-fed
+	w.Close()
+	return code, out.String(), errb.String()
+}
+
+// lockedBuffer is a bytes.Buffer that tests may read while ferry writes.
+type lockedBuffer struct {
+	lockedWriter
+	b *bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+const serveRequests = "17\n4000\n9\n"
+
+// serveAnswers is serve.wasm's uninterrupted answer to serveRequests.
+func serveAnswers(t *testing.T) string {
+	code, out, stderr := runCLIStdin(t, serveRequests, "run", "testdata/serve.wasm")
+	if code != exitOK || !strings.Contains(out, "served 3 requests") {
+		t.Fatalf("uninterrupted run: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	return out
+}
+
+// --checkpoint-on stdin checkpoints the booted server when it first waits
+// for a request, and stops it; every restore reads its requests from its
+// own standard input and answers as the uninterrupted server.
+func TestCheckpointOnStdin(t *testing.T) {
+	want := serveAnswers(t)
+	ck := filepath.Join(t.TempDir(), "serve.ckpt")
+	code, out, stderr := runWithPipe(t, nil, "run", "--checkpoint-to", ck, "--checkpoint-on", "stdin", "testdata/serve.wasm")
+	if code != exitOK || out != "" || !strings.Contains(stderr, "ready\n") || !strings.Contains(stderr, "checkpoint written to "+ck) {
+		t.Fatalf("checkpoint run: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	if code, info, _ := runCLI(t, "inspect", ck); code != exitOK || !strings.Contains(info, "host-call") {
+		t.Fatalf("inspect: the innermost frame should be at the read, a host call:\n%s", info)
+	}
+	for i := range 3 {
+		code, got, stderr := runCLIStdin(t, serveRequests, "restore", ck)
+		if code != exitOK || got != want {
+			t.Fatalf("restore %d: exit %d, stderr %q, stdout:\n%s\n--- uninterrupted:\n%s", i, code, stderr, got, want)
+		}
+		if strings.Contains(stderr, "ready") {
+			t.Fatalf("restore %d booted again: stderr %q", i, stderr)
+		}
+	}
+}
+
+// With --leave-running the server goes on waiting and serves its input;
+// the checkpoint it left restores to the same answers.
+func TestCheckpointOnStdinLeaveRunning(t *testing.T) {
+	want := serveAnswers(t)
+	ck := filepath.Join(t.TempDir(), "serve.ckpt")
+	code, out, stderr := runWithPipe(t, func(w *os.File) {
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if _, err := os.Stat(ck); err == nil {
+				break
+			}
+		}
+		w.WriteString(serveRequests)
+	}, "run", "--checkpoint-to", ck, "--checkpoint-on", "stdin", "--leave-running", "testdata/serve.wasm")
+	if code != exitOK || out != want || strings.Count(stderr, "checkpoint written") != 1 {
+		t.Fatalf("leave running: exit %d, stderr %q, stdout:\n%s\n--- want:\n%s", code, stderr, out, want)
+	}
+	if code, got, stderr := runCLIStdin(t, serveRequests, "restore", ck); code != exitOK || got != want {
+		t.Fatalf("restore: exit %d, stderr %q, stdout:\n%s", code, stderr, got)
+	}
+}
+
+// A program that never waits for standard input (its input is all there,
+// or is no pipe or terminal) gets no checkpoint, and ferry says so.
+func TestCheckpointOnStdinNeverWaits(t *testing.T) {
+	const warn = "ferry: --checkpoint-on stdin did not fire"
+	ck := filepath.Join(t.TempDir(), "serve.ckpt")
+	code, _, stderr := runCLIStdin(t, serveRequests, "run", "--checkpoint-to", ck, "--checkpoint-on", "stdin", "testdata/serve.wasm")
+	if _, err := os.Stat(ck); code != exitOK || err == nil || !strings.Contains(stderr, warn) {
+		t.Fatalf("input from a Go reader: exit %d, stderr %q; want no checkpoint and the warning", code, stderr)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WriteString("") // end of input at once
+	w.Close()
+	var out, errb bytes.Buffer
+	code = runStdio([]string{"run", "--checkpoint-to", ck, "--checkpoint-on", "stdin", "testdata/serve.wasm"}, r, &out, &errb)
+	r.Close()
+	if _, err := os.Stat(ck); code != 3 || err == nil || !strings.Contains(errb.String(), warn) {
+		t.Fatalf("closed pipe: exit %d, stderr %q; want exit 3 (no request), no checkpoint and the warning", code, errb.String())
+	}
+	if code, _, stderr := runCLI(t, "run", "--checkpoint-to", ck, "--checkpoint-on", "stdin:0", "testdata/serve.wasm"); code != exitUsage || !strings.Contains(stderr, "stdin takes no argument") {
+		t.Fatalf("stdin:0: exit %d, stderr %q", code, stderr)
+	}
+}

@@ -96,7 +96,7 @@ func (i *Instance) idleSnapshot(cfg CheckpointConfig, write func(*snapshot.Snaps
 // module once).
 func (r *Runtime) RestoreInstance(ctx context.Context, ck *Checkpoint, cfg RestoreConfig) (*Instance, error) {
 	if !ck.Idle() {
-		return nil, fmt.Errorf("ferry: restore: %w: the checkpoint holds a paused call (%d frames); restore it with Restore and resume it", ErrCheckpointKind, len(ck.f.FrameHeaders()))
+		return nil, fmt.Errorf("%w: the checkpoint holds a paused call (%d frames); restore it with Restore and resume it", ErrCheckpointKind, len(ck.f.FrameHeaders()))
 	}
 	rs, err := r.restore(ctx, ck, cfg)
 	if err != nil {

@@ -138,7 +138,7 @@ func (c RestoreConfig) WithMemoryMapping(on bool) RestoreConfig {
 // RestoreInstance restores it.
 func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig) (*Paused, error) {
 	if ck.Idle() {
-		return nil, fmt.Errorf("ferry: restore: %w: it is an idle checkpoint (taken between calls), with no call to resume; restore it with RestoreInstance", ErrCheckpointKind)
+		return nil, fmt.Errorf("%w: it is an idle checkpoint (taken between calls), with no call to resume; restore it with RestoreInstance", ErrCheckpointKind)
 	}
 	rs, err := r.restore(ctx, ck, cfg)
 	if err != nil {

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ferryvm/ferry"
 )
 
 // runWithPipe runs ferry in-process with standard input the read end of a
@@ -125,5 +128,36 @@ func TestCheckpointOnStdinNeverWaits(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "run", "--checkpoint-to", ck, "--checkpoint-on", "stdin:0", "testdata/serve.wasm"); code != exitUsage || !strings.Contains(stderr, "stdin takes no argument") {
 		t.Fatalf("stdin:0: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// ferry restore of an idle checkpoint (an instance between calls) says
+// what it is and how to restore it, instead of the library's wording.
+func TestRestoreIdleCheckpointCLI(t *testing.T) {
+	ctx := context.Background()
+	rt := ferry.NewRuntime(ferry.NewRuntimeConfig())
+	defer rt.Close(ctx)
+	b, err := os.ReadFile("../../testdata/add.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := rt.Compile(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := rt.Instantiate(ctx, cm, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(t.TempDir(), "idle.ckpt")
+	if err := inst.WriteCheckpointFile(ck, ferry.NewCheckpointConfig()); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := runCLI(t, "inspect", ck); code != exitOK || !strings.Contains(out, "an idle checkpoint") || strings.Contains(out, "locals") {
+		t.Errorf("inspect of an idle checkpoint: exit %d:\n%s", code, out)
+	}
+	code, _, stderr := runCLI(t, "restore", ck)
+	if code != exitFail || !strings.Contains(stderr, "an idle checkpoint") || !strings.Contains(stderr, "RestoreInstance") {
+		t.Fatalf("restore of an idle checkpoint: exit %d, stderr %q", code, stderr)
 	}
 }

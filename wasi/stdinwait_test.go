@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ferryvm/ferry"
 	"github.com/ferryvm/ferry/api"
@@ -160,5 +161,55 @@ func TestStdinWaitNotCalledWithoutWaiting(t *testing.T) {
 				break // the first read took the input
 			}
 		}
+	}
+}
+
+// A guest that made its standard input non-blocking (Go's wasip1 runtime
+// does, then waits in poll_oneoff) had its fd_read block the host
+// anyway, in a read no pause or cancellation could interrupt: neither
+// SIGUSR1 nor --checkpoint-on stdin could checkpoint a Go server waiting
+// for a request. Such a read now returns EAGAIN when no input is there,
+// and the guest's poll_oneoff is what waits (and pauses).
+func TestNonblockingStdinReadBlockedHost(t *testing.T) {
+	ctx := context.Background()
+	r, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer pw.Close()
+	var out bytes.Buffer
+	var waits atomic.Int32
+	_, _, inst := stdinEcho(t, wasi.NewConfig().WithStdin(r).WithStdout(&out), &waits, true)
+	if res, err := inst.Function("nonblock").Call(ctx); err != nil || res[0] != 0 {
+		t.Fatalf("fd_fdstat_set_flags(0, nonblock): %v %v", res, err)
+	}
+	const errnoAgain = 6
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if res, err := inst.Function("read").Call(ctx); err != nil || res[0] != errnoAgain || out.Len() != 0 {
+			t.Errorf("non-blocking read of an empty pipe: %v %v, output %q; want errno %d at once", res, err, out.String(), errnoAgain)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		pw.WriteString("unblock")
+		<-done
+		t.Fatal("the non-blocking read blocked")
+	}
+	if waits.Load() != 0 {
+		t.Fatalf("a non-blocking read called the stdin-wait hook %d times", waits.Load())
+	}
+	// The guest then waits in poll_oneoff, which the hook sees.
+	_, err = inst.Function("poll_read").Call(ctx)
+	var p *ferry.Paused
+	if !errors.As(err, &p) || waits.Load() != 1 {
+		t.Fatalf("poll_read: %v after %d waits; want a pause at the poll", err, waits.Load())
+	}
+	pw.WriteString("data")
+	if res, err := p.Resume(ctx, ferry.CallOptions{}); err != nil || res[0] != 0 || out.String() != "got:data" {
+		t.Fatalf("resumed: %v %v, output %q", res, err, out.String())
 	}
 }

@@ -133,15 +133,21 @@ func (s *System) isStdin(d *fileDesc) bool {
 // the wait's first look at its context, and the call is issued again on
 // resume having consumed nothing.
 func (s *System) stdinWaits(fd int) {
+	if !readable(fd) {
+		s.stdinWait()
+	}
+}
+
+// readable says whether a read of host descriptor fd would not block:
+// input, end of input or an error is there (a zero-timeout poll(2); one
+// that fails says yes, leaving the read to report the error).
+func readable(fd int) bool {
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	for {
 		n, err := unix.Poll(pfd, 0)
 		if err == unix.EINTR {
 			continue
 		}
-		if err == nil && n == 0 {
-			s.stdinWait()
-		}
-		return
+		return err != nil || n > 0
 	}
 }

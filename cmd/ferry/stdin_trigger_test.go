@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -159,5 +160,35 @@ func TestRestoreIdleCheckpointCLI(t *testing.T) {
 	code, _, stderr := runCLI(t, "restore", ck)
 	if code != exitFail || !strings.Contains(stderr, "an idle checkpoint") || !strings.Contains(stderr, "RestoreInstance") {
 		t.Fatalf("restore of an idle checkpoint: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// A Go server (which waits for standard input in poll_oneoff, having made
+// it non-blocking) is checkpointed by --checkpoint-on stdin too, and its
+// restores answer as the uninterrupted server.
+func TestCheckpointOnStdinGoServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Go program for wasip1")
+	}
+	wasm := filepath.Join(t.TempDir(), "goserve.wasm")
+	cmd := exec.Command(goTool(), "build", "-o", wasm, "./testdata/goserve")
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "GOFLAGS=-buildvcs=false")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building testdata/goserve for wasip1: %v\n%s", err, msg)
+	}
+	const requests = "k17\nk99\nnope\n"
+	code, want, stderr := runCLIStdin(t, requests, "run", wasm)
+	if code != exitOK || strings.Count(want, "\n") != 3 {
+		t.Fatalf("uninterrupted run: exit %d, stdout %q, stderr %q", code, want, stderr)
+	}
+	ck := filepath.Join(t.TempDir(), "goserve.ckpt")
+	code, out, stderr := runWithPipe(t, nil, "run", "--checkpoint-to", ck, "--checkpoint-on", "stdin", wasm)
+	if code != exitOK || out != "" || !strings.Contains(stderr, "checkpoint written") {
+		t.Fatalf("checkpoint run: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	for i := range 2 {
+		if code, got, stderr := runCLIStdin(t, requests, "restore", ck); code != exitOK || got != want {
+			t.Fatalf("restore %d: exit %d, stderr %q, stdout %q, want %q", i, code, stderr, got, want)
+		}
 	}
 }

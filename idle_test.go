@@ -358,3 +358,57 @@ func TestIdleRestoresConcurrently(t *testing.T) {
 		t.Errorf("host heard of %d bytes, want %d", notes.Load(), total)
 	}
 }
+
+// A signed idle checkpoint opens trusted and restores, its memory checked
+// against the signed digests: a forged page is refused like a paused
+// checkpoint's.
+func TestIdleCheckpointSigned(t *testing.T) {
+	ctx := context.Background()
+	key, err := GenerateSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, cm := kvRuntime(t, nil, nil)
+	inst := kvBoot(t, rt, cm, 12000)
+	path := filepath.Join(t.TempDir(), "signed.ckpt")
+	if err := inst.WriteCheckpointFile(path, NewCheckpointConfig().WithSigningKey(key)); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := OpenCheckpointWith(path, NewOpenConfig().WithTrustedKey(key.Trusted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ck.Close()
+	if !ck.Idle() || !ck.Signature().Trusted {
+		t.Fatalf("idle %v, signature %+v", ck.Idle(), ck.Signature())
+	}
+	app, err := rt.RestoreInstance(ctx, ck, NewRestoreConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kvHandle(ctx, app, "req"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, _, _ := ck.f.MemoryData(0)
+	b[off+1024+8] ^= 0xff
+	forged := filepath.Join(t.TempDir(), "forged.ckpt")
+	if err := os.WriteFile(forged, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fck, err := OpenCheckpointWith(forged, NewOpenConfig().WithTrustedKey(key.Trusted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fck.Close()
+	bad, err := rt.RestoreInstance(ctx, fck, NewRestoreConfig().WithMemoryVerification(VerifyOff))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kvHandle(ctx, bad, "req"); !errors.Is(err, ErrCheckpointSignature) {
+		t.Fatalf("call on a forged page of a trusted idle checkpoint: %v, want ErrCheckpointSignature", err)
+	}
+}

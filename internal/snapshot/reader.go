@@ -269,8 +269,8 @@ func allZero(b []byte) bool {
 }
 
 // FrameHeaders are the headers of the paused call's frames (none in an
-// idle checkpoint), outermost first, with the number of each one's locals and operands. The slice is
-// the File's: callers do not change it.
+// idle checkpoint), outermost first, with the number of each one's
+// locals and operands. The slice is the File's: callers do not change it.
 func (f *File) FrameHeaders() []FrameHeader { return f.frames.heads }
 
 // Frames decodes the frames with their values, which Read checked but did

@@ -485,7 +485,10 @@ func (s *supervisor) checkpointInBackground(p *ferry.Paused, cfg ferry.Checkpoin
 		finish = staged.Commit
 	}
 	start := time.Now()
-	paused := start.Sub(s.pausedAt)
+	// Copied: the run's next pause sets s.pausedAt while this write may
+	// still be going on (a data race TestCLILeaveRunning showed under -race).
+	pausedAt := s.pausedAt
+	paused := start.Sub(pausedAt)
 	done := make(chan struct{})
 	s.writing = done
 	go func() {
@@ -494,7 +497,7 @@ func (s *supervisor) checkpointInBackground(p *ferry.Paused, cfg ferry.Checkpoin
 			s.failed(where, err)
 			return
 		}
-		s.written(where, s.pausedAt, paused, "")
+		s.written(where, pausedAt, paused, "")
 	}()
 }
 

@@ -22,31 +22,31 @@ import (
 // embedders already call Checkpoint.Info and because filling them needs
 // the decoded file, which only this package holds.
 type CheckpointInfo struct {
-	FormatVersion   string      `json:"format_version"`
-	RuntimeVersion  string      `json:"runtime_version"`
-	Arch            string      `json:"arch"`
-	CPUFeatures     []string    `json:"cpu_features"`
-	ModuleSHA256    string      `json:"module_sha256"`
-	ModuleSize      uint64      `json:"module_size"`
-	ModuleIncluded  bool        `json:"module_included"`
-	PauseCount      uint64      `json:"pause_count"`
-	PauseCountKnown bool        `json:"pause_count_known"`
-	Created         time.Time   `json:"created"`
-	Frames          []FrameInfo `json:"frames"`
-	// Idle says the checkpoint is of an instance between calls, with no
-	// frames (Instance.WriteCheckpoint).
-	Idle         bool          `json:"idle"`
-	Globals      int           `json:"globals"`
-	Tables       []TableInfo   `json:"tables"`
-	Memories     []MemoryInfo  `json:"memories"`
-	DroppedData  int           `json:"dropped_data_segments"`
-	DroppedElems int           `json:"dropped_elem_segments"`
-	WASI         *WASIInfo     `json:"wasi,omitempty"`
-	Sections     []SectionInfo `json:"sections"`
+	FormatVersion   string        `json:"format_version"`
+	RuntimeVersion  string        `json:"runtime_version"`
+	Arch            string        `json:"arch"`
+	CPUFeatures     []string      `json:"cpu_features"`
+	ModuleSHA256    string        `json:"module_sha256"`
+	ModuleSize      uint64        `json:"module_size"`
+	ModuleIncluded  bool          `json:"module_included"`
+	PauseCount      uint64        `json:"pause_count"`
+	PauseCountKnown bool          `json:"pause_count_known"`
+	Created         time.Time     `json:"created"`
+	Frames          []FrameInfo   `json:"frames"`
+	Globals         int           `json:"globals"`
+	Tables          []TableInfo   `json:"tables"`
+	Memories        []MemoryInfo  `json:"memories"`
+	DroppedData     int           `json:"dropped_data_segments"`
+	DroppedElems    int           `json:"dropped_elem_segments"`
+	WASI            *WASIInfo     `json:"wasi,omitempty"`
+	Sections        []SectionInfo `json:"sections"`
 	// Callsites are the builtin decisions of the checkpointed run
 	// (format 1.1; CallsitesRecorded is false for a 1.0 file).
 	Callsites         []DecisionInfo `json:"callsites"`
 	CallsitesRecorded bool           `json:"callsites_recorded"`
+	// Idle says the checkpoint is of an instance between calls, with no
+	// frames (Instance.WriteCheckpoint).
+	Idle bool `json:"idle"`
 }
 
 // FrameInfo is one frame, outermost first.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/ckptstate"
 	"github.com/ferryvm/ferry/internal/snapshot"
 )
@@ -221,33 +222,38 @@ func writeFileAtomic(path string, s *snapshot.Snapshot, cfg CheckpointConfig, is
 
 // snapshot translates the paused instance into the portable state.
 func (p *Paused) snapshot(cfg CheckpointConfig) (*snapshot.Snapshot, error) {
-	i := p.owner
 	// A restored page not yet verified must not be laundered into a new
 	// checkpoint with fresh checksums.
-	if err := i.verified(); err != nil {
+	if err := p.owner.verified(); err != nil {
 		return nil, err
 	}
 	if p.resumed.Load() {
 		return nil, fmt.Errorf("ferry: checkpoint: %w", ErrPausedConsumed)
 	}
+	// p.frames already hold funcrefs as function indices (see framesFromRefs).
+	return p.owner.snapshot(cfg, p.frames, p.count)
+}
+
+// snapshot translates the instance into the portable state with frames
+// (none: an idle checkpoint) and the run's pause count.
+func (i *Instance) snapshot(cfg CheckpointConfig, frames []api.Frame, count pauseCount) (*snapshot.Snapshot, error) {
 	si := i.inst
 	if i.module == nil {
 		return nil, fmt.Errorf("%w: not a WebAssembly module instance", ErrNotCheckpointable)
 	}
 	// The effective (masked) features, which the builtins were chosen for.
-	arch, feats := p.rt.CPUFeatures()
+	arch, feats := i.rt.CPUFeatures()
 	src := i.module.source
 	s := &snapshot.Snapshot{Meta: snapshot.Meta{
 		RuntimeVersion: Version(), Arch: arch, Features: feats,
 		ModuleHash: i.module.sha256(), ModuleSize: uint64(len(src)),
-		PauseCount: uint64(max(p.count.n, 0)), PauseCountKnown: p.count.known,
+		PauseCount: uint64(max(count.n, 0)), PauseCountKnown: count.known,
 		Created: time.Now().UnixNano(),
-	}, Callsites: p.rt.recordCallsites()}
+	}, Callsites: i.rt.recordCallsites()}
 	if !cfg.omitModule {
 		s.Module = src
 	}
-	// p.frames already hold funcrefs as function indices (see framesFromRefs).
-	s.Frames = p.frames
+	s.Frames, s.Idle = frames, len(frames) == 0
 	if err := ckptstate.Capture(si, s); err != nil {
 		return nil, err
 	}

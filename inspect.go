@@ -44,6 +44,9 @@ type CheckpointInfo struct {
 	// (format 1.1; CallsitesRecorded is false for a 1.0 file).
 	Callsites         []DecisionInfo `json:"callsites"`
 	CallsitesRecorded bool           `json:"callsites_recorded"`
+	// Idle says the checkpoint is of an instance between calls, with no
+	// frames (Instance.WriteCheckpoint).
+	Idle bool `json:"idle"`
 }
 
 // FrameInfo is one frame, outermost first.
@@ -119,6 +122,7 @@ func (c *Checkpoint) Info() CheckpointInfo {
 		ModuleIncluded: s.Module != nil, PauseCount: s.Meta.PauseCount, PauseCountKnown: s.Meta.PauseCountKnown,
 		Created: time.Unix(0, s.Meta.Created).UTC(), Globals: len(s.Globals),
 		Callsites: decisionInfos(s.Callsites), CallsitesRecorded: s.Callsites != nil,
+		Idle: s.Idle,
 	}
 	var names *wasm.Names
 	if s.Module != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/ckptstate"
 	"github.com/ferryvm/ferry/internal/snapshot"
 	"github.com/ferryvm/ferry/internal/store"
@@ -132,8 +133,33 @@ func (c RestoreConfig) WithMemoryMapping(on bool) RestoreConfig {
 // types there (errors wrap ErrCheckpointMismatch). The checksums of memory
 // pages mapped from the file are checked as cfg says (by default while the
 // restored code may already run, holding back its effects: see
-// MemoryVerification).
+// MemoryVerification). An idle checkpoint (taken between calls) has no
+// call to resume: it is refused with ErrCheckpointKind, and
+// RestoreInstance restores it.
 func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig) (*Paused, error) {
+	if ck.Idle() {
+		return nil, fmt.Errorf("%w: it is an idle checkpoint (taken between calls), with no call to resume; restore it with RestoreInstance", ErrCheckpointKind)
+	}
+	rs, err := r.restore(ctx, ck, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &ck.f.Snapshot
+	count := pauseCount{n: int64(min(s.Meta.PauseCount, 1<<62)), known: s.Meta.PauseCountKnown}
+	return &Paused{rt: r, owner: rs.inst, frames: rs.frames, live: rs.refs, count: count, callsites: rs.changes}, nil
+}
+
+// restored is what restore made of a checkpoint: the instance (published
+// in the runtime), and for a paused call its frames, in the checkpoint's
+// form and the engine's.
+type restored struct {
+	inst         *Instance
+	frames, refs []api.Frame
+	changes      []CallsiteChange
+}
+
+// restore is Restore and RestoreInstance up to what each returns.
+func (r *Runtime) restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig) (*restored, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -188,13 +214,16 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 		si.Close()
 		return nil, err
 	}
-	refs, err := inst.framesToRefs(frames)
-	if err == nil {
-		err = r.engine.CheckFrames(si, refs)
-	}
-	if err != nil {
-		si.Close()
-		return nil, mismatch("%v", err)
+	var refs []api.Frame
+	if !s.Idle {
+		refs, err = inst.framesToRefs(frames)
+		if err == nil {
+			err = r.engine.CheckFrames(si, refs)
+		}
+		if err != nil {
+			si.Close()
+			return nil, mismatch("%v", err)
+		}
 	}
 	// The builtin decisions: re-made for this CPU's effective features,
 	// semantic ones kept, before any guest code runs.
@@ -227,8 +256,7 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	}
 	r.instances = append(r.instances, inst)
 	r.mu.Unlock()
-	count := pauseCount{n: int64(min(s.Meta.PauseCount, 1<<62)), known: s.Meta.PauseCountKnown}
-	return &Paused{rt: r, owner: inst, frames: frames, live: refs, count: count, callsites: changes}, nil
+	return &restored{inst: inst, frames: frames, refs: refs, changes: changes}, nil
 }
 
 // restoredModule is the compiled module a restore instantiates: cfg's

@@ -105,6 +105,7 @@ func Restore(ctx context.Context, r *ferry.Runtime, ck *ferry.Checkpoint, cfg Co
 		Preopens: remap, Listeners: listeners, TrustRecorded: trusted,
 		AcceptChangedFiles: o.AcceptChangedFiles, Resolve: cfg.resolve,
 		CloseConnections: cfg.closeConns,
+		StdinWait:        cfg.stdinWait,
 	})
 	if err != nil {
 		for _, l := range listeners {

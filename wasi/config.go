@@ -27,6 +27,8 @@ type Config struct {
 	resolve   iwasi.ResolveMode
 	// closeConns: see WithCloseConnectionsOnCheckpoint.
 	closeConns bool
+	// stdinWait: see WithStdinWait.
+	stdinWait func()
 }
 
 // NewConfig returns the empty configuration.
@@ -110,3 +112,15 @@ func (c Config) WithPathResolution(r Resolution) Config { c.resolve = r; return 
 // descriptors stay, reads see end of file and writes fail with EPIPE, as
 // when a peer hangs up, which a server already handles.
 func (c Config) WithCloseConnectionsOnCheckpoint(on bool) Config { c.closeConns = on; return c }
+
+// WithStdinWait sets f, called each time the guest is about to block
+// reading standard input: an fd_read of it, or a poll_oneoff waiting on
+// it (with nothing else ready), while no input is ready. It runs in the
+// guest's call, before the wait; an Instance.RequestPause from f pauses
+// the call at that host call, which has consumed nothing and is issued
+// again on resume or restore: the checkpoint of a booted server waiting
+// for its first request (ferry run --checkpoint-on stdin). f sees only a
+// standard input that is a host file (a pipe, a terminal, a socket):
+// whether an io.Reader's Read would block cannot be told beforehand. A
+// standard input at end of file or a regular file never blocks.
+func (c Config) WithStdinWait(f func()) Config { c.stdinWait = f; return c }

@@ -75,6 +75,7 @@ func Instantiate(ctx context.Context, r *ferry.Runtime, cfg Config) (*Module, er
 		Resolve:   cfg.resolve,
 
 		CloseConnections: cfg.closeConns,
+		StdinWait:        cfg.stdinWait,
 	})
 	if err != nil {
 		for _, l := range listeners {

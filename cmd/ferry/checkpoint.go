@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -39,6 +40,13 @@ const checkpointFlagsUsage = `Checkpoints:
                                     run counts on from its checkpoint); if
                                     the program ends first, no checkpoint,
                                     and ferry says so at the end
+                    stdin           when the program first waits for
+                                    standard input (a booted server before
+                                    its first request): the read is issued
+                                    again by "echo req | ferry restore";
+                                    only a pipe, terminal or socket can
+                                    make it wait; if it never does, no
+                                    checkpoint, and ferry says so at the end
   --leave-running keep the program running after each checkpoint: it is
                   paused only while the checkpoint is written to the page
                   cache, and the file is synced in the background; ferry
@@ -110,6 +118,34 @@ type triggers struct {
 	signals   []os.Signal
 	intervals []time.Duration
 	points    []int64 // pause:N, sorted, distinct
+	stdin     *stdinTrigger
+}
+
+// stdinTrigger is --checkpoint-on stdin: the WASI stdin-wait hook
+// (wasi.Config.WithStdinWait) requests a pause the first time the
+// program is about to block reading standard input. The pause lands in
+// that read, a host call, which has consumed nothing: the checkpoint's
+// program reads its input from whoever restores it.
+type stdinTrigger struct {
+	// inst is the instance the supervisor runs, set while it is armed.
+	inst  atomic.Pointer[ferry.Instance]
+	fired atomic.Bool
+}
+
+// wait is the hook, called in the guest's call before the read blocks.
+func (t *stdinTrigger) wait() {
+	if inst := t.inst.Load(); inst != nil && t.fired.CompareAndSwap(false, true) {
+		inst.RequestPause()
+	}
+}
+
+// withStdinWait adds the stdin trigger's hook to the guest's WASI
+// configuration when it is armed.
+func (t triggers) withStdinWait(cfg wasi.Config) wasi.Config {
+	if t.stdin == nil {
+		return cfg
+	}
+	return cfg.WithStdinWait(t.stdin.wait)
 }
 
 var signalNames = map[string]syscall.Signal{
@@ -168,8 +204,13 @@ func (c *checkpointFlags) parse() (triggers, error) {
 				return t, fmt.Errorf("--checkpoint-on %q: want a pause point number of at least 1", s)
 			}
 			t.points = append(t.points, n)
+		case "stdin":
+			if arg != "" || strings.HasSuffix(s, ":") {
+				return t, fmt.Errorf("--checkpoint-on %q: stdin takes no argument", s)
+			}
+			t.stdin = &stdinTrigger{}
 		default:
-			return t, fmt.Errorf("--checkpoint-on %q: want signal:NAME, interval:DURATION or pause:N", s)
+			return t, fmt.Errorf("--checkpoint-on %q: want signal:NAME, interval:DURATION, pause:N or stdin", s)
 		}
 	}
 	sort.Slice(t.points, func(i, j int) bool { return t.points[i] < t.points[j] })
@@ -395,6 +436,9 @@ func (s *supervisor) warnUnfired() {
 			fmt.Fprintf(s.stderr, "ferry: --checkpoint-on pause:%d did not fire: the program ended first; no checkpoint was written for it\n", n)
 		}
 	}
+	if t := s.trig.stdin; t != nil && !t.fired.Load() {
+		fmt.Fprintln(s.stderr, "ferry: --checkpoint-on stdin did not fire: the program never waited for standard input (it read none, or its input was a file, at end, or already there); no checkpoint was written for it")
+	}
 }
 
 // failed reports a checkpoint that could not be taken or written. The
@@ -441,7 +485,10 @@ func (s *supervisor) checkpointInBackground(p *ferry.Paused, cfg ferry.Checkpoin
 		finish = staged.Commit
 	}
 	start := time.Now()
-	paused := start.Sub(s.pausedAt)
+	// Copied: the run's next pause sets s.pausedAt while this write may
+	// still be going on (a data race TestCLILeaveRunning showed under -race).
+	pausedAt := s.pausedAt
+	paused := start.Sub(pausedAt)
 	done := make(chan struct{})
 	s.writing = done
 	go func() {
@@ -450,7 +497,7 @@ func (s *supervisor) checkpointInBackground(p *ferry.Paused, cfg ferry.Checkpoin
 			s.failed(where, err)
 			return
 		}
-		s.written(where, s.pausedAt, paused, "")
+		s.written(where, pausedAt, paused, "")
 	}()
 }
 
@@ -666,11 +713,15 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
-// arm starts the signal and interval triggers; they request a pause of
-// the instance, which the running leg honours at its next pause point.
+// arm starts the signal, interval and stdin triggers; they request a
+// pause of the instance, which the running leg honours at its next pause
+// point (the stdin trigger's, in the read it is about to block in).
 func (s *supervisor) arm() (stop func()) {
 	var wg sync.WaitGroup
 	quit := make(chan struct{})
+	if t := s.trig.stdin; t != nil {
+		t.inst.Store(s.inst)
+	}
 	if len(s.trig.signals) > 0 {
 		ch := make(chan os.Signal, 1)
 		signal.Notify(ch, s.trig.signals...)
@@ -704,5 +755,11 @@ func (s *supervisor) arm() (stop func()) {
 			}
 		}()
 	}
-	return func() { close(quit); wg.Wait() }
+	return func() {
+		if t := s.trig.stdin; t != nil {
+			t.inst.Store(nil)
+		}
+		close(quit)
+		wg.Wait()
+	}
 }

@@ -180,9 +180,15 @@ func printInfo(w io.Writer, info *ferry.CheckpointInfo, sig ferry.SignatureInfo)
 	}
 	fmt.Fprintf(w, "created      %s\n", info.Created.Format("2006-01-02 15:04:05.000 MST"))
 	printSignature(w, sig)
-	fmt.Fprintf(w, "\nframes (outermost first):\n")
+	if info.Idle {
+		fmt.Fprintf(w, "\nframes       none: an idle checkpoint, between calls (restore it with Runtime.RestoreInstance)\n")
+	} else {
+		fmt.Fprintf(w, "\nframes (outermost first):\n")
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  #\tfunc\tname\tkind\toffset\tlocals\tstack")
+	if !info.Idle {
+		fmt.Fprintln(tw, "  #\tfunc\tname\tkind\toffset\tlocals\tstack")
+	}
 	for i, f := range info.Frames {
 		name := f.Name
 		if name == "" {

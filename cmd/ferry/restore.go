@@ -137,7 +137,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return usageError(stderr, restoreUsage, "restore: %v", err)
 	}
-	cfg = cfg.WithCloseConnectionsOnCheckpoint(cf.closeConns)
+	cfg = trig.withStdinWait(cfg.WithCloseConnectionsOnCheckpoint(cf.closeConns))
 	verify, err := ferry.ParseMemoryVerification(*verifyMemory)
 	if err != nil {
 		return usageError(stderr, restoreUsage, "restore: --verify-memory %q: want concurrent, before-run or off", *verifyMemory)
@@ -170,6 +170,10 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return openFailure(err)
 	}
 	defer ck.Close()
+	if ck.Idle() {
+		fmt.Fprintf(stderr, "ferry: restore %s: an idle checkpoint (an instance between calls, written through the Go API) has no call to continue; restore it with Runtime.RestoreInstance and call its exports\n", path)
+		return exitFail
+	}
 	rt := ferry.NewRuntime(rtCfg)
 	defer rt.Close(context.WithoutCancel(ctx))
 	tty := isTTY(stderr)

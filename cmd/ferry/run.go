@@ -126,7 +126,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err != nil {
 		return usageError(stderr, runUsage, "run: %v", err)
 	}
-	cfg = cfg.WithCloseConnectionsOnCheckpoint(cf.closeConns)
+	cfg = trig.withStdinWait(cfg.WithCloseConnectionsOnCheckpoint(cf.closeConns))
 	arg0 := path
 	if *argv0 != "" {
 		arg0 = *argv0

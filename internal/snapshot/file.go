@@ -78,6 +78,8 @@ func (t SectionType) String() string {
 		return "wasi"
 	case SectionCallsites:
 		return "callsites"
+	case SectionIdle:
+		return "idle"
 	case SectionEnd:
 		return "end"
 	}
@@ -171,7 +173,14 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 	if s.Module != nil {
 		put(SectionModule, s.Module)
 	}
-	put(SectionFrames, encodeFrames(s.Frames))
+	if s.Idle {
+		if len(s.Frames) > 0 {
+			return cw.n, fmt.Errorf("snapshot: an idle checkpoint with %d frames", len(s.Frames))
+		}
+		put(SectionIdle, nil)
+	} else {
+		put(SectionFrames, encodeFrames(s.Frames))
+	}
 	put(SectionGlobals, encodeGlobals(s.Globals))
 	put(SectionTables, encodeTables(s.Tables))
 	for i := range s.Memories {

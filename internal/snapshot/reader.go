@@ -131,7 +131,7 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 			}
 		}
 		next := info.Offset + int64(info.Length)
-		known := info.Type == SectionEnd || (info.Type >= SectionMeta && info.Type <= SectionCallsites)
+		known := info.Type == SectionEnd || info.Type == SectionIdle || (info.Type >= SectionMeta && info.Type <= SectionCallsites)
 		if !known {
 			if f.Minor <= Minor {
 				return nil, fmt.Errorf("%w: %s: unknown section type in a format %d.%d file", ErrCorrupt, where, f.Major, f.Minor)
@@ -162,6 +162,14 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 			return nil, fmt.Errorf("%w: %s: %d bytes exceed the limit %d", ErrCorrupt, where, max(info.RawLength, info.Length), limit)
 		}
 		f.Sections = append(f.Sections, info)
+		if info.Type == SectionIdle {
+			if info.Length != 0 || info.RawLength != 0 || info.Compressed {
+				return nil, fmt.Errorf("%w: %s: the idle section has a payload", ErrCorrupt, where)
+			}
+			s.Idle = true
+			off = next
+			continue
+		}
 		if info.Type == SectionMemoryData {
 			if pendingMem == nil {
 				return nil, fmt.Errorf("%w: %s: memory data without a memory section", ErrCorrupt, where)
@@ -233,7 +241,14 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 	if pendingMem != nil {
 		return nil, fmt.Errorf("%w: memory %d has no data section", ErrCorrupt, len(s.Memories)-1)
 	}
-	for _, t := range []SectionType{SectionMeta, SectionFrames, SectionGlobals, SectionTables, SectionSegments} {
+	// Exactly one of frames (a paused call) and idle (none).
+	switch {
+	case seen[SectionFrames] && seen[SectionIdle]:
+		return nil, fmt.Errorf("%w: both a frames and an idle section", ErrCorrupt)
+	case !seen[SectionFrames] && !seen[SectionIdle]:
+		return nil, fmt.Errorf("%w: missing frames section (and no idle section)", ErrCorrupt)
+	}
+	for _, t := range []SectionType{SectionMeta, SectionGlobals, SectionTables, SectionSegments} {
 		if !seen[t] {
 			return nil, fmt.Errorf("%w: missing %v section", ErrCorrupt, t)
 		}
@@ -253,9 +268,9 @@ func allZero(b []byte) bool {
 	return true
 }
 
-// FrameHeaders are the headers of the paused call's frames, outermost
-// first, with the number of each one's locals and operands. The slice is
-// the File's: callers do not change it.
+// FrameHeaders are the headers of the paused call's frames (none in an
+// idle checkpoint), outermost first, with the number of each one's
+// locals and operands. The slice is the File's: callers do not change it.
 func (f *File) FrameHeaders() []FrameHeader { return f.frames.heads }
 
 // Frames decodes the frames with their values, which Read checked but did
@@ -263,6 +278,9 @@ func (f *File) FrameHeaders() []FrameHeader { return f.frames.heads }
 // reader's Limits, up to 192 MiB from a file of a few kilobytes: check
 // FrameHeaders against what the module and the runtime allow first.
 func (f *File) Frames() ([]Frame, error) {
+	if f.Snapshot.Idle {
+		return nil, nil
+	}
 	fs := &f.frames
 	d, done, err := decoderOf(fs.info, fs.stored)
 	if err != nil {

@@ -38,7 +38,10 @@ type Snapshot struct {
 	// File.FrameHeaders, File.Frames): a few kilobytes of zstd decode to
 	// hundreds of MiB of values, which only a check against the module
 	// can tell apart from a real stack.
-	Frames   []Frame
+	Frames []Frame
+	// Idle says the checkpoint is of an instance between calls: no call
+	// to continue, no frames (an idle section in place of frames).
+	Idle     bool
 	Globals  []Global
 	Tables   []Table
 	Memories []Memory

@@ -133,6 +133,8 @@ type RestoreOptions struct {
 	// CloseConnections is Options.CloseConnections for the restored
 	// System's own checkpoints.
 	CloseConnections bool
+	// StdinWait is Options.StdinWait for the restored System.
+	StdinWait func()
 }
 
 // Restore re-creates a System from a checkpoint's host state: the same
@@ -147,7 +149,7 @@ func Restore(st *snapshot.WASI, o RestoreOptions) (*System, error) {
 	if err := CheckGrants(st, o.Preopens, len(o.Listeners), o.TrustRecorded); err != nil {
 		return nil, err
 	}
-	s, err := NewSystem(Options{Args: st.Args, Env: st.Env, Resolve: o.Resolve, Random: o.Random, CloseConnections: o.CloseConnections})
+	s, err := NewSystem(Options{Args: st.Args, Env: st.Env, Resolve: o.Resolve, Random: o.Random, CloseConnections: o.CloseConnections, StdinWait: o.StdinWait})
 	if err != nil {
 		return nil, err
 	}

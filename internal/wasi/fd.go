@@ -441,9 +441,22 @@ func (s *System) fdRead(ctx context.Context, m guestMem, p []uint64) Errno {
 	}
 	// Wait for a pipe, terminal or socket interruptibly before reading.
 	if d.Kind == KindStdio || d.Kind == KindConn {
-		if fd, ok := pollableFD(d); ok && d.FDFlags&FdflagNonblock == 0 {
-			if e := waitReady(ctx, "fd_read", fd, unix.POLLIN); e != 0 {
-				return e
+		if fd, ok := pollableFD(d); ok {
+			if d.FDFlags&FdflagNonblock != 0 {
+				// The guest asked not to block (Go's wasip1 runtime does
+				// for its standard streams, then waits in poll_oneoff):
+				// reading the host's blocking stream would block anyway,
+				// and uninterruptibly.
+				if !readable(fd) {
+					return ErrnoAgain
+				}
+			} else {
+				if s.isStdin(d) {
+					s.stdinWaits(fd)
+				}
+				if e := waitReady(ctx, "fd_read", fd, unix.POLLIN); e != 0 {
+					return e
+				}
 			}
 		}
 	}

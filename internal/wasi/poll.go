@@ -22,6 +22,7 @@ type pollWait struct {
 	userdata uint64
 	typ      uint8
 	hostFD   int
+	stdin    bool // standard input, for Options.StdinWait
 }
 
 type clockWait struct {
@@ -93,7 +94,7 @@ func (s *System) pollOneoff(ctx context.Context, m guestMem, p []uint64) Errno {
 				continue
 			}
 			if hfd, ok := pollableFD(d); ok {
-				waits = append(waits, pollWait{userdata: ud, typ: tag, hostFD: hfd})
+				waits = append(waits, pollWait{userdata: ud, typ: tag, hostFD: hfd, stdin: s.isStdin(d)})
 				continue
 			}
 			if d.Kind == KindFile && tag == EventtypeFdRead {
@@ -113,6 +114,12 @@ func (s *System) pollOneoff(ctx context.Context, m guestMem, p []uint64) Errno {
 		}
 	}
 	if len(ready) == 0 {
+		for _, w := range waits {
+			if w.typ == EventtypeFdRead && w.stdin {
+				s.stdinWaits(w.hostFD)
+				break
+			}
+		}
 		var err Errno
 		ready, err = waitEvents(ctx, waits, clocks)
 		if err == ErrnoIntr {

@@ -118,3 +118,36 @@ func dropWritten(bufs [][]byte, n int) [][]byte {
 	}
 	return bufs
 }
+
+// isStdin says that d is the guest's standard input (stream 0, whatever
+// descriptor number the guest renumbered it to).
+func (s *System) isStdin(d *fileDesc) bool {
+	return s.stdinWait != nil && d.Kind == KindStdio && d.Stdio == 0
+}
+
+// stdinWaits calls the StdinWait hook when standard input, host
+// descriptor fd, has no input ready: the read or poll about to wait on
+// it would block. This is "the program waits for input" (a booted server
+// before its first request, ferry run --checkpoint-on stdin); the hook
+// runs before the wait starts, so that a pause it requests is seen by
+// the wait's first look at its context, and the call is issued again on
+// resume having consumed nothing.
+func (s *System) stdinWaits(fd int) {
+	if !readable(fd) {
+		s.stdinWait()
+	}
+}
+
+// readable says whether a read of host descriptor fd would not block:
+// input, end of input or an error is there (a zero-timeout poll(2); one
+// that fails says yes, leaving the read to report the error).
+func readable(fd int) bool {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(pfd, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		return err != nil || n > 0
+	}
+}

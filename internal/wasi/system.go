@@ -33,6 +33,9 @@ type Options struct {
 	// CloseConnections makes Checkpoint close accepted connections (the
 	// guest then sees a peer that closed) instead of refusing.
 	CloseConnections bool
+	// StdinWait, when not nil, is called in the guest's call each time a
+	// read of standard input is about to block (see System.stdinWaits).
+	StdinWait func()
 }
 
 // ExitError is raised (as a panic value inside the host function, which the
@@ -51,6 +54,8 @@ type System struct {
 	res       resolver
 	// closeConns: see Options.CloseConnections.
 	closeConns bool
+	// stdinWait: see Options.StdinWait.
+	stdinWait func()
 
 	closeOnce sync.Once
 	closeErr  error
@@ -77,6 +82,7 @@ func NewSystem(o Options) (*System, error) {
 		res:    res,
 
 		closeConns: o.CloseConnections,
+		stdinWait:  o.StdinWait,
 	}
 	if s.clock == nil {
 		s.clock = NewClock()

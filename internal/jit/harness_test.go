@@ -58,19 +58,27 @@ type module struct {
 
 func loadBinary(tb testing.TB, bin []byte) *module {
 	tb.Helper()
+	m, err := lowerBinary(bin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+func lowerBinary(bin []byte) (*module, error) {
 	m, err := binary.Decode(bin)
 	if err != nil {
-		tb.Fatalf("decode: %v", err)
+		return nil, fmt.Errorf("decode: %w", err)
 	}
 	c, err := interp.Compile(m)
 	if err != nil {
-		tb.Fatalf("lower: %v", err)
+		return nil, fmt.Errorf("lower: %w", err)
 	}
 	mm := &module{mod: m, comp: c, ir: map[uint32]*ir.Func{}}
 	for _, f := range c.IRFuncs() {
 		mm.ir[f.Index] = f
 	}
-	return mm
+	return mm, nil
 }
 
 func loadWat(tb testing.TB, src string) *module { return loadBinary(tb, wat2wasm(tb, src)) }
@@ -91,67 +99,165 @@ func (m *module) exportedFunc(name string) (uint32, bool) {
 	return 0, false
 }
 
-// runner runs compiled code for one instance.
+// runner runs compiled code for one instance. It performs direct calls
+// itself (compiling the callee, running it on the callee's frame and
+// re-entering the caller at the call's continuation) and memory.grow; the
+// other ExitCall and ExitInterp cases are reported as errNeedsGo.
 type runner struct {
 	ctx     *native.Context
 	globals []uintptr
 	inst    *store.Instance
+	mod     *module
+	alloc   *native.Allocator
+	codes   map[uint32]*Code
+	stack   []uint64
 	budget  int64
 	budgets int // ExitBudget exits taken
+	reenter int // of which re-entered through Cont[id] instead of Continue
+	depth   int
 }
 
+// maxHarnessDepth bounds the harness's Go recursion for calls; deeper
+// runs are left to the tier's own tests.
+const maxHarnessDepth = 200
+
 func newRunner(inst *store.Instance, budget int64) *runner {
-	r := &runner{ctx: native.NewContext(), inst: inst, budget: budget}
+	r := &runner{ctx: native.NewContext(), inst: inst, budget: budget, stack: make([]uint64, 1<<16)}
 	for _, g := range inst.Globals {
 		r.globals = append(r.globals, uintptr(unsafe.Pointer(&g.Lo)))
 	}
 	r.ctx.SetGlobals(r.globals)
+	r.ctx.SetStack(r.stack)
 	return r
 }
 
-// call runs code (compiled from f) with args on a frame at slot frame of
-// a fresh stack and returns the results or the trap's api error.
-func (r *runner) call(code *Code, f *ir.Func, args []uint64, frame int) ([]uint64, error) {
-	stack := make([]uint64, frame+int(f.FrameSlots)+8)
-	copy(stack[frame:], args)
-	r.ctx.SetStack(stack)
-	r.ctx.SetFrame(uint64(frame))
+// withCalls lets the runner compile and run the callees of direct calls
+// from m.
+func (r *runner) withCalls(m *module, alloc *native.Allocator) *runner {
+	r.mod, r.alloc, r.codes = m, alloc, map[uint32]*Code{}
+	return r
+}
+
+func (r *runner) free() {
+	for _, c := range r.codes {
+		if c != nil {
+			c.Free()
+		}
+	}
+}
+
+func (r *runner) setMemory() {
 	if len(r.inst.Memories) > 0 {
 		r.ctx.SetMemory(r.inst.Memories[0].Buf)
 	} else {
 		r.ctx.SetMemory(nil)
 	}
+}
+
+// call runs code (compiled from f) with args on a frame at slot frame and
+// returns the results or the trap's api error.
+func (r *runner) call(code *Code, f *ir.Func, args []uint64, frame int) ([]uint64, error) {
+	clear(r.stack)
+	copy(r.stack[frame:], args)
 	r.ctx.SetBudget(r.budget)
+	if err := r.run(code, f, frame); err != nil {
+		return nil, err
+	}
+	n := len(f.Sig.Results)
+	return append([]uint64(nil), r.stack[frame:frame+n]...), nil
+}
+
+// run runs one activation of f on the frame at slot frame.
+func (r *runner) run(code *Code, f *ir.Func, frame int) error {
+	if frame+int(f.FrameSlots) > len(r.stack) || r.depth >= maxHarnessDepth {
+		return fmt.Errorf("%w: deeper than the harness goes", errNeedsGo)
+	}
+	r.ctx.SetFrame(uint64(frame))
+	r.setMemory()
 	e, err := code.Enter(r.ctx)
 	for {
 		if err != nil {
-			return nil, err
+			return err
 		}
 		switch e.Kind {
 		case native.ExitReturn:
-			n := len(f.Sig.Results)
-			return append([]uint64(nil), stack[frame:frame+n]...), nil
+			return nil
 		case native.ExitTrap:
 			if int(e.Arg) >= len(f.Code) {
-				return nil, fmt.Errorf("trap at IR %d, past the function's %d instructions", e.Arg, len(f.Code))
+				return fmt.Errorf("trap at IR %d, past the function's %d instructions", e.Arg, len(f.Code))
 			}
 			if err := TrapCode(e.Aux).Err(); err != nil {
-				return nil, err
+				return err
 			}
-			return nil, fmt.Errorf("bad trap code %d", e.Aux)
+			return fmt.Errorf("bad trap code %d", e.Aux)
 		case native.ExitBudget:
 			r.budgets++
-			if e.Arg != NoPause {
-				if int(e.Arg) >= len(f.PauseIR) || code.Cont[e.Arg] < 0 {
-					return nil, fmt.Errorf("budget exit with pause id %d, which has no continuation", e.Arg)
-				}
-			}
 			r.ctx.SetBudget(r.budget)
+			if e.Arg == NoPause {
+				e, err = code.Continue(r.ctx)
+				break
+			}
+			if int(e.Arg) >= len(f.PauseIR) || code.Cont[e.Arg] < 0 {
+				return fmt.Errorf("budget exit with pause id %d, which has no continuation", e.Arg)
+			}
+			// Every other exit re-enters through the pause-id table, as
+			// a frame deoptimized there and compiled again would.
+			if r.budgets%2 == 0 {
+				r.reenter++
+				e, err = code.EnterAt(r.ctx, e.Arg)
+			} else {
+				e, err = code.Continue(r.ctx)
+			}
+		case native.ExitCall:
+			in := f.Code[e.Arg]
+			if in.Op != ir.Call || r.mod == nil {
+				return fmt.Errorf("%w: %v at IR %d", errNeedsGo, e.Kind, e.Arg)
+			}
+			callee := r.mod.ir[in.A]
+			if callee == nil {
+				return fmt.Errorf("%w: call of import %d", errNeedsGo, in.A)
+			}
+			cc, ok := r.codes[in.A]
+			if !ok {
+				cc, err = Compile(callee, Options{}.WithFeatures(hostFeatures()), r.alloc)
+				if err != nil && !errors.Is(err, ErrUnsupported) {
+					return err
+				}
+				r.codes[in.A] = cc
+			}
+			if cc == nil {
+				return fmt.Errorf("%w: callee %d not compiled", errNeedsGo, in.A)
+			}
+			base := frame + int(in.B)
+			if base+int(callee.FrameSlots) > len(r.stack) {
+				return fmt.Errorf("%w: deeper than the harness goes", errNeedsGo)
+			}
+			// The callee's locals past its parameters start at zero.
+			clear(r.stack[base+int(callee.ParamSlots) : base+int(callee.LocalSlots)])
+			r.depth++
+			err := r.run(cc, callee, base)
+			r.depth--
+			if err != nil {
+				return err
+			}
+			r.ctx.SetFrame(uint64(frame))
+			r.setMemory()
+			e, err = code.EnterAt(r.ctx, in.C)
+		case native.ExitInterp:
+			in := f.Code[e.Arg]
+			if in.Op != ir.MemoryGrow || len(r.inst.Memories) == 0 {
+				return fmt.Errorf("%w: %v at IR %d", errNeedsGo, e.Kind, e.Arg)
+			}
+			fp := r.stack[frame:]
+			old, ok := r.inst.Memories[0].Grow(uint64(uint32(fp[in.B])))
+			if !ok {
+				old = 0xFFFFFFFF
+			}
+			fp[in.A] = old
+			r.setMemory()
 			e, err = code.Continue(r.ctx)
-		case native.ExitCall, native.ExitInterp:
-			return nil, fmt.Errorf("%w: %v at IR %d", errNeedsGo, e.Kind, e.Arg)
 		default:
-			return nil, fmt.Errorf("unexpected exit %v", e)
+			return fmt.Errorf("unexpected exit %v", e)
 		}
 	}
 }

@@ -195,7 +195,9 @@ func (c *compiler) compile() error {
 	for _, b := range c.blocks {
 		c.cur = b.at
 		a.Bind(b.l)
-		c.copySlots(b.t.Dst, b.t.Src, b.t.N)
+		if err := c.copySlots(b.t.Dst, b.t.Src, b.t.N); err != nil {
+			return err
+		}
 		c.jumpTo(b.t.PC)
 	}
 	for _, p := range c.polls {
@@ -365,10 +367,16 @@ func (c *compiler) target(t uint32) error {
 	return nil
 }
 
-// copySlots copies n slots from src to dst with memmove semantics.
-func (c *compiler) copySlots(dst, src, n uint32) {
+// copySlots copies n slots from src to dst with memmove semantics. Both
+// ranges must lie in the frame: a count from a corrupt IR would otherwise
+// unroll into gigabytes of code before the size check sees it.
+func (c *compiler) copySlots(dst, src, n uint32) error {
+	fs := uint64(c.f.FrameSlots)
+	if uint64(dst)+uint64(n) > fs || uint64(src)+uint64(n) > fs {
+		return c.fail("copy of %d slots from %d to %d outside the frame's %d slots", n, src, dst, fs)
+	}
 	if n == 0 || dst == src {
-		return
+		return nil
 	}
 	for k := uint32(0); k < n; k++ {
 		i := k
@@ -378,6 +386,7 @@ func (c *compiler) copySlots(dst, src, n uint32) {
 		c.a.Load(W64, RAX, slot(src+i))
 		c.a.Store(W64, slot(dst+i), RAX)
 	}
+	return nil
 }
 
 func (c *compiler) checkSlots(slots ...uint64) error {

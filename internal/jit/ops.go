@@ -151,7 +151,9 @@ func (c *compiler) instr(in ir.Instr) error {
 		if err := c.target(in.A); err != nil {
 			return err
 		}
-		c.copySlots(in.C, in.B, uint32(in.Imm))
+		if err := c.copySlots(in.C, in.B, uint32(in.Imm)); err != nil {
+			return err
+		}
 		c.jumpTo(in.A)
 	case ir.BrIf, ir.BrIfNot:
 		if err := c.target(in.A); err != nil {
@@ -172,14 +174,18 @@ func (c *compiler) instr(in ir.Instr) error {
 		a.Load(W32, RAX, slot(in.B))
 		a.Test(W32, RAX, RAX)
 		a.Jcc(CondE, skip)
-		c.copySlots(uint32(in.Imm), in.C, uint32(in.Imm>>32))
+		if err := c.copySlots(uint32(in.Imm), in.C, uint32(in.Imm>>32)); err != nil {
+			return err
+		}
 		c.jumpTo(in.A)
 		a.Bind(skip)
 	case ir.BrTable:
 		return c.brTable(in)
 	case ir.Return:
 		if in.B != 0 {
-			c.copySlots(0, in.B, in.C)
+			if err := c.copySlots(0, in.B, in.C); err != nil {
+				return err
+			}
 		}
 		a.StoreImm(W32, M(regBlock, native.OffExit), int32(native.ExitReturn))
 		c.leave()

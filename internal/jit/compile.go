@@ -114,8 +114,8 @@ type assembly struct {
 	raxSlot, cached int64
 	isTarget        []bool
 
-	sels    []Selection
-	feats   cpu.Set
+	sels  []Selection
+	feats cpu.Set
 }
 
 func assemble(f *ir.Func, opt Options) (*assembly, error) {

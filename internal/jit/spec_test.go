@@ -22,8 +22,8 @@ import (
 // two tiers must simply agree, which also covers the invocations the
 // script makes in a state this test does not reproduce.
 
-// specScripts are the scripts whose functions use integers, memory and
-// control flow (no imports needed to instantiate).
+// specScripts are the scripts whose functions use integers, floats,
+// memory and control flow (no imports needed to instantiate).
 var specScripts = []string{
 	"address", "align", "block", "br", "br_if", "br_table", "call", "endianness",
 	"fac", "forward", "global", "i32", "i64", "if", "int_exprs", "int_literals",
@@ -31,6 +31,8 @@ var specScripts = []string{
 	"loop", "memory", "memory_redundancy", "memory_trap", "nop", "return",
 	"select", "stack", "store", "switch", "traps", "unreachable", "unwind",
 	"memory_size", "memory_grow", "bulk", "memory_copy", "memory_fill",
+	"conversions", "f32", "f32_bitwise", "f32_cmp", "f64", "f64_bitwise",
+	"f64_cmp", "float_exprs", "float_literals", "float_memory", "float_misc",
 }
 
 type specCommand struct {

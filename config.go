@@ -2,6 +2,7 @@ package ferry
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/ferryvm/ferry/internal/cpu"
 )
@@ -65,7 +66,7 @@ func ParseTier(s string) (Tier, error) {
 }
 
 // WithTier picks the tier that runs the runtime's functions (default
-// TierInterp). Compiled code never changes what a program computes or
+// TierInterp, or FERRY_TIER's). Compiled code never changes what a program computes or
 // what its checkpoints hold: a checkpoint taken while compiled code runs
 // is the one the interpreter writes at the same pause point. Where Ferry
 // cannot run generated code (another architecture than amd64, or a system
@@ -80,9 +81,21 @@ func (c RuntimeConfig) WithTier(t Tier) RuntimeConfig {
 }
 
 // NewRuntimeConfig returns the defaults: a call depth of 50000 frames, pause
-// polling on, and memories of up to 65536 pages (4 GiB).
+// polling on, memories of up to 65536 pages (4 GiB), and TierInterp (or the
+// tier FERRY_TIER names, see WithTier).
 func NewRuntimeConfig() RuntimeConfig {
-	return RuntimeConfig{maxCallDepth: 50000, memoryLimitPages: 65536, pausePolling: true}
+	return RuntimeConfig{maxCallDepth: 50000, memoryLimitPages: 65536, pausePolling: true, tier: envTier()}
+}
+
+// envTier reads FERRY_TIER, a test hook that runs any test or program
+// under another default tier without changing it: "compiled" or "auto"
+// (anything else means TierInterp). WithTier overrides it.
+func envTier() Tier {
+	t, err := ParseTier(os.Getenv("FERRY_TIER"))
+	if err != nil {
+		return TierInterp
+	}
+	return t
 }
 
 // WithCPUFeatures masks the CPU features Ferry detected with spec

@@ -69,6 +69,17 @@ func (r *Runtime) TierNote() string {
 	return ""
 }
 
+// CompiledFunctions returns how many functions of the modules this
+// runtime compiled run as native code, and how many the compiler left to
+// the interpreter (with TierCompiled: those using v128). Both are 0 with
+// TierInterp; with TierAuto they grow as functions get hot.
+func (r *Runtime) CompiledFunctions() (compiled, interpreted int64) {
+	if e, ok := r.engine.(*interp.Engine); ok {
+		return e.Counts()
+	}
+	return 0, 0
+}
+
 // deoptStressSeed reads FERRY_DEOPT_STRESS, a test hook: a non-zero
 // unsigned integer makes compiled frames fall back to the interpreter at
 // random pause points drawn from that seed, and re-enter compiled code

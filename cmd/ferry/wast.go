@@ -53,12 +53,14 @@ func runWast(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		return usageError(stderr, wastUsage, "wast: --timeout must be positive")
 	}
 	opts := wast.Options{CommandTimeout: *timeout}
+	var runtimes []*ferry.Runtime // for the compiled-function counts
 	if tf.t != ferry.TierInterp {
 		cfg := ferry.NewRuntimeConfig().WithTier(tf.t)
 		var once sync.Once
 		opts.NewRuntime = func() *ferry.Runtime {
 			rt := ferry.NewRuntime(cfg)
 			once.Do(func() { noteTier(rt, stderr) })
+			runtimes = append(runtimes, rt)
 			return rt
 		}
 	}
@@ -77,6 +79,14 @@ func runWast(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		}
 	}
 	fmt.Fprintf(stdout, "%d passed, %d failed, %d skipped\n", total.Passed, total.Failed, total.Skipped)
+	if len(runtimes) > 0 {
+		var compiled, interpreted int64
+		for _, rt := range runtimes {
+			c, i := rt.CompiledFunctions()
+			compiled, interpreted = compiled+c, interpreted+i
+		}
+		fmt.Fprintf(stdout, "tier %s: %d functions compiled, %d left to the interpreter\n", tf.t, compiled, interpreted)
+	}
 	switch {
 	case ioErrors > 0:
 		return exitUsage

@@ -34,10 +34,15 @@ const (
 	// running; pc is past the call, and the frame continues at the call's
 	// continuation when the callee returns.
 	frameAtCall
-	// frameAtPause: a compiled frame standing at the poll at pc, every
-	// value in its slot; it continues at that pause point's continuation
-	// (on-stack replacement, and resuming a checkpoint).
+	// frameAtPause: a compiled frame that left its code at the poll at
+	// pc, the poll done, every value in its slot; it continues at that
+	// pause point's continuation (on-stack replacement).
 	frameAtPause
+	// framePoll: a compiled frame standing at the poll at pc, which has
+	// not run yet (a resumed checkpoint's innermost frame): the poll runs
+	// as the interpreter's would, then the frame continues at its
+	// continuation.
+	framePoll
 )
 
 // nativeBudget is how many polls compiled code runs between two budget
@@ -147,7 +152,7 @@ func (m *machine) runNative() bool {
 	switch fr.tier {
 	case frameAtCall:
 		id, _ = c.PauseAt(fr.pc - 1)
-	case frameAtPause:
+	case frameAtPause, framePoll:
 		id, _ = c.PauseAt(fr.pc)
 	}
 	if code == nil || (fr.tier != frameEnter && !code.CanEnterAt(id)) {
@@ -155,6 +160,14 @@ func (m *machine) runNative() bool {
 		// interpreter continues it where it stands.
 		m.toInterp(fr)
 		return false
+	}
+	if fr.tier == framePoll {
+		// The interpreter's Poll at pc, counted as it counts it.
+		if m.intr.Load() != 0 && m.interrupted() {
+			m.toInterp(fr)
+			return true
+		}
+		fr.tier = frameAtPause
 	}
 	inst := fr.fn.Instance
 	nc := m.nctx
@@ -270,16 +283,20 @@ func (m *machine) nativePoll(fr *frame, code *compiledCode, id uint32) (stop, le
 			return true, false
 		}
 	}
+	// Leaving, the frame continues past the poll, which has run (and was
+	// counted): the instruction after an entry poll, the branch to the
+	// body after a loop's.
 	if c.native.Load() != code {
-		fr.pc = c.PauseIR[id]
+		fr.pc = c.PauseIR[id] + 1
 		m.toInterp(fr)
 		return false, true
 	}
 	if m.stress.tick() {
-		fr.pc = c.PauseIR[id]
+		fr.pc = c.PauseIR[id] + 1
 		if m.stress.coin() {
 			// Re-enter at once through the pause point's continuation:
 			// the path of on-stack replacement and of a resume.
+			fr.pc = c.PauseIR[id]
 			fr.tier = frameAtPause
 		} else {
 			m.toInterp(fr) // the interpreter runs it until it returns
@@ -315,7 +332,7 @@ func (m *machine) markLoaded() {
 			continue
 		}
 		if id, ok := fr.code.PauseAt(fr.pc); ok && code.CanEnterAt(id) {
-			m.markNative(i, frameAtPause)
+			m.markNative(i, framePoll)
 		}
 	}
 }

@@ -327,6 +327,16 @@ func (c *Compiled) SetNonEntrant() {
 	}
 }
 
+// Counts returns how many functions of the modules the engine compiled
+// have been compiled to native code, and how many the compiler refused
+// (they stay interpreted).
+func (e *Engine) Counts() (compiled, refused int64) {
+	if e.tier == nil {
+		return 0, 0
+	}
+	return e.tier.compiled.Load(), e.tier.refused.Load()
+}
+
 // Note explains why the engine runs the interpreter although a compiled
 // tier was asked for (empty when it did not fall back).
 func (e *Engine) Note() string {

@@ -20,8 +20,10 @@ type Compiled struct {
 	byIndex []*funcCode
 	armState
 	// tier is the compiled tier of the engine that lowered the module
-	// (nil: none); its code is in each funcCode.
-	tier *tierState
+	// (nil: none); its code is in each funcCode, and in codes, which
+	// frees it with the module.
+	tier  *tierState
+	codes *codeSet
 }
 
 // Compile validates m and lowers every defined function in the same pass.

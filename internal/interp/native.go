@@ -120,6 +120,11 @@ func memBuf(inst *store.Instance) []byte {
 // poll, as the interpreter would stop there.
 func (m *machine) budget() int64 {
 	b := int64(nativeBudget)
+	if m.intr.Load()&^store.InterruptStep != 0 {
+		// A pause, cancellation or abort is pending: stop at the first
+		// poll, as the interpreter's armed code does.
+		return 0
+	}
 	if m.countdown > 0 {
 		b = min(b, m.countdown-1)
 	}

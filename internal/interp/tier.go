@@ -66,6 +66,32 @@ type NativeCode interface {
 	Continue(ctx *native.Context) (native.Exit, error)
 	// CanEnterAt reports whether EnterAt(id) has a continuation.
 	CanEnterAt(id uint32) bool
+	// Free unmaps the code; it fails while code runs in it.
+	Free() error
+}
+
+// codeSet is the compiled code of one module (Compiled). It is not
+// referenced by the code's frames, so a cleanup attached to the Compiled
+// can free it once no frame can run the module any more: executable
+// memory goes with the module, not with the runtime.
+type codeSet struct {
+	mu    sync.Mutex
+	codes []NativeCode
+}
+
+func (s *codeSet) add(c NativeCode) {
+	s.mu.Lock()
+	s.codes = append(s.codes, c)
+	s.mu.Unlock()
+}
+
+func (s *codeSet) free() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.codes {
+		_ = c.Free() // nothing runs it: the module is unreachable
+	}
+	s.codes = nil
 }
 
 // compiledCode boxes a NativeCode for funcCode.native's atomic pointer.
@@ -168,6 +194,8 @@ func (t *tierState) prepare(c *Compiled) {
 	if !t.on() {
 		return
 	}
+	c.codes = &codeSet{}
+	runtime.AddCleanup(c, (*codeSet).free, c.codes)
 	switch t.tier {
 	case TierCompiled:
 		t.compileAll(c.funcs)
@@ -210,6 +238,7 @@ func (t *tierState) compile(f *funcCode) {
 		f.tiered.Store(0)
 		return
 	}
+	f.owner.codes.add(code)
 	f.compileState.Store(compileDone)
 	t.compiled.Add(1)
 	f.native.Store(&compiledCode{code})

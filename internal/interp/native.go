@@ -226,7 +226,7 @@ func (m *machine) runNative() bool {
 			if int(ex.Arg) >= len(c.Code) {
 				panic(engine.Trap{Kind: fmt.Errorf("%w: compiled code of function %d: call exit at IR %d", ErrInternal, c.Index, ex.Arg)})
 			}
-			if c.native.Load() != code || m.stress.tick() {
+			if c.native.Load() != code || m.stressed() {
 				// Non-entrant (or a forced deoptimization): every
 				// value is in its slot at a call, so the interpreter
 				// makes the call and continues the frame.
@@ -296,7 +296,7 @@ func (m *machine) nativePoll(fr *frame, code *compiledCode, id uint32) (stop, le
 		m.toInterp(fr)
 		return false, true
 	}
-	if m.stress.tick() {
+	if m.stressed() {
 		fr.pc = c.PauseIR[id] + 1
 		if m.stress.coin() {
 			// Re-enter at once through the pause point's continuation:
@@ -340,4 +340,14 @@ func (m *machine) markLoaded() {
 			m.markNative(i, framePoll)
 		}
 	}
+}
+
+// stressed charges a pause point to deopt stress and reports whether the
+// frame must leave its compiled code there.
+func (m *machine) stressed() bool {
+	if !m.stress.tick() {
+		return false
+	}
+	m.e.tier.stressDeopts.Add(1)
+	return true
 }

@@ -1,0 +1,476 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ferryvm/ferry"
+	"github.com/ferryvm/ferry/ferryd/internal/apiv1"
+	"github.com/ferryvm/ferry/ferryd/internal/stream"
+)
+
+// upgradeProto names the migration protocol in the HTTP/1.1 Upgrade
+// that turns an authenticated API connection into a migration stream.
+const upgradeProto = "ferry-migrate/1"
+
+// Migration outcomes a destination records (MigrationStatus).
+const (
+	migCommitted = "committed"
+	migAborted   = "aborted"
+	migPending   = "pending"
+	migUnknown   = "unknown"
+)
+
+// header is the Header frame: what the destination restores.
+type header struct {
+	ID           string      `json:"id"`
+	Name         string      `json:"name"`
+	Dirs         []apiv1.Dir `json:"dirs,omitempty"`
+	VerifyMemory bool        `json:"verify_memory,omitempty"`
+}
+
+// ready is the Ready frame: restored, paused before its first
+// instruction, waiting for the commit.
+type ready struct {
+	MemorySHA string `json:"memory_sha256,omitempty"`
+}
+
+// running is the Running frame.
+type running struct {
+	StartedAt time.Time `json:"started_at"`
+}
+
+// connectTimeout bounds dialling the destination and its handshake.
+const connectTimeout = 10 * time.Second
+
+// errMigration marks a migration that failed before the switch: the
+// instance continues on the source.
+var errMigration = errors.New("migration failed; the instance continues here")
+
+// Migrate moves an instance to the daemon at req.To by stop-and-copy:
+// it pauses the instance, streams its checkpoint, and once the
+// destination has restored it, fences this copy, commits, and deletes
+// this copy when the destination runs it (docs/ferryd.md, "Migration").
+func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateRequest) (apiv1.MigrateResult, error) {
+	if n.cfg.PeerTLS == nil {
+		return apiv1.MigrateResult{}, fmt.Errorf("%w: this daemon has no peer certificate (--tls-cert/--tls-key/--client-ca) to migrate with", errConflict)
+	}
+	if req.To == "" {
+		return apiv1.MigrateResult{}, badRequest("no destination (to)")
+	}
+	in, err := n.lookup(name)
+	if err != nil {
+		return apiv1.MigrateResult{}, err
+	}
+	dirs := req.Dirs
+	if len(dirs) == 0 {
+		dirs = in.dirs
+	}
+	id := newID()
+	res := apiv1.MigrateResult{ID: id, To: req.To}
+	fail := func(result string, err error) (apiv1.MigrateResult, error) {
+		n.metrics.migrations.WithLabelValues("source", result).Inc()
+		return res, fmt.Errorf("%w: %v", errMigration, err)
+	}
+
+	// Everything that can fail without pausing is done first: a
+	// destination that cannot be reached, or refuses, costs no downtime.
+	sc, conn, err := n.dialMigration(ctx, req.To, id)
+	if err != nil {
+		return fail("aborted", err)
+	}
+	defer conn.Close()
+	if n.testTamper != nil {
+		sc.Tamper = func(k stream.Kind, seq uint64, frame []byte) { n.testTamper(int(k), seq, frame) }
+	}
+	if err := sc.SendJSON(stream.Header, header{ID: id, Name: name, Dirs: dirs, VerifyMemory: req.VerifyMemory}); err != nil {
+		return fail("aborted", err)
+	}
+	if err := sc.RecvJSON(stream.Accepted, nil); err != nil {
+		return fail(refusedOr(err), err)
+	}
+
+	p, wasRunning, err := in.guest.beginMigration()
+	if err != nil {
+		sc.SendJSON(stream.Abort, stream.Reason{Reason: err.Error()})
+		return fail("aborted", fmt.Errorf("%w: %v", errConflict, err))
+	}
+	pausedAt := time.Now()
+	// Until the fence, any failure lets the instance continue here.
+	undo := func(result string, err error) (apiv1.MigrateResult, error) {
+		sc.SendJSON(stream.Abort, stream.Reason{Reason: err.Error()})
+		conn.Close()
+		in.guest.endMigration(wasRunning)
+		n.metrics.migrationBytes.WithLabelValues("source").Add(float64(sc.Sent()))
+		return fail(result, err)
+	}
+	if req.VerifyMemory {
+		res.MemorySHA = memorySHA(p)
+	}
+	w := sc.NewWriter()
+	if res.Bytes, err = p.WriteCheckpoint(w, checkpointConfig(in.guest)); err != nil {
+		return undo("aborted", fmt.Errorf("write the checkpoint: %w", err))
+	}
+	if _, err := w.Close(); err != nil {
+		return undo("aborted", err)
+	}
+	var rd ready
+	if err := sc.RecvJSON(stream.Ready, &rd); err != nil {
+		return undo(refusedOr(err), err)
+	}
+	if req.VerifyMemory && rd.MemorySHA != res.MemorySHA {
+		return undo("aborted", fmt.Errorf("the destination's memory (SHA-256 %s) differs from the source's (%s)", rd.MemorySHA, res.MemorySHA))
+	}
+
+	// The switch. From the fence on, this copy never runs again unless
+	// the destination provably never will (it reports the migration
+	// aborted).
+	in.guest.fence()
+	cerr := sc.Send(stream.Commit, nil)
+	if n.testAfterCommit != nil {
+		n.testAfterCommit(conn)
+	}
+	var run running
+	if cerr == nil {
+		conn.SetReadDeadline(time.Now().Add(n.cfg.PendingTimeout))
+		cerr = sc.RecvJSON(stream.Running, &run)
+	}
+	res.Wire = sc.Sent()
+	n.metrics.migrationBytes.WithLabelValues("source").Add(float64(res.Wire))
+	if cerr != nil {
+		// The commit may or may not have arrived: only the destination
+		// knows, and it records its decision before it acts on it.
+		switch st := n.resolve(ctx, req.To, id); st {
+		case migCommitted:
+			n.remove(in)
+			n.metrics.migrations.WithLabelValues("source", "switched").Inc()
+			res.Acked = time.Since(pausedAt)
+			return res, nil
+		case migAborted, migUnknown:
+			in.guest.unfence()
+			in.guest.endMigration(wasRunning)
+			return fail("aborted", fmt.Errorf("the destination aborted after the commit was sent (%v)", cerr))
+		default:
+			n.metrics.migrations.WithLabelValues("source", "unresolved").Inc()
+			return res, fmt.Errorf("migration %s unresolved: the connection broke after the commit (%v) and the destination cannot be asked; the instance stays fenced here (state %s) until the destination is reachable", id, cerr, apiv1.StateMigrating)
+		}
+	}
+	res.Acked = time.Since(pausedAt)
+	res.Downtime = run.StartedAt.Sub(pausedAt)
+	n.metrics.downtime.Observe(res.Downtime.Seconds())
+	n.remove(in)
+	n.metrics.migrations.WithLabelValues("source", "switched").Inc()
+	return res, nil
+}
+
+func refusedOr(err error) string {
+	var pe *stream.PeerError
+	if errors.As(err, &pe) && pe.Kind == stream.Refused {
+		return "refused"
+	}
+	return "aborted"
+}
+
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// memorySHA hashes the paused instance's memory (exported as "memory",
+// as WASI programs do), or "" when it has none.
+func memorySHA(p *ferry.Paused) string {
+	m := p.Instance().Memory("memory")
+	if m == nil {
+		return ""
+	}
+	h := sha256.Sum256(m.Bytes())
+	return hex.EncodeToString(h[:])
+}
+
+// dialMigration connects to the destination's API, authenticates both
+// ways and upgrades the connection to a migration stream.
+func (n *Node) dialMigration(ctx context.Context, addr, id string) (*stream.Conn, *tls.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, badRequest("destination %q: %v", addr, err)
+	}
+	cfg := n.cfg.PeerTLS.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: connectTimeout}, Config: cfg}
+	dctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	c, err := d.DialContext(dctx, "tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to %s: %w", addr, err)
+	}
+	conn := c.(*tls.Conn)
+	conn.SetDeadline(time.Now().Add(connectTimeout))
+	fmt.Fprintf(conn, "GET /v1/migrations/incoming HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: %s\r\nFerry-Migration: %s\r\n\r\n", addr, upgradeProto, id)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("%s: %w", addr, err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		var e apiv1.Error
+		json.NewDecoder(resp.Body).Decode(&e)
+		conn.Close()
+		return nil, nil, fmt.Errorf("%s refused the migration: %s %s", addr, resp.Status, e.Error)
+	}
+	conn.SetDeadline(time.Time{})
+	sc, err := stream.New(conn, br, true, id)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return sc, conn, nil
+}
+
+// resolve asks the destination what it decided for migration id, until
+// it answers committed or aborted or the wait for a pending decision is
+// over.
+func (n *Node) resolve(ctx context.Context, addr, id string) string {
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: n.cfg.PeerTLS.Clone()}, Timeout: connectTimeout}
+	defer client.CloseIdleConnections()
+	deadline := time.Now().Add(n.cfg.PendingTimeout + connectTimeout)
+	for time.Now().Before(deadline) {
+		resp, err := client.Get("https://" + addr + "/v1/migrations/" + id)
+		if err == nil {
+			var st apiv1.MigrationStatus
+			derr := json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+			if derr == nil && (st.Status == migCommitted || st.Status == migAborted || st.Status == migUnknown) {
+				return st.Status
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ""
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return ""
+}
+
+// MigrationStatus reports what this node decided as the destination of
+// migration id. The decision is read from the state directory, where it
+// is written before it takes effect, so that it survives a crash.
+func (n *Node) MigrationStatus(id string) apiv1.MigrationStatus {
+	st := apiv1.MigrationStatus{ID: id, Status: migUnknown}
+	if !validID(id) {
+		return st
+	}
+	n.mu.Lock()
+	s, ok := n.migrations[id]
+	n.mu.Unlock()
+	if ok {
+		st.Status = s
+		return st
+	}
+	if b, err := os.ReadFile(filepath.Join(n.cfg.StateDir, "migrations", id)); err == nil {
+		st.Status = string(b)
+	}
+	return st
+}
+
+func validID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil
+}
+
+// decide records the destination's decision for a migration, durably
+// when it is a commit: a destination that restarts must not let the
+// source resume a program it ran.
+func (n *Node) decide(id, status string) error {
+	if status == migCommitted {
+		dir := filepath.Join(n.cfg.StateDir, "migrations")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(filepath.Join(dir, id), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+		_, err = f.WriteString(status)
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	n.mu.Lock()
+	n.migrations[id] = status
+	n.mu.Unlock()
+	return nil
+}
+
+// handleIncoming is the destination of a migration.
+func (n *Node) handleIncoming(w http.ResponseWriter, r *http.Request) {
+	id := r.Header.Get("Ferry-Migration")
+	if r.Header.Get("Upgrade") != upgradeProto || !validID(id) {
+		reply(w, nil, badRequest("a migration stream needs Upgrade: %s and a Ferry-Migration id", upgradeProto))
+		return
+	}
+	if n.MigrationStatus(id).Status != migUnknown {
+		reply(w, nil, fmt.Errorf("%w: migration %s was already decided", errConflict, id))
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		reply(w, nil, errors.New("this connection cannot carry a migration stream (HTTP/2?)"))
+		return
+	}
+	raw, rw, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	defer raw.Close()
+	conn, ok := raw.(*tls.Conn)
+	if !ok {
+		return // never: ferryd serves its API over TLS only
+	}
+	raw.SetDeadline(time.Time{})
+	rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + upgradeProto + "\r\n\r\n")
+	if rw.Flush() != nil {
+		return
+	}
+	sc, err := stream.New(conn, rw.Reader, false, id)
+	if err != nil {
+		return
+	}
+	n.receive(context.WithoutCancel(r.Context()), sc, conn, id)
+}
+
+// receive runs the destination's side of migration id.
+func (n *Node) receive(ctx context.Context, sc *stream.Conn, conn *tls.Conn, id string) {
+	n.mu.Lock()
+	n.migrations[id] = migPending
+	n.mu.Unlock()
+	refuse := func(in *instance, err error) {
+		sc.SendJSON(stream.Refused, stream.Reason{Reason: err.Error()})
+		if in != nil {
+			n.release(in)
+		}
+		n.decide(id, migAborted)
+		n.metrics.migrations.WithLabelValues("destination", "refused").Inc()
+	}
+	// The source may take a while between frames only while it writes the
+	// checkpoint; a silent peer is given up on after PendingTimeout.
+	conn.SetReadDeadline(time.Now().Add(n.cfg.PendingTimeout))
+	var h header
+	if err := sc.RecvJSON(stream.Header, &h); err != nil {
+		refuse(nil, err)
+		return
+	}
+	if h.ID != id {
+		refuse(nil, errors.New("the header's migration id is not the connection's"))
+		return
+	}
+	in, err := n.reserve(h.Name)
+	if err != nil {
+		refuse(nil, err)
+		return
+	}
+	for _, d := range h.Dirs {
+		if st, err := os.Stat(d.Host); err != nil || !st.IsDir() {
+			refuse(in, fmt.Errorf("directory grant %q: not a directory on the destination", d.Host))
+			return
+		}
+	}
+	in.dirs, in.restoredFrom = h.Dirs, "migration "+id
+	if err := sc.Send(stream.Accepted, nil); err != nil {
+		refuse(in, err)
+		return
+	}
+
+	path := filepath.Join(in.dir, checkpointFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		refuse(in, err)
+		return
+	}
+	conn.SetReadDeadline(time.Now().Add(n.cfg.PendingTimeout))
+	_, err = sc.ReceiveData(deadlineWriter{f, conn, n.cfg.PendingTimeout}, n.cfg.MaxCheckpointBytes)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		refuse(in, fmt.Errorf("checkpoint stream: %w", err))
+		return
+	}
+	g, err := n.restoreGuest(ctx, in, h.Dirs)
+	if err != nil {
+		refuse(in, err)
+		return
+	}
+	var rd ready
+	if h.VerifyMemory {
+		rd.MemorySHA = memorySHA(g.paused)
+	}
+	abort := func(reason error) {
+		g.stop()
+		g.rt.Close(ctx)
+		n.release(in)
+		n.decide(id, migAborted)
+		n.metrics.migrations.WithLabelValues("destination", "aborted").Inc()
+	}
+	if err := sc.SendJSON(stream.Ready, rd); err != nil {
+		abort(err)
+		return
+	}
+	conn.SetReadDeadline(time.Now().Add(n.cfg.PendingTimeout))
+	if err := sc.RecvJSON(stream.Commit, nil); err != nil {
+		abort(err)
+		return
+	}
+	// Decided, durably, before the first instruction: from here on the
+	// source may learn the outcome only as "committed".
+	if err := n.decide(id, migCommitted); err != nil {
+		abort(err)
+		return
+	}
+	n.attach(in, g)
+	g.start()
+	g.mu.Lock()
+	startedAt := g.startedAt
+	g.mu.Unlock()
+	n.metrics.started.Inc()
+	n.metrics.migrations.WithLabelValues("destination", "switched").Inc()
+	sc.SendJSON(stream.Running, running{StartedAt: startedAt})
+}
+
+// deadlineWriter extends the connection's read deadline with every chunk
+// written: a slow stream is fine, a stalled one is not.
+type deadlineWriter struct {
+	f    *os.File
+	conn *tls.Conn
+	d    time.Duration
+}
+
+func (w deadlineWriter) Write(b []byte) (int, error) {
+	w.conn.SetReadDeadline(time.Now().Add(w.d))
+	return w.f.Write(b)
+}

@@ -78,6 +78,8 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, errConflict):
 		return http.StatusConflict
+	case errors.Is(err, errMigration):
+		return http.StatusBadGateway
 	}
 	return http.StatusInternalServerError
 }

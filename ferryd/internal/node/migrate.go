@@ -302,22 +302,7 @@ func validID(id string) bool {
 // source resume a program it ran.
 func (n *Node) decide(id, status string) error {
 	if status == migCommitted {
-		dir := filepath.Join(n.cfg.StateDir, "migrations")
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
-		}
-		f, err := os.OpenFile(filepath.Join(dir, id), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return err
-		}
-		_, err = f.WriteString(status)
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := writeDecision(filepath.Join(n.cfg.StateDir, "migrations"), id, status); err != nil {
 			return err
 		}
 	}
@@ -473,4 +458,39 @@ type deadlineWriter struct {
 func (w deadlineWriter) Write(b []byte) (int, error) {
 	w.conn.SetReadDeadline(time.Now().Add(w.d))
 	return w.f.Write(b)
+}
+
+// writeDecision writes DIR/ID atomically: written and synced under a
+// temporary name, then renamed, so that a crash leaves either no
+// decision (a temporary file New removes) or the whole one, never an
+// empty file a status query would misread.
+func writeDecision(dir, id, status string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, id+".tmp")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(status)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, id))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

@@ -110,6 +110,12 @@ func New(cfg Config) (*Node, error) {
 			os.RemoveAll(filepath.Join(cfg.StateDir, "incoming", e.Name()))
 		}
 	}
+	// A commit decision a crash interrupted was never acted on.
+	if tmps, err := filepath.Glob(filepath.Join(cfg.StateDir, "migrations", "*.tmp")); err == nil {
+		for _, t := range tmps {
+			os.Remove(t)
+		}
+	}
 	n := &Node{cfg: cfg, metrics: newMetrics(), instances: map[string]*instance{}, migrations: map[string]string{}}
 	n.registerInstances()
 	return n, nil

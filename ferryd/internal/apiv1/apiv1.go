@@ -103,7 +103,13 @@ type MigrateResult struct {
 	// Acked is from the pause to the destination's acknowledgement that
 	// the guest runs, measured on the source's clock alone: an upper
 	// bound of Downtime that needs no clock sync.
-	Acked     time.Duration `json:"acked_ns"`
+	Acked time.Duration `json:"acked_ns"`
+	// Stream is from the pause to the end of the checkpoint's stream (the
+	// source's side of the downtime); Restore is the destination's
+	// restore after it, up to the program paused before its first
+	// instruction.
+	Stream    time.Duration `json:"stream_ns"`
+	Restore   time.Duration `json:"restore_ns"`
 	MemorySHA string        `json:"memory_sha256,omitempty"`
 }
 

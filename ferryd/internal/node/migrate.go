@@ -45,6 +45,11 @@ type header struct {
 // instruction, waiting for the commit.
 type ready struct {
 	MemorySHA string `json:"memory_sha256,omitempty"`
+	// Receive is the time from the header to the stream's end; Restore
+	// from there to the restored instance paused before its first
+	// instruction.
+	Receive time.Duration `json:"receive_ns"`
+	Restore time.Duration `json:"restore_ns"`
 }
 
 // running is the Running frame.
@@ -126,10 +131,12 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 	if _, err := w.Close(); err != nil {
 		return undo("aborted", err)
 	}
+	res.Stream = time.Since(pausedAt)
 	var rd ready
 	if err := sc.RecvJSON(stream.Ready, &rd); err != nil {
 		return undo(refusedOr(err), err)
 	}
+	res.Restore = rd.Restore
 	if req.VerifyMemory && rd.MemorySHA != res.MemorySHA {
 		return undo("aborted", fmt.Errorf("the destination's memory (SHA-256 %s) differs from the source's (%s)", rd.MemorySHA, res.MemorySHA))
 	}
@@ -391,6 +398,7 @@ func (n *Node) receive(ctx context.Context, sc *stream.Conn, conn *tls.Conn, id 
 		return
 	}
 
+	t0 := time.Now()
 	path := filepath.Join(in.dir, checkpointFile)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -406,12 +414,13 @@ func (n *Node) receive(ctx context.Context, sc *stream.Conn, conn *tls.Conn, id 
 		refuse(in, fmt.Errorf("checkpoint stream: %w", err))
 		return
 	}
+	t1 := time.Now()
 	g, err := n.restoreGuest(ctx, in, h.Dirs)
 	if err != nil {
 		refuse(in, err)
 		return
 	}
-	var rd ready
+	rd := ready{Receive: t1.Sub(t0), Restore: time.Since(t1)}
 	if h.VerifyMemory {
 		rd.MemorySHA = memorySHA(g.paused)
 	}

@@ -59,6 +59,26 @@ type Instance struct {
 	Dirs     []Dir     `json:"dirs,omitempty"`
 	// RestoredFrom names the checkpoint or migration it came from.
 	RestoredFrom string `json:"restored_from,omitempty"`
+	// Migration is the progress of a migration out, while it runs.
+	Migration *MigrationProgress `json:"migration,omitempty"`
+}
+
+// MigrationProgress is a running migration as its source sees it.
+type MigrationProgress struct {
+	ID    string `json:"id"`
+	To    string `json:"to"`
+	Phase string `json:"phase"` // connecting, streaming, restoring, committing, resolving
+	// Bytes of the checkpoint have been sent of about Total (the
+	// memory's size: the checkpoint leaves zero pages out and adds the
+	// program's state).
+	Bytes int64 `json:"bytes"`
+	Total int64 `json:"total"`
+	// Rate is the stream's throughput so far (bytes per second), and
+	// ExpectedDowntime the time the whole transfer takes at that rate:
+	// with stop-and-copy, the program is paused for all of it.
+	Rate             float64       `json:"rate"`
+	ExpectedDowntime time.Duration `json:"expected_downtime_ns"`
+	Paused           time.Duration `json:"paused_ns"` // so far
 }
 
 // CheckpointRequest asks for a checkpoint of a running or paused

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferryvm/ferry"
@@ -85,6 +86,12 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 	}
 	id := newID()
 	res := apiv1.MigrateResult{ID: id, To: req.To}
+	prog := &progress{id: id, to: req.To}
+	prog.setPhase("connecting")
+	if !in.migration.CompareAndSwap(nil, prog) {
+		return res, fmt.Errorf("%w: the instance is already migrating", errConflict)
+	}
+	defer in.migration.Store(nil)
 	fail := func(result string, err error) (apiv1.MigrateResult, error) {
 		n.metrics.migrations.WithLabelValues("source", result).Inc()
 		return res, fmt.Errorf("%w: %v", errMigration, err)
@@ -100,6 +107,7 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 	if n.testTamper != nil {
 		sc.Tamper = func(k stream.Kind, seq uint64, frame []byte) { n.testTamper(int(k), seq, frame) }
 	}
+	prog.conn.Store(sc)
 	if err := sc.SendJSON(stream.Header, header{ID: id, Name: name, Dirs: dirs, VerifyMemory: req.VerifyMemory}); err != nil {
 		return fail("aborted", err)
 	}
@@ -113,6 +121,8 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 		return fail("aborted", fmt.Errorf("%w: %v", errConflict, err))
 	}
 	pausedAt := time.Now()
+	prog.paused(pausedAt, p)
+	prog.setPhase("streaming")
 	// Until the fence, any failure lets the instance continue here.
 	undo := func(result string, err error) (apiv1.MigrateResult, error) {
 		sc.SendJSON(stream.Abort, stream.Reason{Reason: err.Error()})
@@ -132,6 +142,7 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 		return undo("aborted", err)
 	}
 	res.Stream = time.Since(pausedAt)
+	prog.setPhase("restoring")
 	var rd ready
 	if err := sc.RecvJSON(stream.Ready, &rd); err != nil {
 		return undo(refusedOr(err), err)
@@ -145,6 +156,7 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 	// the destination provably never will (it reports the migration
 	// aborted).
 	in.guest.fence()
+	prog.setPhase("committing")
 	cerr := sc.Send(stream.Commit, nil)
 	if n.testAfterCommit != nil {
 		n.testAfterCommit(conn)
@@ -159,6 +171,7 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 	if cerr != nil {
 		// The commit may or may not have arrived: only the destination
 		// knows, and it records its decision before it acts on it.
+		prog.setPhase("resolving")
 		switch st := n.resolve(ctx, req.To, id); st {
 		case migCommitted:
 			n.remove(in)
@@ -502,4 +515,37 @@ func writeDecision(dir, id, status string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// progress is a migration out, for the instance's description.
+type progress struct {
+	id, to   string
+	phase    atomic.Value // string
+	conn     atomic.Pointer[stream.Conn]
+	pausedAt atomic.Int64 // UnixNano; 0 before the pause
+	total    atomic.Int64
+}
+
+func (p *progress) setPhase(s string) { p.phase.Store(s) }
+
+func (p *progress) paused(at time.Time, pp *ferry.Paused) {
+	if m := pp.Instance().Memory("memory"); m != nil {
+		p.total.Store(int64(m.Size()))
+	}
+	p.pausedAt.Store(at.UnixNano())
+}
+
+func (p *progress) report() *apiv1.MigrationProgress {
+	r := &apiv1.MigrationProgress{ID: p.id, To: p.to, Phase: p.phase.Load().(string), Total: p.total.Load()}
+	if c := p.conn.Load(); c != nil {
+		r.Bytes = c.DataBytes()
+	}
+	if at := p.pausedAt.Load(); at != 0 {
+		r.Paused = time.Since(time.Unix(0, at))
+		if r.Paused > 0 && r.Bytes > 0 {
+			r.Rate = float64(r.Bytes) / r.Paused.Seconds()
+			r.ExpectedDowntime = time.Duration(float64(max(r.Total, r.Bytes)) / r.Rate * float64(time.Second))
+		}
+	}
+	return r
 }

@@ -306,3 +306,47 @@ func TestMigrateUnauthenticatedDaemonRefused(t *testing.T) {
 	stillRunning(t, src, "c")
 	noInstance(t, dst)
 }
+
+// TestMigrateProgressVisible: while a migration streams, the source's
+// description of the instance shows its phase, bytes, rate and expected
+// downtime.
+func TestMigrateProgressVisible(t *testing.T) {
+	p := sharedPKI(t)
+	src, dst := startNode(t, p, nil), startNode(t, p, nil)
+	ctx := context.Background()
+	if _, err := src.client.Run(ctx, apiv1.RunRequest{Name: "d", Module: readWasm(t, "dirtier.wasm"), Args: []string{"dirtier", "64", "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the workload", func() bool { return lines(src.stdout(t, "d")) >= 3 })
+	done := make(chan error, 1)
+	go func() {
+		_, err := src.client.Migrate(ctx, "d", apiv1.MigrateRequest{To: dst.addr})
+		done <- err
+	}()
+	var seen *apiv1.MigrationProgress
+	for seen == nil {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Skip("the migration ended before a progress report showed bytes streaming (a fast host)")
+		default:
+		}
+		in, err := src.client.Get(ctx, "d")
+		if err == nil && in.Migration != nil && in.Migration.Phase == "streaming" && in.Migration.Bytes >= 4<<20 {
+			seen = in.Migration
+			if in.State != apiv1.StateMigrating {
+				t.Errorf("state %s while streaming", in.State)
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("progress: %+v", *seen)
+	if seen.Total < 64<<20 || seen.Rate <= 0 || seen.ExpectedDowntime <= 0 || seen.ID == "" || seen.To != dst.addr {
+		t.Fatalf("progress %+v", *seen)
+	}
+}

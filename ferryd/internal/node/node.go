@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferryvm/ferry"
@@ -75,6 +76,8 @@ type instance struct {
 	stdout       *os.File
 	stderr       *os.File
 	guest        *guest
+	// migration is the migration out in progress, or nil.
+	migration atomic.Pointer[progress]
 }
 
 // Instance directory entries.
@@ -337,6 +340,9 @@ func (n *Node) describe(in *instance) apiv1.Instance {
 	d := apiv1.Instance{Name: in.name, State: st, ExitCode: code, Created: in.created, Args: in.args, Dirs: in.dirs, RestoredFrom: in.restoredFrom}
 	if err != nil {
 		d.Error = err.Error()
+	}
+	if p := in.migration.Load(); p != nil {
+		d.Migration = p.report()
 	}
 	return d
 }

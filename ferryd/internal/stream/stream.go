@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 )
 
 // Kind is a frame's type.
@@ -77,7 +78,8 @@ type Conn struct {
 	// reflected back to its sender does not verify.
 	sendDir, recvDir byte
 	sendSeq, recvSeq uint64
-	sent             int64 // bytes written, framing included
+	sent             atomic.Int64 // bytes written, framing included: read by progress reports
+	data             atomic.Int64 // bytes given to a Writer: read by progress reports
 
 	// Tamper, when set (tests only), may change a frame's bytes after its
 	// tag was computed and before it is written.
@@ -153,12 +155,17 @@ func (c *Conn) write(k Kind, payload []byte) error {
 	}
 	c.sendSeq++
 	n, err := c.w.Write(frame)
-	c.sent += int64(n)
+	c.sent.Add(int64(n))
 	return err
 }
 
+// DataBytes is the number of bytes given to the connection's Writers so
+// far; it may be called concurrently with them.
+func (c *Conn) DataBytes() int64 { return c.data.Load() }
+
 // Sent is the number of bytes written so far, framing and tags included.
-func (c *Conn) Sent() int64 { return c.sent }
+// It may be called concurrently with Send.
+func (c *Conn) Sent() int64 { return c.sent.Load() }
 
 // Recv reads and verifies the next frame. The payload is valid until the
 // next Recv.
@@ -264,6 +271,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 		k := min(len(p), MaxPayload-len(w.buf))
 		w.buf = append(w.buf, p[:k]...)
 		p = p[k:]
+		w.c.data.Add(int64(k))
 		if len(w.buf) == MaxPayload {
 			if err := w.flush(); err != nil {
 				return total - len(p) - k, err

@@ -33,6 +33,14 @@ var (
 	pkiErr  error
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if pkiVal.dir != "" {
+		os.RemoveAll(pkiVal.dir)
+	}
+	os.Exit(code)
+}
+
 // sharedPKI makes the test certificates once per test binary.
 func sharedPKI(t *testing.T) testPKI {
 	t.Helper()

@@ -36,6 +36,8 @@ Verbs:
   rm NAME
   logs [-f] [--stderr] NAME
   migrate [--verify-memory] [--dir HOST[::GUEST]] --to HOST:PORT NAME
+  resolve NAME   settle a migration that broke after its commit: ask the
+                 destination, then delete the instance here or resume it
   metrics
 
 Connection flags:
@@ -96,6 +98,9 @@ var ctlVerbs = map[string]ctlVerb{
 	"logs":       {"logs [-f] [--stderr] NAME", ctlLogs},
 	"migrate":    {"migrate [--verify-memory] [--dir HOST[::GUEST]] --to HOST:PORT NAME", ctlMigrate},
 	"metrics":    {"metrics", ctlMetrics},
+	"resolve": {"resolve NAME", byName(func(ctx context.Context, c *client.Client, n string) (any, error) {
+		return c.Resolve(ctx, n)
+	})},
 }
 
 // fail reports a failed request.

@@ -32,6 +32,7 @@ The client (talks to a daemon over mutual TLS):
   ctl rm         stop and remove an instance
   ctl logs       print (or follow with -f) an instance's stdout or stderr
   ctl migrate    move an instance to another daemon
+  ctl resolve    settle a migration that broke after its commit
   ctl metrics    print the daemon's metrics (Prometheus text format)
 
 "ferryd COMMAND -h" describes a command's flags.

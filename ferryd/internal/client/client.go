@@ -195,3 +195,10 @@ func (c *Client) Metrics(ctx context.Context) (string, error) {
 	b, err := io.ReadAll(resp.Body)
 	return string(b), err
 }
+
+// Resolve settles a migration of the instance that broke after its
+// commit: the daemon asks the destination and deletes or resumes it.
+func (c *Client) Resolve(ctx context.Context, name string) (apiv1.MigrationStatus, error) {
+	var st apiv1.MigrationStatus
+	return st, c.call(ctx, "POST", inst(name)+"/resolve", nil, &st)
+}

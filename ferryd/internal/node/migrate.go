@@ -184,7 +184,8 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 			return fail("aborted", fmt.Errorf("the destination aborted after the commit was sent (%v)", cerr))
 		default:
 			n.metrics.migrations.WithLabelValues("source", "unresolved").Inc()
-			return res, fmt.Errorf("migration %s unresolved: the connection broke after the commit (%v) and the destination cannot be asked; the instance stays fenced here (state %s) until the destination is reachable", id, cerr, apiv1.StateMigrating)
+			in.unresolved.Store(&unresolved{id: id, to: req.To, wasRunning: wasRunning})
+			return res, fmt.Errorf("%w: migration %s unresolved: the connection broke after the commit (%v) and the destination cannot be asked; the instance stays fenced here (state %s) until it is resolved (ferryd ctl resolve)", errMigration, id, cerr, apiv1.StateMigrating)
 		}
 	}
 	res.Acked = time.Since(pausedAt)
@@ -268,7 +269,7 @@ func (n *Node) dialMigration(ctx context.Context, addr, id string) (*stream.Conn
 func (n *Node) resolve(ctx context.Context, addr, id string) string {
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: n.cfg.PeerTLS.Clone()}, Timeout: connectTimeout}
 	defer client.CloseIdleConnections()
-	deadline := time.Now().Add(n.cfg.PendingTimeout + connectTimeout)
+	deadline := time.Now().Add(n.cfg.ResolveWait)
 	for time.Now().Before(deadline) {
 		resp, err := client.Get("https://" + addr + "/v1/migrations/" + id)
 		if err == nil {
@@ -548,4 +549,41 @@ func (p *progress) report() *apiv1.MigrationProgress {
 		}
 	}
 	return r
+}
+
+// unresolved is a migration out whose outcome the source could not
+// learn: its instance stays fenced until Resolve learns it.
+type unresolved struct {
+	id, to     string
+	wasRunning bool
+}
+
+// Resolve asks the destination of an unresolved migration what it
+// decided, and acts on it: deletes the instance here if the destination
+// runs it, resumes it here if the destination never will.
+func (n *Node) Resolve(ctx context.Context, name string) (apiv1.MigrationStatus, error) {
+	in, err := n.lookup(name)
+	if err != nil {
+		return apiv1.MigrationStatus{}, err
+	}
+	u := in.unresolved.Load()
+	if u == nil {
+		return apiv1.MigrationStatus{}, fmt.Errorf("%w: no unresolved migration of %q", errConflict, name)
+	}
+	st := apiv1.MigrationStatus{ID: u.id, Status: n.resolve(ctx, u.to, u.id)}
+	switch st.Status {
+	case migCommitted:
+		n.remove(in)
+		n.metrics.migrations.WithLabelValues("source", "switched").Inc()
+	case migAborted, migUnknown:
+		in.unresolved.Store(nil)
+		in.guest.unfence()
+		if err := in.guest.endMigration(u.wasRunning); err != nil {
+			return st, err
+		}
+		n.metrics.migrations.WithLabelValues("source", "aborted").Inc()
+	default:
+		return st, fmt.Errorf("%w: the destination %s cannot be asked about migration %s yet; the instance stays fenced", errMigration, u.to, u.id)
+	}
+	return st, nil
 }

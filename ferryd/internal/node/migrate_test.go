@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -348,5 +349,90 @@ func TestMigrateProgressVisible(t *testing.T) {
 	t.Logf("progress: %+v", *seen)
 	if seen.Total < 64<<20 || seen.Rate <= 0 || seen.ExpectedDowntime <= 0 || seen.ID == "" || seen.To != dst.addr {
 		t.Fatalf("progress %+v", *seen)
+	}
+}
+
+// switchProxy forwards connections to target while open; it can be shut
+// and reopened on the same address.
+type switchProxy struct {
+	addr, target string
+	ln           net.Listener
+}
+
+func newSwitchProxy(t *testing.T, target string) *switchProxy {
+	p := &switchProxy{addr: "127.0.0.1:0", target: target}
+	p.open(t)
+	p.addr = p.ln.Addr().String()
+	t.Cleanup(func() { p.ln.Close() })
+	return p
+}
+
+func (p *switchProxy) open(t *testing.T) {
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.ln = ln
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				u, err := net.Dial("tcp", p.target)
+				if err != nil {
+					c.Close()
+					return
+				}
+				go func() { io.Copy(c, u); c.Close() }()
+				io.Copy(u, c)
+				u.Close()
+			}()
+		}
+	}()
+}
+
+// TestMigrateUnresolvedThenResolved: the connection breaks after the
+// commit and the destination cannot be reached to ask: the source keeps
+// its copy fenced (never resumed, never deleted) and says so; once the
+// destination is reachable, resolve learns "committed" and deletes it.
+func TestMigrateUnresolvedThenResolved(t *testing.T) {
+	p := sharedPKI(t)
+	short := func(c *Config) { c.PendingTimeout, c.ResolveWait = 300*time.Millisecond, 600*time.Millisecond }
+	src, dst := startNode(t, p, short), startNode(t, p, short)
+	proxy := newSwitchProxy(t, dst.addr)
+	src.testAfterCommit = func(c net.Conn) {
+		time.Sleep(20 * time.Millisecond) // the commit reaches the destination
+		proxy.ln.Close()
+		c.Close()
+	}
+	runCounter(t, src, "c")
+	ctx := context.Background()
+	_, err := src.client.Migrate(ctx, "c", apiv1.MigrateRequest{To: proxy.addr})
+	if err == nil || !strings.Contains(err.Error(), "unresolved") {
+		t.Fatalf("migrate: %v", err)
+	}
+	in, err := src.client.Get(ctx, "c")
+	if err != nil || in.State != apiv1.StateMigrating {
+		t.Fatalf("the unresolved instance is %+v (%v)", in, err)
+	}
+	if _, err := src.client.Resume(ctx, "c"); !isStatus(err, 409) {
+		t.Fatalf("a fenced instance was resumed: %v", err)
+	}
+	if err := src.client.Delete(ctx, "c"); !isStatus(err, 409) {
+		t.Fatalf("a fenced instance was deleted: %v", err)
+	}
+	if _, err := src.client.Resolve(ctx, "c"); err == nil {
+		t.Fatal("resolved while the destination is unreachable")
+	}
+	waitFor(t, 5*time.Second, "the destination to run it", func() bool { return lines(dst.stdout(t, "c")) >= 3 })
+	proxy.open(t)
+	st, err := src.client.Resolve(ctx, "c")
+	if err != nil || st.Status != migCommitted {
+		t.Fatalf("resolve: %+v %v", st, err)
+	}
+	if all, _ := src.client.List(ctx); len(all) != 0 {
+		t.Fatalf("the source still holds %+v", all)
 	}
 }

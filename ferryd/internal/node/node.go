@@ -43,6 +43,12 @@ type Config struct {
 	// source may still learn the outcome and commit through a status
 	// query; after it, the migration is aborted for good.
 	PendingTimeout time.Duration
+	// ResolveWait is how long a source whose connection broke after its
+	// commit keeps asking the destination for its decision before it
+	// reports the migration unresolved (default PendingTimeout + 10 s:
+	// the destination decides at most PendingTimeout after the break, and
+	// a destination restarting needs a moment to answer).
+	ResolveWait time.Duration
 }
 
 // Node runs instances. Its methods are safe for concurrent use.
@@ -78,6 +84,9 @@ type instance struct {
 	guest        *guest
 	// migration is the migration out in progress, or nil.
 	migration atomic.Pointer[progress]
+	// unresolved is set when a migration out broke after its commit and
+	// the destination could not be asked (Resolve).
+	unresolved atomic.Pointer[unresolved]
 }
 
 // Instance directory entries.
@@ -100,6 +109,9 @@ func New(cfg Config) (*Node, error) {
 	}
 	if cfg.PendingTimeout <= 0 {
 		cfg.PendingTimeout = 30 * time.Second
+	}
+	if cfg.ResolveWait <= 0 {
+		cfg.ResolveWait = cfg.PendingTimeout + 10*time.Second
 	}
 	for _, d := range []string{"instances", "checkpoints", "incoming"} {
 		if err := os.MkdirAll(filepath.Join(cfg.StateDir, d), 0o700); err != nil {

@@ -37,6 +37,10 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/instances/{name}/checkpoint", n.handleCheckpoint)
 	mux.HandleFunc("GET /v1/instances/{name}/logs/{stream}", n.handleLogs)
 	mux.HandleFunc("POST /v1/instances/{name}/migrate", n.handleMigrate)
+	mux.HandleFunc("POST /v1/instances/{name}/resolve", func(w http.ResponseWriter, r *http.Request) {
+		st, err := n.Resolve(r.Context(), r.PathValue("name"))
+		reply(w, st, err)
+	})
 	mux.HandleFunc("POST /v1/restore", n.handleRestore)
 	mux.HandleFunc("GET /v1/migrations/incoming", n.handleIncoming)
 	mux.HandleFunc("GET /v1/migrations/{id}", func(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"time"
@@ -61,7 +62,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "ferryd serve: --cpu-features: %v\n", err)
 		return exitUsage
 	}
-	n, err := node.New(node.Config{StateDir: *stateDir, Runtime: rtCfg, PeerTLS: peerTLS, PendingTimeout: *pending})
+	n, err := node.New(node.Config{StateDir: *stateDir, Runtime: rtCfg, PeerTLS: peerTLS, PendingTimeout: *pending,
+		Log: log.New(stderr, "ferryd: ", log.LstdFlags|log.Lmicroseconds)})
 	if err != nil {
 		fmt.Fprintf(stderr, "ferryd serve: %v\n", err)
 		return exitFail

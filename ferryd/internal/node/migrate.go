@@ -92,7 +92,9 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 		return res, fmt.Errorf("%w: the instance is already migrating", errConflict)
 	}
 	defer in.migration.Store(nil)
+	n.cfg.Log.Printf("migration %s: %s to %s: starting", id, name, req.To)
 	fail := func(result string, err error) (apiv1.MigrateResult, error) {
+		n.cfg.Log.Printf("migration %s: %s to %s: %s, the instance continues here: %v", id, name, req.To, result, err)
 		n.metrics.migrations.WithLabelValues("source", result).Inc()
 		return res, fmt.Errorf("%w: %v", errMigration, err)
 	}
@@ -177,6 +179,7 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 			n.remove(in)
 			n.metrics.migrations.WithLabelValues("source", "switched").Inc()
 			res.Acked = time.Since(pausedAt)
+			n.cfg.Log.Printf("migration %s: %s to %s: switched (learnt after the connection broke)", id, name, req.To)
 			return res, nil
 		case migAborted, migUnknown:
 			in.guest.unfence()
@@ -184,6 +187,7 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 			return fail("aborted", fmt.Errorf("the destination aborted after the commit was sent (%v)", cerr))
 		default:
 			n.metrics.migrations.WithLabelValues("source", "unresolved").Inc()
+			n.cfg.Log.Printf("migration %s: %s to %s: UNRESOLVED, the instance stays fenced: %v", id, name, req.To, cerr)
 			in.unresolved.Store(&unresolved{id: id, to: req.To, wasRunning: wasRunning})
 			return res, fmt.Errorf("%w: migration %s unresolved: the connection broke after the commit (%v) and the destination cannot be asked; the instance stays fenced here (state %s) until it is resolved (ferryd ctl resolve)", errMigration, id, cerr, apiv1.StateMigrating)
 		}
@@ -193,6 +197,7 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 	n.metrics.downtime.Observe(res.Downtime.Seconds())
 	n.remove(in)
 	n.metrics.migrations.WithLabelValues("source", "switched").Inc()
+	n.cfg.Log.Printf("migration %s: %s to %s: switched, downtime %v, %d bytes", id, name, req.To, res.Downtime, res.Wire)
 	return res, nil
 }
 
@@ -376,6 +381,7 @@ func (n *Node) receive(ctx context.Context, sc *stream.Conn, conn *tls.Conn, id 
 	n.migrations[id] = migPending
 	n.mu.Unlock()
 	refuse := func(in *instance, err error) {
+		n.cfg.Log.Printf("migration %s in: refused: %v", id, err)
 		sc.SendJSON(stream.Refused, stream.Reason{Reason: err.Error()})
 		if in != nil {
 			n.release(in)
@@ -439,6 +445,7 @@ func (n *Node) receive(ctx context.Context, sc *stream.Conn, conn *tls.Conn, id 
 		rd.MemorySHA = memorySHA(g.paused)
 	}
 	abort := func(reason error) {
+		n.cfg.Log.Printf("migration %s in: %s aborted before its first instruction: %v", id, h.Name, reason)
 		g.stop()
 		g.rt.Close(ctx)
 		n.release(in)
@@ -467,6 +474,7 @@ func (n *Node) receive(ctx context.Context, sc *stream.Conn, conn *tls.Conn, id 
 	g.mu.Unlock()
 	n.metrics.started.Inc()
 	n.metrics.migrations.WithLabelValues("destination", "switched").Inc()
+	n.cfg.Log.Printf("migration %s in: %s committed and running", id, h.Name)
 	sc.SendJSON(stream.Running, running{StartedAt: startedAt})
 }
 

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"os"
 	"path/filepath"
@@ -49,6 +50,9 @@ type Config struct {
 	// the destination decides at most PendingTimeout after the break, and
 	// a destination restarting needs a moment to answer).
 	ResolveWait time.Duration
+	// Log receives one line per migration event (start, switch, failure,
+	// refusal); nil discards them.
+	Log *log.Logger
 }
 
 // Node runs instances. Its methods are safe for concurrent use.
@@ -109,6 +113,9 @@ func New(cfg Config) (*Node, error) {
 	}
 	if cfg.PendingTimeout <= 0 {
 		cfg.PendingTimeout = 30 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = log.New(io.Discard, "", 0)
 	}
 	if cfg.ResolveWait <= 0 {
 		cfg.ResolveWait = cfg.PendingTimeout + 10*time.Second

@@ -17,3 +17,5 @@ echo "== bench module (peers, differential tests)"
 (cd bench && go vet ./... && go test -count=1 ./...)
 echo "== containerd shim module (real containerd daemons; needs root)"
 (cd shim && go vet ./... && go test -count=1 ./...)
+echo "== ferryd module (the node agent: mutual-TLS API, migrations between daemons over loopback)"
+(cd ferryd && go vet ./... && go test -count=1 ./...)

@@ -1,0 +1,597 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/ferryvm/ferry"
+	"github.com/ferryvm/ferry/ferryd/internal/apiv1"
+	"github.com/ferryvm/ferry/ferryd/internal/stream"
+)
+
+// upgradeProto names the migration protocol in the HTTP/1.1 Upgrade
+// that turns an authenticated API connection into a migration stream.
+const upgradeProto = "ferry-migrate/1"
+
+// Migration outcomes a destination records (MigrationStatus).
+const (
+	migCommitted = "committed"
+	migAborted   = "aborted"
+	migPending   = "pending"
+	migUnknown   = "unknown"
+)
+
+// header is the Header frame: what the destination restores.
+type header struct {
+	ID           string      `json:"id"`
+	Name         string      `json:"name"`
+	Dirs         []apiv1.Dir `json:"dirs,omitempty"`
+	VerifyMemory bool        `json:"verify_memory,omitempty"`
+}
+
+// ready is the Ready frame: restored, paused before its first
+// instruction, waiting for the commit.
+type ready struct {
+	MemorySHA string `json:"memory_sha256,omitempty"`
+	// Receive is the time from the header to the stream's end; Restore
+	// from there to the restored instance paused before its first
+	// instruction.
+	Receive time.Duration `json:"receive_ns"`
+	Restore time.Duration `json:"restore_ns"`
+}
+
+// running is the Running frame.
+type running struct {
+	StartedAt time.Time `json:"started_at"`
+}
+
+// connectTimeout bounds dialling the destination and its handshake.
+const connectTimeout = 10 * time.Second
+
+// errMigration marks a migration that failed before the switch: the
+// instance continues on the source.
+var errMigration = errors.New("migration failed; the instance continues here")
+
+// Migrate moves an instance to the daemon at req.To by stop-and-copy:
+// it pauses the instance, streams its checkpoint, and once the
+// destination has restored it, fences this copy, commits, and deletes
+// this copy when the destination runs it (docs/ferryd.md, "Migration").
+func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateRequest) (apiv1.MigrateResult, error) {
+	if n.cfg.PeerTLS == nil {
+		return apiv1.MigrateResult{}, fmt.Errorf("%w: this daemon has no peer certificate (--tls-cert/--tls-key/--client-ca) to migrate with", errConflict)
+	}
+	if req.To == "" {
+		return apiv1.MigrateResult{}, badRequest("no destination (to)")
+	}
+	in, err := n.lookup(name)
+	if err != nil {
+		return apiv1.MigrateResult{}, err
+	}
+	dirs := req.Dirs
+	if len(dirs) == 0 {
+		dirs = in.dirs
+	}
+	id := newID()
+	res := apiv1.MigrateResult{ID: id, To: req.To}
+	prog := &progress{id: id, to: req.To}
+	prog.setPhase("connecting")
+	if !in.migration.CompareAndSwap(nil, prog) {
+		return res, fmt.Errorf("%w: the instance is already migrating", errConflict)
+	}
+	defer in.migration.Store(nil)
+	n.cfg.Log.Printf("migration %s: %s to %s: starting", id, name, req.To)
+	fail := func(result string, err error) (apiv1.MigrateResult, error) {
+		n.cfg.Log.Printf("migration %s: %s to %s: %s, the instance continues here: %v", id, name, req.To, result, err)
+		n.metrics.migrations.WithLabelValues("source", result).Inc()
+		return res, fmt.Errorf("%w: %v", errMigration, err)
+	}
+
+	// Everything that can fail without pausing is done first: a
+	// destination that cannot be reached, or refuses, costs no downtime.
+	sc, conn, err := n.dialMigration(ctx, req.To, id)
+	if err != nil {
+		return fail("aborted", err)
+	}
+	defer conn.Close()
+	if n.testTamper != nil {
+		sc.Tamper = func(k stream.Kind, seq uint64, frame []byte) { n.testTamper(int(k), seq, frame) }
+	}
+	prog.conn.Store(sc)
+	if err := sc.SendJSON(stream.Header, header{ID: id, Name: name, Dirs: dirs, VerifyMemory: req.VerifyMemory}); err != nil {
+		return fail("aborted", err)
+	}
+	if err := sc.RecvJSON(stream.Accepted, nil); err != nil {
+		return fail(refusedOr(err), err)
+	}
+
+	p, wasRunning, err := in.guest.beginMigration()
+	if err != nil {
+		sc.SendJSON(stream.Abort, stream.Reason{Reason: err.Error()})
+		return fail("aborted", fmt.Errorf("%w: %v", errConflict, err))
+	}
+	pausedAt := time.Now()
+	prog.paused(pausedAt, p)
+	prog.setPhase("streaming")
+	// Until the fence, any failure lets the instance continue here.
+	undo := func(result string, err error) (apiv1.MigrateResult, error) {
+		sc.SendJSON(stream.Abort, stream.Reason{Reason: err.Error()})
+		conn.Close()
+		in.guest.endMigration(wasRunning)
+		n.metrics.migrationBytes.WithLabelValues("source").Add(float64(sc.Sent()))
+		return fail(result, err)
+	}
+	if req.VerifyMemory {
+		res.MemorySHA = memorySHA(p)
+	}
+	w := sc.NewWriter()
+	if res.Bytes, err = p.WriteCheckpoint(w, checkpointConfig(in.guest)); err != nil {
+		return undo("aborted", fmt.Errorf("write the checkpoint: %w", err))
+	}
+	if _, err := w.Close(); err != nil {
+		return undo("aborted", err)
+	}
+	res.Stream = time.Since(pausedAt)
+	prog.setPhase("restoring")
+	var rd ready
+	if err := sc.RecvJSON(stream.Ready, &rd); err != nil {
+		return undo(refusedOr(err), err)
+	}
+	res.Restore = rd.Restore
+	if req.VerifyMemory && rd.MemorySHA != res.MemorySHA {
+		return undo("aborted", fmt.Errorf("the destination's memory (SHA-256 %s) differs from the source's (%s)", rd.MemorySHA, res.MemorySHA))
+	}
+
+	// The switch. From the fence on, this copy never runs again unless
+	// the destination provably never will (it reports the migration
+	// aborted).
+	in.guest.fence()
+	prog.setPhase("committing")
+	cerr := sc.Send(stream.Commit, nil)
+	if n.testAfterCommit != nil {
+		n.testAfterCommit(conn)
+	}
+	var run running
+	if cerr == nil {
+		conn.SetReadDeadline(time.Now().Add(n.cfg.PendingTimeout))
+		cerr = sc.RecvJSON(stream.Running, &run)
+	}
+	res.Wire = sc.Sent()
+	n.metrics.migrationBytes.WithLabelValues("source").Add(float64(res.Wire))
+	if cerr != nil {
+		// The commit may or may not have arrived: only the destination
+		// knows, and it records its decision before it acts on it.
+		prog.setPhase("resolving")
+		switch st := n.resolve(ctx, req.To, id); st {
+		case migCommitted:
+			n.remove(in)
+			n.metrics.migrations.WithLabelValues("source", "switched").Inc()
+			res.Acked = time.Since(pausedAt)
+			n.cfg.Log.Printf("migration %s: %s to %s: switched (learnt after the connection broke)", id, name, req.To)
+			return res, nil
+		case migAborted, migUnknown:
+			in.guest.unfence()
+			in.guest.endMigration(wasRunning)
+			return fail("aborted", fmt.Errorf("the destination aborted after the commit was sent (%v)", cerr))
+		default:
+			n.metrics.migrations.WithLabelValues("source", "unresolved").Inc()
+			n.cfg.Log.Printf("migration %s: %s to %s: UNRESOLVED, the instance stays fenced: %v", id, name, req.To, cerr)
+			in.unresolved.Store(&unresolved{id: id, to: req.To, wasRunning: wasRunning})
+			return res, fmt.Errorf("%w: migration %s unresolved: the connection broke after the commit (%v) and the destination cannot be asked; the instance stays fenced here (state %s) until it is resolved (ferryd ctl resolve)", errMigration, id, cerr, apiv1.StateMigrating)
+		}
+	}
+	res.Acked = time.Since(pausedAt)
+	res.Downtime = run.StartedAt.Sub(pausedAt)
+	n.metrics.downtime.Observe(res.Downtime.Seconds())
+	n.remove(in)
+	n.metrics.migrations.WithLabelValues("source", "switched").Inc()
+	n.cfg.Log.Printf("migration %s: %s to %s: switched, downtime %v, %d bytes", id, name, req.To, res.Downtime, res.Wire)
+	return res, nil
+}
+
+func refusedOr(err error) string {
+	var pe *stream.PeerError
+	if errors.As(err, &pe) && pe.Kind == stream.Refused {
+		return "refused"
+	}
+	return "aborted"
+}
+
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// memorySHA hashes the paused instance's memory (exported as "memory",
+// as WASI programs do), or "" when it has none.
+func memorySHA(p *ferry.Paused) string {
+	m := p.Instance().Memory("memory")
+	if m == nil {
+		return ""
+	}
+	h := sha256.Sum256(m.Bytes())
+	return hex.EncodeToString(h[:])
+}
+
+// dialMigration connects to the destination's API, authenticates both
+// ways and upgrades the connection to a migration stream.
+func (n *Node) dialMigration(ctx context.Context, addr, id string) (*stream.Conn, *tls.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, badRequest("destination %q: %v", addr, err)
+	}
+	cfg := n.cfg.PeerTLS.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: connectTimeout}, Config: cfg}
+	dctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	c, err := d.DialContext(dctx, "tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to %s: %w", addr, err)
+	}
+	conn := c.(*tls.Conn)
+	conn.SetDeadline(time.Now().Add(connectTimeout))
+	fmt.Fprintf(conn, "GET /v1/migrations/incoming HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: %s\r\nFerry-Migration: %s\r\n\r\n", addr, upgradeProto, id)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("%s: %w", addr, err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		var e apiv1.Error
+		json.NewDecoder(resp.Body).Decode(&e)
+		conn.Close()
+		return nil, nil, fmt.Errorf("%s refused the migration: %s %s", addr, resp.Status, e.Error)
+	}
+	conn.SetDeadline(time.Time{})
+	sc, err := stream.New(conn, br, true, id)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return sc, conn, nil
+}
+
+// resolve asks the destination what it decided for migration id, until
+// it answers committed or aborted or the wait for a pending decision is
+// over.
+func (n *Node) resolve(ctx context.Context, addr, id string) string {
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: n.cfg.PeerTLS.Clone()}, Timeout: connectTimeout}
+	defer client.CloseIdleConnections()
+	deadline := time.Now().Add(n.cfg.ResolveWait)
+	for time.Now().Before(deadline) {
+		resp, err := client.Get("https://" + addr + "/v1/migrations/" + id)
+		if err == nil {
+			var st apiv1.MigrationStatus
+			derr := json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+			if derr == nil && (st.Status == migCommitted || st.Status == migAborted || st.Status == migUnknown) {
+				return st.Status
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ""
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return ""
+}
+
+// MigrationStatus reports what this node decided as the destination of
+// migration id. The decision is read from the state directory, where it
+// is written before it takes effect, so that it survives a crash.
+func (n *Node) MigrationStatus(id string) apiv1.MigrationStatus {
+	st := apiv1.MigrationStatus{ID: id, Status: migUnknown}
+	if !validID(id) {
+		return st
+	}
+	n.mu.Lock()
+	s, ok := n.migrations[id]
+	n.mu.Unlock()
+	if ok {
+		st.Status = s
+		return st
+	}
+	if b, err := os.ReadFile(filepath.Join(n.cfg.StateDir, "migrations", id)); err == nil {
+		st.Status = string(b)
+	}
+	return st
+}
+
+func validID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil
+}
+
+// decide records the destination's decision for a migration, durably
+// when it is a commit: a destination that restarts must not let the
+// source resume a program it ran.
+func (n *Node) decide(id, status string) error {
+	if status == migCommitted {
+		if err := writeDecision(filepath.Join(n.cfg.StateDir, "migrations"), id, status); err != nil {
+			return err
+		}
+	}
+	n.mu.Lock()
+	n.migrations[id] = status
+	n.mu.Unlock()
+	return nil
+}
+
+// handleIncoming is the destination of a migration.
+func (n *Node) handleIncoming(w http.ResponseWriter, r *http.Request) {
+	id := r.Header.Get("Ferry-Migration")
+	if r.Header.Get("Upgrade") != upgradeProto || !validID(id) {
+		reply(w, nil, badRequest("a migration stream needs Upgrade: %s and a Ferry-Migration id", upgradeProto))
+		return
+	}
+	if n.MigrationStatus(id).Status != migUnknown {
+		reply(w, nil, fmt.Errorf("%w: migration %s was already decided", errConflict, id))
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		reply(w, nil, errors.New("this connection cannot carry a migration stream (HTTP/2?)"))
+		return
+	}
+	raw, rw, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	defer raw.Close()
+	conn, ok := raw.(*tls.Conn)
+	if !ok {
+		return // never: ferryd serves its API over TLS only
+	}
+	raw.SetDeadline(time.Time{})
+	rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + upgradeProto + "\r\n\r\n")
+	if rw.Flush() != nil {
+		return
+	}
+	sc, err := stream.New(conn, rw.Reader, false, id)
+	if err != nil {
+		return
+	}
+	n.receive(context.WithoutCancel(r.Context()), sc, conn, id)
+}
+
+// receive runs the destination's side of migration id.
+func (n *Node) receive(ctx context.Context, sc *stream.Conn, conn *tls.Conn, id string) {
+	n.mu.Lock()
+	n.migrations[id] = migPending
+	n.mu.Unlock()
+	refuse := func(in *instance, err error) {
+		n.cfg.Log.Printf("migration %s in: refused: %v", id, err)
+		sc.SendJSON(stream.Refused, stream.Reason{Reason: err.Error()})
+		if in != nil {
+			n.release(in)
+		}
+		n.decide(id, migAborted)
+		n.metrics.migrations.WithLabelValues("destination", "refused").Inc()
+	}
+	// The source may take a while between frames only while it writes the
+	// checkpoint; a silent peer is given up on after PendingTimeout.
+	conn.SetReadDeadline(time.Now().Add(n.cfg.PendingTimeout))
+	var h header
+	if err := sc.RecvJSON(stream.Header, &h); err != nil {
+		refuse(nil, err)
+		return
+	}
+	if h.ID != id {
+		refuse(nil, errors.New("the header's migration id is not the connection's"))
+		return
+	}
+	in, err := n.reserve(h.Name)
+	if err != nil {
+		refuse(nil, err)
+		return
+	}
+	for _, d := range h.Dirs {
+		if st, err := os.Stat(d.Host); err != nil || !st.IsDir() {
+			refuse(in, fmt.Errorf("directory grant %q: not a directory on the destination", d.Host))
+			return
+		}
+	}
+	in.dirs, in.restoredFrom = h.Dirs, "migration "+id
+	if err := sc.Send(stream.Accepted, nil); err != nil {
+		refuse(in, err)
+		return
+	}
+
+	t0 := time.Now()
+	path := filepath.Join(in.dir, checkpointFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		refuse(in, err)
+		return
+	}
+	conn.SetReadDeadline(time.Now().Add(n.cfg.PendingTimeout))
+	_, err = sc.ReceiveData(deadlineWriter{f, conn, n.cfg.PendingTimeout}, n.cfg.MaxCheckpointBytes)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		refuse(in, fmt.Errorf("checkpoint stream: %w", err))
+		return
+	}
+	t1 := time.Now()
+	g, err := n.restoreGuest(ctx, in, h.Dirs)
+	if err != nil {
+		refuse(in, err)
+		return
+	}
+	rd := ready{Receive: t1.Sub(t0), Restore: time.Since(t1)}
+	if h.VerifyMemory {
+		rd.MemorySHA = memorySHA(g.paused)
+	}
+	abort := func(reason error) {
+		n.cfg.Log.Printf("migration %s in: %s aborted before its first instruction: %v", id, h.Name, reason)
+		g.stop()
+		g.rt.Close(ctx)
+		n.release(in)
+		n.decide(id, migAborted)
+		n.metrics.migrations.WithLabelValues("destination", "aborted").Inc()
+	}
+	if err := sc.SendJSON(stream.Ready, rd); err != nil {
+		abort(err)
+		return
+	}
+	conn.SetReadDeadline(time.Now().Add(n.cfg.PendingTimeout))
+	if err := sc.RecvJSON(stream.Commit, nil); err != nil {
+		abort(err)
+		return
+	}
+	// Decided, durably, before the first instruction: from here on the
+	// source may learn the outcome only as "committed".
+	if err := n.decide(id, migCommitted); err != nil {
+		abort(err)
+		return
+	}
+	n.attach(in, g)
+	g.start()
+	g.mu.Lock()
+	startedAt := g.startedAt
+	g.mu.Unlock()
+	n.metrics.started.Inc()
+	n.metrics.migrations.WithLabelValues("destination", "switched").Inc()
+	n.cfg.Log.Printf("migration %s in: %s committed and running", id, h.Name)
+	sc.SendJSON(stream.Running, running{StartedAt: startedAt})
+}
+
+// deadlineWriter extends the connection's read deadline with every chunk
+// written: a slow stream is fine, a stalled one is not.
+type deadlineWriter struct {
+	f    *os.File
+	conn *tls.Conn
+	d    time.Duration
+}
+
+func (w deadlineWriter) Write(b []byte) (int, error) {
+	w.conn.SetReadDeadline(time.Now().Add(w.d))
+	return w.f.Write(b)
+}
+
+// writeDecision writes DIR/ID atomically: written and synced under a
+// temporary name, then renamed, so that a crash leaves either no
+// decision (a temporary file New removes) or the whole one, never an
+// empty file a status query would misread.
+func writeDecision(dir, id, status string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, id+".tmp")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(status)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, id))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// progress is a migration out, for the instance's description.
+type progress struct {
+	id, to   string
+	phase    atomic.Value // string
+	conn     atomic.Pointer[stream.Conn]
+	pausedAt atomic.Int64 // UnixNano; 0 before the pause
+	total    atomic.Int64
+}
+
+func (p *progress) setPhase(s string) { p.phase.Store(s) }
+
+func (p *progress) paused(at time.Time, pp *ferry.Paused) {
+	if m := pp.Instance().Memory("memory"); m != nil {
+		p.total.Store(int64(m.Size()))
+	}
+	p.pausedAt.Store(at.UnixNano())
+}
+
+func (p *progress) report() *apiv1.MigrationProgress {
+	r := &apiv1.MigrationProgress{ID: p.id, To: p.to, Phase: p.phase.Load().(string), Total: p.total.Load()}
+	if c := p.conn.Load(); c != nil {
+		r.Bytes = c.DataBytes()
+	}
+	if at := p.pausedAt.Load(); at != 0 {
+		r.Paused = time.Since(time.Unix(0, at))
+		if r.Paused > 0 && r.Bytes > 0 {
+			r.Rate = float64(r.Bytes) / r.Paused.Seconds()
+			r.ExpectedDowntime = time.Duration(float64(max(r.Total, r.Bytes)) / r.Rate * float64(time.Second))
+		}
+	}
+	return r
+}
+
+// unresolved is a migration out whose outcome the source could not
+// learn: its instance stays fenced until Resolve learns it.
+type unresolved struct {
+	id, to     string
+	wasRunning bool
+}
+
+// Resolve asks the destination of an unresolved migration what it
+// decided, and acts on it: deletes the instance here if the destination
+// runs it, resumes it here if the destination never will.
+func (n *Node) Resolve(ctx context.Context, name string) (apiv1.MigrationStatus, error) {
+	in, err := n.lookup(name)
+	if err != nil {
+		return apiv1.MigrationStatus{}, err
+	}
+	u := in.unresolved.Load()
+	if u == nil {
+		return apiv1.MigrationStatus{}, fmt.Errorf("%w: no unresolved migration of %q", errConflict, name)
+	}
+	st := apiv1.MigrationStatus{ID: u.id, Status: n.resolve(ctx, u.to, u.id)}
+	switch st.Status {
+	case migCommitted:
+		n.remove(in)
+		n.metrics.migrations.WithLabelValues("source", "switched").Inc()
+	case migAborted, migUnknown:
+		in.unresolved.Store(nil)
+		in.guest.unfence()
+		if err := in.guest.endMigration(u.wasRunning); err != nil {
+			return st, err
+		}
+		n.metrics.migrations.WithLabelValues("source", "aborted").Inc()
+	default:
+		return st, fmt.Errorf("%w: the destination %s cannot be asked about migration %s yet; the instance stays fenced", errMigration, u.to, u.id)
+	}
+	return st, nil
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/cpu"
 	"github.com/ferryvm/ferry/internal/engine"
+	"github.com/ferryvm/ferry/internal/profile"
 	"github.com/ferryvm/ferry/internal/store"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
@@ -31,6 +32,8 @@ type Config struct {
 	// the runtime's own; engines of one runtime share it. nil means a
 	// table of the engine's own for the host's features.
 	Builtins *Builtins
+	// Sampler, if set, profiles the calls the engine runs (profile.go).
+	Sampler *profile.Sampler
 }
 
 // DefaultMaxCallDepth is the call-depth limit when Config leaves it 0.
@@ -206,6 +209,9 @@ func (m *machine) execute(results []wasm.ValType, setup func()) (out []uint64, e
 			}
 		}()
 	}
+	if s := m.e.cfg.Sampler; s != nil {
+		defer s.Enter(m.root)()
+	}
 	if n := m.e.cfg.PauseAfter; n > 0 {
 		m.countdown = n
 		m.root.SetInterrupt(store.InterruptStep)
@@ -313,6 +319,9 @@ func (m *machine) interrupted() bool {
 			m.frames[len(m.frames)-1].pc++
 			panic(engine.Trap{Kind: err})
 		}
+	}
+	if bits&store.InterruptSample != 0 {
+		m.sample()
 	}
 	if bits&store.InterruptStep != 0 && m.countdown > 0 {
 		m.countdown--

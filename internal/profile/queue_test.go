@@ -15,7 +15,7 @@ import (
 // body is a store.Code of its own for each test function.
 type body struct{ n int }
 
-func (*body) Pauses() *pause.Func     { return nil }
+func (*body) Pauses() *pause.Func    { return nil }
 func (*body) CodeArmer() store.Armer { return nil }
 
 func fns(n int) []*store.Function {

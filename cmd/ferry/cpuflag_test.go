@@ -47,7 +47,7 @@ func checkpointDecisions(t *testing.T, ck string) (features []string, ds []ferry
 	if err := json.Unmarshal([]byte(out), &info); code != exitOK || err != nil {
 		t.Fatalf("inspect --json: exit %d, %v: %s", code, err, stderr)
 	}
-	if !info.CallsitesRecorded || info.FormatVersion != "1.1" {
+	if !info.CallsitesRecorded || info.FormatVersion != "1.2" {
 		t.Fatalf("inspect --json: format %s, callsites recorded %v", info.FormatVersion, info.CallsitesRecorded)
 	}
 	return info.CPUFeatures, info.Callsites

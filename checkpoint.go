@@ -242,7 +242,7 @@ func (p *Paused) snapshot(cfg CheckpointConfig) (*snapshot.Snapshot, error) {
 		ModuleHash: i.module.sha256(), ModuleSize: uint64(len(src)),
 		PauseCount: uint64(max(p.count.n, 0)), PauseCountKnown: p.count.known,
 		Created: time.Now().UnixNano(),
-	}, Callsites: p.rt.recordCallsites()}
+	}, Callsites: p.rt.recordCallsites(), Profile: p.rt.recordProfile(si)}
 	if !cfg.omitModule {
 		s.Module = src
 	}

@@ -1,6 +1,9 @@
 package ferry
 
-import "github.com/ferryvm/ferry/internal/cpu"
+import (
+	"github.com/ferryvm/ferry/internal/cpu"
+	"github.com/ferryvm/ferry/internal/profile"
+)
 
 // RuntimeConfig configures a Runtime. It is an immutable value: every With
 // method returns a modified copy and leaves the receiver unchanged, so one
@@ -14,6 +17,13 @@ type RuntimeConfig struct {
 	cpuFeatures   cpu.Features
 	cpuSet        bool
 	maxTableElems uint64 // 0: store.DefaultTableElemLimit
+	// The tier-up profile (tierprofile.go): off when noProfile, with
+	// compileWorkers background compilers (0: one).
+	noProfile      bool
+	compileWorkers int
+	// compile stands in for the compiled tier's compiler in tests (a
+	// pointer, so that configurations stay comparable).
+	compile *profile.CompileFunc
 }
 
 // NewRuntimeConfig returns the defaults: a call depth of 50000 frames, pause

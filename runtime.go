@@ -9,6 +9,7 @@ import (
 	"github.com/ferryvm/ferry/internal/cpu"
 	"github.com/ferryvm/ferry/internal/engine"
 	"github.com/ferryvm/ferry/internal/interp"
+	"github.com/ferryvm/ferry/internal/profile"
 	"github.com/ferryvm/ferry/internal/store"
 )
 
@@ -25,6 +26,8 @@ type Runtime struct {
 	// engine of the runtime calls through it, its checkpoints record it,
 	// its restores pin decisions in it and in no other runtime's.
 	builtins *interp.Builtins
+	// sampler is the tier-up profiler (tierprofile.go), nil when off.
+	sampler *profile.Sampler
 
 	mu        sync.Mutex
 	closed    bool
@@ -45,11 +48,13 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 	if cfg.maxTableElems > 0 {
 		s.SetTableElemLimit(cfg.maxTableElems)
 	}
+	sampler := newSampler(cfg, cfg.compile)
 	return &Runtime{
 		cfg:      cfg,
-		engine:   interp.NewEngine(interp.Config{MaxCallDepth: cfg.maxCallDepth, PausePolling: cfg.pausePolling, Builtins: b}),
+		engine:   interp.NewEngine(interp.Config{MaxCallDepth: cfg.maxCallDepth, PausePolling: cfg.pausePolling, Builtins: b, Sampler: sampler}),
 		store:    s,
 		builtins: b,
+		sampler:  sampler,
 		registry: map[string]*Instance{},
 	}
 }
@@ -217,6 +222,9 @@ func (r *Runtime) Close(ctx context.Context) error {
 	r.mu.Unlock()
 	for _, inst := range instances {
 		inst.close()
+	}
+	if r.sampler != nil {
+		r.sampler.Close() // and its compile workers
 	}
 	return nil
 }

@@ -157,7 +157,7 @@ func TestCLICPUFeaturesInspect(t *testing.T) {
 		}
 	}
 	d := swizzle.Decide(cpu.Host())
-	for _, want := range []string{"format       1.1", "builtin decisions (", "implementation", "memory.fill", "f32x4.floor", "callsites"} {
+	for _, want := range []string{"format       1.2", "builtin decisions (", "implementation", "memory.fill", "f32x4.floor", "callsites"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("inspect: no %q in:\n%s", want, out)
 		}

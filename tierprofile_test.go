@@ -1,0 +1,259 @@
+package ferry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/profile"
+	"github.com/ferryvm/ferry/internal/snapshot"
+	"github.com/ferryvm/ferry/internal/store"
+)
+
+// hotRun runs hotloop.wasm's run on rt long enough for the profile to see
+// its loop, then pauses it (RequestPause) and returns the paused call.
+func hotRun(t *testing.T, rt *Runtime) (*Instance, *Paused) {
+	t.Helper()
+	ctx := context.Background()
+	cm, err := rt.Compile(ctx, load(t, "hotloop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := rt.Instantiate(ctx, cm, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(150*time.Millisecond, inst.RequestPause)
+	_, err = inst.Function("run").Call(ctx, 1<<31)
+	var p *Paused
+	if !errors.As(err, &p) {
+		t.Fatalf("run: %v, want a pause", err)
+	}
+	return inst, p
+}
+
+// compileRecorder stands in for the compiled tier: it records what the
+// queue hands it.
+type compileRecorder struct {
+	mu    sync.Mutex
+	funcs []uint32
+}
+
+func (c *compileRecorder) compile() *profile.CompileFunc {
+	f := profile.CompileFunc(func(ctx context.Context, fn *store.Function) error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.funcs = append(c.funcs, fn.Index)
+		return nil
+	})
+	return &f
+}
+
+func (c *compileRecorder) compiled() []uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]uint32(nil), c.funcs...)
+}
+
+// The profile of a run travels in its checkpoint (function index, loop
+// offset, samples), ferry inspect shows it, and a restore merges it into
+// the destination's profile and compiles the hot set before it returns.
+func TestProfileRoundTripsThroughCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	src := NewRuntime(NewRuntimeConfig())
+	defer src.Close(ctx)
+	inst, p := hotRun(t, src)
+	run := inst.inst.Funcs[inst.inst.Exports["run"].Index]
+	b := checkpointBytes(t, p, NewCheckpointConfig())
+
+	ck, err := ReadCheckpoint(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ck.Close()
+	info := ck.Info()
+	if info.FormatVersion != "1.2" || info.Profile == nil || len(info.Profile.Funcs) == 0 {
+		t.Fatalf("format %s, profile %+v", info.FormatVersion, info.Profile)
+	}
+	hot := info.Profile.Funcs[0]
+	if hot.Func != run.Index || len(hot.Loops) == 0 {
+		t.Fatalf("hottest %+v, want run (%d) with its loop", hot, run.Index)
+	}
+	loopID, ok := run.Code.Pauses().Find(hot.Loops[0].Offset, api.PauseLoop)
+	if !ok {
+		t.Fatalf("loop offset %d is no loop header of run", hot.Loops[0].Offset)
+	}
+
+	rec := &compileRecorder{}
+	cfg := NewRuntimeConfig()
+	cfg.compile = rec.compile()
+	dst := NewRuntime(cfg)
+	defer dst.Close(ctx)
+	q, err := dst.Restore(ctx, ck, NewRestoreConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Eager: compiled before Restore returned, hottest first.
+	got := rec.compiled()
+	if len(got) != len(info.Profile.Funcs) || got[0] != run.Index {
+		t.Fatalf("compiled on restore %v, want the %d hot functions, run (%d) first", got, len(info.Profile.Funcs), run.Index)
+	}
+	restored := dst.sampler.Module(q.owner.inst.Module).Hot(1)
+	if restored[0].Func != run.Index || restored[0].Samples != hot.Samples || restored[0].Loops[0].Pause != loopID {
+		t.Fatalf("restored profile %+v, want run %d with %d samples, loop %d", restored[0], run.Index, hot.Samples, loopID)
+	}
+	// The restored frames run on (and pause again: run to its end would
+	// take minutes in the interpreter).
+	if _, err := q.Resume(ctx, CallOptions{PauseAfter: 1000}); !errors.As(err, new(*Paused)) {
+		t.Fatalf("resume: %v, want a pause", err)
+	}
+}
+
+// A checkpoint of a profiled run equals the one a run without the profile
+// writes at the same pause point, apart from the profile section and the
+// recorded time (issue 11's byte-identity, the profile's part).
+func TestProfiledCheckpointEqualsUnprofiled(t *testing.T) {
+	ctx := context.Background()
+	type file struct {
+		*snapshot.File
+		b []byte
+	}
+	write := func(cfg RuntimeConfig) file {
+		rt := NewRuntime(cfg)
+		defer rt.Close(ctx)
+		cm, err := rt.Compile(ctx, load(t, "hotloop"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := rt.Instantiate(ctx, cm, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = inst.Function("run").CallWithOptions(ctx, CallOptions{PauseAfter: 2_000_000}, 1<<30)
+		var p *Paused
+		if !errors.As(err, &p) {
+			t.Fatalf("run: %v", err)
+		}
+		b := checkpointBytes(t, p, NewCheckpointConfig())
+		f, err := snapshot.ReadBytes(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return file{f, b}
+	}
+	with := write(NewRuntimeConfig())
+	without := write(NewRuntimeConfig().WithProfiling(false))
+	if with.Snapshot.Profile == nil || len(with.Snapshot.Profile.Funcs) == 0 || without.Snapshot.Profile != nil {
+		t.Fatalf("profile with %v, without %v", with.Snapshot.Profile, without.Snapshot.Profile)
+	}
+	// Each section's header and payload, as stored.
+	payloads := func(f file) (out [][]byte) {
+		for _, s := range f.Sections {
+			if s.Type == snapshot.SectionProfile || s.Type == snapshot.SectionMeta {
+				continue
+			}
+			out = append(out, f.b[s.Offset-32:s.Offset+int64(s.Length)])
+		}
+		return out
+	}
+	a, b := payloads(with), payloads(without)
+	if len(a) != len(b) {
+		t.Fatalf("%d sections with the profile, %d without (profile and meta aside)", len(a), len(b))
+	}
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			t.Fatalf("section %d differs", i)
+		}
+	}
+	ma, mb := with.Snapshot.Meta, without.Snapshot.Meta
+	ma.Created, mb.Created = 0, 0
+	if !equalMeta(ma, mb) {
+		t.Fatalf("meta differs: %+v vs %+v", ma, mb)
+	}
+}
+
+func equalMeta(a, b snapshot.Meta) bool {
+	if len(a.Features) != len(b.Features) {
+		return false
+	}
+	for i := range a.Features {
+		if a.Features[i] != b.Features[i] {
+			return false
+		}
+	}
+	a.Features, b.Features = nil, nil
+	return a.RuntimeVersion == b.RuntimeVersion && a.Arch == b.Arch && a.ModuleHash == b.ModuleHash &&
+		a.ModuleSize == b.ModuleSize && a.PauseCount == b.PauseCount && a.PauseCountKnown == b.PauseCountKnown
+}
+
+// A profile that names no function or loop of the module is refused like
+// any other state that does not fit it.
+func TestRestoreRefusesForeignProfile(t *testing.T) {
+	ctx := context.Background()
+	src := NewRuntime(NewRuntimeConfig())
+	defer src.Close(ctx)
+	_, p := hotRun(t, src)
+	for name, prof := range map[string]*snapshot.Profile{
+		"function out of range": {Funcs: []snapshot.ProfileFunc{{Func: 99, Samples: 1}}},
+		"no loop there":         {Funcs: []snapshot.ProfileFunc{{Func: 2, Samples: 5, Loops: []snapshot.ProfileLoop{{Offset: 1, Samples: 2}}}}},
+	} {
+		s, err := p.snapshot(NewCheckpointConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Profile = prof
+		var buf bytes.Buffer
+		if _, err := snapshot.Write(&buf, s, snapshot.WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		ck, err := ReadCheckpoint(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		dst := NewRuntime(NewRuntimeConfig())
+		if _, err := dst.Restore(ctx, ck, NewRestoreConfig()); !errors.Is(err, ErrCheckpointMismatch) {
+			t.Errorf("%s: restore: %v, want ErrCheckpointMismatch", name, err)
+		}
+		dst.Close(ctx)
+		ck.Close()
+	}
+}
+
+// Closing a runtime stops its sampler and its compile workers: no
+// goroutine outlives it.
+func TestRuntimeCloseStopsCompileWorkers(t *testing.T) {
+	ctx := context.Background()
+	before := runtime.NumGoroutine()
+	rec := &compileRecorder{}
+	cfg := NewRuntimeConfig().WithCompileWorkers(3)
+	cfg.compile = rec.compile()
+	rt := NewRuntime(cfg)
+	cm, err := rt.Compile(ctx, load(t, "hotloop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := rt.Instantiate(ctx, cm, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inst.Function("run").Call(ctx, 8_000_000); err != nil {
+		t.Fatal(err)
+	}
+	if rt.sampler.Samples() == 0 {
+		t.Fatal("no samples taken: the sampler did not run")
+	}
+	rt.Close(ctx)
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines after Close, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -3,6 +3,8 @@ package ferry
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
 
 	"github.com/ferryvm/ferry/internal/binary"
@@ -48,15 +50,65 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 	if cfg.maxTableElems > 0 {
 		s.SetTableElemLimit(cfg.maxTableElems)
 	}
-	sampler := newSampler(cfg, cfg.compile)
+	// The auto tier's compile queue calls the engine, which takes the
+	// sampler in its configuration: compile finds the engine through e.
+	var e *interp.Engine
+	compile := cfg.compile
+	if compile == nil && cfg.tier == TierAuto {
+		f := profile.CompileFunc(func(ctx context.Context, fn *store.Function) error { return e.CompileHot(ctx, fn) })
+		compile = &f
+	}
+	sampler := newSampler(cfg, compile)
+	e = interp.NewEngine(interp.Config{
+		MaxCallDepth: cfg.maxCallDepth, PausePolling: cfg.pausePolling, Builtins: b,
+		Tier: interp.Tier(cfg.tier), Compiler: jitCompiler(feats), DeoptStress: deoptStressSeed(),
+		Sampler: sampler,
+	})
 	return &Runtime{
 		cfg:      cfg,
-		engine:   interp.NewEngine(interp.Config{MaxCallDepth: cfg.maxCallDepth, PausePolling: cfg.pausePolling, Builtins: b, Sampler: sampler}),
+		engine:   e,
 		store:    s,
 		builtins: b,
 		sampler:  sampler,
 		registry: map[string]*Instance{},
 	}
+}
+
+// TierNote says why the runtime runs the interpreter although
+// RuntimeConfig.WithTier asked for compiled code (this platform cannot run
+// it); it is empty when the runtime runs the tier it was asked for.
+func (r *Runtime) TierNote() string {
+	if e, ok := r.engine.(*interp.Engine); ok {
+		return e.Note()
+	}
+	return ""
+}
+
+// CompiledFunctions returns how many functions of the modules this
+// runtime compiled run as native code, and how many the compiler left to
+// the interpreter (with TierCompiled: those using v128). Both are 0 with
+// TierInterp; with TierAuto they grow as functions get hot.
+func (r *Runtime) CompiledFunctions() (compiled, interpreted int64) {
+	if e, ok := r.engine.(*interp.Engine); ok {
+		return e.Counts()
+	}
+	return 0, 0
+}
+
+// deoptStressSeed reads FERRY_DEOPT_STRESS, a test hook: a non-zero
+// unsigned integer makes compiled frames fall back to the interpreter at
+// random pause points drawn from that seed, and re-enter compiled code
+// later (docs/compiler.md, "Deopt stress"). Results must not change.
+func deoptStressSeed() uint64 {
+	v := os.Getenv("FERRY_DEOPT_STRESS")
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.ParseUint(v, 0, 64)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // Compile decodes, validates and lowers a module. Errors wrap ErrMalformed

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/interp"
 	"github.com/ferryvm/ferry/internal/profile"
 	"github.com/ferryvm/ferry/internal/snapshot"
 	"github.com/ferryvm/ferry/internal/store"
@@ -255,5 +256,48 @@ func TestRuntimeCloseStopsCompileWorkers(t *testing.T) {
 			t.Fatalf("%d goroutines after Close, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// The auto tier finds the hot loop of a single long call and moves the
+// running frame into compiled code at a sampled loop header (OSR): the
+// call never returns to the interpreter's call path, yet it ends up in
+// compiled code, with the interpreter's result.
+func TestAutoTierOSRAtLoopHeader(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the compiled tier is amd64 only")
+	}
+	ctx := context.Background()
+	const n = 40_000_000
+	call := func(cfg RuntimeConfig) (*Runtime, uint64) {
+		rt := NewRuntime(cfg)
+		cm, err := rt.Compile(ctx, load(t, "hotloop"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := rt.Instantiate(ctx, cm, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := inst.Function("run").Call(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rt, res[0]
+	}
+	auto, got := call(NewRuntimeConfig().WithTier(TierAuto))
+	defer auto.Close(ctx)
+	if note := auto.TierNote(); note != "" {
+		t.Skip(note)
+	}
+	interpRT, want := call(NewRuntimeConfig().WithTier(TierInterp).WithProfiling(false))
+	interpRT.Close(ctx)
+	if got != want {
+		t.Fatalf("auto tier: %#x, interpreter: %#x", got, want)
+	}
+	e := auto.engine.(*interp.Engine)
+	if e.OSREntries() == 0 {
+		compiled, failed, pending := auto.sampler.Queue().Stats()
+		t.Fatalf("no OSR entry (samples %d; queue: %d compiled, %d failed, %d pending)", auto.sampler.Samples(), compiled, failed, pending)
 	}
 }

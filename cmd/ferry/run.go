@@ -47,7 +47,7 @@ Flags:
   --argv0 NAME    the guest's argv[0] (default: FILE.wasm as given)
   --max-call-depth N
                   nested calls allowed before "call stack exhausted" (default 50000)
-` + limitsUsage + cpuFeaturesUsage + `
+` + limitsUsage + cpuFeaturesUsage + tierUsage + `
 ` + checkpointFlagsUsage + `
 Arguments with --invoke, one per parameter:
   i32, i64        decimal integers, signed or unsigned (-1, 4294967295)
@@ -93,6 +93,8 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	cf.register(fs)
 	var lf limitFlags
 	lf.register(fs)
+	var tf tierFlag
+	tf.register(fs)
 	if code, done := parseFlags(fs, args, runUsage, stdout, stderr); done {
 		return code
 	}
@@ -112,7 +114,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if stop {
 		return code
 	}
-	rtCfg, err = lf.apply(rtCfg.WithMaxCallDepth(*maxDepth))
+	rtCfg, err = lf.apply(rtCfg.WithMaxCallDepth(*maxDepth).WithTier(tf.t))
 	if err != nil {
 		return usageError(stderr, runUsage, "run: %v", err)
 	}
@@ -142,6 +144,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 
 	rt := ferry.NewRuntime(rtCfg)
 	defer rt.Close(context.WithoutCancel(ctx))
+	noteTier(rt, stderr)
 	m, err := rt.Compile(ctx, wasm)
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: %s: %v\n", path, err)

@@ -52,6 +52,7 @@ func (e *Engine) Resume(ctx context.Context, inst *store.Instance, frames []api.
 	m := e.machine(ctx, inst)
 	defer e.release(m)
 	m.load(checked, code, frames)
+	m.markLoaded()
 	inst.ClearInterrupt(store.InterruptPause)
 	return m.execute(checked[0].Fn.Type.Results, func() {})
 }

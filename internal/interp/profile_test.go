@@ -4,8 +4,8 @@ import (
 	"context"
 	"reflect"
 	"runtime"
-	"syscall"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -299,5 +300,86 @@ func TestAutoTierOSRAtLoopHeader(t *testing.T) {
 	if e.OSREntries() == 0 {
 		compiled, failed, pending := auto.sampler.Queue().Stats()
 		t.Fatalf("no OSR entry (samples %d; queue: %d compiled, %d failed, %d pending)", auto.sampler.Samples(), compiled, failed, pending)
+	}
+}
+
+// BenchmarkRestoreHotSet measures the time from Restore to running
+// compiled code on the destination's CPU mask: a checkpoint of the
+// sha256 kernel (bench/kernels) paused in its hot loop by the auto tier,
+// restored by an auto-tier runtime masked to native or x86-64-v1, which
+// compiles the hot set before Restore returns; then the resumed call's
+// first pause point (in compiled code). restore-ms is Restore alone,
+// first-ms Restore plus the resume up to that pause; nocompile-ms is
+// Restore into a runtime without a profile (nothing compiled), the base.
+func BenchmarkRestoreHotSet(b *testing.B) {
+	ctx := context.Background()
+	wasm, err := os.ReadFile("bench/kernels/sha256.wasm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := NewRuntime(NewRuntimeConfig().WithTier(TierAuto))
+	defer src.Close(ctx)
+	if note := src.TierNote(); note != "" {
+		b.Skip(note)
+	}
+	cm, err := src.Compile(ctx, wasm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	inst, err := src.Instantiate(ctx, cm, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	time.AfterFunc(300*time.Millisecond, inst.RequestPause)
+	_, err = inst.Function("run").Call(ctx, 1<<30)
+	var p *Paused
+	if !errors.As(err, &p) {
+		b.Fatalf("run: %v", err)
+	}
+	ck := checkpointBytes(b, p, NewCheckpointConfig())
+	for _, mask := range []string{"native", "x86-64-v1"} {
+		b.Run(mask, func(b *testing.B) {
+			base, err := NewRuntimeConfig().WithTier(TierAuto).WithCPUFeatures(mask)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var restore, first, nocompile time.Duration
+			var hot int
+			for b.Loop() {
+				for _, profiled := range []bool{true, false} {
+					c, err := ReadCheckpoint(bytes.NewReader(ck), int64(len(ck)))
+					if err != nil {
+						b.Fatal(err)
+					}
+					hot = len(c.Info().Profile.Funcs)
+					rt := NewRuntime(base.WithProfiling(profiled))
+					start := time.Now()
+					q, err := rt.Restore(ctx, c, NewRestoreConfig())
+					if err != nil {
+						b.Fatal(err)
+					}
+					d := time.Since(start)
+					if compiled, _ := rt.engine.(*interp.Engine).Counts(); profiled && compiled < int64(len(c.Info().Profile.Funcs)) {
+						b.Fatalf("%d functions compiled on restore, the hot set has %d", compiled, len(c.Info().Profile.Funcs))
+					}
+					if !profiled {
+						nocompile += d
+					} else {
+						restore += d
+						if _, err := q.Resume(ctx, CallOptions{PauseAfter: 2}); !errors.As(err, new(*Paused)) {
+							b.Fatalf("resume: %v", err)
+						}
+						first += time.Since(start)
+					}
+					rt.Close(ctx)
+					c.Close()
+				}
+			}
+			n := float64(b.N) * 1e6
+			b.ReportMetric(float64(restore)/n, "restore-ms")
+			b.ReportMetric(float64(first)/n, "first-ms")
+			b.ReportMetric(float64(nocompile)/n, "nocompile-ms")
+			b.ReportMetric(float64(hot), "hot-funcs")
+		})
 	}
 }

@@ -133,7 +133,8 @@ func TestSamplerKeepsPauseCount(t *testing.T) {
 // BenchmarkSamplingCost measures what the tier-up profile costs the
 // interpreter: the kernels of BenchmarkPollingCost, long enough for
 // several ticks per call, without a sampler, with the default 5 ms
-// interval and with 1 ms, interleaved round after round; it reports the
+// interval, with 1 ms, and with a sampler that never ticks (idle-%: the
+// per-call part alone), interleaved round after round; it reports the
 // overhead of the best thread-CPU times over no sampler (the ticker's own
 // goroutine runs on another thread: its cost is the proc-% metric, the
 // whole process's CPU time over the same calls).
@@ -151,7 +152,8 @@ func BenchmarkSamplingCost(b *testing.B) {
 				best, proc int64
 			}
 			var vs []*variant
-			for _, iv := range []time.Duration{0, profile.DefaultInterval, time.Millisecond} {
+			// An hour never ticks: what a sampler costs per call alone.
+			for _, iv := range []time.Duration{0, profile.DefaultInterval, time.Millisecond, time.Hour} {
 				var s *profile.Sampler
 				if iv > 0 {
 					s = profile.NewSampler(profile.SamplerConfig{Interval: iv})
@@ -181,6 +183,7 @@ func BenchmarkSamplingCost(b *testing.B) {
 			b.ReportMetric(100*(float64(vs[2].best)-base)/base, "1ms-%")
 			b.ReportMetric(100*(float64(vs[1].proc)-pbase)/pbase, "5ms-proc-%")
 			b.ReportMetric(100*(float64(vs[2].proc)-pbase)/pbase, "1ms-proc-%")
+			b.ReportMetric(100*(float64(vs[3].best)-base)/base, "idle-%")
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ferryvm/ferry/internal/pause"
 	"github.com/ferryvm/ferry/internal/store"
+	"github.com/ferryvm/ferry/internal/wasm"
 )
 
 // body is a store.Code of its own for each test function.
@@ -184,5 +185,29 @@ func TestHotSetBoundedAndOrdered(t *testing.T) {
 	h2 := m2.Hot(1)
 	if len(h2) != len(h) || h2[0].Samples != h[0].Samples || h2[0].Loops[0] != h[0].Loops[0] {
 		t.Errorf("merge: %+v, want %+v", h2[0], h[0])
+	}
+}
+
+// The profile of a module that is gone is dropped: a long-lived runtime
+// compiling module after module does not keep them all.
+func TestSamplerForgetsCollectedModules(t *testing.T) {
+	s := NewSampler(SamplerConfig{})
+	defer s.Close()
+	for range 100 {
+		s.Module(&wasm.Module{}).Record(1, 0, 1, 1)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runtime.GC()
+		s.mu.Lock()
+		n := len(s.modules)
+		s.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d module profiles kept after their modules were collected", n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -1,9 +1,11 @@
 package profile
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/store"
@@ -40,7 +42,9 @@ type Sampler struct {
 
 	mu      sync.Mutex
 	running map[*store.Instance]int // running calls per instance
-	modules map[*wasm.Module]*Module
+	// modules holds the profiles by module, weakly: a runtime that
+	// compiles module after module keeps no profile of the ones gone.
+	modules map[weak.Pointer[wasm.Module]]*Module
 	wake    chan struct{} // running went from none to some
 	stop    chan struct{}
 	done    chan struct{}
@@ -62,7 +66,7 @@ func NewSampler(cfg SamplerConfig) *Sampler {
 	return &Sampler{
 		cfg:     cfg,
 		running: map[*store.Instance]int{},
-		modules: map[*wasm.Module]*Module{},
+		modules: map[weak.Pointer[wasm.Module]]*Module{},
 		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
@@ -166,16 +170,25 @@ func (s *Sampler) Sample(fn *store.Function, id uint32, k api.PauseKind) {
 // Samples is the number of samples taken so far.
 func (s *Sampler) Samples() uint64 { return s.samples.Load() }
 
-// Module returns the profile of module m, made empty on first use.
+// Module returns the profile of module m, made empty on first use and
+// dropped once m is collected.
 func (s *Sampler) Module(m *wasm.Module) *Module {
+	k := weak.Make(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.modules[m]
+	p := s.modules[k]
 	if p == nil {
 		p = NewModule()
-		s.modules[m] = p
+		s.modules[k] = p
+		runtime.AddCleanup(m, s.forget, k)
 	}
 	return p
+}
+
+func (s *Sampler) forget(k weak.Pointer[wasm.Module]) {
+	s.mu.Lock()
+	delete(s.modules, k)
+	s.mu.Unlock()
 }
 
 // Queue is the compile queue hot functions go to, or nil.

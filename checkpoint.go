@@ -249,7 +249,7 @@ func (i *Instance) snapshot(cfg CheckpointConfig, frames []api.Frame, count paus
 		ModuleHash: i.module.sha256(), ModuleSize: uint64(len(src)),
 		PauseCount: uint64(max(count.n, 0)), PauseCountKnown: count.known,
 		Created: time.Now().UnixNano(),
-	}, Callsites: i.rt.recordCallsites()}
+	}, Callsites: i.rt.recordCallsites(), Profile: i.rt.recordProfile(si)}
 	if !cfg.omitModule {
 		s.Module = src
 	}

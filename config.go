@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/ferryvm/ferry/internal/cpu"
+	"github.com/ferryvm/ferry/internal/profile"
 )
 
 // RuntimeConfig configures a Runtime. It is an immutable value: every With
@@ -20,6 +21,13 @@ type RuntimeConfig struct {
 	cpuSet        bool
 	maxTableElems uint64 // 0: store.DefaultTableElemLimit
 	tier          Tier
+	// The tier-up profile (tierprofile.go): off when noProfile, with
+	// compileWorkers background compilers (0: one).
+	noProfile      bool
+	compileWorkers int
+	// compile stands in for the compiled tier's compiler in tests (a
+	// pointer, so that configurations stay comparable).
+	compile *profile.CompileFunc
 }
 
 // Tier picks the code that runs a runtime's functions (docs/compiler.md).

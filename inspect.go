@@ -47,6 +47,8 @@ type CheckpointInfo struct {
 	// Idle says the checkpoint is of an instance between calls, with no
 	// frames (Instance.WriteCheckpoint).
 	Idle bool `json:"idle"`
+	// Profile is the run's hot set (format 1.2), nil without one.
+	Profile *ProfileInfo `json:"profile,omitempty"`
 }
 
 // FrameInfo is one frame, outermost first.
@@ -165,6 +167,11 @@ func (c *Checkpoint) Info() CheckpointInfo {
 		}
 		info.WASI = wi
 	}
+	var funcNames map[uint32]string
+	if names != nil {
+		funcNames = names.Funcs
+	}
+	info.Profile = profileInfo(s.Profile, funcNames)
 	for _, sec := range c.f.Sections {
 		info.Sections = append(info.Sections, SectionInfo{Type: sec.Type.String(), Offset: sec.Offset,
 			Length: sec.Length, RawLength: sec.RawLength, Compressed: sec.Compressed, Skipped: sec.Skipped})

@@ -234,6 +234,11 @@ func (r *Runtime) restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 		// another runtime) stays distinguishable from a damaged file.
 		return nil, fmt.Errorf("%w: %w", ErrCheckpointMismatch, err)
 	}
+	// The hot set, compiled for this CPU before the restored code runs.
+	if _, err := r.restoreProfile(ctx, si, s.Profile); err != nil {
+		si.Close()
+		return nil, err
+	}
 	if len(unverified) > 0 {
 		// Last, once nothing else can refuse the checkpoint: from here the
 		// check runs while the caller may resume.

@@ -11,6 +11,7 @@ import (
 	"github.com/ferryvm/ferry/internal/cpu"
 	"github.com/ferryvm/ferry/internal/engine"
 	"github.com/ferryvm/ferry/internal/interp"
+	"github.com/ferryvm/ferry/internal/profile"
 	"github.com/ferryvm/ferry/internal/store"
 )
 
@@ -27,6 +28,8 @@ type Runtime struct {
 	// engine of the runtime calls through it, its checkpoints record it,
 	// its restores pin decisions in it and in no other runtime's.
 	builtins *interp.Builtins
+	// sampler is the tier-up profiler (tierprofile.go), nil when off.
+	sampler *profile.Sampler
 
 	mu        sync.Mutex
 	closed    bool
@@ -47,14 +50,26 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 	if cfg.maxTableElems > 0 {
 		s.SetTableElemLimit(cfg.maxTableElems)
 	}
+	// The auto tier's compile queue calls the engine, which takes the
+	// sampler in its configuration: compile finds the engine through e.
+	var e *interp.Engine
+	compile := cfg.compile
+	if compile == nil && cfg.tier == TierAuto {
+		f := profile.CompileFunc(func(ctx context.Context, fn *store.Function) error { return e.CompileHot(ctx, fn) })
+		compile = &f
+	}
+	sampler := newSampler(cfg, compile)
+	e = interp.NewEngine(interp.Config{
+		MaxCallDepth: cfg.maxCallDepth, PausePolling: cfg.pausePolling, Builtins: b,
+		Tier: interp.Tier(cfg.tier), Compiler: jitCompiler(feats), DeoptStress: deoptStressSeed(),
+		Sampler: sampler,
+	})
 	return &Runtime{
-		cfg: cfg,
-		engine: interp.NewEngine(interp.Config{
-			MaxCallDepth: cfg.maxCallDepth, PausePolling: cfg.pausePolling, Builtins: b,
-			Tier: interp.Tier(cfg.tier), Compiler: jitCompiler(feats), DeoptStress: deoptStressSeed(),
-		}),
+		cfg:      cfg,
+		engine:   e,
 		store:    s,
 		builtins: b,
+		sampler:  sampler,
 		registry: map[string]*Instance{},
 	}
 }
@@ -259,6 +274,9 @@ func (r *Runtime) Close(ctx context.Context) error {
 	r.mu.Unlock()
 	for _, inst := range instances {
 		inst.close()
+	}
+	if r.sampler != nil {
+		r.sampler.Close() // and its compile workers
 	}
 	return nil
 }

@@ -137,6 +137,11 @@ func escapeInfo(info *ferry.CheckpointInfo) {
 			d.Preopen, d.GuestPath, d.HostPath, d.Addr = esc(d.Preopen), esc(d.GuestPath), esc(d.HostPath), esc(d.Addr)
 		}
 	}
+	if p := info.Profile; p != nil {
+		for i := range p.Funcs {
+			p.Funcs[i].Name = esc(p.Funcs[i].Name)
+		}
+	}
 	for i := range info.Callsites {
 		d := &info.Callsites[i]
 		d.Builtin, d.Impl, d.Semantics = esc(d.Builtin), esc(d.Impl), esc(d.Semantics)
@@ -235,6 +240,7 @@ func printInfo(w io.Writer, info *ferry.CheckpointInfo, sig ferry.SignatureInfo)
 		}
 	}
 	printDecisions(w, info)
+	printProfile(w, info.Profile)
 	fmt.Fprintf(w, "\nsections:\n")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  type\toffset\tstored\tdecoded\t")
@@ -264,4 +270,31 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printProfile prints the hot set a profiled run recorded, which a restore
+// compiles before it resumes: each function with its share of the samples
+// and its hottest loops by header offset.
+func printProfile(w io.Writer, p *ferry.ProfileInfo) {
+	if p == nil {
+		return
+	}
+	var total uint64
+	for _, f := range p.Funcs {
+		total += f.Samples
+	}
+	fmt.Fprintf(w, "\nprofile      %d hot functions, %d samples\n", len(p.Funcs), total)
+	if len(p.Funcs) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  func\tname\tsamples\tloops (offset: samples)")
+	for _, f := range p.Funcs {
+		loops := make([]string, len(f.Loops))
+		for i, l := range f.Loops {
+			loops[i] = fmt.Sprintf("0x%x: %d", l.Offset, l.Samples)
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%d\t%s\n", f.Func, dash(f.Name), f.Samples, dash(strings.Join(loops, ", ")))
+	}
+	tw.Flush()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/ferryvm/ferry/internal/cpu"
 	"github.com/ferryvm/ferry/internal/engine"
 	"github.com/ferryvm/ferry/internal/native"
+	"github.com/ferryvm/ferry/internal/profile"
 	"github.com/ferryvm/ferry/internal/store"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
@@ -47,6 +48,8 @@ type Config struct {
 	// DeoptStress, when non-zero, seeds deopt stress (stress.go): compiled
 	// frames are forced back to the interpreter at random pause points.
 	DeoptStress uint64
+	// Sampler, if set, profiles the calls the engine runs (profile.go).
+	Sampler *profile.Sampler
 }
 
 // DefaultMaxCallDepth is the call-depth limit when Config leaves it 0.
@@ -258,6 +261,9 @@ func (m *machine) execute(results []wasm.ValType, setup func()) (out []uint64, e
 			}
 		}()
 	}
+	if s := m.e.cfg.Sampler; s != nil {
+		defer s.Enter(m.root)()
+	}
 	if n, counter := m.e.cfg.PauseAfter, engine.PollCounterFrom(m.ctx); n > 0 || counter != nil {
 		if n <= 0 {
 			n = math.MaxInt64 // counting only: never stops the run
@@ -379,6 +385,9 @@ func (m *machine) interrupted() bool {
 			m.frames[len(m.frames)-1].pc++
 			panic(engine.Trap{Kind: err})
 		}
+	}
+	if bits&store.InterruptSample != 0 {
+		m.sample()
 	}
 	if bits&store.InterruptStep != 0 && m.countdown > 0 {
 		m.countdown--

@@ -139,6 +139,9 @@ reload:
 				if m.interrupted() {
 					return true
 				}
+				if fr.tier != frameInterp {
+					return false // a sample moved the frame into compiled code (OSR)
+				}
 			}
 		case ir.Unreachable:
 			m.trap(fr, pc, api.ErrUnreachable)

@@ -124,6 +124,11 @@ type tierState struct {
 	compiled, refused atomic.Int64
 	// stressDeopts counts the deoptimizations deopt stress forced.
 	stressDeopts atomic.Int64
+	// sampled says a profile.Sampler picks the functions to compile
+	// (policy.go); osr counts the frames it moved into compiled code at a
+	// sampled poll (profile.go).
+	sampled bool
+	osr     atomic.Int64
 
 	// queue feeds the background compiler of the auto tier; workers is
 	// how many goroutines may compile at once.
@@ -159,6 +164,7 @@ func newTierState(cfg Config) *tierState {
 		alloc:   native.NewAllocator(limit),
 		running: map[*native.Context]struct{}{},
 		workers: max(1, min(runtime.GOMAXPROCS(0)/2, 4)),
+		sampled: cfg.Sampler != nil,
 	}
 	if cfg.Compiler == nil {
 		t.fallBack("no compiler was given")
@@ -202,10 +208,7 @@ func (t *tierState) prepare(c *Compiled) {
 	case TierCompiled:
 		t.compileAll(c.funcs)
 	case TierAuto:
-		for _, f := range c.funcs {
-			f.hot.Store(hotCalls)
-			f.tiered.Store(1)
-		}
+		t.prepareAuto(c.funcs)
 	}
 }
 
@@ -230,7 +233,7 @@ func (t *tierState) compileAll(fs []*funcCode) {
 // compile compiles f, whose compileState this goroutine claimed, and
 // installs its code; a function the compiler refuses stays interpreted on
 // the fast path for good.
-func (t *tierState) compile(f *funcCode) {
+func (t *tierState) compile(f *funcCode) error {
 	code, err := t.comp.Compile(&f.Func, t.alloc)
 	if err != nil {
 		// Refused (v128, size), out of executable memory, or a compiler
@@ -238,13 +241,14 @@ func (t *tierState) compile(f *funcCode) {
 		f.compileState.Store(compileRefused)
 		t.refused.Add(1)
 		f.tiered.Store(0)
-		return
+		return err
 	}
 	f.owner.codes.add(code)
 	f.compileState.Store(compileDone)
 	t.compiled.Add(1)
 	f.native.Store(&compiledCode{code})
 	f.tiered.Store(1)
+	return nil
 }
 
 // enqueue hands f to the background compiler (auto tier); it never blocks

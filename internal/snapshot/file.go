@@ -24,7 +24,7 @@ import (
 // when the file's minor version is newer than its own.
 const (
 	Major uint16 = 1
-	Minor uint16 = 1
+	Minor uint16 = 2
 )
 
 // Magic starts every checkpoint file.
@@ -42,7 +42,8 @@ const (
 // SectionType identifies a section.
 type SectionType uint16
 
-// Section types of format 1.0 (SectionCallsites, 1.1, is in callsites.go).
+// Section types of format 1.0 (SectionCallsites, 1.1, is in callsites.go;
+// SectionProfile, 1.2, in profile.go).
 const (
 	SectionMeta       SectionType = 1
 	SectionModule     SectionType = 2
@@ -80,6 +81,8 @@ func (t SectionType) String() string {
 		return "callsites"
 	case SectionIdle:
 		return "idle"
+	case SectionProfile:
+		return "profile"
 	case SectionEnd:
 		return "end"
 	}
@@ -102,6 +105,8 @@ func maxPayload(t SectionType, lim Limits) uint64 {
 	case SectionCallsites:
 		// Decoded whole (decodeCallsites): a few KiB in practice.
 		return 4 << 20
+	case SectionProfile:
+		return maxProfilePayload
 	case SectionModule:
 		return lim.ModuleBytes
 	case SectionFrames:
@@ -218,6 +223,9 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 	}
 	if s.Callsites != nil {
 		put(SectionCallsites, encodeCallsites(s.Callsites))
+	}
+	if s.Profile != nil {
+		put(SectionProfile, encodeProfile(s.Profile))
 	}
 	cw.section(SectionEnd, 0, 0, nil, 0)
 	return cw.n, cw.err

@@ -131,7 +131,7 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 			}
 		}
 		next := info.Offset + int64(info.Length)
-		known := info.Type == SectionEnd || info.Type == SectionIdle || (info.Type >= SectionMeta && info.Type <= SectionCallsites)
+		known := info.Type == SectionEnd || info.Type == SectionIdle || (info.Type >= SectionMeta && info.Type <= SectionProfile)
 		if !known {
 			if f.Minor <= Minor {
 				return nil, fmt.Errorf("%w: %s: unknown section type in a format %d.%d file", ErrCorrupt, where, f.Major, f.Minor)
@@ -185,14 +185,20 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 			off = next
 			continue
 		}
-		if info.Type == SectionModule || info.Type == SectionCallsites {
+		if info.Type == SectionModule || info.Type == SectionCallsites || info.Type == SectionProfile {
 			payload, err := f.load(info)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
-			if info.Type == SectionModule {
+			switch info.Type {
+			case SectionModule:
 				s.Module = payload
-			} else if s.Callsites, err = decodeCallsites(payload); err != nil {
+			case SectionCallsites:
+				s.Callsites, err = decodeCallsites(payload)
+			case SectionProfile:
+				s.Profile, err = decodeProfile(payload)
+			}
+			if err != nil {
 				return nil, err
 			}
 			off = next

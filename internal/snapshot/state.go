@@ -51,6 +51,9 @@ type Snapshot struct {
 	// Callsites are the builtin decisions of the run (format 1.1); nil in
 	// a file without the section (format 1.0).
 	Callsites []Decision
+	// Profile is the run's hot set (format 1.2), nil when the run was not
+	// profiled (the interpreter tier alone) or the file is older.
+	Profile *Profile
 }
 
 // Meta identifies the checkpoint's origin and its module.

@@ -108,6 +108,12 @@ const (
 	InterruptStep
 	// InterruptAbort stops the running code with the error Abort set.
 	InterruptAbort
+	// InterruptSample asks the running code for one profile sample: the
+	// next pause point it polls records where it is (internal/profile)
+	// and clears the bit; it never stops the run. A sampler sets it
+	// periodically on instances that are running, so that the profile
+	// costs the unarmed code nothing (docs/compiler.md, "Tiering").
+	InterruptSample
 )
 
 // Memory is a linear memory instance. Buf is the accessible memory (its

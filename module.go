@@ -23,6 +23,8 @@ type CompiledModule struct {
 
 	hashOnce sync.Once
 	hash     [32]byte // SHA-256 of source, computed when first needed
+
+	cache CodeCacheOutcome // what Compile did with the code cache
 }
 
 // sha256 is the module's identity in a checkpoint.

@@ -254,10 +254,11 @@ func (r *Runtime) restoredModule(ctx context.Context, s *snapshot.Snapshot, cfg 
 	if src == nil {
 		return nil, fmt.Errorf("%w: the checkpoint leaves the module out; supply it (module sha256 %x)", ErrCheckpointMismatch, s.Meta.ModuleHash)
 	}
-	if h := sha256.Sum256(src); h != s.Meta.ModuleHash {
+	h := sha256.Sum256(src)
+	if h != s.Meta.ModuleHash {
 		return nil, fmt.Errorf("%w: the module's sha256 is %x, the checkpoint's %x", ErrCheckpointMismatch, h, s.Meta.ModuleHash)
 	}
-	return r.Compile(ctx, src)
+	return r.compile(ctx, src, &h)
 }
 
 // mismatch is an error wrapping ErrCheckpointMismatch.

@@ -25,6 +25,7 @@ type Runtime struct {
 	// engine of the runtime calls through it, its checkpoints record it,
 	// its restores pin decisions in it and in no other runtime's.
 	builtins *interp.Builtins
+	cache    runtimeCache // WithCodeCache's directory, once opened
 
 	mu        sync.Mutex
 	closed    bool
@@ -58,6 +59,12 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 // (binary format) or ErrInvalid (validation) and say where (section or
 // function, byte offset) and what.
 func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*CompiledModule, error) {
+	return r.compile(ctx, wasm, nil)
+}
+
+// compile is Compile for a module whose SHA-256 the caller may know
+// already (a restore checked it against the checkpoint's).
+func (r *Runtime) compile(ctx context.Context, wasm []byte, hash *[32]byte) (*CompiledModule, error) {
 	if r.isClosed() {
 		return nil, errClosed
 	}
@@ -70,7 +77,16 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*CompiledModule, er
 	if err != nil {
 		return nil, decodeError(err)
 	}
-	c, err := r.engine.Compile(m)
+	cm := &CompiledModule{module: m, source: append([]byte(nil), wasm...), rt: r}
+	if hash != nil {
+		cm.hashOnce.Do(func() { cm.hash = *hash })
+	}
+	var c engine.Module
+	if r.cfg.codeCache.dir != "" {
+		c, cm.cache, err = r.compileCached(m, cm.sha256())
+	} else {
+		c, err = r.engine.Compile(m)
+	}
 	if err != nil {
 		return nil, loweringError(err)
 	}
@@ -78,7 +94,8 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*CompiledModule, er
 	if len(code) != len(m.Funcs) {
 		return nil, fmt.Errorf("ferry: compile: %d lowered bodies for %d functions", len(code), len(m.Funcs))
 	}
-	return &CompiledModule{module: m, code: code, source: append([]byte(nil), wasm...), rt: r}, nil
+	cm.code = code
+	return cm, nil
 }
 
 // Instantiate links the module's imports against the instances registered in

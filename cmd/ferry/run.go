@@ -47,7 +47,7 @@ Flags:
   --argv0 NAME    the guest's argv[0] (default: FILE.wasm as given)
   --max-call-depth N
                   nested calls allowed before "call stack exhausted" (default 50000)
-` + limitsUsage + cpuFeaturesUsage + `
+` + limitsUsage + cpuFeaturesUsage + cacheUsage + `
 ` + checkpointFlagsUsage + `
 Arguments with --invoke, one per parameter:
   i32, i64        decimal integers, signed or unsigned (-1, 4294967295)
@@ -93,6 +93,8 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	cf.register(fs)
 	var lf limitFlags
 	lf.register(fs)
+	var cache cacheFlags
+	cache.register(fs)
 	if code, done := parseFlags(fs, args, runUsage, stdout, stderr); done {
 		return code
 	}
@@ -116,6 +118,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err != nil {
 		return usageError(stderr, runUsage, "run: %v", err)
 	}
+	rtCfg = cache.apply(rtCfg, stderr)
 	path, rest := fs.Arg(0), fs.Args()[1:]
 	cfg, err := wasiConfig(path, dirs, envs, listens)
 	if err != nil {
@@ -147,6 +150,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintf(stderr, "ferry: %s: %v\n", path, err)
 		return exitFail
 	}
+	reportCache(stderr, path, m)
 	if unknown := foreignImports(m); len(unknown) > 0 {
 		// Worded as the runtime's own link errors (link error: import
 		// "M" "N": unknown import), whichever of the two finds it.

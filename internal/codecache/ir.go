@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
+	"sort"
+	"sync"
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/interp"
@@ -53,8 +56,13 @@ func encodeIR(fs []Func) []byte {
 	}
 	w.uv(uint64(len(fs)))
 	w.uv(uint64(total))
+	var fw writer
 	for i := range fs {
-		encodeFunc(&w, &fs[i])
+		fw.b = fw.b[:0]
+		encodeFunc(&fw, &fs[i])
+		w.uv(uint64(len(fs[i].IR.Code)))
+		w.uv(uint64(len(fw.b)))
+		w.b = append(w.b, fw.b...)
 	}
 	return w.b
 }
@@ -69,7 +77,6 @@ func encodeFunc(w *writer, p *Func) {
 	w.uv(uint64(f.LocalSlots))
 	w.uv(uint64(f.ParamSlots))
 	w.uv(uint64(f.FrameSlots))
-	w.uv(uint64(len(f.Code)))
 	for _, in := range f.Code {
 		var mask uint64
 		if in.A != 0 {
@@ -176,38 +183,116 @@ func (w *writer) types(ts []wasm.ValType) {
 	}
 }
 
-// decoder holds the arrays every function's slices are cut from.
+// decoder decodes one function; its code and offsets are cut from arrays
+// shared by every function.
 type decoder struct {
 	reader
-	code    []ir.Instr
-	offsets []uint32
+}
+
+// funcSpan is where a function's encoding and code are.
+type funcSpan struct {
+	start, end int // bytes of the section
+	code       int // index of its first instruction in the shared arrays
+	n          int // its instruction count
 }
 
 func decodeIR(b []byte) ([]Func, error) {
-	d := &decoder{reader: reader{b: b}}
-	n := d.count(1)
+	r := reader{b: b}
+	n := r.count(2)
 	// An instruction and its offset take at least two bytes.
-	total := d.count(2)
-	if d.err != nil {
-		return nil, d.err
+	total := r.count(2)
+	if r.err != nil {
+		return nil, r.err
 	}
-	d.code, d.offsets = make([]ir.Instr, total), make([]uint32, total)
-	fs := make([]Func, n)
-	for i := range fs {
-		if err := d.function(&fs[i]); err != nil {
-			return nil, fmt.Errorf("function %d: %w", i, err)
+	// One pass over the functions' lengths finds where each starts, so
+	// that they can then be decoded in parallel.
+	spans := make([]funcSpan, n)
+	at := 0
+	for i := range spans {
+		ni := r.count(2)
+		nb := r.count(1)
+		if r.err != nil {
+			return nil, fmt.Errorf("function %d: %w", i, r.err)
 		}
+		if ni > total-at || ni*2 > nb {
+			return nil, fmt.Errorf("function %d: %d instructions in %d bytes, %d left of %d", i, ni, nb, total-at, total)
+		}
+		spans[i] = funcSpan{start: r.p, end: r.p + nb, code: at, n: ni}
+		r.p += nb
+		at += ni
 	}
-	if d.err == nil && d.p != len(d.b) {
-		return nil, fmt.Errorf("%d bytes after the last function", len(d.b)-d.p)
+	if r.p != len(b) {
+		return nil, fmt.Errorf("%d bytes after the last function", len(b)-r.p)
 	}
-	if d.err == nil && len(d.code) != 0 {
-		return nil, fmt.Errorf("%d instructions fewer than the section says", len(d.code))
+	if at != total {
+		return nil, fmt.Errorf("%d instructions, the section says %d", at, total)
 	}
-	return fs, d.err
+	code, offsets := make([]ir.Instr, total), make([]uint32, total)
+	fs := make([]Func, n)
+	decodeRange := func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			s := spans[i]
+			d := decoder{reader: reader{b: b[:s.end], p: s.start}}
+			if err := d.function(&fs[i], code[s.code:s.code+s.n:s.code+s.n], offsets[s.code:s.code+s.n:s.code+s.n]); err != nil {
+				return fmt.Errorf("function %d: %w", i, err)
+			}
+		}
+		return nil
+	}
+	workers := min(runtime.GOMAXPROCS(0), 1+total/(256<<10))
+	if workers <= 1 {
+		return fs, decodeRange(0, n)
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := splitRange(spans, total, w, workers)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = decodeRange(lo, hi)
+		}()
+	}
+	wg.Wait()
+	return fs, errors.Join(errs...)
 }
 
-func (d *decoder) function(p *Func) error {
+// splitRange is worker w's share of the functions, balanced by
+// instruction count.
+func splitRange(spans []funcSpan, total, w, workers int) (lo, hi int) {
+	bound := func(k int) int {
+		want := total / workers * k
+		i := sort.Search(len(spans), func(i int) bool { return spans[i].code >= want })
+		if k == workers {
+			i = len(spans)
+		}
+		return i
+	}
+	return bound(w), bound(w + 1)
+}
+
+// uvarintAt reads a uvarint at b[p], returning the position after it, or
+// -1 when it is malformed or cut. Small enough to be inlined: the hot
+// loop reads most operands through its one-byte path.
+func uvarintAt(b []byte, p int) (uint64, int) {
+	if uint(p) < uint(len(b)) && b[p] < 0x80 {
+		return uint64(b[p]), p + 1
+	}
+	return uvarintSlow(b, p)
+}
+
+func uvarintSlow(b []byte, p int) (uint64, int) {
+	if p < 0 || p > len(b) {
+		return 0, -1
+	}
+	v, n := binary.Uvarint(b[p:])
+	if n <= 0 {
+		return 0, -1
+	}
+	return v, p + n
+}
+
+func (d *decoder) function(p *Func, code []ir.Instr, offsets []uint32) error {
 	f := &p.IR
 	flags := d.byte()
 	if flags&^flagEntryPoll != 0 {
@@ -216,49 +301,47 @@ func (d *decoder) function(p *Func) error {
 	f.EntryPoll = flags&flagEntryPoll != 0
 	f.LocalSlots, f.ParamSlots, f.FrameSlots = d.u32(), d.u32(), d.u32()
 	p.Pauses.LocalSlots = f.LocalSlots
-	n := d.count(2)
 	if d.err != nil {
 		return d.err
 	}
-	if n > len(d.code) {
-		return errors.New("more instructions than the section says")
-	}
-	code := d.code[:n:n]
-	d.code = d.code[n:]
+	// The hot loop: local position, inlined varints, one check per
+	// instruction of the position and of the values' ranges.
+	b, pos := d.b, d.p
+	const max32 = 1<<32 - 1
 	for i := range code {
 		in := &code[i]
-		head := d.uv()
-		op := head >> 4
-		if op >= uint64(ir.Count) {
-			d.fail("op %d out of range", op)
-			break
-		}
-		in.Op = ir.Op(op)
+		var head, a, bb, c, imm uint64
+		head, pos = uvarintAt(b, pos)
 		if head&hasA != 0 {
-			in.A = d.u32()
+			a, pos = uvarintAt(b, pos)
 		}
 		if head&hasB != 0 {
-			in.B = d.u32()
+			bb, pos = uvarintAt(b, pos)
 		}
 		if head&hasC != 0 {
-			in.C = d.u32()
+			c, pos = uvarintAt(b, pos)
 		}
 		if head&hasImm != 0 {
-			in.Imm = d.uv()
+			imm, pos = uvarintAt(b, pos)
 		}
+		if pos < 0 || head>>4 >= uint64(ir.Count) || (a|bb|c) > max32 {
+			d.fail("instruction %d malformed", i)
+			return d.err
+		}
+		*in = ir.Instr{Op: ir.Op(head >> 4), A: uint32(a), B: uint32(bb), C: uint32(c), Imm: imm}
 	}
-	offsets := d.offsets[:n:n]
-	d.offsets = d.offsets[n:]
 	prev := int64(0)
 	for i := range offsets {
-		z := d.uv()
+		var z uint64
+		z, pos = uvarintAt(b, pos)
 		prev += int64(z>>1) ^ -int64(z&1)
-		if prev < 0 || prev > 1<<32-1 {
-			d.fail("offset out of range")
-			break
+		if pos < 0 || prev < 0 || prev > max32 {
+			d.fail("offset %d malformed", i)
+			return d.err
 		}
 		offsets[i] = uint32(prev)
 	}
+	d.p = pos
 	f.Code, f.Offsets = code, offsets
 	if nt := d.count(4); nt > 0 {
 		f.BrTargets = make([]ir.BrTarget, nt)
@@ -296,6 +379,9 @@ func (d *decoder) function(p *Func) error {
 		}
 	}
 	d.points(&p.Pauses)
+	if d.err == nil && d.p != len(d.b) {
+		d.fail("%d bytes after the function", len(d.b)-d.p)
+	}
 	return d.err
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"github.com/ferryvm/ferry/internal/ckptstate"
 	"github.com/ferryvm/ferry/internal/snapshot"
-	"github.com/ferryvm/ferry/internal/store"
 )
 
 // Checkpoint errors. Reading a damaged or foreign file fails with an error
@@ -89,6 +88,7 @@ type RestoreConfig struct {
 	compiled  *CompiledModule
 	verify    MemoryVerification
 	noMapping bool
+	imports   Imports // WithImports
 	// checkHook, for tests, runs first in the goroutine of a concurrent
 	// memory check (see export_test.go).
 	checkHook func(context.Context)
@@ -113,6 +113,15 @@ func (c RestoreConfig) WithModule(wasm []byte) RestoreConfig {
 // cm's bytes must have the checkpoint's SHA-256.
 func (c RestoreConfig) WithCompiledModule(cm *CompiledModule) RestoreConfig {
 	c.compiled = cm
+	return c
+}
+
+// WithImports links the restored instance's imports to imports first, as
+// Runtime.InstantiateWithImports does, then to the registered instances:
+// concurrent restores in one runtime, each with host functions of its own
+// (HostModuleBuilder.Build), do not race on registered names.
+func (c RestoreConfig) WithImports(imports Imports) RestoreConfig {
+	c.imports = imports
 	return c
 }
 
@@ -166,16 +175,12 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	if err != nil {
 		return nil, err
 	}
-	resolve := func(module, field string) (store.Extern, bool) {
-		r.mu.Lock()
-		from := r.registry[module]
-		r.mu.Unlock()
-		if from == nil {
-			return store.Extern{}, false
+	for mod, from := range cfg.imports {
+		if from == nil || from.rt != r {
+			return nil, fmt.Errorf("ferry: restore: imports %q: not an instance of this runtime", mod)
 		}
-		return from.inst.Export(field)
 	}
-	si, err := r.store.InstantiateForRestore(m, "", cm.code, resolve)
+	si, err := r.store.InstantiateForRestore(m, "", cm.code, r.resolver(cfg.imports))
 	if err != nil {
 		if si != nil {
 			si.Close()

@@ -98,12 +98,44 @@ func (r *Runtime) compile(ctx context.Context, wasm []byte, hash *[32]byte) (*Co
 	return cm, nil
 }
 
+// Imports supplies the imports of one instantiation or restore, by import
+// module name: the exports of Imports[module] satisfy the imports from
+// module. A name not in the map falls back to the runtime's registered
+// instances (Register, HostModuleBuilder.Instantiate). An instance of
+// host functions made for one instantiation comes from
+// HostModuleBuilder.Build, which registers nothing: concurrent
+// instantiations and restores in one runtime then never race on
+// runtime-wide names, each linking its own.
+type Imports map[string]*Instance
+
+// resolver resolves imports from imports first, then the registry.
+func (r *Runtime) resolver(imports Imports) func(module, field string) (store.Extern, bool) {
+	return func(module, field string) (store.Extern, bool) {
+		from := imports[module]
+		if from == nil {
+			r.mu.Lock()
+			from = r.registry[module]
+			r.mu.Unlock()
+		}
+		if from == nil {
+			return store.Extern{}, false
+		}
+		return from.inst.Export(field)
+	}
+}
+
 // Instantiate links the module's imports against the instances registered in
 // this runtime by module name, applies its segments and runs its start
 // function. A non-empty name registers the new instance under that name for
 // later imports (only once instantiation has succeeded). Link errors wrap
 // ErrLink (*LinkError); traps during instantiation are *api.TrapError.
 func (r *Runtime) Instantiate(ctx context.Context, m *CompiledModule, name string) (inst *Instance, err error) {
+	return r.InstantiateWithImports(ctx, m, name, nil)
+}
+
+// InstantiateWithImports is Instantiate with imports of its own (see
+// Imports), which come before the registered instances.
+func (r *Runtime) InstantiateWithImports(ctx context.Context, m *CompiledModule, name string, imports Imports) (inst *Instance, err error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -113,15 +145,12 @@ func (r *Runtime) Instantiate(ctx context.Context, m *CompiledModule, name strin
 	if m == nil || m.closed.Load() {
 		return nil, fmt.Errorf("ferry: instantiate: %w: compiled module", errClosed)
 	}
-	resolve := func(module, field string) (store.Extern, bool) {
-		r.mu.Lock()
-		from := r.registry[module]
-		r.mu.Unlock()
-		if from == nil {
-			return store.Extern{}, false
+	for mod, from := range imports {
+		if from == nil || from.rt != r {
+			return nil, fmt.Errorf("ferry: instantiate: imports %q: not an instance of this runtime", mod)
 		}
-		return from.inst.Export(field)
 	}
+	resolve := r.resolver(imports)
 	si, err := r.store.Instantiate(m.module, name, m.code, resolve)
 	if err != nil {
 		// An instance whose segments trapped may be referenced from the

@@ -28,6 +28,9 @@ type RuntimeConfig struct {
 	// compile stands in for the compiled tier's compiler in tests (a
 	// pointer, so that configurations stay comparable).
 	compile *profile.CompileFunc
+	// codeCache is the code cache directory and the key its entries are
+	// authenticated with (WithCodeCache); dir "" means none.
+	codeCache codeCacheConfig
 }
 
 // Tier picks the code that runs a runtime's functions (docs/compiler.md).
@@ -178,5 +181,22 @@ func (c RuntimeConfig) normalized() RuntimeConfig {
 // table's elements count until the instance that created it closes.
 func (c RuntimeConfig) WithMaxTableElements(n uint64) RuntimeConfig {
 	c.maxTableElems = n
+	return c
+}
+
+// WithCodeCache makes Compile keep what it computes (the validated and
+// lowered code, with its pause-point tables) in directory dir, made if
+// missing, and read it back instead of compiling a module it has seen:
+// a fresh process restoring a checkpoint then skips the module's compile
+// time. Entries are keyed by the module's SHA-256, this build of Ferry,
+// the tier and its settings, and authenticated with a key derived from
+// key (the signing key that signs this user's checkpoints is the natural
+// choice): an entry that is damaged, forged or written with another key
+// is refused, recompiled and rewritten, never executed. Any number of
+// processes may share dir. An empty dir turns the cache off.
+// docs/code-cache.md describes the entries; CompiledModule.CodeCache says
+// what one Compile did.
+func (c RuntimeConfig) WithCodeCache(dir string, key SigningKey) RuntimeConfig {
+	c.codeCache = codeCacheConfig{dir: dir, macKey: codeCacheMACKey(key)}
 	return c
 }

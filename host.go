@@ -65,6 +65,12 @@ func (b *HostModuleBuilder) Table(name string, elem api.ValueType, min, max uint
 // Instantiate creates the host module's instance and registers it under the
 // builder's name, so modules instantiated afterwards can import from it.
 func (b *HostModuleBuilder) Instantiate(ctx context.Context) (*Instance, error) {
+	return b.instantiate(true)
+}
+
+// instantiate creates the host module's instance, registered under the
+// builder's name if register.
+func (b *HostModuleBuilder) instantiate(register bool) (*Instance, error) {
 	r := b.rt
 	if r.isClosed() {
 		return nil, errClosed
@@ -85,8 +91,18 @@ func (b *HostModuleBuilder) Instantiate(ctx context.Context) (*Instance, error) 
 		return nil, errClosed
 	}
 	r.instances = append(r.instances, inst)
-	r.registry[def.Name] = inst
+	if register {
+		r.registry[def.Name] = inst
+	}
 	return inst, nil
+}
+
+// Build creates an instance of the host module without registering it:
+// it satisfies imports only where passed explicitly (Imports), so that
+// each instantiation or restore can have host functions of its own. It
+// closes with the runtime, or earlier with its Close.
+func (b *HostModuleBuilder) Build(ctx context.Context) (*Instance, error) {
+	return b.instantiate(false)
 }
 
 func valTypes(ts []api.ValueType) []wasm.ValType {

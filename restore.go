@@ -11,7 +11,6 @@ import (
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/ckptstate"
 	"github.com/ferryvm/ferry/internal/snapshot"
-	"github.com/ferryvm/ferry/internal/store"
 )
 
 // Checkpoint errors. Reading a damaged or foreign file fails with an error
@@ -90,6 +89,7 @@ type RestoreConfig struct {
 	compiled  *CompiledModule
 	verify    MemoryVerification
 	noMapping bool
+	imports   Imports // WithImports
 	// checkHook, for tests, runs first in the goroutine of a concurrent
 	// memory check (see export_test.go).
 	checkHook func(context.Context)
@@ -114,6 +114,15 @@ func (c RestoreConfig) WithModule(wasm []byte) RestoreConfig {
 // cm's bytes must have the checkpoint's SHA-256.
 func (c RestoreConfig) WithCompiledModule(cm *CompiledModule) RestoreConfig {
 	c.compiled = cm
+	return c
+}
+
+// WithImports links the restored instance's imports to imports first, as
+// Runtime.InstantiateWithImports does, then to the registered instances:
+// concurrent restores in one runtime, each with host functions of its own
+// (HostModuleBuilder.Build), do not race on registered names.
+func (c RestoreConfig) WithImports(imports Imports) RestoreConfig {
+	c.imports = imports
 	return c
 }
 
@@ -192,16 +201,12 @@ func (r *Runtime) restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	if err != nil {
 		return nil, err
 	}
-	resolve := func(module, field string) (store.Extern, bool) {
-		r.mu.Lock()
-		from := r.registry[module]
-		r.mu.Unlock()
-		if from == nil {
-			return store.Extern{}, false
+	for mod, from := range cfg.imports {
+		if from == nil || from.rt != r {
+			return nil, fmt.Errorf("ferry: restore: imports %q: not an instance of this runtime", mod)
 		}
-		return from.inst.Export(field)
 	}
-	si, err := r.store.InstantiateForRestore(m, "", cm.code, resolve)
+	si, err := r.store.InstantiateForRestore(m, "", cm.code, r.resolver(cfg.imports))
 	if err != nil {
 		if si != nil {
 			si.Close()
@@ -287,10 +292,11 @@ func (r *Runtime) restoredModule(ctx context.Context, s *snapshot.Snapshot, cfg 
 	if src == nil {
 		return nil, fmt.Errorf("%w: the checkpoint leaves the module out; supply it (module sha256 %x)", ErrCheckpointMismatch, s.Meta.ModuleHash)
 	}
-	if h := sha256.Sum256(src); h != s.Meta.ModuleHash {
+	h := sha256.Sum256(src)
+	if h != s.Meta.ModuleHash {
 		return nil, fmt.Errorf("%w: the module's sha256 is %x, the checkpoint's %x", ErrCheckpointMismatch, h, s.Meta.ModuleHash)
 	}
-	return r.Compile(ctx, src)
+	return r.compile(ctx, src, &h)
 }
 
 // mismatch is an error wrapping ErrCheckpointMismatch.

@@ -30,6 +30,7 @@ type Runtime struct {
 	builtins *interp.Builtins
 	// sampler is the tier-up profiler (tierprofile.go), nil when off.
 	sampler *profile.Sampler
+	cache   runtimeCache // WithCodeCache's directory, once opened
 
 	mu        sync.Mutex
 	closed    bool
@@ -115,6 +116,12 @@ func deoptStressSeed() uint64 {
 // (binary format) or ErrInvalid (validation) and say where (section or
 // function, byte offset) and what.
 func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*CompiledModule, error) {
+	return r.compile(ctx, wasm, nil)
+}
+
+// compile is Compile for a module whose SHA-256 the caller may know
+// already (a restore checked it against the checkpoint's).
+func (r *Runtime) compile(ctx context.Context, wasm []byte, hash *[32]byte) (*CompiledModule, error) {
 	if r.isClosed() {
 		return nil, errClosed
 	}
@@ -127,7 +134,16 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*CompiledModule, er
 	if err != nil {
 		return nil, decodeError(err)
 	}
-	c, err := r.engine.Compile(m)
+	cm := &CompiledModule{module: m, source: append([]byte(nil), wasm...), rt: r}
+	if hash != nil {
+		cm.hashOnce.Do(func() { cm.hash = *hash })
+	}
+	var c engine.Module
+	if r.cfg.codeCache.dir != "" {
+		c, cm.cache, err = r.compileCached(m, cm.sha256())
+	} else {
+		c, err = r.engine.Compile(m)
+	}
 	if err != nil {
 		return nil, loweringError(err)
 	}
@@ -135,7 +151,34 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*CompiledModule, er
 	if len(code) != len(m.Funcs) {
 		return nil, fmt.Errorf("ferry: compile: %d lowered bodies for %d functions", len(code), len(m.Funcs))
 	}
-	return &CompiledModule{module: m, code: code, source: append([]byte(nil), wasm...), rt: r}, nil
+	cm.code = code
+	return cm, nil
+}
+
+// Imports supplies the imports of one instantiation or restore, by import
+// module name: the exports of Imports[module] satisfy the imports from
+// module. A name not in the map falls back to the runtime's registered
+// instances (Register, HostModuleBuilder.Instantiate). An instance of
+// host functions made for one instantiation comes from
+// HostModuleBuilder.Build, which registers nothing: concurrent
+// instantiations and restores in one runtime then never race on
+// runtime-wide names, each linking its own.
+type Imports map[string]*Instance
+
+// resolver resolves imports from imports first, then the registry.
+func (r *Runtime) resolver(imports Imports) func(module, field string) (store.Extern, bool) {
+	return func(module, field string) (store.Extern, bool) {
+		from := imports[module]
+		if from == nil {
+			r.mu.Lock()
+			from = r.registry[module]
+			r.mu.Unlock()
+		}
+		if from == nil {
+			return store.Extern{}, false
+		}
+		return from.inst.Export(field)
+	}
 }
 
 // Instantiate links the module's imports against the instances registered in
@@ -144,6 +187,12 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*CompiledModule, er
 // later imports (only once instantiation has succeeded). Link errors wrap
 // ErrLink (*LinkError); traps during instantiation are *api.TrapError.
 func (r *Runtime) Instantiate(ctx context.Context, m *CompiledModule, name string) (inst *Instance, err error) {
+	return r.InstantiateWithImports(ctx, m, name, nil)
+}
+
+// InstantiateWithImports is Instantiate with imports of its own (see
+// Imports), which come before the registered instances.
+func (r *Runtime) InstantiateWithImports(ctx context.Context, m *CompiledModule, name string, imports Imports) (inst *Instance, err error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -153,15 +202,12 @@ func (r *Runtime) Instantiate(ctx context.Context, m *CompiledModule, name strin
 	if m == nil || m.closed.Load() {
 		return nil, fmt.Errorf("ferry: instantiate: %w: compiled module", errClosed)
 	}
-	resolve := func(module, field string) (store.Extern, bool) {
-		r.mu.Lock()
-		from := r.registry[module]
-		r.mu.Unlock()
-		if from == nil {
-			return store.Extern{}, false
+	for mod, from := range imports {
+		if from == nil || from.rt != r {
+			return nil, fmt.Errorf("ferry: instantiate: imports %q: not an instance of this runtime", mod)
 		}
-		return from.inst.Export(field)
 	}
+	resolve := r.resolver(imports)
 	si, err := r.store.Instantiate(m.module, name, m.code, resolve)
 	if err != nil {
 		// An instance whose segments trapped may be referenced from the

@@ -48,6 +48,7 @@ func commands() []subcommand {
 		{"restore", "Running programs", "continue a program from a checkpoint", runRestore},
 		{"inspect", "Information", "describe a checkpoint", runInspect},
 		{"keygen", "Running programs", "make a key that signs checkpoints", runKeygen},
+		{"compile", "Running programs", "compile a module into the code cache", runCompile},
 		{"wast", "Testing", "run WebAssembly scripts (spec tests)", runWast},
 		{"cpu", "Information", "show CPU features, levels and the effective mask", runCPU},
 		{"version", "Information", "print Ferry's version", runVersion},

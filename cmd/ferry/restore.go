@@ -77,7 +77,7 @@ Flags:
                   the same as --verify-memory=off
   --max-call-depth N
                   nested calls allowed (default 50000)
-` + limitsUsage + cpuFeaturesUsage + tierUsage + `  -v              print on stderr, one line each, the builtin decisions
+` + limitsUsage + cpuFeaturesUsage + tierUsage + cacheUsage + `  -v              print on stderr, one line each, the builtin decisions
                   of the checkpointed run that this restore makes
                   differently for the effective CPU features
                   ("BUILTIN: OLD-IMPL -> NEW-IMPL"); semantic decisions
@@ -112,6 +112,8 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	lf.register(fs)
 	var tf tierFlag
 	tf.register(fs)
+	var cache cacheFlags
+	cache.register(fs)
 	if code, done := parseFlagsAnywhere(fs, args, restoreUsage, stdout, stderr); done {
 		return code
 	}
@@ -129,6 +131,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return usageError(stderr, restoreUsage, "restore: %v", err)
 	}
+	rtCfg = cache.apply(rtCfg, stderr)
 	trig, err := cf.parse()
 	if err != nil {
 		return usageError(stderr, restoreUsage, "restore: %v", err)

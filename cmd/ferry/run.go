@@ -51,7 +51,7 @@ Flags:
   --count-pauses  at exit, print on stderr how many pause points the run
                   polled: the range --checkpoint-on pause:N can take (every
                   poll is counted, which slows loops down)
-` + limitsUsage + cpuFeaturesUsage + tierUsage + `
+` + limitsUsage + cpuFeaturesUsage + tierUsage + cacheUsage + `
 ` + checkpointFlagsUsage + `
 Arguments with --invoke, one per parameter:
   i32, i64        decimal integers, signed or unsigned (-1, 4294967295)
@@ -100,6 +100,8 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	lf.register(fs)
 	var tf tierFlag
 	tf.register(fs)
+	var cache cacheFlags
+	cache.register(fs)
 	if code, done := parseFlags(fs, args, runUsage, stdout, stderr); done {
 		return code
 	}
@@ -123,6 +125,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err != nil {
 		return usageError(stderr, runUsage, "run: %v", err)
 	}
+	rtCfg = cache.apply(rtCfg, stderr)
 	path, rest := fs.Arg(0), fs.Args()[1:]
 	cfg, err := wasiConfig(path, dirs, envs, listens)
 	if err != nil {
@@ -155,6 +158,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintf(stderr, "ferry: %s: %v\n", path, err)
 		return exitFail
 	}
+	reportCache(stderr, path, m)
 	if unknown := foreignImports(m); len(unknown) > 0 {
 		// Worded as the runtime's own link errors (link error: import
 		// "M" "N": unknown import), whichever of the two finds it.

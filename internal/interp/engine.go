@@ -114,6 +114,18 @@ func (e *Engine) Compile(m *wasm.Module) (engine.Module, error) {
 	return c, nil
 }
 
+// CompileFromParts is Compile for code read back from a code cache
+// (cached.go): the module's lowered functions, prepared for the engine's
+// tier as Compile prepares what it lowers.
+func (e *Engine) CompileFromParts(m *wasm.Module, parts []FuncParts) (*Compiled, error) {
+	c, err := FromParts(m, parts, !e.cfg.PausePolling)
+	if err != nil {
+		return nil, err
+	}
+	e.tier.prepare(c)
+	return c, nil
+}
+
 // Counting returns an engine like e whose every call stops at its n-th
 // polled pause point (Config.PauseAfter).
 func (e *Engine) Counting(n int64) engine.Engine {

@@ -1,0 +1,128 @@
+package ferry
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/ferryvm/ferry/internal/codecache"
+	"github.com/ferryvm/ferry/internal/engine"
+	"github.com/ferryvm/ferry/internal/interp"
+	"github.com/ferryvm/ferry/internal/wasm"
+)
+
+// codeCacheConfig is RuntimeConfig's code cache setting.
+type codeCacheConfig struct {
+	dir string
+	// macKey is codecache.MACKey of the signing key's secret, a string
+	// so that RuntimeConfig stays comparable and immutable.
+	macKey string
+}
+
+// codeCacheMACKey derives the cache's authentication key from a signing
+// key's secret part: the Ed25519 seed or the HMAC secret. A key with
+// neither (the zero SigningKey) gives "", and Compile reports the cache
+// as unusable.
+func codeCacheMACKey(k SigningKey) string {
+	switch {
+	case len(k.k.Private) > 0:
+		return string(codecache.MACKey(k.k.Private.Seed()))
+	case len(k.k.Secret) > 0:
+		return string(codecache.MACKey(k.k.Secret))
+	}
+	return ""
+}
+
+// CodeCacheOutcome says what a Compile did with the runtime's code cache
+// (RuntimeConfig.WithCodeCache).
+type CodeCacheOutcome struct {
+	// Used is false when the runtime has no code cache.
+	Used bool
+	// Hit says the code came from the cache: nothing was validated or
+	// lowered.
+	Hit bool
+	// Refused is why an entry found for the module was not used (damaged,
+	// forged, written by another key, not fitting the module), nil if none
+	// was refused; the module was then compiled and the entry rewritten.
+	Refused error
+	// WriteErr is why the entry could not be written after compiling, nil
+	// if it was (or was not needed).
+	WriteErr error
+}
+
+// CodeCache reports what compiling m did with the runtime's code cache.
+func (m *CompiledModule) CodeCache() CodeCacheOutcome { return m.cache }
+
+// runtimeCache is a runtime's open code cache directory, opened on first
+// use (NewRuntime cannot fail).
+type runtimeCache struct {
+	once sync.Once
+	dir  *codecache.Dir
+	err  error
+}
+
+// codeCacheDir returns the runtime's cache directory, or nil when it has
+// none or it cannot be opened (err says why).
+func (r *Runtime) codeCacheDir() (*codecache.Dir, error) {
+	cc := r.cfg.codeCache
+	if cc.dir == "" {
+		return nil, nil
+	}
+	r.cache.once.Do(func() {
+		if cc.macKey == "" {
+			r.cache.err = errors.New("ferry: code cache: no key (WithCodeCache needs a signing key)")
+			return
+		}
+		r.cache.dir, r.cache.err = codecache.Open(cc.dir, []byte(cc.macKey))
+	})
+	return r.cache.dir, r.cache.err
+}
+
+// codeCacheKey is the cache key of a module compiled by this runtime, or
+// false when its engine's code cannot be cached.
+func (r *Runtime) codeCacheKey(hash [32]byte) (codecache.Key, bool) {
+	if _, ok := r.engine.(*interp.Engine); !ok {
+		return codecache.Key{}, false
+	}
+	// The entry holds the lowered (interpreter) code only: compiled-tier
+	// code is made again from it for this runtime's CPU (CompileFromParts).
+	tier := "interp"
+	if !r.cfg.pausePolling {
+		tier = "interp-nopoll"
+	}
+	return codecache.Key{Module: hash, Build: codecache.BuildID(), Tier: tier}, true
+}
+
+// compileCached compiles m through the code cache: the cached code when
+// an entry for it verifies and fits, else a compile whose result is then
+// stored. Without a cache it is the engine's Compile.
+func (r *Runtime) compileCached(m *wasm.Module, hash [32]byte) (engine.Module, CodeCacheOutcome, error) {
+	var out CodeCacheOutcome
+	dir, err := r.codeCacheDir()
+	key, cacheable := r.codeCacheKey(hash)
+	if dir == nil || !cacheable {
+		out.WriteErr = err
+		c, err := r.engine.Compile(m)
+		return c, out, err
+	}
+	out.Used = true
+	e, err := dir.Load(key)
+	if err == nil {
+		c, ferr := r.engine.(*interp.Engine).CompileFromParts(m, e.Funcs)
+		if ferr == nil {
+			out.Hit = true
+			return c, out, nil
+		}
+		err = ferr
+	}
+	if !errors.Is(err, codecache.ErrMiss) {
+		out.Refused = err
+	}
+	c, err := r.engine.Compile(m)
+	if err != nil {
+		return nil, out, err
+	}
+	if ic, ok := c.(*interp.Compiled); ok {
+		out.WriteErr = dir.Store(&codecache.Entry{Key: key, Funcs: ic.Parts()})
+	}
+	return c, out, nil
+}

@@ -28,6 +28,7 @@ type HostState interface {
 type CheckpointConfig struct {
 	omitModule bool
 	compress   bool
+	noMemData  bool // WithoutMemoryData
 	host       HostState
 	signers    []snapshot.Key // see WithSigningKey (sign.go)
 }
@@ -47,6 +48,17 @@ func (c CheckpointConfig) WithModule(include bool) CheckpointConfig {
 // restore must then decompress memory instead of mapping it.
 func (c CheckpointConfig) WithCompression(on bool) CheckpointConfig {
 	c.compress = on
+	return c
+}
+
+// WithoutMemoryData leaves the memories' pages out: the checkpoint keeps
+// each memory's size but records no page as present. It is the stop phase
+// of a live migration, whose destination already holds the pages (sent
+// while the program ran) and restores with RestoreConfig.WithMemoryImage.
+// Restored without an image, such a checkpoint has all-zero memories: the
+// format carries no mark that tells it from a checkpoint of zero memories.
+func (c CheckpointConfig) WithoutMemoryData() CheckpointConfig {
+	c.noMemData = true
 	return c
 }
 
@@ -256,6 +268,12 @@ func (i *Instance) snapshot(cfg CheckpointConfig, frames []api.Frame, count paus
 	s.Frames, s.Idle = frames, len(frames) == 0
 	if err := ckptstate.Capture(si, s); err != nil {
 		return nil, err
+	}
+	if cfg.noMemData {
+		for k := range s.Memories {
+			// Packed with no runs: the writer scans nothing and writes no page.
+			s.Memories[k].Runs, s.Memories[k].Data, s.Memories[k].Packed = nil, nil, true
+		}
 	}
 	if cfg.host != nil {
 		b, err := cfg.host.CheckpointWASIState()

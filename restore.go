@@ -11,6 +11,7 @@ import (
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/ckptstate"
 	"github.com/ferryvm/ferry/internal/snapshot"
+	"github.com/ferryvm/ferry/internal/store"
 )
 
 // Checkpoint errors. Reading a damaged or foreign file fails with an error
@@ -89,7 +90,8 @@ type RestoreConfig struct {
 	compiled  *CompiledModule
 	verify    MemoryVerification
 	noMapping bool
-	imports   Imports // WithImports
+	imports   Imports  // WithImports
+	memImage  *os.File // WithMemoryImage
 	// checkHook, for tests, runs first in the goroutine of a concurrent
 	// memory check (see export_test.go).
 	checkHook func(context.Context)
@@ -123,6 +125,19 @@ func (c RestoreConfig) WithCompiledModule(cm *CompiledModule) RestoreConfig {
 // (HostModuleBuilder.Build), do not race on registered names.
 func (c RestoreConfig) WithImports(imports Imports) RestoreConfig {
 	c.imports = imports
+	return c
+}
+
+// WithMemoryImage takes memory 0 from image, a file holding the memory's
+// bytes from offset 0, of exactly the checkpoint's memory size, instead of
+// the checkpoint's pages: the destination of a live migration keeps the
+// pages it received while the program ran in such a file and restores the
+// stop phase's checkpoint (CheckpointConfig.WithoutMemoryData) over it.
+// The pages are mapped copy-on-write where the memory allows (copied
+// otherwise), so image must stay open and unchanged while the instance
+// lives. A checkpoint with more than one memory is refused.
+func (c RestoreConfig) WithMemoryImage(image *os.File) RestoreConfig {
+	c.memImage = image
 	return c
 }
 
@@ -320,5 +335,44 @@ func (i *Instance) apply(ck *Checkpoint, cfg RestoreConfig) (unverified []int, e
 			unverified = append(unverified, k)
 		}
 	}
+	if cfg.memImage != nil {
+		if err := i.applyMemoryImage(cfg.memImage, cfg.noMapping); err != nil {
+			return nil, err
+		}
+	}
 	return unverified, nil
+}
+
+// applyMemoryImage puts image over memory 0, which RestoreMemory has
+// sized (checking the module's limits) from the checkpoint.
+func (i *Instance) applyMemoryImage(image *os.File, noMapping bool) error {
+	mems := i.inst.Memories
+	if len(mems) != 1 {
+		return fmt.Errorf("ferry: restore: a memory image needs exactly one memory, the module has %d", len(mems))
+	}
+	mem := mems[0]
+	st, err := image.Stat()
+	if err != nil {
+		return fmt.Errorf("ferry: restore: memory image: %w", err)
+	}
+	size := uint64(len(mem.Buf))
+	if st.Size() < 0 || uint64(st.Size()) != size {
+		return mismatch("the memory image has %d bytes, the checkpoint's memory %d", st.Size(), size)
+	}
+	if size == 0 {
+		return nil
+	}
+	if !noMapping && size%uint64(os.Getpagesize()) == 0 {
+		err := mem.MapFile(int(image.Fd()), 0, 0, size)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotMappable) {
+			return fmt.Errorf("ferry: restore: memory image: %w", err)
+		}
+	}
+	if _, err := image.ReadAt(mem.Buf, 0); err != nil {
+		return fmt.Errorf("ferry: restore: memory image: %w", err)
+	}
+	return nil
 }

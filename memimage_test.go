@@ -1,0 +1,129 @@
+package ferry
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// writeImage writes mem to a file in dir, as a live migration's
+// destination keeps the pages it received, and opens it.
+func writeImage(t testing.TB, mem []byte) *os.File {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "image")
+	if err := os.WriteFile(path, mem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// The stop phase of a live migration: a checkpoint without memory data,
+// restored over an image of the memory taken at the same pause, resumes
+// exactly as an uninterrupted run, mapped or copied, at pause points
+// before and after memory.grow; and the checkpoint carries no page.
+func TestCheckpointWithoutMemoryDataRestoresOverImage(t *testing.T) {
+	ctx := context.Background()
+	rt, inst, res, err := runCkpt(t, 20, 3, CallOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := observable(inst, res)
+	rt.Close(ctx)
+	for _, n := range []int64{1, 9, 17, 30} {
+		for _, mapped := range []bool{true, false} {
+			rt, _, _, err := runCkpt(t, 20, 3, CallOptions{PauseAfter: n})
+			var p *Paused
+			if !errors.As(err, &p) {
+				t.Fatalf("N=%d: no pause: %v", n, err)
+			}
+			mem := p.Instance().Memory("mem").Bytes()
+			image := writeImage(t, mem)
+			full := checkpointBytes(t, p, NewCheckpointConfig())
+			b := checkpointBytes(t, p, NewCheckpointConfig().WithoutMemoryData())
+			rt.Close(ctx)
+			if len(b) >= len(full) && bytes.Count(mem, []byte{0}) != len(mem) {
+				t.Fatalf("N=%d: the checkpoint without memory data has %d bytes, the full one %d", n, len(b), len(full))
+			}
+			ck, err := ReadCheckpoint(bytes.NewReader(b), int64(len(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rt2 := NewRuntime(NewRuntimeConfig())
+			p2, err := rt2.Restore(ctx, ck, NewRestoreConfig().WithMemoryImage(image).WithMemoryMapping(mapped))
+			if err != nil {
+				t.Fatalf("N=%d mapped=%v: restore: %v", n, mapped, err)
+			}
+			res, err := p2.Resume(ctx, CallOptions{})
+			if err != nil {
+				t.Fatalf("N=%d mapped=%v: resume: %v", n, mapped, err)
+			}
+			if got := observable(p2.Instance(), res); got != want {
+				t.Fatalf("N=%d mapped=%v: %s, want %s", n, mapped, got, want)
+			}
+			rt2.Close(ctx)
+		}
+	}
+}
+
+// An image whose size is not the checkpoint's memory size (a transfer cut
+// short, or a memory.grow the image missed) is refused with
+// ErrCheckpointMismatch, not restored over a truncated or zero-padded
+// memory.
+func TestMemoryImageOfWrongSizeRefused(t *testing.T) {
+	ctx := context.Background()
+	p := pausedWithData(t, 2)
+	mem := p.Instance().Memory("mem").Bytes()
+	b := checkpointBytes(t, p, NewCheckpointConfig().WithoutMemoryData())
+	for _, size := range []int{0, len(mem) - 4096, len(mem) + 4096} {
+		image := writeImage(t, make([]byte, size))
+		ck, err := ReadCheckpoint(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt := NewRuntime(NewRuntimeConfig())
+		_, err = rt.Restore(ctx, ck, NewRestoreConfig().WithMemoryImage(image))
+		rt.Close(ctx)
+		if !errors.Is(err, ErrCheckpointMismatch) {
+			t.Fatalf("image of %d bytes for a memory of %d: %v, want ErrCheckpointMismatch", size, len(mem), err)
+		}
+	}
+}
+
+// The restored memory is the image, byte for byte, mapped or copied: the
+// guest's pages come from the image, never from the checkpoint (which has
+// none) or zero fill.
+func TestMemoryImageIsTheRestoredMemory(t *testing.T) {
+	ctx := context.Background()
+	p := pausedWithData(t, 64)
+	mem := p.Instance().Memory("mem").Bytes()
+	want := sha256.Sum256(mem)
+	image := writeImage(t, mem)
+	b := checkpointBytes(t, p, NewCheckpointConfig().WithoutMemoryData())
+	if len(b) >= len(mem) {
+		t.Fatalf("the checkpoint without memory data has %d bytes for a memory of %d", len(b), len(mem))
+	}
+	for _, mapped := range []bool{true, false} {
+		ck, err := ReadCheckpoint(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt := NewRuntime(NewRuntimeConfig())
+		p2, err := rt.Restore(ctx, ck, NewRestoreConfig().WithMemoryImage(image).WithMemoryMapping(mapped))
+		if err != nil {
+			t.Fatalf("mapped=%v: %v", mapped, err)
+		}
+		if got := sha256.Sum256(p2.Instance().Memory("mem").Bytes()); got != want {
+			t.Fatalf("mapped=%v: restored memory sha256 %x, the image's %x", mapped, got, want)
+		}
+		rt.Close(ctx)
+	}
+}

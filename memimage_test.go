@@ -112,20 +112,35 @@ func TestMemoryImageIsTheRestoredMemory(t *testing.T) {
 	if len(b) >= len(mem) {
 		t.Fatalf("the checkpoint without memory data has %d bytes for a memory of %d", len(b), len(mem))
 	}
-	for _, mapped := range []bool{true, false} {
-		ck, err := ReadCheckpoint(bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			t.Fatal(err)
+	// From a file, the checkpoint's (empty) memory data is also mapped and
+	// checked concurrently: neither may disturb the image.
+	path := filepath.Join(t.TempDir(), "ck")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, viaFile := range []bool{false, true} {
+		for _, mapped := range []bool{true, false} {
+			ck, err := ReadCheckpoint(bytes.NewReader(b), int64(len(b)))
+			if viaFile {
+				ck, err = OpenCheckpoint(path)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			rt := NewRuntime(NewRuntimeConfig())
+			p2, err := rt.Restore(ctx, ck, NewRestoreConfig().WithMemoryImage(image).WithMemoryMapping(mapped))
+			if err != nil {
+				t.Fatalf("file=%v mapped=%v: %v", viaFile, mapped, err)
+			}
+			if got := sha256.Sum256(p2.Instance().Memory("mem").Bytes()); got != want {
+				t.Fatalf("file=%v mapped=%v: restored memory sha256 %x, the image's %x", viaFile, mapped, got, want)
+			}
+			if _, err := p2.Resume(ctx, CallOptions{}); err != nil {
+				t.Fatalf("file=%v mapped=%v: resume: %v", viaFile, mapped, err)
+			}
+			rt.Close(ctx)
+			ck.Close()
 		}
-		rt := NewRuntime(NewRuntimeConfig())
-		p2, err := rt.Restore(ctx, ck, NewRestoreConfig().WithMemoryImage(image).WithMemoryMapping(mapped))
-		if err != nil {
-			t.Fatalf("mapped=%v: %v", mapped, err)
-		}
-		if got := sha256.Sum256(p2.Instance().Memory("mem").Bytes()); got != want {
-			t.Fatalf("mapped=%v: restored memory sha256 %x, the image's %x", mapped, got, want)
-		}
-		rt.Close(ctx)
 	}
 }
 

@@ -146,10 +146,17 @@ func (m *machine) account(passed int64) {
 	}
 }
 
-// runNative runs the innermost frame, a compiled one, until it returns,
-// calls a WebAssembly function (pushed for drive to run), falls back to
-// the interpreter, or the run stops at a pause point (true).
+// runNative runs the innermost frame, a compiled one, until the run
+// stops at a pause point (true) or the innermost frame is an interpreter
+// frame (false): a call of an interpreted function, a return to an
+// interpreted caller, a fall-back. Calls and returns between compiled
+// frames stay in this loop.
 func (m *machine) runNative() bool {
+	// memInst is the instance whose memory the context holds, current
+	// while only compiled frames run here (exits that may change it set
+	// it again); an interpreter frame ran before this call, so not yet.
+	var memInst *store.Instance
+next:
 	fr := &m.frames[len(m.frames)-1]
 	c := fr.code
 	code := c.native.Load()
@@ -182,7 +189,10 @@ func (m *machine) runNative() bool {
 		m.gInst = inst
 		nc.SetGlobals(c.owner.tier.globalTable(inst))
 	}
-	nc.SetMemory(memBuf(inst))
+	if inst != memInst {
+		memInst = inst
+		nc.SetMemory(memBuf(inst))
+	}
 	b := m.budget()
 	nc.SetBudget(b)
 	var ex native.Exit
@@ -202,6 +212,9 @@ func (m *machine) runNative() bool {
 			m.account(spent)
 			m.frames = m.frames[:len(m.frames)-1]
 			m.unmarkNative()
+			if n := len(m.frames); n > 0 && m.frames[n-1].tier == frameAtCall {
+				goto next // a compiled caller
+			}
 			return false
 		case native.ExitTrap:
 			m.account(spent)
@@ -226,7 +239,7 @@ func (m *machine) runNative() bool {
 			if int(ex.Arg) >= len(c.Code) {
 				panic(engine.Trap{Kind: fmt.Errorf("%w: compiled code of function %d: call exit at IR %d", ErrInternal, c.Index, ex.Arg)})
 			}
-			if c.native.Load() != code || m.stress.tick() {
+			if c.native.Load() != code || m.stressed() {
 				// Non-entrant (or a forced deoptimization): every
 				// value is in its slot at a call, so the interpreter
 				// makes the call and continues the frame.
@@ -247,8 +260,11 @@ func (m *machine) runNative() bool {
 			}
 			if f.Host == nil {
 				fr.tier = frameAtCall
-				m.push(f, base) // drive runs the callee in its tier
-				return false
+				m.push(f, base)
+				if m.frames[len(m.frames)-1].tier == frameEnter {
+					goto next // a compiled callee
+				}
+				return false // drive runs the callee in the interpreter
 			}
 			if m.callHost(fr, pc, f, inst, base) {
 				m.toInterp(fr) // stopped before the host call, which a resume issues
@@ -296,7 +312,7 @@ func (m *machine) nativePoll(fr *frame, code *compiledCode, id uint32) (stop, le
 		m.toInterp(fr)
 		return false, true
 	}
-	if m.stress.tick() {
+	if m.stressed() {
 		fr.pc = c.PauseIR[id] + 1
 		if m.stress.coin() {
 			// Re-enter at once through the pause point's continuation:
@@ -340,4 +356,14 @@ func (m *machine) markLoaded() {
 			m.markNative(i, framePoll)
 		}
 	}
+}
+
+// stressed charges a pause point to deopt stress and reports whether the
+// frame must leave its compiled code there.
+func (m *machine) stressed() bool {
+	if !m.stress.tick() {
+		return false
+	}
+	m.e.tier.stressDeopts.Add(1)
+	return true
 }

@@ -127,6 +127,8 @@ type tierState struct {
 	// sampled poll (profile.go).
 	sampled bool
 	osr     atomic.Int64
+	// stressDeopts counts the deoptimizations deopt stress forced.
+	stressDeopts atomic.Int64
 
 	// queue feeds the background compiler of the auto tier; workers is
 	// how many goroutines may compile at once.

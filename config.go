@@ -21,9 +21,9 @@ type RuntimeConfig struct {
 	cpuSet        bool
 	maxTableElems uint64 // 0: store.DefaultTableElemLimit
 	tier          Tier
-	// The tier-up profile (tierprofile.go): off when noProfile, with
-	// compileWorkers background compilers (0: one).
-	noProfile      bool
+	// The tier-up profile (tierprofile.go): on, off or as the tier
+	// wants, with compileWorkers background compilers (0: one).
+	profiling      profilingMode
 	compileWorkers int
 	// compile stands in for the compiled tier's compiler in tests (a
 	// pointer, so that configurations stay comparable).

@@ -1,6 +1,11 @@
 package ferry
 
-import "github.com/ferryvm/ferry/internal/cpu"
+import (
+	"fmt"
+	"os"
+
+	"github.com/ferryvm/ferry/internal/cpu"
+)
 
 // RuntimeConfig configures a Runtime. It is an immutable value: every With
 // method returns a modified copy and leaves the receiver unchanged, so one
@@ -14,12 +19,83 @@ type RuntimeConfig struct {
 	cpuFeatures   cpu.Features
 	cpuSet        bool
 	maxTableElems uint64 // 0: store.DefaultTableElemLimit
+	tier          Tier
+}
+
+// Tier picks the code that runs a runtime's functions (docs/compiler.md).
+type Tier uint8
+
+const (
+	// TierInterp runs every function in the portable interpreter. It is
+	// the default.
+	TierInterp Tier = iota
+	// TierCompiled compiles every function the compiler supports to
+	// native code specialised for the runtime's CPU features when the
+	// module is compiled; the others (today: those using v128) stay
+	// interpreted.
+	TierCompiled
+	// TierAuto starts every function in the interpreter and compiles the
+	// functions it finds hot in the background.
+	TierAuto
+)
+
+// String returns the tier's name as the command line spells it.
+func (t Tier) String() string {
+	switch t {
+	case TierInterp:
+		return "interp"
+	case TierCompiled:
+		return "compiled"
+	case TierAuto:
+		return "auto"
+	}
+	return fmt.Sprintf("Tier(%d)", uint8(t))
+}
+
+// ParseTier returns the tier named s: "interp", "compiled" or "auto".
+func ParseTier(s string) (Tier, error) {
+	switch s {
+	case "interp":
+		return TierInterp, nil
+	case "compiled":
+		return TierCompiled, nil
+	case "auto":
+		return TierAuto, nil
+	}
+	return TierInterp, fmt.Errorf("unknown tier %q (interp, compiled or auto)", s)
+}
+
+// WithTier picks the tier that runs the runtime's functions (default
+// TierInterp, or FERRY_TIER's). Compiled code never changes what a program computes or
+// what its checkpoints hold: a checkpoint taken while compiled code runs
+// is the one the interpreter writes at the same pause point. Where Ferry
+// cannot run generated code (another architecture than amd64, or a system
+// that refuses executable memory) a compiled tier falls back to the
+// interpreter; Runtime.TierNote says so.
+func (c RuntimeConfig) WithTier(t Tier) RuntimeConfig {
+	if t > TierAuto {
+		t = TierInterp
+	}
+	c.tier = t
+	return c
 }
 
 // NewRuntimeConfig returns the defaults: a call depth of 50000 frames, pause
-// polling on, and memories of up to 65536 pages (4 GiB).
+// polling on, memories of up to 65536 pages (4 GiB), and TierInterp (or the
+// tier FERRY_TIER names, see WithTier).
 func NewRuntimeConfig() RuntimeConfig {
-	return RuntimeConfig{maxCallDepth: 50000, memoryLimitPages: 65536, pausePolling: true}
+	return RuntimeConfig{maxCallDepth: 50000, memoryLimitPages: 65536, pausePolling: true, tier: envTier()}
+}
+
+// envTier reads FERRY_TIER, a test hook that runs any test or program
+// under another default tier without changing it: "compiled" or "auto"
+// (anything else means TierInterp). WithTier overrides it.
+func envTier() Tier {
+	t, err := ParseTier(os.Getenv("FERRY_TIER"))
+	if err != nil {
+		return TierInterp
+	}
+	return t
 }
 
 // WithCPUFeatures masks the CPU features Ferry detected with spec

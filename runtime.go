@@ -3,6 +3,8 @@ package ferry
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
 
 	"github.com/ferryvm/ferry/internal/binary"
@@ -46,12 +48,52 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 		s.SetTableElemLimit(cfg.maxTableElems)
 	}
 	return &Runtime{
-		cfg:      cfg,
-		engine:   interp.NewEngine(interp.Config{MaxCallDepth: cfg.maxCallDepth, PausePolling: cfg.pausePolling, Builtins: b}),
+		cfg: cfg,
+		engine: interp.NewEngine(interp.Config{
+			MaxCallDepth: cfg.maxCallDepth, PausePolling: cfg.pausePolling, Builtins: b,
+			Tier: interp.Tier(cfg.tier), Compiler: jitCompiler(feats), DeoptStress: deoptStressSeed(),
+		}),
 		store:    s,
 		builtins: b,
 		registry: map[string]*Instance{},
 	}
+}
+
+// TierNote says why the runtime runs the interpreter although
+// RuntimeConfig.WithTier asked for compiled code (this platform cannot run
+// it); it is empty when the runtime runs the tier it was asked for.
+func (r *Runtime) TierNote() string {
+	if e, ok := r.engine.(*interp.Engine); ok {
+		return e.Note()
+	}
+	return ""
+}
+
+// CompiledFunctions returns how many functions of the modules this
+// runtime compiled run as native code, and how many the compiler left to
+// the interpreter (with TierCompiled: those using v128). Both are 0 with
+// TierInterp; with TierAuto they grow as functions get hot.
+func (r *Runtime) CompiledFunctions() (compiled, interpreted int64) {
+	if e, ok := r.engine.(*interp.Engine); ok {
+		return e.Counts()
+	}
+	return 0, 0
+}
+
+// deoptStressSeed reads FERRY_DEOPT_STRESS, a test hook: a non-zero
+// unsigned integer makes compiled frames fall back to the interpreter at
+// random pause points drawn from that seed, and re-enter compiled code
+// later (docs/compiler.md, "Deopt stress"). Results must not change.
+func deoptStressSeed() uint64 {
+	v := os.Getenv("FERRY_DEOPT_STRESS")
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.ParseUint(v, 0, 64)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // Compile decodes, validates and lowers a module. Errors wrap ErrMalformed

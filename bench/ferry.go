@@ -18,6 +18,38 @@ var (
 	ferryNoPollRuntime = Runtime{Name: NameFerryNoPoll, Load: loadFerry(false)}
 )
 
+// Ferry's other tiers (RuntimeConfig.WithTier), each its own column:
+// compiled code for every function the compiler supports, compiled when
+// the module is (so outside the timed calls), and the auto tier, which
+// compiles hot functions in the background while the calls run.
+const (
+	NameFerryCompiled = "ferry-compiled"
+	NameFerryAuto     = "ferry-auto"
+)
+
+// FerryTierRuntimes returns the runtimes of Ferry's compiled and auto
+// tiers, for kernels.
+func FerryTierRuntimes() []Runtime {
+	return []Runtime{
+		{Name: NameFerryCompiled, Load: loadFerryTier(ferry.TierCompiled)},
+		{Name: NameFerryAuto, Load: loadFerryTier(ferry.TierAuto)},
+	}
+}
+
+// FerryTierWASIRuntimes is FerryTierRuntimes for WASI programs.
+func FerryTierWASIRuntimes() []WASIRuntime {
+	return []WASIRuntime{
+		{Name: NameFerryCompiled, Prepare: prepareFerryWASIWith(ferry.NewRuntimeConfig().WithTier(ferry.TierCompiled))},
+		{Name: NameFerryAuto, Prepare: prepareFerryWASIWith(ferry.NewRuntimeConfig().WithTier(ferry.TierAuto))},
+	}
+}
+
+func loadFerryTier(t ferry.Tier) func(ctx context.Context, wasm []byte, name string) (Entry, func(), error) {
+	return func(ctx context.Context, wasm []byte, name string) (Entry, func(), error) {
+		return loadFerryWith(ctx, ferry.NewRuntimeConfig().WithTier(t), wasm, name)
+	}
+}
+
 // loadFerry runs a kernel under Ferry's interpreter. The measured
 // configuration is the default one, pause polling on: that is what users
 // get, and its cost over polling off (ferry-nopoll) is what
@@ -58,8 +90,12 @@ var (
 // API: one runtime and one compiled module, then per run a fresh
 // wasi.Instantiate (the host module) and instance, closed afterwards.
 func prepareFerryWASI(polling bool) func(ctx context.Context, wasm []byte) (Runner, func(), error) {
+	return prepareFerryWASIWith(ferry.NewRuntimeConfig().WithPausePolling(polling))
+}
+
+func prepareFerryWASIWith(cfg ferry.RuntimeConfig) func(ctx context.Context, wasm []byte) (Runner, func(), error) {
 	return func(ctx context.Context, wasm []byte) (Runner, func(), error) {
-		r := ferry.NewRuntime(ferry.NewRuntimeConfig().WithPausePolling(polling))
+		r := ferry.NewRuntime(cfg)
 		release := func() { _ = r.Close(context.Background()) }
 		cm, err := r.Compile(ctx, wasm)
 		if err != nil {

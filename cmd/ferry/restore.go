@@ -77,7 +77,7 @@ Flags:
                   the same as --verify-memory=off
   --max-call-depth N
                   nested calls allowed (default 50000)
-` + limitsUsage + cpuFeaturesUsage + `  -v              print on stderr, one line each, the builtin decisions
+` + limitsUsage + cpuFeaturesUsage + tierUsage + `  -v              print on stderr, one line each, the builtin decisions
                   of the checkpointed run that this restore makes
                   differently for the effective CPU features
                   ("BUILTIN: OLD-IMPL -> NEW-IMPL"); semantic decisions
@@ -110,6 +110,8 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	cf.register(fs)
 	var lf limitFlags
 	lf.register(fs)
+	var tf tierFlag
+	tf.register(fs)
 	if code, done := parseFlagsAnywhere(fs, args, restoreUsage, stdout, stderr); done {
 		return code
 	}
@@ -123,7 +125,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if stop {
 		return code
 	}
-	rtCfg, err := lf.apply(rtCfg.WithMaxCallDepth(*maxDepth))
+	rtCfg, err := lf.apply(rtCfg.WithMaxCallDepth(*maxDepth).WithTier(tf.t))
 	if err != nil {
 		return usageError(stderr, restoreUsage, "restore: %v", err)
 	}
@@ -171,6 +173,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	defer ck.Close()
 	rt := ferry.NewRuntime(rtCfg)
+	noteTier(rt, stderr)
 	defer rt.Close(context.WithoutCancel(ctx))
 	tty := isTTY(stderr)
 	stderr = &lockedWriter{w: stderr} // shared with checkpoints written in the background

@@ -51,7 +51,7 @@ Flags:
   --count-pauses  at exit, print on stderr how many pause points the run
                   polled: the range --checkpoint-on pause:N can take (every
                   poll is counted, which slows loops down)
-` + limitsUsage + cpuFeaturesUsage + `
+` + limitsUsage + cpuFeaturesUsage + tierUsage + `
 ` + checkpointFlagsUsage + `
 Arguments with --invoke, one per parameter:
   i32, i64        decimal integers, signed or unsigned (-1, 4294967295)
@@ -98,6 +98,8 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	cf.register(fs)
 	var lf limitFlags
 	lf.register(fs)
+	var tf tierFlag
+	tf.register(fs)
 	if code, done := parseFlags(fs, args, runUsage, stdout, stderr); done {
 		return code
 	}
@@ -117,7 +119,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if stop {
 		return code
 	}
-	rtCfg, err = lf.apply(rtCfg.WithMaxCallDepth(*maxDepth))
+	rtCfg, err = lf.apply(rtCfg.WithMaxCallDepth(*maxDepth).WithTier(tf.t))
 	if err != nil {
 		return usageError(stderr, runUsage, "run: %v", err)
 	}
@@ -147,6 +149,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 
 	rt := ferry.NewRuntime(rtCfg)
 	defer rt.Close(context.WithoutCancel(ctx))
+	noteTier(rt, stderr)
 	m, err := rt.Compile(ctx, wasm)
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: %s: %v\n", path, err)

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
+	"github.com/ferryvm/ferry"
 	"github.com/ferryvm/ferry/internal/wast"
 )
 
-const wastUsage = `usage: ferry wast [--timeout D] FILE...
+const wastUsage = `usage: ferry wast [--timeout D] [--tier T] FILE...
 
 Runs WebAssembly scripts such as the spec test suite. A FILE is a .wast
 script, read by Ferry's own text-format reader (no other tool needed), or
@@ -20,7 +22,7 @@ Prints one line per failed command, a summary line per file, and the total.
 
 Flags:
   --timeout D   limit for each instantiation and action (default 10s)
-
+` + tierUsage + `
 Exit codes:
   0    every command passed
   1    some command failed
@@ -31,6 +33,8 @@ Exit codes:
 func runWast(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("wast", stderr)
 	timeout := fs.Duration("timeout", wast.DefaultCommandTimeout, "limit for each instantiation and action")
+	var tf tierFlag
+	tf.register(fs)
 	if code, done := parseFlagsAnywhere(fs, args, wastUsage, stdout, stderr); done {
 		return code
 	}
@@ -41,6 +45,17 @@ func runWast(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		return usageError(stderr, wastUsage, "wast: --timeout must be positive")
 	}
 	opts := wast.Options{CommandTimeout: *timeout}
+	var runtimes []*ferry.Runtime // for the compiled-function counts
+	if tf.t != ferry.TierInterp {
+		cfg := ferry.NewRuntimeConfig().WithTier(tf.t)
+		var once sync.Once
+		opts.NewRuntime = func() *ferry.Runtime {
+			rt := ferry.NewRuntime(cfg)
+			once.Do(func() { noteTier(rt, stderr) })
+			runtimes = append(runtimes, rt)
+			return rt
+		}
+	}
 	var total wast.Result
 	ioErrors := 0
 	for _, path := range fs.Args() {
@@ -56,6 +71,14 @@ func runWast(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		}
 	}
 	fmt.Fprintf(stdout, "%d passed, %d failed, %d skipped\n", total.Passed, total.Failed, total.Skipped)
+	if len(runtimes) > 0 {
+		var compiled, interpreted int64
+		for _, rt := range runtimes {
+			c, i := rt.CompiledFunctions()
+			compiled, interpreted = compiled+c, interpreted+i
+		}
+		fmt.Fprintf(stdout, "tier %s: %d functions compiled, %d left to the interpreter\n", tf.t, compiled, interpreted)
+	}
 	switch {
 	case ioErrors > 0:
 		return exitUsage

@@ -154,3 +154,41 @@ func firstLines(s string, n int) string {
 	tail := lines[len(lines)-3:]
 	return strings.Join(lines[:n], "") + fmt.Sprintf("... %d more lines ...\n", len(lines)-n-3) + strings.Join(tail, "")
 }
+
+// TestSpecSuiteCompiled runs the whole spec suite with --tier=compiled:
+// every function the compiler supports is compiled when its module is,
+// and every command must pass as in the interpreter. The log gives the
+// number of functions compiled and left to the interpreter.
+func TestSpecSuiteCompiled(t *testing.T) {
+	testSpecSuiteTier(t, "compiled")
+}
+
+// TestSpecSuiteDeoptStress is TestSpecSuiteCompiled with compiled frames
+// forced back to the interpreter at random pause points (and re-entering
+// compiled code): results must not change.
+func TestSpecSuiteDeoptStress(t *testing.T) {
+	t.Setenv("FERRY_DEOPT_STRESS", "3")
+	testSpecSuiteTier(t, "compiled")
+}
+
+func testSpecSuiteTier(t *testing.T, tier string) {
+	if testing.Short() {
+		t.Skip("the spec suite takes a while; not in -short mode")
+	}
+	args := []string{"wast", "--timeout", "60s", "--tier", tier}
+	for _, path := range spectest.WastFiles(t) {
+		args = append(args, spectest.Convert(t, path))
+	}
+	code, stdout, stderr := runCLI(t, args...)
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	if len(lines) >= 2 {
+		t.Log(lines[len(lines)-2]) // the total
+		t.Log(lines[len(lines)-1]) // functions compiled and interpreted
+	}
+	if !strings.Contains(stdout, "functions compiled") {
+		t.Errorf("no compiled-function count in the output")
+	}
+	if code != exitOK {
+		t.Errorf("ferry wast --tier %s: exit %d\n%s%s", tier, code, firstLines(stdout, 40), stderr)
+	}
+}

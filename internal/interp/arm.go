@@ -45,6 +45,10 @@ func (c *Compiled) Arm() {
 	if c.armCount == 1 && !alwaysArmed {
 		c.setArmed(true)
 	}
+	if c.tier.on() {
+		// Compiled code polls only its budget: make it exit now.
+		c.tier.requestExits()
+	}
 }
 
 // Disarm undoes one Arm.

@@ -12,6 +12,7 @@ import (
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/cpu"
 	"github.com/ferryvm/ferry/internal/engine"
+	"github.com/ferryvm/ferry/internal/native"
 	"github.com/ferryvm/ferry/internal/store"
 	"github.com/ferryvm/ferry/internal/wasm"
 )
@@ -32,6 +33,20 @@ type Config struct {
 	// the runtime's own; engines of one runtime share it. nil means a
 	// table of the engine's own for the host's features.
 	Builtins *Builtins
+	// Tier picks the code that runs functions (TierInterp, TierCompiled,
+	// TierAuto; tier.go). Where generated code cannot run, a compiled
+	// tier falls back to the interpreter (Engine.Note says why).
+	Tier Tier
+	// Compiler generates the compiled tier's code (the runtime gives
+	// internal/jit's, specialised for its effective CPU features); nil
+	// makes a compiled tier fall back to the interpreter.
+	Compiler *Compiler
+	// CodeLimit caps the engine's executable memory in bytes; 0 means
+	// DefaultCodeLimit. A function that does not fit stays interpreted.
+	CodeLimit int
+	// DeoptStress, when non-zero, seeds deopt stress (stress.go): compiled
+	// frames are forced back to the interpreter at random pause points.
+	DeoptStress uint64
 }
 
 // DefaultMaxCallDepth is the call-depth limit when Config leaves it 0.
@@ -42,6 +57,11 @@ const DefaultMaxCallDepth = 50000
 type Engine struct {
 	cfg  Config
 	pool sync.Pool
+	// tier is the compiled tier, shared with the engines Counting derives
+	// (nil: the interpreter alone).
+	tier *tierState
+	// machines numbers the machines made, a stream for deopt stress.
+	machines atomic.Uint64
 }
 
 // NewEngine returns an engine with the given configuration.
@@ -52,7 +72,7 @@ func NewEngine(cfg Config) *Engine {
 	if cfg.Builtins == nil {
 		cfg.Builtins = NewBuiltins(cpu.Host())
 	}
-	return &Engine{cfg: cfg}
+	return &Engine{cfg: cfg, tier: newTierState(cfg)}
 }
 
 // ErrSuspended is wrapped by the error a call returns when it stopped at a
@@ -79,10 +99,16 @@ var _ engine.Engine = (*Engine)(nil)
 // Compile validates and lowers m for the interpreter: with pause polling
 // off (Config.PausePolling), without poll instructions (CompileWithoutPolls).
 func (e *Engine) Compile(m *wasm.Module) (engine.Module, error) {
+	compile := Compile
 	if !e.cfg.PausePolling {
-		return CompileWithoutPolls(m)
+		compile = CompileWithoutPolls
 	}
-	return Compile(m)
+	c, err := compile(m)
+	if err != nil {
+		return nil, err
+	}
+	e.tier.prepare(c)
+	return c, nil
 }
 
 // Counting returns an engine like e whose every call stops at its n-th
@@ -90,7 +116,7 @@ func (e *Engine) Compile(m *wasm.Module) (engine.Module, error) {
 func (e *Engine) Counting(n int64) engine.Engine {
 	cfg := e.cfg
 	cfg.PauseAfter = n
-	return NewEngine(cfg)
+	return &Engine{cfg: cfg, tier: e.tier}
 }
 
 // machine is the state of one call: the value stack and the frame headers.
@@ -101,10 +127,12 @@ type machine struct {
 	// request cancels (made at the run's first host call; nil before).
 	hostCtx context.Context
 	// hostDone ends hostCtx and the pause hook behind it.
-	hostDone  func()
-	stack     []uint64
-	frames    []frame
-	floor     int // frames below this belong to nobody (always 0)
+	hostDone func()
+	stack    []uint64
+	frames   []frame
+	// floor is one above the innermost compiled frame (0 without one):
+	// the interpreter returns to drive when it pops down to it.
+	floor     int
 	maxDepth  int
 	intr      *atomic.Uint32
 	root      *store.Instance
@@ -113,6 +141,15 @@ type machine struct {
 	// builtins is the engine's Config.Builtins, held here so that a
 	// builtin call is a load from the machine and an index.
 	builtins *Builtins
+
+	// The compiled tier's state (native.go): the context its code runs
+	// on (nil without a compiled tier), the indices of the compiled
+	// frames, innermost last, and the instance whose globals the context
+	// holds.
+	nctx    *native.Context
+	natives []int32
+	gInst   *store.Instance
+	stress  *stress
 }
 
 func (e *Engine) machine(ctx context.Context, inst *store.Instance) *machine {
@@ -123,6 +160,14 @@ func (e *Engine) machine(ctx context.Context, inst *store.Instance) *machine {
 	m.ctx, m.root, m.intr = ctx, inst, inst.InterruptWord()
 	m.maxDepth, m.countdown, m.host = e.cfg.MaxCallDepth, 0, nil
 	m.frames = m.frames[:0]
+	if e.tier.on() {
+		if m.nctx == nil {
+			m.nctx = native.NewContext()
+		}
+		if seed := e.cfg.DeoptStress; seed != 0 {
+			m.stress = newStress(seed, e.machines.Add(1))
+		}
+	}
 	return m
 }
 
@@ -130,6 +175,12 @@ func (e *Engine) release(m *machine) {
 	m.ctx, m.hostCtx, m.hostDone, m.root, m.intr, m.host = nil, nil, nil, nil, nil, nil
 	clear(m.frames)
 	m.frames = m.frames[:0]
+	m.natives, m.floor, m.gInst, m.stress = m.natives[:0], 0, nil, nil
+	if m.nctx != nil {
+		// The context keeps no memory or globals of a finished run alive.
+		m.nctx.SetMemory(nil)
+		m.nctx.SetGlobals(nil)
+	}
 	e.pool.Put(m)
 }
 
@@ -218,6 +269,14 @@ func (m *machine) execute(results []wasm.ValType, setup func()) (out []uint64, e
 			defer func() { counter.Add(n - m.countdown) }()
 		}
 	}
+	if m.nctx != nil && m.countdown == 0 && m.stress == nil {
+		// A pause or cancellation request then stops compiled code at its
+		// next poll. Counted runs keep their exact budgets instead: a
+		// request would spoil the count, and they poll often anyway.
+		t := m.e.tier
+		t.register(m.nctx)
+		defer t.unregister(m.nctx)
+	}
 	defer func() {
 		if m.hostDone != nil {
 			m.hostDone()
@@ -238,7 +297,7 @@ func (m *machine) execute(results []wasm.ValType, setup func()) (out []uint64, e
 		}
 	}()
 	setup()
-	if m.run() {
+	if m.drive() {
 		return nil, m.suspended()
 	}
 	n := paramSlots(results)

@@ -20,7 +20,11 @@ type frame struct {
 	// pc is the IR index execution continues at: for a caller, the
 	// instruction after its call; for a stopped innermost frame, the pause
 	// point's instruction; after a trap, one past the trapping instruction.
-	pc   uint32
+	pc uint32
+	// tier says how the frame continues: frameInterp, or one of the
+	// compiled states (native.go). It fits the padding after pc, so the
+	// header stays four words.
+	tier frameTier
 	base int
 }
 
@@ -83,10 +87,15 @@ func (m *machine) pushCode(f *store.Function, c *funcCode, base int) {
 	clear(m.stack[base+int(c.ParamSlots) : base+int(c.LocalSlots)])
 	// Unarmed code starts past its entry ir.Poll, armed code at it (arm.go).
 	m.frames = append(m.frames, frame{fn: f, code: c, base: base, pc: c.start})
+	if c.tiered.Load() != 0 {
+		m.tierCall(c)
+	}
 }
 
-// run executes until the frame stack is empty (returning false) or the run
-// stops at a pause point (returning true).
+// run executes interpreter frames until the run stops at a pause point
+// (returning true), or returns false when the frames above m.floor are
+// gone or the innermost frame is a compiled one: the driver (drive,
+// native.go) then decides what runs next.
 func (m *machine) run() bool {
 	var (
 		fr      *frame
@@ -102,6 +111,9 @@ func (m *machine) run() bool {
 	intr := m.intr
 reload:
 	fr = &m.frames[len(m.frames)-1]
+	if fr.tier != frameInterp {
+		return false // a compiled frame: the driver runs it (native.go)
+	}
 	code = fr.code.Code
 	pc = fr.pc
 	fp = unsafe.Pointer(&m.stack[fr.base])
@@ -201,8 +213,10 @@ reload:
 			// loop: one more live variable across the loop costs the hot
 			// memory instructions a register.)
 			c := fr.code.owner.byIndex[in.A]
-			if c == nil || len(m.frames) >= m.maxDepth || nb+int(c.FrameSlots) > len(m.stack) {
-				m.push(f, nb) // the general path: traps, stack growth, other instances
+			if c == nil || c.tiered.Load() != 0 || len(m.frames) >= m.maxDepth || nb+int(c.FrameSlots) > len(m.stack) {
+				// The general path: traps, stack growth, other
+				// instances, compiled code and the tier policy.
+				m.push(f, nb)
 				goto reload
 			}
 			// The common case, inlined: same instance, room on the stack.
@@ -212,22 +226,7 @@ reload:
 			fr = &m.frames[len(m.frames)-1]
 			code, fp = c.Code, unsafe.Pointer(&m.stack[nb])
 		case ir.CallIndirect:
-			tab := inst.Tables[in.B]
-			i := uint64(uint32(*sl(fp, uint32(in.Imm))))
-			if i >= uint64(len(tab.Elems)) {
-				m.trap(fr, pc, api.ErrUndefinedElement)
-			}
-			ref := tab.Elems[i]
-			if ref == 0 {
-				m.trap(fr, pc, api.ErrUninitializedElement)
-			}
-			f := inst.Store.FuncByRef(ref)
-			if f == nil {
-				m.trap(fr, pc, api.ErrUninitializedElement)
-			}
-			if f.TypeID != inst.TypeIDs[in.A] {
-				m.trap(fr, pc, api.ErrIndirectCallTypeMismatch)
-			}
+			f := m.indirectCallee(fr, pc, in, fp, inst)
 			if f.Host != nil {
 				if m.callHost(fr, pc, f, inst, fr.base+int(in.C)) {
 					return true
@@ -353,80 +352,15 @@ reload:
 			binary.LittleEndian.PutUint16(buf[ea:], uint16(*sl(fp, in.B)))
 		case ir.MemorySize:
 			*sl(fp, in.A) = uint64(len(buf)) / wasm.PageSize
-		case ir.MemoryGrow:
-			old, ok := mem.Grow(uint64(uint32(*sl(fp, in.B))))
-			buf = mem.Buf
-			if ok {
-				*sl(fp, in.A) = old
-			} else {
-				*sl(fp, in.A) = 0xFFFFFFFF
+		case ir.MemoryGrow, ir.MemoryInit, ir.MemoryCopy, ir.MemoryFill, ir.DataDrop,
+			ir.TableGet, ir.TableSet, ir.TableSize, ir.TableGrow, ir.TableFill, ir.TableCopy,
+			ir.TableInit, ir.ElemDrop, ir.RefFunc:
+			// Out of line (rare.go), shared with the compiled tier's
+			// ExitInterp.
+			m.execRare(fr, pc, in, fp, inst)
+			if mem != nil {
+				buf = mem.Buf // memory.grow may have moved it
 			}
-		case ir.MemoryInit:
-			d, s, n := uint64(uint32(*sl(fp, in.B))), uint64(uint32(*sl(fp, in.B+1))), uint64(uint32(*sl(fp, in.B+2)))
-			data := inst.Datas[in.A]
-			if s+n > uint64(len(data)) || d+n > uint64(len(buf)) {
-				m.trap(fr, pc, api.ErrOutOfBoundsMemory)
-			}
-			copy(buf[d:d+n], data[s:s+n])
-		case ir.MemoryCopy:
-			d, s, n := uint64(uint32(*sl(fp, in.B))), uint64(uint32(*sl(fp, in.B+1))), uint64(uint32(*sl(fp, in.B+2)))
-			if s+n > uint64(len(buf)) || d+n > uint64(len(buf)) {
-				m.trap(fr, pc, api.ErrOutOfBoundsMemory)
-			}
-			m.builtins.memoryCopy.Func()(buf[d:d+n], buf[s:s+n]) // a builtin (simd_builtins.go)
-		case ir.MemoryFill:
-			d, v, n := uint64(uint32(*sl(fp, in.B))), byte(*sl(fp, in.B+1)), uint64(uint32(*sl(fp, in.B+2)))
-			if d+n > uint64(len(buf)) {
-				m.trap(fr, pc, api.ErrOutOfBoundsMemory)
-			}
-			m.builtins.memoryFill.Func()(buf[d:d+n], v) // a builtin (simd_builtins.go)
-		case ir.DataDrop:
-			inst.Datas[in.A] = nil
-
-		// Tables.
-		case ir.TableGet:
-			tab := inst.Tables[in.B]
-			i := uint64(uint32(*sl(fp, in.C)))
-			if i >= uint64(len(tab.Elems)) {
-				m.trap(fr, pc, api.ErrOutOfBoundsTable)
-			}
-			*sl(fp, in.A) = tab.Elems[i]
-		case ir.TableSet:
-			tab := inst.Tables[in.A]
-			i := uint64(uint32(*sl(fp, in.B)))
-			if i >= uint64(len(tab.Elems)) {
-				m.trap(fr, pc, api.ErrOutOfBoundsTable)
-			}
-			tab.Elems[i] = *sl(fp, in.C)
-		case ir.TableSize:
-			*sl(fp, in.A) = uint64(len(inst.Tables[in.B].Elems))
-		case ir.TableGrow:
-			old, ok := inst.Tables[in.A].Grow(uint64(uint32(*sl(fp, in.B+1))), *sl(fp, in.B))
-			if ok {
-				*sl(fp, in.B) = old
-			} else {
-				*sl(fp, in.B) = 0xFFFFFFFF
-			}
-		case ir.TableFill:
-			if !inst.Tables[in.A].Fill(uint64(uint32(*sl(fp, in.B))), uint64(uint32(*sl(fp, in.B+2))), *sl(fp, in.B+1)) {
-				m.trap(fr, pc, api.ErrOutOfBoundsTable)
-			}
-		case ir.TableCopy:
-			dt, st := inst.Tables[in.A].Elems, inst.Tables[in.B].Elems
-			d, s, n := uint64(uint32(*sl(fp, in.C))), uint64(uint32(*sl(fp, in.C+1))), uint64(uint32(*sl(fp, in.C+2)))
-			if s+n > uint64(len(st)) || d+n > uint64(len(dt)) {
-				m.trap(fr, pc, api.ErrOutOfBoundsTable)
-			}
-			copy(dt[d:d+n], st[s:s+n])
-		case ir.TableInit:
-			d, s, n := uint64(uint32(*sl(fp, in.C))), uint64(uint32(*sl(fp, in.C+1))), uint64(uint32(*sl(fp, in.C+2)))
-			if !inst.Tables[in.B].Init(d, inst.Elems[in.A], s, n) {
-				m.trap(fr, pc, api.ErrOutOfBoundsTable)
-			}
-		case ir.ElemDrop:
-			inst.Elems[in.A] = nil
-		case ir.RefFunc:
-			*sl(fp, in.A) = funcs[in.B].Ref
 
 		// i32 comparisons and arithmetic.
 		case ir.Op(wasm.OpI32Eqz):

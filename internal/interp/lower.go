@@ -19,6 +19,11 @@ type Compiled struct {
 	// so that a call finds a callee of its own module with one index.
 	byIndex []*funcCode
 	armState
+	// tier is the compiled tier of the engine that lowered the module
+	// (nil: none); its code is in each funcCode, and in codes, which
+	// frees it with the module.
+	tier  *tierState
+	codes *codeSet
 }
 
 // Compile validates m and lowers every defined function in the same pass.

@@ -52,6 +52,7 @@ func (e *Engine) Resume(ctx context.Context, inst *store.Instance, frames []api.
 	m := e.machine(ctx, inst)
 	defer e.release(m)
 	m.load(checked, code, frames)
+	m.markLoaded()
 	inst.ClearInterrupt(store.InterruptPause)
 	if c := engine.PollCounterFrom(ctx); c != nil {
 		// The first poll is the pause point this resume continues from,

@@ -21,6 +21,10 @@ type block struct {
 	entryBP  uintptr // RBP at entry, restored by every exit
 	stackLen uint64  // slots in the value stack, for growth checks
 	memLen   uint64  // bytes of linear memory, for bounds checks
+	frame    uint64  // slot index of the running frame's base: code sets R15 = R12 + 8*frame
+	globals  uintptr // address of the instance's global table (Context.SetGlobals)
+	aux      uint32  // second exit argument (the trap code of an ExitTrap)
+	_        uint32
 }
 
 // Offsets of the context block fields, as displacements from the context
@@ -37,6 +41,9 @@ const (
 	OffEntryBP  = 48
 	OffStackLen = 56
 	OffMemLen   = 64
+	OffFrame    = 72
+	OffGlobals  = 80
+	OffAux      = 88
 )
 
 // Context is the state one goroutine uses to run generated code: the
@@ -53,6 +60,7 @@ type Context struct {
 	blk     block // first, so the block's address is the Context's own
 	stack   []uint64
 	memory  []byte
+	globals []uintptr
 	running atomic.Bool
 }
 
@@ -104,3 +112,24 @@ func (c *Context) RequestExit() { atomic.StoreInt64(&c.blk.budget, 0) }
 // Continuation returns the address at which the last exit continues (0
 // when it does not).
 func (c *Context) Continuation() uintptr { return c.blk.resume }
+
+// SetFrame sets the slot index of the frame the code runs in: compiled
+// code computes its frame base as stack base + 8*frame at every entry and
+// continuation, so Go may move the stack or switch frames between exits.
+func (c *Context) SetFrame(slot uint64) { c.blk.frame = slot }
+
+// Frame returns the frame's slot index.
+func (c *Context) Frame() uint64 { return c.blk.frame }
+
+// SetGlobals makes t the global table compiled code reads and writes
+// through: entry i is the address of global i's 64-bit value (for the
+// store, &store.Global.Lo). The addresses are not Go pointers to the GC,
+// so whoever builds t keeps the globals alive (the instance does); the
+// Context keeps t itself alive.
+func (c *Context) SetGlobals(t []uintptr) {
+	c.globals = t
+	c.blk.globals = 0
+	if len(t) > 0 {
+		c.blk.globals = uintptr(unsafe.Pointer(&t[0]))
+	}
+}

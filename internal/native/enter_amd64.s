@@ -17,6 +17,7 @@ TEXT ·enter(SB), NOSPLIT, $0-16
 	MOVQ pc+8(FP), AX
 	MOVL $0, block_exit(BX)
 	MOVL $0, block_exitArg(BX)
+	MOVL $0, block_aux(BX)
 	MOVQ block_stack(BX), R12
 	MOVQ block_memory(BX), R13
 	MOVQ BP, block_entryBP(BX)

@@ -40,6 +40,15 @@ const (
 	// value in its slot, because a pause was requested. Continuing
 	// resumes after the pause point.
 	ExitPause
+	// ExitCall: the compiled function reached a call; Arg is the IR index
+	// of its Call or CallIndirect. Go performs the call as the interpreter
+	// would and, when the callee has returned, continues at the call's
+	// continuation with the results in their slots.
+	ExitCall
+	// ExitInterp: Go executes the instruction at IR index Arg with the
+	// interpreter's implementation (memory.grow, table and bulk
+	// operations), then continues after it.
+	ExitInterp
 
 	exitKinds // one past the last valid kind
 )
@@ -53,6 +62,8 @@ var exitNames = [...]string{
 	ExitGrowMemory: "grow memory",
 	ExitBudget:     "budget",
 	ExitPause:      "pause",
+	ExitCall:       "call",
+	ExitInterp:     "interp",
 }
 
 func (k ExitKind) String() string {
@@ -72,6 +83,9 @@ func (k ExitKind) Continues() bool {
 type Exit struct {
 	Kind ExitKind
 	Arg  uint32
+	// Aux is the second argument, for the kinds that have one (the trap
+	// code of a compiled tier's ExitTrap).
+	Aux uint32
 }
 
 func (e Exit) String() string { return fmt.Sprintf("%v(%d)", e.Kind, e.Arg) }

@@ -50,6 +50,9 @@ func TestBlockOffsetsMatchConstants(t *testing.T) {
 		{"entryBP", unsafe.Offsetof(b.entryBP), OffEntryBP},
 		{"stackLen", unsafe.Offsetof(b.stackLen), OffStackLen},
 		{"memLen", unsafe.Offsetof(b.memLen), OffMemLen},
+		{"frame", unsafe.Offsetof(b.frame), OffFrame},
+		{"globals", unsafe.Offsetof(b.globals), OffGlobals},
+		{"aux", unsafe.Offsetof(b.aux), OffAux},
 	} {
 		if c.got != c.want {
 			t.Errorf("block.%s at %d, constant says %d", c.name, c.got, c.want)
@@ -203,12 +206,12 @@ func TestTrapExit(t *testing.T) {
 	u := mapProg(t, newAlloc(), divProg())
 	c := NewContext()
 	c.SetStack([]uint64{6, 42, 0})
-	if e, err := u.Enter(c, 0); err != nil || e != (Exit{ExitReturn, 0}) || c.Stack()[2] != 7 {
+	if e, err := u.Enter(c, 0); err != nil || e != (Exit{Kind: ExitReturn, Arg: 0}) || c.Stack()[2] != 7 {
 		t.Fatalf("42/6: exit %v, err %v, slot 2 = %d", e, err, c.Stack()[2])
 	}
 	c.SetStack([]uint64{0, 42, 0})
 	e, err := u.Enter(c, 0)
-	if err != nil || e != (Exit{ExitTrap, 7}) {
+	if err != nil || e != (Exit{Kind: ExitTrap, Arg: 7}) {
 		t.Fatalf("42/0: exit %v, err %v; want trap(7)", e, err)
 	}
 	if _, err := u.Continue(c); !errors.Is(err, ErrBadEntry) {
@@ -228,7 +231,7 @@ func TestHostCallExitContinues(t *testing.T) {
 	c := NewContext()
 	c.SetStack([]uint64{20})
 	e, err := u.Enter(c, 0)
-	if err != nil || e != (Exit{ExitHostCall, 5}) {
+	if err != nil || e != (Exit{Kind: ExitHostCall, Arg: 5}) {
 		t.Fatalf("exit %v, err %v; want host call(5)", e, err)
 	}
 	c.Stack()[0] *= 2 // the host function
@@ -266,7 +269,7 @@ func TestGrowStackMovesTheStack(t *testing.T) {
 	old[0] = 77
 	c.SetStack(old)
 	e, err := u.Enter(c, 0)
-	if err != nil || e != (Exit{ExitGrowStack, 1000}) {
+	if err != nil || e != (Exit{Kind: ExitGrowStack, Arg: 1000}) {
 		t.Fatalf("exit %v, err %v; want grow stack(1000)", e, err)
 	}
 	grown := make([]uint64, 1024)

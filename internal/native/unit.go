@@ -151,7 +151,7 @@ func (u *Unit) run(c *Context, pc uintptr) (Exit, error) {
 	c.blk.resume = 0
 	callNative(&c.blk, pc)
 	u.state.Add(-1)
-	e := Exit{Kind: ExitKind(c.blk.exit), Arg: c.blk.exitArg}
+	e := Exit{Kind: ExitKind(c.blk.exit), Arg: c.blk.exitArg, Aux: c.blk.aux}
 	if !e.Kind.Continues() {
 		c.blk.resume = 0
 	}

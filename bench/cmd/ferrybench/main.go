@@ -44,7 +44,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	kernelList := fs.String("kernels", "", "comma-separated kernels to run (default all)")
 	simdList := fs.String("simd", "", "comma-separated SIMD kernels to run, or none (default all)")
 	programList := fs.String("programs", "", "comma-separated WASI programs to run, or none (default all)")
-	runtimeList := fs.String("runtimes", "", "comma-separated runtimes to run: ferry, ferry-nopoll, wazero-interp, wazero-compiler, wasmtime (default all but ferry-nopoll)")
+	runtimeList := fs.String("runtimes", "", "comma-separated runtimes to run: ferry, ferry-nopoll, ferry-compiled, ferry-auto, wazero-interp, wazero-compiler, wasmtime (default all but ferry-nopoll and ferry-auto)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -70,11 +70,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	programs = filter(programs, *programList, func(p bench.Program) string { return p.Name })
-	runtimes := bench.Runtimes()
-	wasiRuntimes := bench.WASIRuntimes()
+	// Ferry's compiled tier is a column of its own, right after its
+	// interpreter; the auto tier only when asked for.
+	tiers, wasiTiers := bench.FerryTierRuntimes(), bench.FerryTierWASIRuntimes()
+	runtimes := withAfterFirst(bench.Runtimes(), tiers[:1])
+	wasiRuntimes := withAfterFirst(bench.WASIRuntimes(), wasiTiers[:1])
 	if *runtimeList != "" {
-		runtimes = filter(bench.AllRuntimes(), *runtimeList, func(r bench.Runtime) string { return r.Name })
-		wasiRuntimes = filter(bench.AllWASIRuntimes(), *runtimeList, func(r bench.WASIRuntime) string { return r.Name })
+		runtimes = filter(withAfterFirst(bench.AllRuntimes(), tiers), *runtimeList, func(r bench.Runtime) string { return r.Name })
+		wasiRuntimes = filter(withAfterFirst(bench.AllWASIRuntimes(), wasiTiers), *runtimeList, func(r bench.WASIRuntime) string { return r.Name })
 	}
 	if len(kernels)+len(simdKernels)+len(programs) == 0 || len(runtimes) == 0 {
 		fmt.Fprintln(stderr, "ferrybench: nothing selected")
@@ -144,15 +147,23 @@ func runKernels(ctx context.Context, title string, kernels []bench.Kernel, runti
 // runtime, and Ferry's speedup over wazero's interpreter (> 1 means Ferry is
 // faster), then the geometric mean of those speedups.
 func printTable(w io.Writer, title string, kernels []bench.Kernel, runtimes []bench.Runtime, table [][]bench.Result, reps int) {
-	ferryCol, interpCol := -1, -1
+	ferryCol, interpCol, compiledCol, wazeroCompCol := -1, -1, -1, -1
 	for j, rt := range runtimes {
 		switch rt.Name {
 		case bench.NameFerry:
 			ferryCol = j
 		case bench.NameWazeroInterp:
 			interpCol = j
+		case bench.NameFerryCompiled:
+			compiledCol = j
+		case bench.NameWazeroCompiler:
+			wazeroCompCol = j
 		}
 	}
+	// Ratios of the compiled tier: over Ferry's interpreter, and over
+	// wazero's compiler (> 1: the compiled tier is faster).
+	ratios := []ratio{{name: "ferry-compiled/ferry", num: ferryCol, den: compiledCol},
+		{name: "ferry-compiled/wazero-compiler", num: wazeroCompCol, den: compiledCol}}
 	fmt.Fprintf(w, "== %s ==\n", title)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "kernel\targ\tchecksum\t")
@@ -162,6 +173,11 @@ func printTable(w io.Writer, title string, kernels []bench.Kernel, runtimes []be
 	speedupHeader := ferryCol >= 0 && interpCol >= 0
 	if speedupHeader {
 		fmt.Fprintf(tw, "ferry/wazero-interp speedup\t")
+	}
+	for _, r := range ratios {
+		if r.num >= 0 && r.den >= 0 {
+			fmt.Fprintf(tw, "%s\t", r.name)
+		}
 	}
 	fmt.Fprintln(tw)
 	var logSum float64
@@ -187,14 +203,45 @@ func printTable(w io.Writer, title string, kernels []bench.Kernel, runtimes []be
 				fmt.Fprintf(tw, "-\t")
 			}
 		}
+		for k := range ratios {
+			ratios[k].cell(tw, row)
+		}
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "(median of %d calls per cell)\n", reps)
+	for _, r := range ratios {
+		if r.n > 0 {
+			fmt.Fprintf(w, "geometric mean %s: %.2fx over %d kernels\n", r.name, math.Exp(r.logSum/float64(r.n)), r.n)
+		}
+	}
 	if nSpeedups > 0 {
 		fmt.Fprintf(w, "geometric mean ferry/wazero-interp speedup: %.2fx over %d kernels\n",
 			math.Exp(logSum/float64(nSpeedups)), nSpeedups)
 	}
+}
+
+// ratio is a column of speedups: column num's median over column den's.
+type ratio struct {
+	name     string
+	num, den int
+	logSum   float64
+	n        int
+}
+
+func (r *ratio) cell(tw io.Writer, row []bench.Result) {
+	if r.num < 0 || r.den < 0 {
+		return
+	}
+	a, b := row[r.num], row[r.den]
+	if a.Err != nil || b.Err != nil || b.Median() <= 0 {
+		fmt.Fprintf(tw, "-\t")
+		return
+	}
+	s := float64(a.Median()) / float64(b.Median())
+	r.logSum += math.Log(s)
+	r.n++
+	fmt.Fprintf(tw, "%.2fx\t", s)
 }
 
 func firstChecksum(row []bench.Result) uint32 {
@@ -215,6 +262,13 @@ func fmtDuration(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%.1fµs", float64(d)/float64(time.Microsecond))
 	}
+}
+
+// withAfterFirst inserts extra after the first item (Ferry's interpreter).
+func withAfterFirst[T any](items, extra []T) []T {
+	out := append([]T(nil), items[:1]...)
+	out = append(out, extra...)
+	return append(out, items[1:]...)
 }
 
 // filter keeps the items whose name is in the comma-separated list (all

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/ferryvm/ferry"
+)
+
+// tierUsage documents --tier for ferry run, ferry restore and ferry wast.
+const tierUsage = `  --tier T        the code that runs the guest: interp (default: the
+                  portable interpreter), compiled (every function the
+                  compiler supports is compiled to native code for the
+                  runtime's CPU features before the program starts) or auto
+                  (hot functions are compiled in the background). Results and
+                  checkpoints are the same whichever runs. Where native code
+                  cannot run (not amd64), compiled and auto fall back to the
+                  interpreter with a note on stderr.
+`
+
+// tierFlag is --tier, parsed as the flag is set so that a bad value is a
+// one-line usage error like any other flag's.
+type tierFlag struct{ t ferry.Tier }
+
+func (f *tierFlag) String() string { return f.t.String() }
+
+func (f *tierFlag) Set(v string) error {
+	t, err := ferry.ParseTier(v)
+	if err != nil {
+		return err
+	}
+	f.t = t
+	return nil
+}
+
+func (f *tierFlag) register(fs *flag.FlagSet) {
+	fs.Var(f, "tier", "interp, compiled or auto")
+}
+
+// noteTier tells the user, once per runtime, that the tier asked for is
+// not the one running.
+func noteTier(rt *ferry.Runtime, stderr io.Writer) {
+	if n := rt.TierNote(); n != "" {
+		fmt.Fprintf(stderr, "ferry: note: %s\n", n)
+	}
+}

@@ -1,0 +1,596 @@
+package jit
+
+import (
+	"math"
+
+	"github.com/ferryvm/ferry/internal/cpu"
+	"github.com/ferryvm/ferry/internal/ir"
+	"github.com/ferryvm/ferry/internal/native"
+	. "github.com/ferryvm/ferry/internal/native/amd64asm"
+	"github.com/ferryvm/ferry/internal/wasm"
+)
+
+// The integer operations in opcode order, from clz: the offset of an op
+// from its type's clz is its kind; the immediate forms start at add.
+const (
+	kClz = iota
+	kCtz
+	kPopcnt
+	kAdd
+	kSub
+	kMul
+	kDivS
+	kDivU
+	kRemS
+	kRemU
+	kAnd
+	kOr
+	kXor
+	kShl
+	kShrS
+	kShrU
+	kRotl
+	kRotr
+)
+
+// cmpCond is the condition of each comparison in opcode order (eq ne
+// lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u), after CMP lhs, rhs.
+var cmpCond = [10]Cond{CondE, CondNE, CondL, CondB, CondG, CondA, CondLE, CondBE, CondGE, CondAE}
+
+var aluOf = [...]ALUOp{kAdd: ADD, kSub: SUB, kAnd: AND, kOr: OR, kXor: XOR}
+
+var shiftOf = [...]ShiftOp{kShl: SHL, kShrS: SAR, kShrU: SHR, kRotl: ROL, kRotr: ROR}
+
+// rhs is the right operand of a binary op: a slot or a constant.
+type rhs struct {
+	slot  uint32
+	imm   uint64
+	isImm bool
+}
+
+func slotRHS(s uint32) rhs { return rhs{slot: s} }
+func immRHS(v uint64) rhs  { return rhs{imm: v, isImm: true} }
+func bits(w Width) uint64  { return uint64(w) * 8 }
+func fitsI32(v int64) bool { return v >= math.MinInt32 && v <= math.MaxInt32 }
+func (r rhs) value(w Width) int64 {
+	if w == W32 {
+		return int64(int32(uint32(r.imm)))
+	}
+	return int64(r.imm)
+}
+
+// instr compiles one IR instruction.
+func (c *compiler) instr(in ir.Instr) error {
+	a := c.a
+	op := in.Op
+	switch {
+	case op == ir.Op(wasm.OpI32Eqz) || op == ir.Op(wasm.OpI64Eqz):
+		w := W32
+		if op == ir.Op(wasm.OpI64Eqz) {
+			w = W64
+		}
+		a.Load(w, RAX, slot(in.B))
+		a.Test(w, RAX, RAX)
+		c.setcc(CondE, in.A)
+		return nil
+	case op >= ir.Op(wasm.OpI32Eq) && op <= ir.Op(wasm.OpI32GeU):
+		c.compare(W32, int(op-ir.Op(wasm.OpI32Eq)), in.A, in.B, slotRHS(in.C))
+		return nil
+	case op >= ir.Op(wasm.OpI64Eq) && op <= ir.Op(wasm.OpI64GeU):
+		c.compare(W64, int(op-ir.Op(wasm.OpI64Eq)), in.A, in.B, slotRHS(in.C))
+		return nil
+	case op >= ir.I32EqI && op <= ir.I32GeUI:
+		c.compare(W32, int(op-ir.I32EqI), in.A, in.B, immRHS(in.Imm))
+		return nil
+	case op >= ir.I64EqI && op <= ir.I64GeUI:
+		c.compare(W64, int(op-ir.I64EqI), in.A, in.B, immRHS(in.Imm))
+		return nil
+	case op >= ir.Op(wasm.OpI32Clz) && op <= ir.Op(wasm.OpI32Popcnt):
+		c.unaryBits(op, W32, int(op-ir.Op(wasm.OpI32Clz)), in.A, in.B)
+		return nil
+	case op >= ir.Op(wasm.OpI64Clz) && op <= ir.Op(wasm.OpI64Popcnt):
+		c.unaryBits(op, W64, int(op-ir.Op(wasm.OpI64Clz)), in.A, in.B)
+		return nil
+	case op >= ir.Op(wasm.OpI32Add) && op <= ir.Op(wasm.OpI32Rotr):
+		c.binary(W32, int(op-ir.Op(wasm.OpI32Clz)), in.A, in.B, slotRHS(in.C))
+		return nil
+	case op >= ir.Op(wasm.OpI64Add) && op <= ir.Op(wasm.OpI64Rotr):
+		c.binary(W64, int(op-ir.Op(wasm.OpI64Clz)), in.A, in.B, slotRHS(in.C))
+		return nil
+	case op >= ir.I32AddI && op <= ir.I32RotrI:
+		c.binary(W32, kAdd+int(op-ir.I32AddI), in.A, in.B, immRHS(in.Imm))
+		return nil
+	case op >= ir.I64AddI && op <= ir.I64RotrI:
+		c.binary(W64, kAdd+int(op-ir.I64AddI), in.A, in.B, immRHS(in.Imm))
+		return nil
+	case op >= ir.BrI32Eq && op <= ir.BrI32GeU:
+		if err := c.target(in.A); err != nil {
+			return err
+		}
+		a.Load(W32, RAX, slot(in.B))
+		a.ALULoad(CMP, W32, RAX, slot(in.C))
+		c.branchIf(cmpCond[op-ir.BrI32Eq], in.A)
+		return nil
+	case op >= ir.BrI32EqI && op <= ir.BrI32GeUI:
+		if err := c.target(in.A); err != nil {
+			return err
+		}
+		a.Load(W32, RAX, slot(in.B))
+		a.ALUImm(CMP, W32, RAX, int32(uint32(in.Imm)))
+		c.branchIf(cmpCond[op-ir.BrI32EqI], in.A)
+		return nil
+	case op >= ir.I32Load && op <= ir.I64Load32U:
+		return c.load(in)
+	case op >= ir.I32Store && op <= ir.I64Store32, op >= ir.I32StoreI && op <= ir.I64StoreI:
+		return c.store(in)
+	}
+
+	switch op {
+	case ir.Poll:
+		// A loop's poll stub is reached only by the interpreter's armed
+		// back-edges; compiled back-edges poll themselves and exit with
+		// the same id, so the stub compiles to nothing.
+		if c.loopStub[c.cur] {
+			return nil
+		}
+		after := a.NewLabel()
+		p := c.newPoll(in.A, after)
+		c.poll(p)
+		a.Bind(after)
+		if int(in.A) < len(c.contLbl) {
+			c.contLbl[in.A] = p.cont
+		}
+	case ir.Unreachable:
+		c.trapHere(TrapUnreachable)
+	case ir.Br:
+		if err := c.target(in.A); err != nil {
+			return err
+		}
+		c.jumpTo(in.A)
+	case ir.BrCopy:
+		if err := c.target(in.A); err != nil {
+			return err
+		}
+		c.copySlots(in.C, in.B, uint32(in.Imm))
+		c.jumpTo(in.A)
+	case ir.BrIf, ir.BrIfNot:
+		if err := c.target(in.A); err != nil {
+			return err
+		}
+		a.Load(W32, RAX, slot(in.B))
+		a.Test(W32, RAX, RAX)
+		cc := CondNE
+		if op == ir.BrIfNot {
+			cc = CondE
+		}
+		c.branchIf(cc, in.A)
+	case ir.BrIfCopy:
+		if err := c.target(in.A); err != nil {
+			return err
+		}
+		skip := a.NewLabel()
+		a.Load(W32, RAX, slot(in.B))
+		a.Test(W32, RAX, RAX)
+		a.Jcc(CondE, skip)
+		c.copySlots(uint32(in.Imm), in.C, uint32(in.Imm>>32))
+		c.jumpTo(in.A)
+		a.Bind(skip)
+	case ir.BrTable:
+		return c.brTable(in)
+	case ir.Return:
+		if in.B != 0 {
+			c.copySlots(0, in.B, in.C)
+		}
+		a.StoreImm(W32, M(regBlock, native.OffExit), int32(native.ExitReturn))
+		c.leave()
+	case ir.Call:
+		c.exitHere(native.ExitCall, c.cur, in.C)
+	case ir.CallIndirect:
+		c.exitHere(native.ExitCall, c.cur, uint32(in.Imm>>32))
+	case ir.MemoryGrow, ir.MemoryInit, ir.MemoryCopy, ir.MemoryFill, ir.DataDrop,
+		ir.TableGet, ir.TableSet, ir.TableSize, ir.TableGrow, ir.TableFill, ir.TableCopy,
+		ir.TableInit, ir.ElemDrop, ir.RefFunc:
+		// v1 leaves these to Go: each is rare in hot code, and most need
+		// the store (tables, data segments, memory growth).
+		c.exitHere(native.ExitInterp, c.cur, NoPause)
+	case ir.Const:
+		if v := int64(in.Imm); fitsI32(v) {
+			a.StoreImm(W64, slot(in.A), int32(v))
+		} else {
+			a.MovImm64(RAX, v)
+			a.Store(W64, slot(in.A), RAX)
+		}
+	case ir.Mov:
+		a.Load(W64, RAX, slot(in.B))
+		a.Store(W64, slot(in.A), RAX)
+	case ir.Select:
+		a.Load(W64, RAX, slot(in.B))
+		a.Load(W64, RCX, slot(in.C))
+		a.Load(W32, RDX, slot(uint32(in.Imm)))
+		a.Test(W32, RDX, RDX)
+		a.Cmov(CondE, W64, RAX, RCX)
+		a.Store(W64, slot(in.A), RAX)
+	case ir.GlobalGet:
+		if in.B >= maxSlots {
+			return c.fail("global %d out of range", in.B)
+		}
+		a.Load(W64, RAX, M(regBlock, native.OffGlobals))
+		a.Load(W64, RAX, M(RAX, int32(in.B)*8))
+		a.Load(W64, RAX, M(RAX, 0))
+		a.Store(W64, slot(in.A), RAX)
+	case ir.GlobalSet:
+		if in.A >= maxSlots {
+			return c.fail("global %d out of range", in.A)
+		}
+		a.Load(W64, RAX, M(regBlock, native.OffGlobals))
+		a.Load(W64, RAX, M(RAX, int32(in.A)*8))
+		a.Load(W64, RCX, slot(in.B))
+		a.Store(W64, M(RAX, 0), RCX)
+	case ir.MemorySize:
+		a.Load(W64, RAX, M(regBlock, native.OffMemLen))
+		a.ShiftImm(SHR, W64, RAX, 16)
+		a.Store(W64, slot(in.A), RAX)
+	case ir.Op(wasm.OpI32WrapI64), ir.Op(wasm.OpI64ExtendI32U):
+		a.Load(W32, RAX, slot(in.B))
+		a.Store(W64, slot(in.A), RAX)
+	case ir.Op(wasm.OpI64ExtendI32S), ir.Op(wasm.OpI64Extend32S):
+		a.MovsxLoad(W64, W32, RAX, slot(in.B))
+		a.Store(W64, slot(in.A), RAX)
+	case ir.Op(wasm.OpI32Extend8S):
+		a.MovsxLoad(W32, W8, RAX, slot(in.B))
+		a.Store(W64, slot(in.A), RAX)
+	case ir.Op(wasm.OpI32Extend16S):
+		a.MovsxLoad(W32, W16, RAX, slot(in.B))
+		a.Store(W64, slot(in.A), RAX)
+	case ir.Op(wasm.OpI64Extend8S):
+		a.MovsxLoad(W64, W8, RAX, slot(in.B))
+		a.Store(W64, slot(in.A), RAX)
+	case ir.Op(wasm.OpI64Extend16S):
+		a.MovsxLoad(W64, W16, RAX, slot(in.B))
+		a.Store(W64, slot(in.A), RAX)
+	default:
+		if !emitFloat(a, c.feats, &in, slot, c.trap) {
+			return c.fail("op %#x is not compiled", uint16(op))
+		}
+	}
+	return nil
+}
+
+// setcc stores the condition as 0 or 1 in slot dst.
+func (c *compiler) setcc(cc Cond, dst uint32) {
+	c.a.Setcc(cc, RAX)
+	c.a.Movzx(W32, W8, RAX, RAX)
+	c.a.Store(W64, slot(dst), RAX)
+}
+
+// aluRHS applies op to RAX and the right operand.
+func (c *compiler) aluRHS(op ALUOp, w Width, r rhs) {
+	switch v := r.value(w); {
+	case !r.isImm:
+		c.a.ALULoad(op, w, RAX, slot(r.slot))
+	case fitsI32(v):
+		c.a.ALUImm(op, w, RAX, int32(v))
+	default:
+		c.a.MovImm64(RCX, v)
+		c.a.ALU(op, w, RAX, RCX)
+	}
+}
+
+func (c *compiler) compare(w Width, k int, dst, lhs uint32, r rhs) {
+	c.a.Load(w, RAX, slot(lhs))
+	c.aluRHS(CMP, w, r)
+	c.setcc(cmpCond[k], dst)
+}
+
+// loadRHS puts the right operand in RCX.
+func (c *compiler) loadRHS(w Width, r rhs) {
+	switch {
+	case !r.isImm:
+		c.a.Load(w, RCX, slot(r.slot))
+	case w == W32:
+		c.a.MovImm32(RCX, uint32(r.imm))
+	default:
+		c.a.MovImm64(RCX, int64(r.imm))
+	}
+}
+
+// binary compiles the integer binary op of kind k; a 32-bit result is
+// written zero-extended, since every 32-bit operation clears the upper
+// half of its destination register.
+func (c *compiler) binary(w Width, k int, dst, lhs uint32, r rhs) {
+	a := c.a
+	switch k {
+	case kAdd, kSub, kAnd, kOr, kXor:
+		a.Load(w, RAX, slot(lhs))
+		c.aluRHS(aluOf[k], w, r)
+	case kMul:
+		a.Load(w, RAX, slot(lhs))
+		switch v := r.value(w); {
+		case !r.isImm:
+			a.ImulLoad(w, RAX, slot(r.slot))
+		case fitsI32(v):
+			a.ImulImm(w, RAX, RAX, int32(v))
+		default:
+			a.MovImm64(RCX, v)
+			a.Imul(w, RAX, RCX)
+		}
+	case kShl, kShrS, kShrU, kRotl, kRotr:
+		a.Load(w, RAX, slot(lhs))
+		if r.isImm {
+			// The hardware masks a count the same way WebAssembly does;
+			// the encoder wants it in range, and 0 is no shift at all.
+			if n := uint8(r.imm & (bits(w) - 1)); n != 0 {
+				a.ShiftImm(shiftOf[k], w, RAX, n)
+			}
+		} else {
+			a.Load(W32, RCX, slot(r.slot))
+			a.ShiftCL(shiftOf[k], w, RAX)
+		}
+	case kDivS, kDivU, kRemS, kRemU:
+		c.divide(w, k, lhs, r)
+	}
+	if k == kRemS || k == kRemU {
+		a.Store(W64, slot(dst), RDX)
+	} else {
+		a.Store(W64, slot(dst), RAX)
+	}
+}
+
+// divide leaves the quotient in RAX and the remainder in RDX, trapping as
+// WebAssembly does: division by zero, and INT_MIN / -1 for div_s only
+// (rem_s of INT_MIN by -1 is 0, which IDIV would fault on).
+func (c *compiler) divide(w Width, k int, lhs uint32, r rhs) {
+	a := c.a
+	a.Load(w, RAX, slot(lhs))
+	c.loadRHS(w, r)
+	if r.isImm && r.value(w) == 0 {
+		c.trapHere(TrapIntegerDivideByZero)
+		return
+	}
+	if !r.isImm {
+		a.Test(w, RCX, RCX)
+		a.Jcc(CondE, c.trap(TrapIntegerDivideByZero))
+	}
+	if k == kDivU || k == kRemU {
+		a.ALU(XOR, W32, RDX, RDX)
+		a.Div(w, RCX)
+		return
+	}
+	done := a.NewLabel()
+	if !r.isImm || r.value(w) == -1 {
+		do := a.NewLabel()
+		a.ALUImm(CMP, w, RCX, -1)
+		a.Jcc(CondNE, do)
+		if k == kRemS {
+			a.ALU(XOR, W32, RDX, RDX)
+			a.Jmp(done)
+		} else {
+			if w == W32 {
+				a.ALUImm(CMP, W32, RAX, math.MinInt32)
+			} else {
+				a.MovImm64(RDX, math.MinInt64)
+				a.ALU(CMP, W64, RAX, RDX)
+			}
+			a.Jcc(CondE, c.trap(TrapIntegerOverflow))
+		}
+		a.Bind(do)
+	}
+	if w == W32 {
+		a.Cdq()
+	} else {
+		a.Cqo()
+	}
+	a.Idiv(w, RCX)
+	a.Bind(done)
+}
+
+// unaryBits compiles clz, ctz and popcnt, with LZCNT, TZCNT and POPCNT
+// only when the features have them: without their CPUID bit LZCNT and
+// TZCNT do not fault but run as BSR and BSF, a silent wrong result.
+func (c *compiler) unaryBits(op ir.Op, w Width, k int, dst, src uint32) {
+	a := c.a
+	a.Load(w, RAX, slot(src))
+	top := int32(bits(w) - 1)
+	switch k {
+	case kClz:
+		if c.feats.Has(cpu.X86LZCNT) {
+			c.selected(op, "lzcnt", cpu.X86LZCNT)
+			a.Lzcnt(w, RAX, RAX)
+			break
+		}
+		// bsr gives the index of the highest set bit (ZF on zero);
+		// clz = top - index = top ^ index, and zero maps 2*top+1 to
+		// top+1.
+		c.selected(op, "bsr+cmov")
+		a.Bsr(w, RAX, RAX)
+		a.MovImm32(RCX, uint32(2*top+1))
+		a.Cmov(CondE, w, RAX, RCX)
+		a.ALUImm(XOR, w, RAX, top)
+	case kCtz:
+		if c.feats.Has(cpu.X86BMI1) {
+			c.selected(op, "tzcnt", cpu.X86BMI1)
+			a.Tzcnt(w, RAX, RAX)
+			break
+		}
+		c.selected(op, "bsf+cmov")
+		a.Bsf(w, RAX, RAX)
+		a.MovImm32(RCX, uint32(top+1))
+		a.Cmov(CondE, w, RAX, RCX)
+	case kPopcnt:
+		if c.feats.Has(cpu.X86POPCNT) {
+			c.selected(op, "popcnt", cpu.X86POPCNT)
+			a.Popcnt(w, RAX, RAX)
+			break
+		}
+		c.selected(op, "swar")
+		c.popcntSWAR(w)
+	}
+	a.Store(W64, slot(dst), RAX)
+}
+
+// popcntSWAR counts the bits of RAX in RAX with the classic parallel sum
+// (bit pairs, nibbles, bytes, then a multiply that adds the bytes).
+func (c *compiler) popcntSWAR(w Width) {
+	a := c.a
+	mask := func(r Reg, m uint64) {
+		if w == W32 {
+			a.ALUImm(AND, W32, r, int32(uint32(m)))
+			return
+		}
+		a.MovImm64(RDX, int64(m))
+		a.ALU(AND, W64, r, RDX)
+	}
+	a.Mov(w, RCX, RAX)
+	a.ShiftImm(SHR, w, RCX, 1)
+	mask(RCX, 0x5555555555555555)
+	a.ALU(SUB, w, RAX, RCX)
+	a.Mov(w, RCX, RAX)
+	a.ShiftImm(SHR, w, RCX, 2)
+	mask(RAX, 0x3333333333333333)
+	mask(RCX, 0x3333333333333333)
+	a.ALU(ADD, w, RAX, RCX)
+	a.Mov(w, RCX, RAX)
+	a.ShiftImm(SHR, w, RCX, 4)
+	a.ALU(ADD, w, RAX, RCX)
+	mask(RAX, 0x0F0F0F0F0F0F0F0F)
+	if w == W32 {
+		a.ImulImm(W32, RAX, RAX, 0x01010101)
+		a.ShiftImm(SHR, W32, RAX, 24)
+	} else {
+		a.MovImm64(RDX, 0x0101010101010101)
+		a.Imul(W64, RAX, RDX)
+		a.ShiftImm(SHR, W64, RAX, 56)
+	}
+}
+
+// address bounds-checks an n-byte access at slot addr + off and returns
+// its memory operand (RAX and RDX hold the address and its end).
+func (c *compiler) address(addr uint32, off uint64, n int32) (Mem, error) {
+	a := c.a
+	if off > math.MaxUint32 {
+		return Mem{}, c.fail("memory offset %d beyond 32 bits", off)
+	}
+	a.Load(W32, RAX, slot(addr))
+	end := int64(off) + int64(n)
+	if fitsI32(end) {
+		a.Lea(W64, RDX, M(RAX, int32(end)))
+	} else {
+		a.MovImm64(RDX, end)
+		a.ALU(ADD, W64, RDX, RAX)
+	}
+	a.ALULoad(CMP, W64, RDX, M(regBlock, native.OffMemLen))
+	a.Jcc(CondA, c.trap(TrapMemoryOutOfBounds))
+	if fitsI32(int64(off)) {
+		return MI(regMem, RAX, 1, int32(off)), nil
+	}
+	a.Lea(W64, RAX, M(RDX, -n))
+	return MI(regMem, RAX, 1, 0), nil
+}
+
+func (c *compiler) load(in ir.Instr) error {
+	a := c.a
+	var n int32
+	switch in.Op {
+	case ir.I32Load8S, ir.I32Load8U, ir.I64Load8S, ir.I64Load8U:
+		n = 1
+	case ir.I32Load16S, ir.I32Load16U, ir.I64Load16S, ir.I64Load16U:
+		n = 2
+	case ir.I32Load, ir.F32Load, ir.I64Load32S, ir.I64Load32U:
+		n = 4
+	default:
+		n = 8
+	}
+	m, err := c.address(in.B, in.Imm, n)
+	if err != nil {
+		return err
+	}
+	switch in.Op {
+	case ir.I32Load, ir.F32Load, ir.I64Load32U:
+		a.Load(W32, RAX, m)
+	case ir.I64Load, ir.F64Load:
+		a.Load(W64, RAX, m)
+	case ir.I32Load8S:
+		a.MovsxLoad(W32, W8, RAX, m)
+	case ir.I64Load8S:
+		a.MovsxLoad(W64, W8, RAX, m)
+	case ir.I32Load8U, ir.I64Load8U:
+		a.MovzxLoad(W32, W8, RAX, m)
+	case ir.I32Load16S:
+		a.MovsxLoad(W32, W16, RAX, m)
+	case ir.I64Load16S:
+		a.MovsxLoad(W64, W16, RAX, m)
+	case ir.I32Load16U, ir.I64Load16U:
+		a.MovzxLoad(W32, W16, RAX, m)
+	case ir.I64Load32S:
+		a.MovsxLoad(W64, W32, RAX, m)
+	}
+	a.Store(W64, slot(in.A), RAX)
+	return nil
+}
+
+func (c *compiler) store(in ir.Instr) error {
+	a := c.a
+	var w Width
+	switch in.Op {
+	case ir.I32Store8, ir.I64Store8, ir.I32Store8I:
+		w = W8
+	case ir.I32Store16, ir.I64Store16, ir.I32Store16I:
+		w = W16
+	case ir.I32Store, ir.F32Store, ir.I64Store32, ir.I32StoreI:
+		w = W32
+	default:
+		w = W64
+	}
+	m, err := c.address(in.A, in.Imm, int32(w))
+	if err != nil {
+		return err
+	}
+	switch in.Op {
+	case ir.I32Store8I:
+		a.StoreImm(W8, m, int32(uint8(in.C)))
+	case ir.I32Store16I:
+		a.StoreImm(W16, m, int32(uint16(in.C)))
+	case ir.I32StoreI, ir.I64StoreI:
+		// The i64 form's constant is sign-extended from 32 bits, as the
+		// 64-bit MOV with an imm32 does.
+		a.StoreImm(w, m, int32(in.C))
+	default:
+		a.Load(W64, RCX, slot(in.B))
+		a.Store(w, m, RCX)
+	}
+	return nil
+}
+
+// brTable dispatches through a table of label differences; a target that
+// copies slots or goes backward (and so polls) gets a block of its own.
+func (c *compiler) brTable(in ir.Instr) error {
+	a := c.a
+	tg := c.f.BrTargets
+	if in.C == 0 || uint64(in.B)+uint64(in.C) > uint64(len(tg)) {
+		return c.fail("br_table targets %d+%d out of range", in.B, in.C)
+	}
+	t := jumpTable{l: a.NewLabel(), entries: make([]Label, in.C)}
+	for i := range t.entries {
+		d := tg[in.B+uint32(i)]
+		if err := c.target(d.PC); err != nil {
+			return err
+		}
+		if (d.N == 0 || d.Src == d.Dst) && d.PC > c.cur {
+			t.entries[i] = c.labels[d.PC]
+			continue
+		}
+		b := edgeBlock{l: a.NewLabel(), at: c.cur, t: d}
+		c.blocks = append(c.blocks, b)
+		t.entries[i] = b.l
+	}
+	c.tables = append(c.tables, t)
+	a.Load(W32, RAX, slot(in.A))
+	a.MovImm32(RCX, in.C-1)
+	a.ALU(CMP, W64, RAX, RCX)
+	a.Cmov(CondA, W64, RAX, RCX)
+	a.LeaLabel(RCX, t.l)
+	a.MovsxLoad(W64, W32, RDX, MI(RCX, RAX, 4, 0))
+	a.ALU(ADD, W64, RDX, RCX)
+	a.JmpReg(RDX)
+	return nil
+}

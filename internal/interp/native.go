@@ -146,10 +146,13 @@ func (m *machine) account(passed int64) {
 	}
 }
 
-// runNative runs the innermost frame, a compiled one, until it returns,
-// calls a WebAssembly function (pushed for drive to run), falls back to
-// the interpreter, or the run stops at a pause point (true).
+// runNative runs the innermost frame, a compiled one, until the run
+// stops at a pause point (true) or the innermost frame is an interpreter
+// frame (false): a call of an interpreted function, a return to an
+// interpreted caller, a fall-back. Calls and returns between compiled
+// frames stay in this loop.
 func (m *machine) runNative() bool {
+next:
 	fr := &m.frames[len(m.frames)-1]
 	c := fr.code
 	code := c.native.Load()
@@ -202,6 +205,9 @@ func (m *machine) runNative() bool {
 			m.account(spent)
 			m.frames = m.frames[:len(m.frames)-1]
 			m.unmarkNative()
+			if n := len(m.frames); n > 0 && m.frames[n-1].tier == frameAtCall {
+				goto next // a compiled caller
+			}
 			return false
 		case native.ExitTrap:
 			m.account(spent)
@@ -247,8 +253,11 @@ func (m *machine) runNative() bool {
 			}
 			if f.Host == nil {
 				fr.tier = frameAtCall
-				m.push(f, base) // drive runs the callee in its tier
-				return false
+				m.push(f, base)
+				if m.frames[len(m.frames)-1].tier == frameEnter {
+					goto next // a compiled callee
+				}
+				return false // drive runs the callee in the interpreter
 			}
 			if m.callHost(fr, pc, f, inst, base) {
 				m.toInterp(fr) // stopped before the host call, which a resume issues

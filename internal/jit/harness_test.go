@@ -157,7 +157,7 @@ func (r *runner) setMemory() {
 // call runs code (compiled from f) with args on a frame at slot frame and
 // returns the results or the trap's api error.
 func (r *runner) call(code *Code, f *ir.Func, args []uint64, frame int) ([]uint64, error) {
-	clear(r.stack)
+	clear(r.stack[frame : frame+int(f.FrameSlots)])
 	copy(r.stack[frame:], args)
 	r.ctx.SetBudget(r.budget)
 	if err := r.run(code, f, frame); err != nil {
@@ -264,10 +264,20 @@ func (r *runner) run(code *Code, f *ir.Func, frame int) error {
 
 func newAlloc() *native.Allocator { return native.NewAllocator(256 << 20) }
 
-// allFeatures is every amd64 feature: the compile-time mask used by the
-// tests that run code is the host's (cpu.Host), this one is for
-// compile-only lints.
-func hostFeatures() cpu.Set { return cpu.Host().Set() }
+// hostFeatures are the features the tests that run code compile for:
+// the host's (under qemu, the emulated CPU's), masked by the spec in
+// FERRY_JIT_MASK (for example "x86-64-v1") when it is set.
+func hostFeatures() cpu.Set {
+	f := cpu.Host()
+	if spec := os.Getenv("FERRY_JIT_MASK"); spec != "" {
+		m, err := f.Mask(spec)
+		if err != nil {
+			panic(fmt.Sprintf("FERRY_JIT_MASK=%q: %v", spec, err))
+		}
+		f = m
+	}
+	return f.Set()
+}
 
 // interpCall runs export name in the interpreter on a fresh instance.
 func interpCall(m *module, name string, args []uint64) ([]uint64, *store.Instance, error) {

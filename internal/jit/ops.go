@@ -187,7 +187,11 @@ func (c *compiler) instr(in ir.Instr) error {
 		c.exitHere(native.ExitCall, c.cur, in.C)
 	case ir.CallIndirect:
 		c.exitHere(native.ExitCall, c.cur, uint32(in.Imm>>32))
-	case ir.MemoryGrow, ir.MemoryInit, ir.MemoryCopy, ir.MemoryFill, ir.DataDrop,
+	case ir.MemoryCopy:
+		c.memoryCopy(in.B)
+	case ir.MemoryFill:
+		c.memoryFill(in.B)
+	case ir.MemoryGrow, ir.MemoryInit, ir.DataDrop,
 		ir.TableGet, ir.TableSet, ir.TableSize, ir.TableGrow, ir.TableFill, ir.TableCopy,
 		ir.TableInit, ir.ElemDrop, ir.RefFunc:
 		// v1 leaves these to Go: each is rare in hot code, and most need
@@ -593,4 +597,66 @@ func (c *compiler) brTable(in ir.Instr) error {
 	a.ALU(ADD, W64, RDX, RCX)
 	a.JmpReg(RDX)
 	return nil
+}
+
+// bulkCheck traps unless [start, start+RCX) lies in memory; start is
+// RSI or RDI holding a zero-extended address.
+func (c *compiler) bulkCheck(start Reg) {
+	c.a.Lea(W64, RAX, MI(start, RCX, 1, 0))
+	c.a.ALULoad(CMP, W64, RAX, M(regBlock, native.OffMemLen))
+	c.a.Jcc(CondA, c.trap(TrapMemoryOutOfBounds))
+}
+
+// memoryFill is memory.fill (d, val, n at slots b..b+2) with REP STOSB,
+// after the same check as the interpreter's: d+n beyond memory traps,
+// even for n = 0.
+func (c *compiler) memoryFill(b uint32) {
+	a := c.a
+	c.selected(ir.MemoryFill, "rep stosb")
+	a.Load(W32, RDI, slot(b))
+	a.Load(W32, RCX, slot(b+2))
+	c.bulkCheck(RDI)
+	a.Load(W32, RAX, slot(b+1))
+	a.Lea(W64, RDI, MI(regMem, RDI, 1, 0))
+	a.RepStosb()
+}
+
+// memoryCopy is memory.copy (d, s, n at slots b..b+2) with memmove
+// semantics: REP MOVSB forward unless the destination overlaps the source
+// from above, which copies backward in 8-byte then 1-byte steps (the
+// direction flag stays clear, as the trampoline's contract requires).
+func (c *compiler) memoryCopy(b uint32) {
+	a := c.a
+	c.selected(ir.MemoryCopy, "rep movsb")
+	a.Load(W32, RDI, slot(b))
+	a.Load(W32, RSI, slot(b+1))
+	a.Load(W32, RCX, slot(b+2))
+	c.bulkCheck(RSI)
+	c.bulkCheck(RDI)
+	a.Lea(W64, RSI, MI(regMem, RSI, 1, 0))
+	a.Lea(W64, RDI, MI(regMem, RDI, 1, 0))
+	fwd, done := a.NewLabel(), a.NewLabel()
+	a.ALU(CMP, W64, RDI, RSI)
+	a.Jcc(CondBE, fwd)
+	a.Lea(W64, RAX, MI(RSI, RCX, 1, 0))
+	a.ALU(CMP, W64, RDI, RAX)
+	a.Jcc(CondAE, fwd)
+	words, bytes := a.NewLabel(), a.NewLabel()
+	a.Bind(words)
+	a.ALUImm(CMP, W64, RCX, 8)
+	a.Jcc(CondB, bytes)
+	a.ALUImm(SUB, W64, RCX, 8)
+	a.Load(W64, RAX, MI(RSI, RCX, 1, 0))
+	a.Store(W64, MI(RDI, RCX, 1, 0), RAX)
+	a.Jmp(words)
+	a.Bind(bytes)
+	a.Test(W64, RCX, RCX)
+	a.Jcc(CondE, done)
+	a.ALUImm(SUB, W64, RCX, 1)
+	a.MovzxLoad(W32, W8, RAX, MI(RSI, RCX, 1, 0))
+	a.Store(W8, MI(RDI, RCX, 1, 0), RAX)
+	a.Jmp(bytes)
+	a.Bind(fwd)
+	a.RepMovsb()
+	a.Bind(done)
 }

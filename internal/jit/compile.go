@@ -43,6 +43,14 @@ type compiler struct {
 	blocks  []edgeBlock
 	contLbl []Label // per pause id, -1 when none
 
+	// raxSlot is the slot whose value RAX holds after the instruction
+	// just compiled (-1: none); cached is that slot as the current
+	// instruction may use it, -1 at a branch target. Reusing it saves a
+	// load and a store-to-load forwarding delay on the hot path of
+	// straight-line code (a tee'd counter, then its compare).
+	raxSlot, cached int64
+	isTarget        []bool
+
 	sels    []Selection
 	seen    map[ir.Op]bool
 	textEnd int
@@ -98,8 +106,16 @@ type assembly struct {
 	code    []byte
 	textEnd int // code before textEnd is instructions; after it, jump tables
 	cont    []int32
-	sels    []Selection
-	feats   cpu.Set
+	// raxSlot is the slot whose value RAX holds after the instruction
+	// just compiled (-1: none); cached is that slot as the current
+	// instruction may use it, -1 at a branch target. Reusing it saves a
+	// load and a store-to-load forwarding delay on the hot path of
+	// straight-line code (a tee'd counter, then its compare).
+	raxSlot, cached int64
+	isTarget        []bool
+
+	sels  []Selection
+	feats cpu.Set
 }
 
 func assemble(f *ir.Func, opt Options) (*assembly, error) {
@@ -163,9 +179,16 @@ func (c *compiler) compile() error {
 		c.loopStub[stub] = true
 	}
 
+	c.markTargets()
 	c.frameBase()
+	c.raxSlot = -1
 	for i := range f.Code {
 		c.cur = uint32(i)
+		c.cached = c.raxSlot
+		if c.isTarget[i] {
+			c.cached = -1
+		}
+		c.raxSlot = -1
 		for k := range c.siteTraps {
 			c.siteTraps[k] = -1
 		}
@@ -195,7 +218,9 @@ func (c *compiler) compile() error {
 	for _, b := range c.blocks {
 		c.cur = b.at
 		a.Bind(b.l)
-		c.copySlots(b.t.Dst, b.t.Src, b.t.N)
+		if err := c.copySlots(b.t.Dst, b.t.Src, b.t.N); err != nil {
+			return err
+		}
 		c.jumpTo(b.t.PC)
 	}
 	for _, p := range c.polls {
@@ -234,6 +259,54 @@ func (c *compiler) compile() error {
 		return fmt.Errorf("jit: function %d: %w", f.Index, a.Err())
 	}
 	return nil
+}
+
+// markTargets finds the IR indices control reaches other than by falling
+// through, where no register value may be assumed.
+func (c *compiler) markTargets() {
+	n := len(c.f.Code)
+	c.isTarget = make([]bool, n)
+	mark := func(t uint32) {
+		if int(t) < n {
+			c.isTarget[t] = true
+		}
+	}
+	mark(0)
+	for i := range c.f.Code {
+		switch in := plain(c.f.Code[i]); {
+		case in.Op == ir.Br || in.Op == ir.BrCopy || in.Op == ir.BrIf || in.Op == ir.BrIfNot || in.Op == ir.BrIfCopy,
+			in.Op >= ir.BrI32Eq && in.Op <= ir.BrI32GeUI:
+			mark(in.A)
+		}
+	}
+	for _, t := range c.f.BrTargets {
+		mark(t.PC)
+	}
+	for body := range c.loopOf {
+		mark(body)
+	}
+}
+
+// loadRAX loads slot s into RAX, or reuses RAX when the previous
+// instruction left s there. Only the first RAX write of an instruction
+// may use it (cached is consumed). A 32-bit load of a cached 64-bit value
+// still truncates, with a register move.
+func (c *compiler) loadRAX(w Width, s uint32) {
+	hit := c.cached == int64(s)
+	c.cached = -1
+	switch {
+	case !hit:
+		c.a.Load(w, RAX, slot(s))
+	case w == W32:
+		c.a.Mov(W32, RAX, RAX)
+	}
+}
+
+// storeRAX stores RAX, the full 64-bit value of slot s, and records that
+// RAX holds it.
+func (c *compiler) storeRAX(s uint32) {
+	c.a.Store(W64, slot(s), RAX)
+	c.raxSlot = int64(s)
 }
 
 // plain returns in with an armed back-edge form replaced by the plain
@@ -365,10 +438,16 @@ func (c *compiler) target(t uint32) error {
 	return nil
 }
 
-// copySlots copies n slots from src to dst with memmove semantics.
-func (c *compiler) copySlots(dst, src, n uint32) {
+// copySlots copies n slots from src to dst with memmove semantics. Both
+// ranges must lie in the frame: a count from a corrupt IR would otherwise
+// unroll into gigabytes of code before the size check sees it.
+func (c *compiler) copySlots(dst, src, n uint32) error {
+	fs := uint64(c.f.FrameSlots)
+	if uint64(dst)+uint64(n) > fs || uint64(src)+uint64(n) > fs {
+		return c.fail("copy of %d slots from %d to %d outside the frame's %d slots", n, src, dst, fs)
+	}
 	if n == 0 || dst == src {
-		return
+		return nil
 	}
 	for k := uint32(0); k < n; k++ {
 		i := k
@@ -378,6 +457,7 @@ func (c *compiler) copySlots(dst, src, n uint32) {
 		c.a.Load(W64, RAX, slot(src+i))
 		c.a.Store(W64, slot(dst+i), RAX)
 	}
+	return nil
 }
 
 func (c *compiler) checkSlots(slots ...uint64) error {

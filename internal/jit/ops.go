@@ -69,7 +69,7 @@ func (c *compiler) instr(in ir.Instr) error {
 		if op == ir.Op(wasm.OpI64Eqz) {
 			w = W64
 		}
-		a.Load(w, RAX, slot(in.B))
+		c.loadRAX(w, in.B)
 		a.Test(w, RAX, RAX)
 		c.setcc(CondE, in.A)
 		return nil
@@ -107,7 +107,7 @@ func (c *compiler) instr(in ir.Instr) error {
 		if err := c.target(in.A); err != nil {
 			return err
 		}
-		a.Load(W32, RAX, slot(in.B))
+		c.loadRAX(W32, in.B)
 		a.ALULoad(CMP, W32, RAX, slot(in.C))
 		c.branchIf(cmpCond[op-ir.BrI32Eq], in.A)
 		return nil
@@ -115,7 +115,7 @@ func (c *compiler) instr(in ir.Instr) error {
 		if err := c.target(in.A); err != nil {
 			return err
 		}
-		a.Load(W32, RAX, slot(in.B))
+		c.loadRAX(W32, in.B)
 		a.ALUImm(CMP, W32, RAX, int32(uint32(in.Imm)))
 		c.branchIf(cmpCond[op-ir.BrI32EqI], in.A)
 		return nil
@@ -151,13 +151,15 @@ func (c *compiler) instr(in ir.Instr) error {
 		if err := c.target(in.A); err != nil {
 			return err
 		}
-		c.copySlots(in.C, in.B, uint32(in.Imm))
+		if err := c.copySlots(in.C, in.B, uint32(in.Imm)); err != nil {
+			return err
+		}
 		c.jumpTo(in.A)
 	case ir.BrIf, ir.BrIfNot:
 		if err := c.target(in.A); err != nil {
 			return err
 		}
-		a.Load(W32, RAX, slot(in.B))
+		c.loadRAX(W32, in.B)
 		a.Test(W32, RAX, RAX)
 		cc := CondNE
 		if op == ir.BrIfNot {
@@ -169,17 +171,21 @@ func (c *compiler) instr(in ir.Instr) error {
 			return err
 		}
 		skip := a.NewLabel()
-		a.Load(W32, RAX, slot(in.B))
+		c.loadRAX(W32, in.B)
 		a.Test(W32, RAX, RAX)
 		a.Jcc(CondE, skip)
-		c.copySlots(uint32(in.Imm), in.C, uint32(in.Imm>>32))
+		if err := c.copySlots(uint32(in.Imm), in.C, uint32(in.Imm>>32)); err != nil {
+			return err
+		}
 		c.jumpTo(in.A)
 		a.Bind(skip)
 	case ir.BrTable:
 		return c.brTable(in)
 	case ir.Return:
 		if in.B != 0 {
-			c.copySlots(0, in.B, in.C)
+			if err := c.copySlots(0, in.B, in.C); err != nil {
+				return err
+			}
 		}
 		a.StoreImm(W32, M(regBlock, native.OffExit), int32(native.ExitReturn))
 		c.leave()
@@ -202,18 +208,18 @@ func (c *compiler) instr(in ir.Instr) error {
 			a.StoreImm(W64, slot(in.A), int32(v))
 		} else {
 			a.MovImm64(RAX, v)
-			a.Store(W64, slot(in.A), RAX)
+			c.storeRAX(in.A)
 		}
 	case ir.Mov:
-		a.Load(W64, RAX, slot(in.B))
-		a.Store(W64, slot(in.A), RAX)
+		c.loadRAX(W64, in.B)
+		c.storeRAX(in.A)
 	case ir.Select:
-		a.Load(W64, RAX, slot(in.B))
+		c.loadRAX(W64, in.B)
 		a.Load(W64, RCX, slot(in.C))
 		a.Load(W32, RDX, slot(uint32(in.Imm)))
 		a.Test(W32, RDX, RDX)
 		a.Cmov(CondE, W64, RAX, RCX)
-		a.Store(W64, slot(in.A), RAX)
+		c.storeRAX(in.A)
 	case ir.GlobalGet:
 		if in.B >= maxSlots {
 			return c.fail("global %d out of range", in.B)
@@ -221,7 +227,7 @@ func (c *compiler) instr(in ir.Instr) error {
 		a.Load(W64, RAX, M(regBlock, native.OffGlobals))
 		a.Load(W64, RAX, M(RAX, int32(in.B)*8))
 		a.Load(W64, RAX, M(RAX, 0))
-		a.Store(W64, slot(in.A), RAX)
+		c.storeRAX(in.A)
 	case ir.GlobalSet:
 		if in.A >= maxSlots {
 			return c.fail("global %d out of range", in.A)
@@ -233,25 +239,25 @@ func (c *compiler) instr(in ir.Instr) error {
 	case ir.MemorySize:
 		a.Load(W64, RAX, M(regBlock, native.OffMemLen))
 		a.ShiftImm(SHR, W64, RAX, 16)
-		a.Store(W64, slot(in.A), RAX)
+		c.storeRAX(in.A)
 	case ir.Op(wasm.OpI32WrapI64), ir.Op(wasm.OpI64ExtendI32U):
-		a.Load(W32, RAX, slot(in.B))
-		a.Store(W64, slot(in.A), RAX)
+		c.loadRAX(W32, in.B)
+		c.storeRAX(in.A)
 	case ir.Op(wasm.OpI64ExtendI32S), ir.Op(wasm.OpI64Extend32S):
 		a.MovsxLoad(W64, W32, RAX, slot(in.B))
-		a.Store(W64, slot(in.A), RAX)
+		c.storeRAX(in.A)
 	case ir.Op(wasm.OpI32Extend8S):
 		a.MovsxLoad(W32, W8, RAX, slot(in.B))
-		a.Store(W64, slot(in.A), RAX)
+		c.storeRAX(in.A)
 	case ir.Op(wasm.OpI32Extend16S):
 		a.MovsxLoad(W32, W16, RAX, slot(in.B))
-		a.Store(W64, slot(in.A), RAX)
+		c.storeRAX(in.A)
 	case ir.Op(wasm.OpI64Extend8S):
 		a.MovsxLoad(W64, W8, RAX, slot(in.B))
-		a.Store(W64, slot(in.A), RAX)
+		c.storeRAX(in.A)
 	case ir.Op(wasm.OpI64Extend16S):
 		a.MovsxLoad(W64, W16, RAX, slot(in.B))
-		a.Store(W64, slot(in.A), RAX)
+		c.storeRAX(in.A)
 	default:
 		if !emitFloat(a, c.feats, &in, slot, c.trap) {
 			return c.fail("op %#x is not compiled", uint16(op))
@@ -264,7 +270,7 @@ func (c *compiler) instr(in ir.Instr) error {
 func (c *compiler) setcc(cc Cond, dst uint32) {
 	c.a.Setcc(cc, RAX)
 	c.a.Movzx(W32, W8, RAX, RAX)
-	c.a.Store(W64, slot(dst), RAX)
+	c.storeRAX(dst)
 }
 
 // aluRHS applies op to RAX and the right operand.
@@ -281,7 +287,7 @@ func (c *compiler) aluRHS(op ALUOp, w Width, r rhs) {
 }
 
 func (c *compiler) compare(w Width, k int, dst, lhs uint32, r rhs) {
-	c.a.Load(w, RAX, slot(lhs))
+	c.loadRAX(w, lhs)
 	c.aluRHS(CMP, w, r)
 	c.setcc(cmpCond[k], dst)
 }
@@ -304,11 +310,18 @@ func (c *compiler) loadRHS(w Width, r rhs) {
 func (c *compiler) binary(w Width, k int, dst, lhs uint32, r rhs) {
 	a := c.a
 	switch k {
+	case kAdd, kMul, kAnd, kOr, kXor:
+		// Commutative: take the operand RAX already holds as the left.
+		if !r.isImm && c.cached == int64(r.slot) {
+			lhs, r.slot = r.slot, lhs
+		}
+	}
+	switch k {
 	case kAdd, kSub, kAnd, kOr, kXor:
-		a.Load(w, RAX, slot(lhs))
+		c.loadRAX(w, lhs)
 		c.aluRHS(aluOf[k], w, r)
 	case kMul:
-		a.Load(w, RAX, slot(lhs))
+		c.loadRAX(w, lhs)
 		switch v := r.value(w); {
 		case !r.isImm:
 			a.ImulLoad(w, RAX, slot(r.slot))
@@ -319,7 +332,7 @@ func (c *compiler) binary(w Width, k int, dst, lhs uint32, r rhs) {
 			a.Imul(w, RAX, RCX)
 		}
 	case kShl, kShrS, kShrU, kRotl, kRotr:
-		a.Load(w, RAX, slot(lhs))
+		c.loadRAX(w, lhs)
 		if r.isImm {
 			// The hardware masks a count the same way WebAssembly does;
 			// the encoder wants it in range, and 0 is no shift at all.
@@ -336,7 +349,7 @@ func (c *compiler) binary(w Width, k int, dst, lhs uint32, r rhs) {
 	if k == kRemS || k == kRemU {
 		a.Store(W64, slot(dst), RDX)
 	} else {
-		a.Store(W64, slot(dst), RAX)
+		c.storeRAX(dst)
 	}
 }
 
@@ -345,7 +358,7 @@ func (c *compiler) binary(w Width, k int, dst, lhs uint32, r rhs) {
 // (rem_s of INT_MIN by -1 is 0, which IDIV would fault on).
 func (c *compiler) divide(w Width, k int, lhs uint32, r rhs) {
 	a := c.a
-	a.Load(w, RAX, slot(lhs))
+	c.loadRAX(w, lhs)
 	c.loadRHS(w, r)
 	if r.isImm && r.value(w) == 0 {
 		c.trapHere(TrapIntegerDivideByZero)
@@ -393,7 +406,7 @@ func (c *compiler) divide(w Width, k int, lhs uint32, r rhs) {
 // TZCNT do not fault but run as BSR and BSF, a silent wrong result.
 func (c *compiler) unaryBits(op ir.Op, w Width, k int, dst, src uint32) {
 	a := c.a
-	a.Load(w, RAX, slot(src))
+	c.loadRAX(w, src)
 	top := int32(bits(w) - 1)
 	switch k {
 	case kClz:
@@ -429,7 +442,7 @@ func (c *compiler) unaryBits(op ir.Op, w Width, k int, dst, src uint32) {
 		c.selected(op, "swar")
 		c.popcntSWAR(w)
 	}
-	a.Store(W64, slot(dst), RAX)
+	c.storeRAX(dst)
 }
 
 // popcntSWAR counts the bits of RAX in RAX with the classic parallel sum
@@ -474,7 +487,7 @@ func (c *compiler) address(addr uint32, off uint64, n int32) (Mem, error) {
 	if off > math.MaxUint32 {
 		return Mem{}, c.fail("memory offset %d beyond 32 bits", off)
 	}
-	a.Load(W32, RAX, slot(addr))
+	c.loadRAX(W32, addr)
 	end := int64(off) + int64(n)
 	if fitsI32(end) {
 		a.Lea(W64, RDX, M(RAX, int32(end)))
@@ -528,7 +541,7 @@ func (c *compiler) load(in ir.Instr) error {
 	case ir.I64Load32S:
 		a.MovsxLoad(W64, W32, RAX, m)
 	}
-	a.Store(W64, slot(in.A), RAX)
+	c.storeRAX(in.A)
 	return nil
 }
 

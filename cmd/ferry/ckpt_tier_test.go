@@ -273,7 +273,9 @@ func TestCompiledCheckpointMatchesInterpreterAcrossCPUs(t *testing.T) {
 					t.Fatalf("the compiled tier polls %d pause points, the interpreter %d (twice)", c, last)
 				}
 				t.Logf("the pause count varies from run to run (clock-dependent): interpreter %d, compiled %d", last, c)
-				last = min(last, c)
+				// A run may poll fewer than either count: stay 1% short
+				// so that the last points are reached in every run.
+				last = min(last, c) * 99 / 100
 			}
 			for _, n := range tierPoints(last) {
 				start := time.Now()

@@ -127,7 +127,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if stop {
 		return code
 	}
-	rtCfg, err := lf.apply(rtCfg.WithMaxCallDepth(*maxDepth).WithTier(tf.t))
+	rtCfg, err := lf.apply(tf.apply(rtCfg.WithMaxCallDepth(*maxDepth)))
 	if err != nil {
 		return usageError(stderr, restoreUsage, "restore: %v", err)
 	}

@@ -121,7 +121,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if stop {
 		return code
 	}
-	rtCfg, err = lf.apply(rtCfg.WithMaxCallDepth(*maxDepth).WithTier(tf.t))
+	rtCfg, err = lf.apply(tf.apply(rtCfg.WithMaxCallDepth(*maxDepth)))
 	if err != nil {
 		return usageError(stderr, runUsage, "run: %v", err)
 	}

@@ -46,8 +46,8 @@ func runWast(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	}
 	opts := wast.Options{CommandTimeout: *timeout}
 	var runtimes []*ferry.Runtime // for the compiled-function counts
-	if tf.t != ferry.TierInterp {
-		cfg := ferry.NewRuntimeConfig().WithTier(tf.t)
+	if tf.set {
+		cfg := tf.apply(ferry.NewRuntimeConfig())
 		var once sync.Once
 		opts.NewRuntime = func() *ferry.Runtime {
 			rt := ferry.NewRuntime(cfg)

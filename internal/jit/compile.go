@@ -460,15 +460,6 @@ func (c *compiler) copySlots(dst, src, n uint32) error {
 	return nil
 }
 
-func (c *compiler) checkSlots(slots ...uint64) error {
-	for _, s := range slots {
-		if s >= uint64(c.f.FrameSlots) && s >= maxSlots {
-			return c.fail("slot %d out of range", s)
-		}
-	}
-	return nil
-}
-
 func (c *compiler) selected(op ir.Op, lowering string, needs ...cpu.Feature) {
 	if c.seen == nil {
 		c.seen = make(map[ir.Op]bool)

@@ -34,11 +34,11 @@ type Paused struct {
 	rt     *Runtime
 	owner  *Instance
 	frames []api.Frame
-	// live, when not nil, is frames in the engine's form (store funcref
-	// handles), already made and checked by Restore: Resume uses it
-	// rather than translating frames again.
-	live  []api.Frame
-	count pauseCount
+	// checked, when it fits owner's instance, is frames in the engine's
+	// form (store funcref handles) that Restore made and checked: Resume
+	// runs them without translating or checking them again.
+	checked engine.Checked
+	count   pauseCount
 	// resumed is set by the first Resume, whatever its outcome: from then
 	// on the instance's state has moved past frames.
 	resumed atomic.Bool
@@ -138,8 +138,9 @@ func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 	if !p.resumed.CompareAndSwap(false, true) {
 		return nil, fmt.Errorf("ferry: resume: %w", ErrPausedConsumed)
 	}
-	frames := p.live
-	if frames == nil {
+	checked := p.checked
+	var frames []api.Frame
+	if !checked.For(p.owner.inst) {
 		var err error
 		if frames, err = p.owner.framesToRefs(p.frames); err != nil {
 			return nil, err
@@ -151,6 +152,9 @@ func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 	}
 	defer entry.Leave()
 	results, err := p.rt.run(ctx, o, func(e engine.Engine) ([]uint64, error) {
+		if frames == nil {
+			return e.ResumeChecked(ctx, p.owner.inst, checked)
+		}
 		return e.Resume(ctx, p.owner.inst, frames)
 	})
 	// The first poll of a resume is the pause point it continues from.

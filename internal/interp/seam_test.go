@@ -144,7 +144,7 @@ func TestEngineInterfaceRoundTrip(t *testing.T) {
 			}
 			return
 		}
-		if err := e.CheckFrames(inst, s.Frames); err != nil {
+		if _, err := e.CheckFrames(inst, s.Frames); err != nil {
 			t.Fatalf("N=%d: exported frames do not check: %v", n, err)
 		}
 		got, err = e.Resume(ctx, inst, s.Frames)

@@ -80,13 +80,15 @@ func CheckFrames(inst *store.Instance, frames []api.Frame, maxDepth int) (Checke
 	for i := range frames {
 		f := &frames[i]
 		innermost := i == len(frames)-1
-		where := fmt.Sprintf("resume: frame %d (func %d)", i, f.Func)
+		// Formatted only on error: a deep stack has tens of thousands of
+		// frames to check, and most checks pass.
+		where := func() string { return fmt.Sprintf("resume: frame %d (func %d)", i, f.Func) }
 		if uint64(f.Func) >= uint64(len(inst.Funcs)) {
-			return Checked{}, fmt.Errorf("%s: no such function", where)
+			return Checked{}, fmt.Errorf("%s: no such function", where())
 		}
 		fn := inst.Funcs[f.Func]
 		if fn.Host != nil || fn.Code == nil || fn.Instance != inst {
-			return Checked{}, fmt.Errorf("%s: not a function defined by this instance", where)
+			return Checked{}, fmt.Errorf("%s: not a function defined by this instance", where())
 		}
 		pt := fn.Code.Pauses()
 		if i > 0 {
@@ -95,21 +97,21 @@ func CheckFrames(inst *store.Instance, frames []api.Frame, maxDepth int) (Checke
 			pp := &prev.Pauses.Points[prev.Pause]
 			if pp.Indirect {
 				if uint64(pp.TypeIndex) >= uint64(len(inst.TypeIDs)) || fn.TypeID != inst.TypeIDs[pp.TypeIndex] {
-					return Checked{}, fmt.Errorf("%s: signature does not match the caller's call_indirect", where)
+					return Checked{}, fmt.Errorf("%s: signature does not match the caller's call_indirect", where())
 				}
 			} else if pp.Callee != f.Func {
-				return Checked{}, fmt.Errorf("%s: the caller calls func %d", where, pp.Callee)
+				return Checked{}, fmt.Errorf("%s: the caller calls func %d", where(), pp.Callee)
 			}
 		}
 		if !innermost && f.Kind != api.PauseCall {
-			return Checked{}, fmt.Errorf("%s: a caller frame must be at a call, not %v", where, f.Kind)
+			return Checked{}, fmt.Errorf("%s: a caller frame must be at a call, not %v", where(), f.Kind)
 		}
 		id, ok := pt.Find(f.Offset, f.Kind)
 		if !ok {
-			return Checked{}, fmt.Errorf("%s: no %v pause point at offset 0x%x", where, f.Kind, f.Offset)
+			return Checked{}, fmt.Errorf("%s: no %v pause point at offset 0x%x", where(), f.Kind, f.Offset)
 		}
-		if err := pt.Check(id, innermost, f, where); err != nil {
-			return Checked{}, err
+		if err := pt.Check(id, innermost, f); err != nil {
+			return Checked{}, fmt.Errorf("%s: %w", where(), err)
 		}
 		out[i] = CheckedFrame{Fn: fn, Pauses: pt, Pause: id}
 	}

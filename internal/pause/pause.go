@@ -99,12 +99,14 @@ func (f *Func) Export(id uint32, innermost bool, slots []uint64) api.Frame {
 }
 
 // Check checks a portable frame's values against the types of a frame of
-// this function stopped at id; where names the frame in the error.
-func (f *Func) Check(id uint32, innermost bool, fr *api.Frame, where string) error {
-	if err := checkValues(f.Locals, fr.Locals, where+": locals"); err != nil {
+// this function stopped at id. The caller names the frame in the error:
+// building that name for every frame of a deep stack would cost more than
+// the check.
+func (f *Func) Check(id uint32, innermost bool, fr *api.Frame) error {
+	if err := checkValues(f.Locals, fr.Locals, "locals"); err != nil {
 		return err
 	}
-	return checkValues(f.StackTypes(id, innermost), fr.Stack, where+": operand stack")
+	return checkValues(f.StackTypes(id, innermost), fr.Stack, "operand stack")
 }
 
 // Load writes a frame's values, checked by Check, into slots (the

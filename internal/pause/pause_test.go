@@ -70,7 +70,7 @@ func TestExportLoadRoundTrip(t *testing.T) {
 			if fr.Func != 3 || fr.Kind != wantKind || fr.Offset != f.Points[id].Offset {
 				t.Fatalf("pause %d: frame %+v", id, fr)
 			}
-			if err := f.Check(uint32(id), innermost, &fr, "frame"); err != nil {
+			if err := f.Check(uint32(id), innermost, &fr); err != nil {
 				t.Fatalf("pause %d: exported frame does not check: %v", id, err)
 			}
 			got := make([]uint64, 16)
@@ -86,13 +86,13 @@ func TestExportLoadRoundTrip(t *testing.T) {
 				bad := fr
 				bad.Stack = append([]api.Value(nil), fr.Stack...)
 				bad.Stack[0].Type = api.ValueTypeExternref
-				if err := f.Check(uint32(id), innermost, &bad, "frame"); err == nil {
+				if err := f.Check(uint32(id), innermost, &bad); err == nil {
 					t.Errorf("pause %d: a value of the wrong type checked", id)
 				}
 			}
 			short := fr
 			short.Locals = fr.Locals[:2]
-			if err := f.Check(uint32(id), innermost, &short, "frame"); err == nil {
+			if err := f.Check(uint32(id), innermost, &short); err == nil {
 				t.Errorf("pause %d: two locals of three checked", id)
 			}
 		}

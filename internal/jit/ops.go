@@ -310,6 +310,13 @@ func (c *compiler) loadRHS(w Width, r rhs) {
 func (c *compiler) binary(w Width, k int, dst, lhs uint32, r rhs) {
 	a := c.a
 	switch k {
+	case kAdd, kMul, kAnd, kOr, kXor:
+		// Commutative: take the operand RAX already holds as the left.
+		if !r.isImm && c.cached == int64(r.slot) {
+			lhs, r.slot = r.slot, lhs
+		}
+	}
+	switch k {
 	case kAdd, kSub, kAnd, kOr, kXor:
 		c.loadRAX(w, lhs)
 		c.aluRHS(aluOf[k], w, r)

@@ -165,7 +165,7 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 type restored struct {
 	inst    *Instance
 	frames  []api.Frame
-	checked engine.Checked // frames in the engine's form, checked once
+	checked engine.Checked // frames, checked once
 	changes []CallsiteChange
 }
 
@@ -223,11 +223,7 @@ func (r *Runtime) restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	}
 	var checked engine.Checked
 	if !s.Idle {
-		var refs []api.Frame
-		refs, err = inst.framesToRefs(frames)
-		if err == nil {
-			checked, err = r.engine.CheckFrames(si, refs)
-		}
+		checked, err = r.engine.CheckFrames(si, frames)
 		if err != nil {
 			si.Close()
 			return nil, mismatch("%v", err)

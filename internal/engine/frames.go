@@ -77,6 +77,7 @@ func CheckFrames(inst *store.Instance, frames []api.Frame, maxDepth int) (Checke
 		return Checked{}, fmt.Errorf("resume: %d frames exceed the call depth limit %d", len(frames), maxDepth)
 	}
 	out := make([]CheckedFrame, len(frames))
+	refs := RefsOf(inst)
 	for i := range frames {
 		f := &frames[i]
 		innermost := i == len(frames)-1
@@ -110,10 +111,41 @@ func CheckFrames(inst *store.Instance, frames []api.Frame, maxDepth int) (Checke
 		if !ok {
 			return Checked{}, fmt.Errorf("%s: no %v pause point at offset 0x%x", where(), f.Kind, f.Offset)
 		}
-		if err := pt.Check(id, innermost, f); err != nil {
+		if err := pt.Check(id, innermost, f, refs); err != nil {
 			return Checked{}, fmt.Errorf("%s: %w", where(), err)
 		}
 		out[i] = CheckedFrame{Fn: fn, Pauses: pt, Pause: id}
 	}
 	return Checked{inst: inst, frames: frames, points: out}, nil
+}
+
+// InstanceRefs translates an instance's funcref handles to and from the
+// portable form (pause.Refs): the function's index plus one.
+type InstanceRefs struct {
+	inst  *store.Instance
+	index map[uint64]uint64 // handle -> index+1, made on first use
+}
+
+// RefsOf is the funcref translation for inst.
+func RefsOf(inst *store.Instance) *InstanceRefs { return &InstanceRefs{inst: inst} }
+
+// ToIndex implements pause.Refs. A function imported under two indices
+// exports as the lower one, as a checkpoint's tables and globals do.
+func (r *InstanceRefs) ToIndex(ref uint64) (uint64, bool) {
+	if r.index == nil {
+		r.index = make(map[uint64]uint64, len(r.inst.Funcs))
+		for k := len(r.inst.Funcs) - 1; k >= 0; k-- {
+			r.index[r.inst.Funcs[k].Ref] = uint64(k) + 1
+		}
+	}
+	x, ok := r.index[ref]
+	return x, ok
+}
+
+// ToRef implements pause.Refs.
+func (r *InstanceRefs) ToRef(v uint64) (uint64, bool) {
+	if v == 0 || v > uint64(len(r.inst.Funcs)) {
+		return 0, false
+	}
+	return r.inst.Funcs[v-1].Ref, true
 }

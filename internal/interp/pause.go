@@ -17,6 +17,7 @@ import (
 // shared table does the rest (pause.Func.Export).
 func (m *machine) export() (*Suspended, error) {
 	out := make([]api.Frame, len(m.frames))
+	refs := engine.RefsOf(m.root)
 	for i := range m.frames {
 		fr := &m.frames[i]
 		c := fr.code
@@ -29,7 +30,11 @@ func (m *machine) export() (*Suspended, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: frame %d (func %d) is not at a pause point (IR %d)", ErrInternal, i, c.Index, pc)
 		}
-		out[i] = c.pauses.Export(id, innermost, m.stack[fr.base:])
+		f, err := c.pauses.Export(id, innermost, m.stack[fr.base:], refs)
+		if err != nil {
+			return nil, fmt.Errorf("interp: pause: frame %d: %w", i, err)
+		}
+		out[i] = f
 	}
 	return &Suspended{Instance: m.root, Frames: out}, nil
 }
@@ -116,6 +121,7 @@ func interpCodes(checked engine.Checked) ([]*funcCode, error) {
 // call, for a caller frame).
 func (m *machine) load(checked []engine.CheckedFrame, code []*funcCode, frames []api.Frame) {
 	base := 0
+	refs := engine.RefsOf(m.root)
 	for i := range checked {
 		ck, c := &checked[i], code[i]
 		innermost := i == len(checked)-1
@@ -124,7 +130,7 @@ func (m *machine) load(checked []engine.CheckedFrame, code []*funcCode, frames [
 			copy(s, m.stack)
 			m.stack = s
 		}
-		c.pauses.Load(ck.Pause, innermost, &frames[i], m.stack[base:])
+		c.pauses.Load(ck.Pause, innermost, &frames[i], m.stack[base:], refs)
 		fr := frame{fn: ck.Fn, code: c, base: base, pc: c.PauseIR[ck.Pause]}
 		if !innermost {
 			fr.pc++

@@ -230,7 +230,8 @@ func (p *Paused) snapshot(cfg CheckpointConfig) (*snapshot.Snapshot, error) {
 	if p.resumed.Load() {
 		return nil, fmt.Errorf("ferry: checkpoint: %w", ErrPausedConsumed)
 	}
-	// p.frames already hold funcrefs as function indices (see framesFromRefs).
+	// p.frames already hold funcrefs as function indices: the engine exports
+	// them so (pause.Refs).
 	return p.owner.snapshot(cfg, p.frames, p.count)
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/ckptstate"
+	"github.com/ferryvm/ferry/internal/engine"
 	"github.com/ferryvm/ferry/internal/snapshot"
 )
 
@@ -155,16 +156,17 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	}
 	s := &ck.f.Snapshot
 	count := pauseCount{n: int64(min(s.Meta.PauseCount, 1<<62)), known: s.Meta.PauseCountKnown}
-	return &Paused{rt: r, owner: rs.inst, frames: rs.frames, live: rs.refs, count: count, callsites: rs.changes}, nil
+	return &Paused{rt: r, owner: rs.inst, frames: rs.frames, checked: rs.checked, count: count, callsites: rs.changes}, nil
 }
 
 // restored is what restore made of a checkpoint: the instance (published
 // in the runtime), and for a paused call its frames, in the checkpoint's
 // form and the engine's.
 type restored struct {
-	inst         *Instance
-	frames, refs []api.Frame
-	changes      []CallsiteChange
+	inst    *Instance
+	frames  []api.Frame
+	checked engine.Checked // frames, checked once
+	changes []CallsiteChange
 }
 
 // restore is Restore and RestoreInstance up to what each returns.
@@ -219,12 +221,9 @@ func (r *Runtime) restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 		si.Close()
 		return nil, err
 	}
-	var refs []api.Frame
+	var checked engine.Checked
 	if !s.Idle {
-		refs, err = inst.framesToRefs(frames)
-		if err == nil {
-			err = r.engine.CheckFrames(si, refs)
-		}
+		checked, err = r.engine.CheckFrames(si, frames)
 		if err != nil {
 			si.Close()
 			return nil, mismatch("%v", err)
@@ -266,7 +265,7 @@ func (r *Runtime) restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	}
 	r.instances = append(r.instances, inst)
 	r.mu.Unlock()
-	return &restored{inst: inst, frames: frames, refs: refs, changes: changes}, nil
+	return &restored{inst: inst, frames: frames, checked: checked, changes: changes}, nil
 }
 
 // restoredModule is the compiled module a restore instantiates: cfg's

@@ -7,25 +7,11 @@ package snapshot
 
 import "github.com/ferryvm/ferry/api"
 
-// Value types and pause kinds are api's constants under the names this
-// package has always used: one set of numbers, so that the engine, the
-// facade and the file cannot disagree. The file format stores these very
-// numbers (docs/snapshot-format.md), which TestFormatNumbers pins: a
-// change to api's numbering must not silently change the format.
-const (
-	TypeI32       = api.ValueTypeI32
-	TypeI64       = api.ValueTypeI64
-	TypeF32       = api.ValueTypeF32
-	TypeF64       = api.ValueTypeF64
-	TypeV128      = api.ValueTypeV128
-	TypeFuncref   = api.ValueTypeFuncref
-	TypeExternref = api.ValueTypeExternref
-
-	PauseFuncEntry = api.PauseFuncEntry
-	PauseLoop      = api.PauseLoop
-	PauseCall      = api.PauseCall
-	PauseHostCall  = api.PauseHostCall
-)
+// Value types and pause kinds are api's constants (api.ValueType,
+// api.PauseKind): one set of numbers, so that the engine, the facade and
+// the file cannot disagree. The file format stores these very numbers
+// (docs/snapshot-format.md), which TestFormatNumbers pins: a change to
+// api's numbering must not silently change the format.
 
 // Snapshot is the whole portable state of a paused instance.
 type Snapshot struct {

@@ -16,19 +16,12 @@ import (
 // another instance), or an open network connection.
 var ErrNotCheckpointable = ckptstate.ErrNotCheckpointable
 
-// HostState is host state a checkpoint carries besides the WebAssembly
-// state. wasi.Module implements it; the bytes are the WASI section's
-// encoding (docs/snapshot-format.md).
-type HostState interface {
-	CheckpointWASIState() ([]byte, error)
-}
-
 // CheckpointConfig says what a checkpoint holds and how it is stored. It
 // is immutable: every With method returns a modified copy.
 type CheckpointConfig struct {
 	omitModule bool
 	compress   bool
-	host       HostState
+	host       []HostState    // WithHostState (hoststate.go)
 	signers    []snapshot.Key // see WithSigningKey (sign.go)
 }
 
@@ -50,9 +43,11 @@ func (c CheckpointConfig) WithCompression(on bool) CheckpointConfig {
 	return c
 }
 
-// WithHostState adds host state (a *wasi.Module) to the checkpoint.
-func (c CheckpointConfig) WithHostState(h HostState) CheckpointConfig {
-	c.host = h
+// WithHostState adds host-state plug-ins (a *wasi.Module, an embedder's
+// own HostState) to the checkpoint: each one's state is taken when a
+// checkpoint is written.
+func (c CheckpointConfig) WithHostState(h ...HostState) CheckpointConfig {
+	c.host = append(c.host[:len(c.host):len(c.host)], h...)
 	return c
 }
 
@@ -258,14 +253,8 @@ func (i *Instance) snapshot(cfg CheckpointConfig, frames []api.Frame, count paus
 	if err := ckptstate.Capture(si, s); err != nil {
 		return nil, err
 	}
-	if cfg.host != nil {
-		b, err := cfg.host.CheckpointWASIState()
-		if err != nil {
-			return nil, err
-		}
-		if s.WASI, err = snapshot.DecodeWASI(b); err != nil {
-			return nil, err
-		}
+	if err := captureHostStates(s, cfg.host); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -90,7 +90,8 @@ type RestoreConfig struct {
 	compiled  *CompiledModule
 	verify    MemoryVerification
 	noMapping bool
-	imports   Imports // WithImports
+	imports   Imports             // WithImports
+	host      []HostStateRestorer // WithHostState (hoststate.go)
 	// checkHook, for tests, runs first in the goroutine of a concurrent
 	// memory check (see export_test.go).
 	checkHook func(context.Context)
@@ -124,6 +125,15 @@ func (c RestoreConfig) WithCompiledModule(cm *CompiledModule) RestoreConfig {
 // (HostModuleBuilder.Build), do not race on registered names.
 func (c RestoreConfig) WithImports(imports Imports) RestoreConfig {
 	c.imports = imports
+	return c
+}
+
+// WithHostState adds host-state plug-ins: each restores the state its
+// namesake (HostState) put in the checkpoint. A checkpoint holding the
+// state of a plug-in not given is refused (ErrHostStateUnclaimed). WASI's
+// state is not restored here but by wasi.Restore.
+func (c RestoreConfig) WithHostState(r ...HostStateRestorer) RestoreConfig {
+	c.host = append(c.host[:len(c.host):len(c.host)], r...)
 	return c
 }
 
@@ -187,6 +197,10 @@ func (r *Runtime) restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	if n := len(ck.f.FrameHeaders()); n > r.cfg.maxCallDepth { // before compiling anything
 		return nil, mismatch("%d frames exceed the call depth limit %d", n, r.cfg.maxCallDepth)
 	}
+	hostClaims, err := claimHostStates(s, cfg.host)
+	if err != nil {
+		return nil, err
+	}
 	cm, err := r.restoredModule(ctx, s, cfg)
 	if err != nil {
 		return nil, err
@@ -240,6 +254,12 @@ func (r *Runtime) restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	}
 	// The hot set, compiled for this CPU before the restored code runs.
 	if _, err := r.restoreProfile(ctx, si, s.Profile); err != nil {
+		si.Close()
+		return nil, err
+	}
+	// After every check: a plug-in sees state only of a restore that
+	// succeeds, but for its own refusal.
+	if err := restoreHostStates(s, hostClaims); err != nil {
 		si.Close()
 		return nil, err
 	}

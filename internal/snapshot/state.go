@@ -34,6 +34,9 @@ type Snapshot struct {
 	Segments Segments
 	// WASI is the WASI host state, nil when the instance uses no WASI.
 	WASI *WASI
+	// Host is the state of the embedder's host-state plug-ins, sorted by
+	// name (the host-state section, hoststate.go); nil when there is none.
+	Host []HostState
 	// Callsites are the builtin decisions of the run (format 1.1); nil in
 	// a file without the section (format 1.0).
 	Callsites []Decision

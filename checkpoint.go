@@ -45,9 +45,15 @@ func (c CheckpointConfig) WithCompression(on bool) CheckpointConfig {
 
 // WithHostState adds host-state plug-ins (a *wasi.Module, an embedder's
 // own HostState) to the checkpoint: each one's state is taken when a
-// checkpoint is written.
+// checkpoint is written. A nil plug-in is left out, as a nil host state
+// always was: a caller may pass one it has only sometimes.
 func (c CheckpointConfig) WithHostState(h ...HostState) CheckpointConfig {
-	c.host = append(c.host[:len(c.host):len(c.host)], h...)
+	c.host = c.host[:len(c.host):len(c.host)]
+	for _, x := range h {
+		if x != nil {
+			c.host = append(c.host, x)
+		}
+	}
 	return c
 }
 

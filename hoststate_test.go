@@ -174,6 +174,10 @@ func TestHostStatePluginErrors(t *testing.T) {
 	if a.host[1].HostStateName() != "a" || b.host[1].HostStateName() != "b" || len(base.host) != 1 {
 		t.Fatal("WithHostState changed its receiver")
 	}
+	// A nil plug-in is no plug-in, as before there were several.
+	if n := len(base.WithHostState(nil).host); n != 1 {
+		t.Fatalf("nil plug-in kept: %d", n)
+	}
 }
 
 // forgeHostState changes the last byte of the host-state payload of b and

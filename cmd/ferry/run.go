@@ -152,7 +152,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 
 	rt := ferry.NewRuntime(rtCfg)
 	defer rt.Close(context.WithoutCancel(ctx))
-	noteTier(rt, stderr)
+	tf.note(rt, stderr)
 	m, err := rt.Compile(ctx, wasm)
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: %s: %v\n", path, err)

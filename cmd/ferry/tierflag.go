@@ -50,9 +50,14 @@ func (f *tierFlag) register(fs *flag.FlagSet) {
 	fs.Var(f, "tier", "interp, compiled or auto")
 }
 
-// noteTier tells the user, once per runtime, that the tier asked for is
-// not the one running.
-func noteTier(rt *ferry.Runtime, stderr io.Writer) {
+// note tells the user, once per runtime, that the tier they asked for with
+// --tier is not the one running. A tier the user did not ask for (the
+// default, or the FERRY_TIER test hook) falls back silently: the program
+// runs the same either way.
+func (f *tierFlag) note(rt *ferry.Runtime, stderr io.Writer) {
+	if !f.set {
+		return
+	}
 	if n := rt.TierNote(); n != "" {
 		fmt.Fprintf(stderr, "ferry: note: %s\n", n)
 	}

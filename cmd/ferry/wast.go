@@ -51,7 +51,7 @@ func runWast(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		var once sync.Once
 		opts.NewRuntime = func() *ferry.Runtime {
 			rt := ferry.NewRuntime(cfg)
-			once.Do(func() { noteTier(rt, stderr) })
+			once.Do(func() { tf.note(rt, stderr) })
 			runtimes = append(runtimes, rt)
 			return rt
 		}

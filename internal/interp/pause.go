@@ -3,10 +3,10 @@ package interp
 import (
 	"context"
 	"fmt"
-	"github.com/ferryvm/ferry/internal/ir"
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/engine"
+	"github.com/ferryvm/ferry/internal/ir"
 	"github.com/ferryvm/ferry/internal/store"
 )
 

@@ -262,6 +262,9 @@ func (c *compiler) instr(in ir.Instr) error {
 		if !emitFloat(a, c.feats, &in, slot, c.trap) {
 			return c.fail("op %#x is not compiled", uint16(op))
 		}
+		if l, needs, ok := floatLowering(op, c.feats); ok {
+			c.selected(op, l, needs...)
+		}
 	}
 	return nil
 }

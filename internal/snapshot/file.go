@@ -83,6 +83,8 @@ func (t SectionType) String() string {
 		return "idle"
 	case SectionProfile:
 		return "profile"
+	case SectionHostState:
+		return "host state"
 	case SectionEnd:
 		return "end"
 	}
@@ -107,6 +109,8 @@ func maxPayload(t SectionType, lim Limits) uint64 {
 		return 4 << 20
 	case SectionProfile:
 		return maxProfilePayload
+	case SectionHostState:
+		return maxHostStatePayload
 	case SectionModule:
 		return lim.ModuleBytes
 	case SectionFrames:
@@ -226,6 +230,12 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 	}
 	if s.Profile != nil {
 		put(SectionProfile, encodeProfile(s.Profile))
+	}
+	if len(s.Host) > 0 {
+		if err := SortHostStates(s.Host); err != nil {
+			return cw.n, fmt.Errorf("snapshot: %w", err)
+		}
+		put(SectionHostState, encodeHostStates(s.Host))
 	}
 	cw.section(SectionEnd, 0, 0, nil, 0)
 	return cw.n, cw.err

@@ -131,7 +131,7 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 			}
 		}
 		next := info.Offset + int64(info.Length)
-		known := info.Type == SectionEnd || info.Type == SectionIdle || (info.Type >= SectionMeta && info.Type <= SectionProfile)
+		known := info.Type == SectionEnd || info.Type == SectionIdle || info.Type == SectionHostState || (info.Type >= SectionMeta && info.Type <= SectionProfile)
 		if !known {
 			if f.Minor <= Minor {
 				return nil, fmt.Errorf("%w: %s: unknown section type in a format %d.%d file", ErrCorrupt, where, f.Major, f.Minor)
@@ -185,7 +185,7 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 			off = next
 			continue
 		}
-		if info.Type == SectionModule || info.Type == SectionCallsites || info.Type == SectionProfile {
+		if info.Type == SectionModule || info.Type == SectionCallsites || info.Type == SectionProfile || info.Type == SectionHostState {
 			payload, err := f.load(info)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
@@ -197,6 +197,8 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 				s.Callsites, err = decodeCallsites(payload)
 			case SectionProfile:
 				s.Profile, err = decodeProfile(payload)
+			case SectionHostState:
+				s.Host, err = DecodeHostStates(payload)
 			}
 			if err != nil {
 				return nil, err

@@ -48,8 +48,8 @@ func (c CheckpointConfig) WithCompression(on bool) CheckpointConfig {
 // each memory's size but records no page as present. It is the stop phase
 // of a live migration, whose destination already holds the pages (sent
 // while the program ran) and restores with RestoreConfig.WithMemoryImage.
-// Restored without an image, such a checkpoint has all-zero memories: the
-// format carries no mark that tells it from a checkpoint of zero memories.
+// The file marks the memories as omitted, so that a restore without the
+// image is refused (ErrMemoryImageRequired) rather than zero-filled.
 func (c CheckpointConfig) WithoutMemoryData() CheckpointConfig {
 	c.noMemData = true
 	return c
@@ -273,8 +273,7 @@ func (i *Instance) snapshot(cfg CheckpointConfig, frames []api.Frame, count paus
 	}
 	if cfg.noMemData {
 		for k := range s.Memories {
-			// Packed with no runs: the writer scans nothing and writes no page.
-			s.Memories[k].Runs, s.Memories[k].Data, s.Memories[k].Packed = nil, nil, true
+			s.Memories[k] = snapshot.Memory{Size: s.Memories[k].Size, DataOmitted: true}
 		}
 	}
 	if err := captureHostStates(s, cfg.host); err != nil {

@@ -74,6 +74,9 @@ type MemoryInfo struct {
 	StoredPages  uint64 `json:"stored_4k_pages"`
 	Mappable     bool   `json:"mappable"`
 	StoredOffset int64  `json:"stored_offset"`
+	// DataOmitted: the checkpoint holds none of the memory's pages
+	// (written WithoutMemoryData); it restores only with its image.
+	DataOmitted bool `json:"data_omitted,omitempty"`
 }
 
 // WASIInfo is the WASI host state.
@@ -146,7 +149,7 @@ func (c *Checkpoint) Info() CheckpointInfo {
 		m := &s.Memories[k]
 		off, _, mappable := c.f.MemoryData(k)
 		info.Memories = append(info.Memories, MemoryInfo{Bytes: m.Size, Pages: m.Size / wasm.PageSize,
-			StoredPages: m.PresentPages(), Mappable: mappable, StoredOffset: off})
+			StoredPages: m.PresentPages(), Mappable: mappable, StoredOffset: off, DataOmitted: m.DataOmitted})
 	}
 	for _, d := range s.Segments.DataDropped {
 		if d {

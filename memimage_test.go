@@ -180,3 +180,67 @@ func BenchmarkRestoreOverMemoryImage(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(ckb)), "ckpt-bytes")
 }
+
+// The bug: a checkpoint written WithoutMemoryData and restored without
+// its image came back with zeroed memory and ran. It is now marked in the
+// file (Info says so, MemoryIncluded is false) and refused with
+// ErrMemoryImageRequired, from bytes or from a file, copied or mapped.
+func TestMemorylessCheckpointRefusedWithoutImage(t *testing.T) {
+	ctx := context.Background()
+	p := pausedWithData(t, 4)
+	b := checkpointBytes(t, p, NewCheckpointConfig().WithoutMemoryData())
+	full := checkpointBytes(t, p, NewCheckpointConfig())
+	path := filepath.Join(t.TempDir(), "ck")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, viaFile := range []bool{false, true} {
+		for _, mapped := range []bool{true, false} {
+			ck, err := ReadCheckpoint(bytes.NewReader(b), int64(len(b)))
+			if viaFile {
+				ck, err = OpenCheckpoint(path)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ck.MemoryIncluded() {
+				t.Fatal("MemoryIncluded is true")
+			}
+			if info := ck.Info(); len(info.Memories) != 1 || !info.Memories[0].DataOmitted {
+				t.Fatalf("Info: %+v, want memory 0 omitted", info.Memories)
+			}
+			rt := NewRuntime(NewRuntimeConfig())
+			p2, err := rt.Restore(ctx, ck, NewRestoreConfig().WithMemoryMapping(mapped))
+			if !errors.Is(err, ErrMemoryImageRequired) {
+				t.Fatalf("file=%v mapped=%v: restore without image: %v (paused %v), want ErrMemoryImageRequired", viaFile, mapped, err, p2 != nil)
+			}
+			rt.Close(ctx)
+			ck.Close()
+		}
+	}
+	ck, err := ReadCheckpoint(bytes.NewReader(full), int64(len(full)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ck.MemoryIncluded() || ck.Info().Memories[0].DataOmitted {
+		t.Fatal("a full checkpoint reads as memory-less")
+	}
+}
+
+// An image goes only with a memory-less checkpoint: over one that holds
+// its pages it is refused, so the two sources never silently disagree.
+func TestMemoryImageOverFullCheckpointRefused(t *testing.T) {
+	ctx := context.Background()
+	p := pausedWithData(t, 2)
+	image := writeImage(t, p.Instance().Memory("mem").Bytes())
+	b := checkpointBytes(t, p, NewCheckpointConfig())
+	ck, err := ReadCheckpoint(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := NewRuntime(NewRuntimeConfig())
+	defer rt.Close(ctx)
+	if _, err := rt.Restore(ctx, ck, NewRestoreConfig().WithMemoryImage(image)); !errors.Is(err, ErrCheckpointMismatch) {
+		t.Fatalf("%v, want ErrCheckpointMismatch", err)
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"github.com/ferryvm/ferry/internal/ckptstate"
 	"github.com/ferryvm/ferry/internal/engine"
 	"github.com/ferryvm/ferry/internal/snapshot"
-	"github.com/ferryvm/ferry/internal/store"
 )
 
 // Checkpoint errors. Reading a damaged or foreign file fails with an error
@@ -130,19 +129,6 @@ func (c RestoreConfig) WithImports(imports Imports) RestoreConfig {
 	return c
 }
 
-// WithMemoryImage takes memory 0 from image, a file holding the memory's
-// bytes from offset 0, of exactly the checkpoint's memory size, instead of
-// the checkpoint's pages: the destination of a live migration keeps the
-// pages it received while the program ran in such a file and restores the
-// stop phase's checkpoint (CheckpointConfig.WithoutMemoryData) over it.
-// The pages are mapped copy-on-write where the memory allows (copied
-// otherwise), so image must stay open and unchanged while the instance
-// lives. A checkpoint with more than one memory is refused.
-func (c RestoreConfig) WithMemoryImage(image *os.File) RestoreConfig {
-	c.memImage = image
-	return c
-}
-
 // WithHostState adds host-state plug-ins: each restores the state its
 // namesake (HostState) put in the checkpoint. A checkpoint holding the
 // state of a plug-in not given is refused (ErrHostStateUnclaimed). WASI's
@@ -211,6 +197,9 @@ func (r *Runtime) restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	s := &ck.f.Snapshot
 	if n := len(ck.f.FrameHeaders()); n > r.cfg.maxCallDepth { // before compiling anything
 		return nil, mismatch("%d frames exceed the call depth limit %d", n, r.cfg.maxCallDepth)
+	}
+	if err := checkMemoryImage(s, cfg.memImage); err != nil { // before anything is sized from it
+		return nil, err
 	}
 	hostClaims, err := claimHostStates(s, cfg.host)
 	if err != nil {
@@ -360,38 +349,4 @@ func (i *Instance) apply(ck *Checkpoint, cfg RestoreConfig) (unverified []int, e
 		}
 	}
 	return unverified, nil
-}
-
-// applyMemoryImage puts image over memory 0, which RestoreMemory has
-// sized (checking the module's limits) from the checkpoint.
-func (i *Instance) applyMemoryImage(image *os.File, noMapping bool) error {
-	mems := i.inst.Memories
-	if len(mems) != 1 {
-		return fmt.Errorf("ferry: restore: a memory image needs exactly one memory, the module has %d", len(mems))
-	}
-	mem := mems[0]
-	st, err := image.Stat()
-	if err != nil {
-		return fmt.Errorf("ferry: restore: memory image: %w", err)
-	}
-	size := uint64(len(mem.Buf))
-	if st.Size() < 0 || uint64(st.Size()) != size {
-		return mismatch("the memory image has %d bytes, the checkpoint's memory %d", st.Size(), size)
-	}
-	if size == 0 {
-		return nil
-	}
-	if !noMapping && size%uint64(os.Getpagesize()) == 0 {
-		err := mem.MapFile(int(image.Fd()), 0, 0, size)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, store.ErrNotMappable) {
-			return fmt.Errorf("ferry: restore: memory image: %w", err)
-		}
-	}
-	if _, err := image.ReadAt(mem.Buf, 0); err != nil {
-		return fmt.Errorf("ferry: restore: memory image: %w", err)
-	}
-	return nil
 }

@@ -211,6 +211,10 @@ func printInfo(w io.Writer, info *ferry.CheckpointInfo, sig ferry.SignatureInfo)
 		if !m.Mappable {
 			how = "compressed"
 		}
+		if m.DataOmitted {
+			fmt.Fprintf(w, "memory %d     %d pages (%d bytes), memory not included (restores only over its memory image)\n", i, m.Pages, m.Bytes)
+			continue
+		}
 		fmt.Fprintf(w, "memory %d     %d pages (%d bytes), %d 4-KiB pages stored (%s)\n", i, m.Pages, m.Bytes, m.StoredPages, how)
 	}
 	fmt.Fprintf(w, "dropped      %d data segments, %d element segments\n", info.DroppedData, info.DroppedElems)

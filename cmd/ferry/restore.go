@@ -179,6 +179,10 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintf(stderr, "ferry: restore %s: an idle checkpoint (an instance between calls, written through the Go API) has no call to continue; restore it with Runtime.RestoreInstance and call its exports\n", path)
 		return exitFail
 	}
+	if !ck.MemoryIncluded() {
+		fmt.Fprintf(stderr, "ferry: restore %s: the checkpoint holds no memory data: it is the stop phase of a live migration, whose memory pages travel apart; restore it where those pages were received (ferryd migrate does both), or through the Go API with RestoreConfig.WithMemoryImage\n", path)
+		return exitFail
+	}
 	rt := ferry.NewRuntime(rtCfg)
 	tf.note(rt, stderr)
 	defer rt.Close(context.WithoutCancel(ctx))

@@ -93,8 +93,14 @@ func (t SectionType) String() string {
 
 // Section flags.
 const (
-	flagZstd   uint16 = 1 << 0
-	knownFlags        = flagZstd
+	flagZstd uint16 = 1 << 0
+	// flagDataOmitted, on a memory section only: the file holds none of
+	// the memory's pages (Memory.DataOmitted). It is a flag, not a new
+	// section, because a reader that does not know it must refuse the
+	// file rather than restore zeroes: readers refuse unknown flags, they
+	// skip unknown sections of a newer minor version.
+	flagDataOmitted uint16 = 1 << 1
+	knownFlags             = flagZstd | flagDataOmitted
 )
 
 // maxPayload caps the stored and the decoded length of each section kind
@@ -168,16 +174,17 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 		}
 		defer enc.Close()
 	}
-	put := func(t SectionType, payload []byte) {
+	putFlags := func(t SectionType, flags uint16, payload []byte) {
 		if enc != nil && len(payload) > 256 {
 			z := enc.EncodeAll(payload, nil)
 			if len(z) < len(payload) {
-				cw.section(t, flagZstd, 0, z, uint64(len(payload)))
+				cw.section(t, flags|flagZstd, 0, z, uint64(len(payload)))
 				return
 			}
 		}
-		cw.section(t, 0, 0, payload, uint64(len(payload)))
+		cw.section(t, flags, 0, payload, uint64(len(payload)))
 	}
+	put := func(t SectionType, payload []byte) { putFlags(t, 0, payload) }
 	put(SectionMeta, encodeMeta(&s.Meta))
 	if s.Module != nil {
 		put(SectionModule, s.Module)
@@ -194,7 +201,13 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 	put(SectionTables, encodeTables(s.Tables))
 	for i := range s.Memories {
 		m := &s.Memories[i]
+		var flags uint16
 		switch {
+		case m.DataOmitted:
+			if len(m.Runs) != 0 {
+				return cw.n, fmt.Errorf("snapshot: memory %d: data omitted, yet %d page runs", i, len(m.Runs))
+			}
+			flags = flagDataOmitted
 		case m.Packed:
 			if uint64(len(m.Data)) != m.PresentPages()*PageSize {
 				return cw.n, fmt.Errorf("snapshot: memory %d: %d bytes of packed data for %d pages", i, len(m.Data), m.PresentPages())
@@ -204,8 +217,8 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 		default:
 			m.Runs = presentRuns(m.Data, o.IsZeroPage)
 		}
-		put(SectionMemory, encodeMemoryMap(i, m))
-		if enc != nil {
+		putFlags(SectionMemory, flags, encodeMemoryMap(i, m))
+		if enc != nil && !m.DataOmitted {
 			var buf bytes.Buffer
 			zw, err := zstd.NewWriter(&buf, zstd.WithEncoderConcurrency(1))
 			if err != nil {

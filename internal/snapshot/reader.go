@@ -111,7 +111,7 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 		info.Compressed = flags&flagZstd != 0
 		info.Checksum = sum
 		where := fmt.Sprintf("%v section at byte %d", info.Type, off)
-		if flags&^knownFlags != 0 {
+		if flags&^knownFlags != 0 || (flags&flagDataOmitted != 0 && info.Type != SectionMemory) {
 			return nil, fmt.Errorf("%w: %s: unknown flags 0x%x", ErrCorrupt, where, flags)
 		}
 		if pad >= PageSize {
@@ -233,6 +233,12 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 			}
 			var m Memory
 			m, err = readMemoryMap(d, len(s.Memories), &runs)
+			if err == nil && flags&flagDataOmitted != 0 {
+				m.DataOmitted = true
+				if len(m.Runs) != 0 {
+					err = fmt.Errorf("%w: %s: %d page runs in a memory whose data is omitted", ErrCorrupt, where, len(m.Runs))
+				}
+			}
 			s.Memories = append(s.Memories, m)
 			pendingMem = &s.Memories[len(s.Memories)-1]
 		case SectionSegments:

@@ -124,6 +124,11 @@ type Memory struct {
 	// Pack), rather than the whole memory, which Write then scans for
 	// all-zero pages.
 	Packed bool
+	// DataOmitted says the file holds none of the memory's pages, not
+	// even as all-zero: they travel apart (a live migration's memory
+	// image), and a restore without them must be refused, not zero-filled.
+	// Runs and Data are then empty.
+	DataOmitted bool
 }
 
 // Pack replaces the whole-memory Data by a copy of its present pages, so

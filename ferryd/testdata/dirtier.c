@@ -1,8 +1,9 @@
 // dirtier keeps a memory of MIB mebibytes (every 4 KiB page present)
-// and, every millisecond, writes RATE pages of it spread over the whole
-// memory, then prints a counter: the workload of the migration
-// measurements (its output shows a gap or a repeat at once; RATE sets
-// the dirty rate).
+// and, every millisecond, writes the pages due by then at RATE pages per
+// second of its monotonic clock (256 is 1 MiB/s), spread over the whole
+// memory, then prints a counter:
+// the workload of the migration measurements (its output shows a gap or
+// a repeat at once; RATE sets the dirty rate).
 //
 // Build: clang --target=wasm32-wasi -O2 -Wl,--max-memory=2147483648 -Wl,--strip-all -o dirtier.wasm dirtier.c
 #include <stdio.h>
@@ -26,8 +27,15 @@ int main(int argc, char **argv) {
 		m[p * 4096] = 1;
 	struct timespec ms = {0, 1000000};
 	size_t cursor = 0;
+	long long written = 0;
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (long i = 1; i <= max; i++) {
-		for (long k = 0; k < rate; k++) {
+		// Due by the clock, not by the loop: a slow loop keeps the rate.
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long long us = (long long)(now.tv_sec - t0.tv_sec) * 1000000 + (now.tv_nsec - t0.tv_nsec) / 1000;
+		long long due = us * rate / 1000000;
+		for (; written < due; written++) {
 			m[cursor * 4096 + (i & 4095)] = (unsigned char)i;
 			cursor = (cursor + 7919) % pages; // a prime step visits every page
 		}

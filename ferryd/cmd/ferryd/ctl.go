@@ -24,7 +24,7 @@ the environment: FERRYD_ADDR (default 127.0.0.1:7411), FERRYD_CERT,
 FERRYD_KEY and FERRYD_CA.
 
 Verbs:
-  run [--name N] [--dir HOST[::GUEST]] [--env NAME=VAL] FILE.wasm [ARGS...]
+  run [--name N] [--tier interp|compiled|auto] [--dir HOST[::GUEST]] [--env NAME=VAL] FILE.wasm [ARGS...]
   ps
   inspect NAME
   pause NAME
@@ -35,7 +35,11 @@ Verbs:
   restore --name N [--dir HOST[::GUEST]] (FILE | --from CHECKPOINT)
   rm NAME
   logs [-f] [--stderr] NAME
-  migrate [--verify-memory] [--dir HOST[::GUEST]] --to HOST:PORT NAME
+  migrate [--verify-memory] [--stop-and-copy] [--max-rounds N] [--progress]
+          [--dir HOST[::GUEST]] --to HOST:PORT NAME
+                 live: memory pre-copied in rounds while the program runs;
+                 --progress prints rounds, bytes, dirty rate and expected
+                 downtime to stderr while it runs
   resolve NAME   settle a migration that broke after its commit: ask the
                  destination, then delete the instance here or resume it
   metrics
@@ -96,7 +100,7 @@ var ctlVerbs = map[string]ctlVerb{
 	"checkpoint": {"checkpoint [--exit] [--out FILE] NAME", ctlCheckpoint},
 	"restore":    {"restore --name N [--dir HOST[::GUEST]] (FILE | --from CHECKPOINT)", ctlRestore},
 	"logs":       {"logs [-f] [--stderr] NAME", ctlLogs},
-	"migrate":    {"migrate [--verify-memory] [--dir HOST[::GUEST]] --to HOST:PORT NAME", ctlMigrate},
+	"migrate":    {"migrate [--verify-memory] [--stop-and-copy] [--max-rounds N] [--progress] [--dir HOST[::GUEST]] --to HOST:PORT NAME", ctlMigrate},
 	"metrics":    {"metrics", ctlMetrics},
 	"resolve": {"resolve NAME", byName(func(ctx context.Context, c *client.Client, n string) (any, error) {
 		return c.Resolve(ctx, n)
@@ -148,6 +152,7 @@ func dirs(list []string) []apiv1.Dir {
 
 func ctlRun(ctx context.Context, c *client.Client, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	name := fs.String("name", "", "instance name (default: the file's base name)")
+	tier := fs.String("tier", "", "the code that runs it: interp, compiled or auto (default: the daemon's)")
 	var dirFlags, envs listFlag
 	fs.Var(&dirFlags, "dir", "grant HOST[::GUEST] (repeatable)")
 	fs.Var(&envs, "env", "guest environment NAME=VAL (repeatable)")
@@ -167,7 +172,7 @@ func ctlRun(ctx context.Context, c *client.Client, fs *flag.FlagSet, args []stri
 		base := path[strings.LastIndexAny(path, `/\`)+1:]
 		*name = strings.TrimSuffix(base, ".wasm")
 	}
-	req := apiv1.RunRequest{Name: *name, Module: wasm, Args: append([]string{path}, fs.Args()[1:]...), Env: envs, Dirs: dirs(dirFlags)}
+	req := apiv1.RunRequest{Name: *name, Module: wasm, Args: append([]string{path}, fs.Args()[1:]...), Env: envs, Dirs: dirs(dirFlags), Tier: *tier}
 	in, err := c.Run(ctx, req)
 	if err != nil {
 		return fail(stderr, "run", err)
@@ -292,16 +297,24 @@ func ctlLogs(ctx context.Context, c *client.Client, fs *flag.FlagSet, args []str
 func ctlMigrate(ctx context.Context, c *client.Client, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	to := fs.String("to", "", "the destination daemon's API address HOST:PORT (required)")
 	verify := fs.Bool("verify-memory", false, "hash the memory on both sides at the switch (slower; a check of the whole path)")
+	stopAndCopy := fs.Bool("stop-and-copy", false, "pause first and send the whole memory (no pre-copy rounds)")
+	maxRounds := fs.Int("max-rounds", 0, "bound the pre-copy rounds (default 30)")
+	showProgress := fs.Bool("progress", false, "print the migration's progress to stderr while it runs")
 	var dirFlags listFlag
 	fs.Var(&dirFlags, "dir", "grant HOST[::GUEST] on the destination (repeatable; default: the source's grants)")
 	if code, done := parse(fs, args); done {
 		return code
 	}
-	if *to == "" || fs.NArg() != 1 {
+	if *to == "" || fs.NArg() != 1 || *maxRounds < 0 {
 		fs.Usage()
 		return exitUsage
 	}
-	r, err := c.Migrate(ctx, fs.Arg(0), apiv1.MigrateRequest{To: *to, VerifyMemory: *verify, Dirs: dirs(dirFlags)})
+	if *showProgress {
+		done := make(chan struct{})
+		defer close(done)
+		go reportProgress(ctx, c, fs.Arg(0), stderr, done)
+	}
+	r, err := c.Migrate(ctx, fs.Arg(0), apiv1.MigrateRequest{To: *to, VerifyMemory: *verify, Dirs: dirs(dirFlags), StopAndCopy: *stopAndCopy, MaxRounds: *maxRounds})
 	if err != nil {
 		return fail(stderr, "migrate", err)
 	}
@@ -319,4 +332,41 @@ func ctlMetrics(ctx context.Context, c *client.Client, fs *flag.FlagSet, args []
 	}
 	fmt.Fprint(stdout, m)
 	return exitOK
+}
+
+// progressInterval is how often ctl migrate --progress asks.
+const progressInterval = 500 * time.Millisecond
+
+// reportProgress prints the migration's progress, as the source's
+// instance description carries it, until done is closed.
+func reportProgress(ctx context.Context, c *client.Client, name string, stderr io.Writer, done <-chan struct{}) {
+	tick := time.NewTicker(progressInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+		in, err := c.Get(ctx, name)
+		if err != nil || in.Migration == nil {
+			continue
+		}
+		fmt.Fprintln(stderr, formatProgress(in.Migration))
+	}
+}
+
+// formatProgress is one line of ctl migrate --progress.
+func formatProgress(m *apiv1.MigrationProgress) string {
+	s := fmt.Sprintf("%s: %.1f MiB sent of %.1f MiB", m.Phase, float64(m.Bytes)/(1<<20), float64(m.Total)/(1<<20))
+	if m.Precopy {
+		s += fmt.Sprintf(", round %d, %d pages dirtied (%.1f MiB/s)", m.Rounds, m.DirtyPages, m.DirtyRate/(1<<20))
+	}
+	if m.Rate > 0 {
+		s += fmt.Sprintf(", %.1f MiB/s, expected downtime %v", m.Rate/(1<<20), m.ExpectedDowntime.Round(time.Millisecond))
+	}
+	if m.Paused > 0 {
+		s += fmt.Sprintf(", paused %v", m.Paused.Round(time.Millisecond))
+	}
+	return s
 }

@@ -21,6 +21,10 @@ type RunRequest struct {
 	Args   []string `json:"args,omitempty"`
 	Env    []string `json:"env,omitempty"`
 	Dirs   []Dir    `json:"dirs,omitempty"`
+	// Tier is the code that runs the program: "interp", "compiled" or
+	// "auto" (ferry.ParseTier); empty is the daemon's default. It travels
+	// with the instance when it migrates.
+	Tier string `json:"tier,omitempty"`
 }
 
 // RestoreRequest restores a checkpoint as the instance Name: the one
@@ -59,6 +63,8 @@ type Instance struct {
 	Dirs     []Dir     `json:"dirs,omitempty"`
 	// RestoredFrom names the checkpoint or migration it came from.
 	RestoredFrom string `json:"restored_from,omitempty"`
+	// Tier is the tier asked for at run ("" for the daemon's default).
+	Tier string `json:"tier,omitempty"`
 	// Migration is the progress of a migration out, while it runs.
 	Migration *MigrationProgress `json:"migration,omitempty"`
 }
@@ -67,18 +73,27 @@ type Instance struct {
 type MigrationProgress struct {
 	ID    string `json:"id"`
 	To    string `json:"to"`
-	Phase string `json:"phase"` // connecting, streaming, restoring, committing, resolving
-	// Bytes of the checkpoint have been sent of about Total (the
-	// memory's size: the checkpoint leaves zero pages out and adds the
-	// program's state).
+	Phase string `json:"phase"` // connecting, precopy, streaming, restoring, committing, resolving
+	// Bytes have been sent (memory pages and checkpoint) of about Total
+	// (the memory's size: zero pages are left out, the program's state
+	// added, and a pre-copy sends dirtied pages again).
 	Bytes int64 `json:"bytes"`
 	Total int64 `json:"total"`
-	// Rate is the stream's throughput so far (bytes per second), and
-	// ExpectedDowntime the time the whole transfer takes at that rate:
-	// with stop-and-copy, the program is paused for all of it.
+	// Rate is the stream's throughput (bytes per second), and
+	// ExpectedDowntime the pause it predicts: with stop-and-copy the
+	// whole transfer, with pre-copy the last round's dirty set at the
+	// last round's rate.
 	Rate             float64       `json:"rate"`
 	ExpectedDowntime time.Duration `json:"expected_downtime_ns"`
 	Paused           time.Duration `json:"paused_ns"` // so far
+	// Precopy: the memory is sent in rounds while the program runs.
+	// Rounds is the number of rounds after round 0 finished, DirtyPages
+	// the pages (4 KiB) the last one found written, DirtyRate the
+	// program's write rate it measured (bytes per second).
+	Precopy    bool    `json:"precopy,omitempty"`
+	Rounds     int     `json:"rounds,omitempty"`
+	DirtyPages int64   `json:"dirty_pages,omitempty"`
+	DirtyRate  float64 `json:"dirty_rate,omitempty"`
 }
 
 // CheckpointRequest asks for a checkpoint of a running or paused
@@ -104,10 +119,17 @@ type CheckpointResult struct {
 // it costs a pass over the memory on each side during the downtime).
 // Dirs are the grants the destination gives; empty means the same
 // host directories as the source's.
+//
+// The memory is pre-copied in rounds while the program runs, where the
+// host can track writes (docs/ferryd.md); StopAndCopy asks for the
+// plain pause-and-send instead, and MaxRounds bounds the rounds (0: the
+// default, 30).
 type MigrateRequest struct {
 	To           string `json:"to"`
 	VerifyMemory bool   `json:"verify_memory,omitempty"`
 	Dirs         []Dir  `json:"dirs,omitempty"`
+	StopAndCopy  bool   `json:"stop_and_copy,omitempty"`
+	MaxRounds    int    `json:"max_rounds,omitempty"`
 }
 
 // MigrateResult reports a migration that switched to the destination.
@@ -131,6 +153,16 @@ type MigrateResult struct {
 	Stream    time.Duration `json:"stream_ns"`
 	Restore   time.Duration `json:"restore_ns"`
 	MemorySHA string        `json:"memory_sha256,omitempty"`
+	// Mode is "precopy" or "stop-and-copy"; NoPrecopy says why a
+	// migration that could have pre-copied did not.
+	Mode      string `json:"mode"`
+	NoPrecopy string `json:"no_precopy,omitempty"`
+	// Rounds is the number of pre-copy rounds after round 0; PageBytes
+	// the memory page bytes sent, of which FinalPages pages (4 KiB)
+	// while paused.
+	Rounds     int   `json:"rounds,omitempty"`
+	PageBytes  int64 `json:"page_bytes,omitempty"`
+	FinalPages int   `json:"final_pages,omitempty"`
 }
 
 // MigrationStatus is what a destination knows of a migration ID: the

@@ -35,7 +35,7 @@ func TestTrackerOnFerryMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := wasi.Instantiate(ctx, rt, wasi.NewConfig().WithArgs("dirtier", "8", "20").WithStdout(io.Discard)); err != nil {
+	if _, err := wasi.Instantiate(ctx, rt, wasi.NewConfig().WithArgs("dirtier", "8", "20000").WithStdout(io.Discard)); err != nil {
 		t.Fatal(err)
 	}
 	inst, err := rt.Instantiate(ctx, m, "")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -54,6 +55,17 @@ type guest struct {
 	// startedAt is when the first leg began: for a migration's
 	// destination, the first instruction after the switch.
 	startedAt time.Time
+	// image is the memory image a pre-copied instance's memory is mapped
+	// from; it stays open while the guest lives.
+	image *os.File
+}
+
+// closeImage closes the memory image once the runtime is closed.
+func (g *guest) closeImage() {
+	if g.image != nil {
+		g.image.Close()
+		g.image = nil
+	}
 }
 
 func newGuest(rt *ferry.Runtime, w *wasi.Module, inst *ferry.Instance, first func(context.Context) error) *guest {

@@ -14,11 +14,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/ferryvm/ferry"
 	"github.com/ferryvm/ferry/ferryd/internal/apiv1"
+	"github.com/ferryvm/ferry/ferryd/internal/dirty"
 	"github.com/ferryvm/ferry/ferryd/internal/stream"
 )
 
@@ -40,6 +42,10 @@ type header struct {
 	Name         string      `json:"name"`
 	Dirs         []apiv1.Dir `json:"dirs,omitempty"`
 	VerifyMemory bool        `json:"verify_memory,omitempty"`
+	// Precopy: Pages frames come before the checkpoint, which is written
+	// without memory data; the destination restores over their image.
+	Precopy bool   `json:"precopy,omitempty"`
+	Tier    string `json:"tier,omitempty"`
 }
 
 // ready is the Ready frame: restored, paused before its first
@@ -65,10 +71,13 @@ const connectTimeout = 10 * time.Second
 // instance continues on the source.
 var errMigration = errors.New("migration failed; the instance continues here")
 
-// Migrate moves an instance to the daemon at req.To by stop-and-copy:
-// it pauses the instance, streams its checkpoint, and once the
-// destination has restored it, fences this copy, commits, and deletes
-// this copy when the destination runs it (docs/ferryd.md, "Migration").
+// Migrate moves an instance to the daemon at req.To: it pre-copies the
+// memory in rounds while the instance runs (where writes can be tracked;
+// else, or with req.StopAndCopy, it sends it all while paused), pauses
+// the instance, streams the last dirty pages and its checkpoint, and
+// once the destination has restored it, fences this copy, commits, and
+// deletes this copy when the destination runs it (docs/ferryd.md,
+// "Migration").
 func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateRequest) (apiv1.MigrateResult, error) {
 	if n.cfg.PeerTLS == nil {
 		return apiv1.MigrateResult{}, fmt.Errorf("%w: this daemon has no peer certificate (--tls-cert/--tls-key/--client-ca) to migrate with", errConflict)
@@ -110,11 +119,48 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 		sc.Tamper = func(k stream.Kind, seq uint64, frame []byte) { n.testTamper(int(k), seq, frame) }
 	}
 	prog.conn.Store(sc)
-	if err := sc.SendJSON(stream.Header, header{ID: id, Name: name, Dirs: dirs, VerifyMemory: req.VerifyMemory}); err != nil {
+	// The header says whether Pages frames may come; the tracker is armed
+	// once the destination accepted, so that a refusal costs no pause.
+	res.Mode = "stop-and-copy"
+	mayPrecopy := !req.StopAndCopy
+	if req.StopAndCopy {
+		res.NoPrecopy = "stop-and-copy asked for"
+	} else if err := dirty.Available(); err != nil {
+		mayPrecopy, res.NoPrecopy = false, err.Error()
+	}
+	if err := sc.SendJSON(stream.Header, header{ID: id, Name: name, Dirs: dirs, VerifyMemory: req.VerifyMemory, Precopy: mayPrecopy, Tier: in.tier}); err != nil {
 		return fail("aborted", err)
 	}
 	if err := sc.RecvJSON(stream.Accepted, nil); err != nil {
 		return fail(refusedOr(err), err)
+	}
+	var pc *precopy
+	if mayPrecopy {
+		if pc, err = n.armPrecopy(in); err != nil {
+			if !errors.Is(err, errNoPrecopy) {
+				sc.SendJSON(stream.Abort, stream.Reason{Reason: err.Error()})
+				return fail("aborted", err)
+			}
+			res.NoPrecopy = err.Error()
+			n.cfg.Log.Printf("migration %s: %s: stop-and-copy: %v", id, name, err)
+		}
+	}
+	defer pc.close()
+	if pc != nil {
+		pc.sc = sc
+		res.Mode = "precopy"
+		prog.startPrecopy(int64(len(pc.mem)))
+		maxRounds := req.MaxRounds
+		if maxRounds <= 0 {
+			maxRounds = defaultMaxRounds
+		}
+		if err := n.rounds(ctx, in, pc, prog, maxRounds); err != nil {
+			// Not paused: the instance simply continues.
+			sc.SendJSON(stream.Abort, stream.Reason{Reason: err.Error()})
+			n.metrics.migrationBytes.WithLabelValues("source").Add(float64(sc.Sent()))
+			return fail("aborted", fmt.Errorf("pre-copy: %w", err))
+		}
+		res.Rounds = pc.rounds
 	}
 
 	p, wasRunning, err := in.guest.beginMigration()
@@ -133,11 +179,19 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 		n.metrics.migrationBytes.WithLabelValues("source").Add(float64(sc.Sent()))
 		return fail(result, err)
 	}
+	ckCfg := checkpointConfig(in.guest)
+	if pc != nil {
+		if res.FinalPages, err = pc.stopPhase(p); err != nil {
+			return undo("aborted", fmt.Errorf("the last dirty pages: %w", err))
+		}
+		res.PageBytes = pc.pageBytes
+		ckCfg = ckCfg.WithoutMemoryData()
+	}
 	if req.VerifyMemory {
 		res.MemorySHA = memorySHA(p)
 	}
 	w := sc.NewWriter()
-	if res.Bytes, err = p.WriteCheckpoint(w, checkpointConfig(in.guest)); err != nil {
+	if res.Bytes, err = p.WriteCheckpoint(w, ckCfg); err != nil {
 		return undo("aborted", fmt.Errorf("write the checkpoint: %w", err))
 	}
 	if _, err := w.Close(); err != nil {
@@ -197,7 +251,7 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 	n.metrics.downtime.Observe(res.Downtime.Seconds())
 	n.remove(in)
 	n.metrics.migrations.WithLabelValues("source", "switched").Inc()
-	n.cfg.Log.Printf("migration %s: %s to %s: switched, downtime %v, %d bytes", id, name, req.To, res.Downtime, res.Wire)
+	n.cfg.Log.Printf("migration %s: %s to %s: switched (%s, %d rounds, %d pages while paused), downtime %v, %d bytes", id, name, req.To, res.Mode, res.Rounds, res.FinalPages, res.Downtime, res.Wire)
 	return res, nil
 }
 
@@ -418,6 +472,13 @@ func (n *Node) receive(ctx context.Context, sc *stream.Conn, conn *tls.Conn, id 
 		return
 	}
 
+	tier, err := runtimeTier(h.Tier)
+	if err != nil {
+		refuse(in, err)
+		return
+	}
+	in.tier = h.Tier
+
 	t0 := time.Now()
 	path := filepath.Join(in.dir, checkpointFile)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -425,18 +486,46 @@ func (n *Node) receive(ctx context.Context, sc *stream.Conn, conn *tls.Conn, id 
 		refuse(in, err)
 		return
 	}
+	var image *imageWriter
+	if h.Precopy {
+		img, err := os.OpenFile(filepath.Join(in.dir, memoryImageFile), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			f.Close()
+			refuse(in, err)
+			return
+		}
+		image = &imageWriter{f: img, limit: maxPrecopyFactor * n.cfg.MaxCheckpointBytes}
+	}
+	closeImage := func() {
+		if image != nil {
+			image.f.Close()
+		}
+	}
 	conn.SetReadDeadline(time.Now().Add(n.cfg.PendingTimeout))
-	_, err = sc.ReceiveData(deadlineWriter{f, conn, n.cfg.PendingTimeout}, n.cfg.MaxCheckpointBytes)
+	var pages func([]byte) error
+	if image != nil {
+		pages = func(b []byte) error {
+			conn.SetReadDeadline(time.Now().Add(n.cfg.PendingTimeout))
+			return image.put(b)
+		}
+	}
+	_, err = sc.ReceiveDataAndPages(deadlineWriter{f, conn, n.cfg.PendingTimeout}, n.cfg.MaxCheckpointBytes, pages)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
+		closeImage()
 		refuse(in, fmt.Errorf("checkpoint stream: %w", err))
 		return
 	}
 	t1 := time.Now()
-	g, err := n.restoreGuest(ctx, in, h.Dirs)
+	var img *os.File
+	if image != nil {
+		img = image.f
+	}
+	g, err := n.restoreGuest(ctx, in, h.Dirs, tier, img)
 	if err != nil {
+		closeImage()
 		refuse(in, err)
 		return
 	}
@@ -448,6 +537,7 @@ func (n *Node) receive(ctx context.Context, sc *stream.Conn, conn *tls.Conn, id 
 		n.cfg.Log.Printf("migration %s in: %s aborted before its first instruction: %v", id, h.Name, reason)
 		g.stop()
 		g.rt.Close(ctx)
+		g.closeImage()
 		n.release(in)
 		n.decide(id, migAborted)
 		n.metrics.migrations.WithLabelValues("destination", "aborted").Inc()
@@ -533,6 +623,20 @@ type progress struct {
 	conn     atomic.Pointer[stream.Conn]
 	pausedAt atomic.Int64 // UnixNano; 0 before the pause
 	total    atomic.Int64
+
+	mu         sync.Mutex // the pre-copy's figures (precopy.go)
+	precopy    bool
+	rounds     int
+	dirtyPages int64
+	dirtyRate  float64
+	sendRate   float64
+}
+
+func (p *progress) startPrecopy(total int64) {
+	p.total.Store(total)
+	p.mu.Lock()
+	p.precopy = true
+	p.mu.Unlock()
 }
 
 func (p *progress) setPhase(s string) { p.phase.Store(s) }
@@ -549,9 +653,10 @@ func (p *progress) report() *apiv1.MigrationProgress {
 	if c := p.conn.Load(); c != nil {
 		r.Bytes = c.DataBytes()
 	}
+	p.precopyReport(r)
 	if at := p.pausedAt.Load(); at != 0 {
 		r.Paused = time.Since(time.Unix(0, at))
-		if r.Paused > 0 && r.Bytes > 0 {
+		if !r.Precopy && r.Paused > 0 && r.Bytes > 0 {
 			r.Rate = float64(r.Bytes) / r.Paused.Seconds()
 			r.ExpectedDowntime = time.Duration(float64(max(r.Total, r.Bytes)) / r.Rate * float64(time.Second))
 		}

@@ -90,7 +90,7 @@ func assertNoTemps(t *testing.T, nodes ...*testNode) {
 			t.Errorf("%s: incoming holds %v", tn.dir, ents)
 		}
 		filepath.Walk(tn.dir, func(path string, info os.FileInfo, err error) error {
-			if err == nil && !info.IsDir() && filepath.Ext(path) != ".log" && filepath.Base(path) != checkpointFile &&
+			if err == nil && !info.IsDir() && filepath.Ext(path) != ".log" && filepath.Base(path) != checkpointFile && filepath.Base(path) != memoryImageFile &&
 				filepath.Dir(path) != filepath.Join(tn.dir, "migrations") && filepath.Dir(path) != filepath.Join(tn.dir, "checkpoints") {
 				t.Errorf("stray file %s", path)
 			}
@@ -308,20 +308,20 @@ func TestMigrateUnauthenticatedDaemonRefused(t *testing.T) {
 	noInstance(t, dst)
 }
 
-// TestMigrateProgressVisible: while a migration streams, the source's
-// description of the instance shows its phase, bytes, rate and expected
-// downtime.
+// TestMigrateProgressVisible: while a stop-and-copy migration streams,
+// the source's description of the instance shows its phase, bytes, rate
+// and expected downtime.
 func TestMigrateProgressVisible(t *testing.T) {
 	p := sharedPKI(t)
 	src, dst := startNode(t, p, nil), startNode(t, p, nil)
 	ctx := context.Background()
-	if _, err := src.client.Run(ctx, apiv1.RunRequest{Name: "d", Module: readWasm(t, "dirtier.wasm"), Args: []string{"dirtier", "64", "1"}}); err != nil {
+	if _, err := src.client.Run(ctx, apiv1.RunRequest{Name: "d", Module: readWasm(t, "dirtier.wasm"), Args: []string{"dirtier", "64", "1000"}}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 30*time.Second, "the workload", func() bool { return lines(src.stdout(t, "d")) >= 3 })
 	done := make(chan error, 1)
 	go func() {
-		_, err := src.client.Migrate(ctx, "d", apiv1.MigrateRequest{To: dst.addr})
+		_, err := src.client.Migrate(ctx, "d", apiv1.MigrateRequest{To: dst.addr, StopAndCopy: true})
 		done <- err
 	}()
 	var seen *apiv1.MigrationProgress

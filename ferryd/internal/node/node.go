@@ -82,6 +82,7 @@ type instance struct {
 	args         []string
 	dirs         []apiv1.Dir
 	restoredFrom string
+	tier         string // RunRequest.Tier: "" is the daemon's default
 	dir          string // its directory under the state directory
 	stdout       *os.File
 	stderr       *os.File
@@ -255,7 +256,7 @@ func (n *Node) Run(ctx context.Context, req apiv1.RunRequest) (apiv1.Instance, e
 	if err != nil {
 		return apiv1.Instance{}, err
 	}
-	in.args, in.dirs = req.Args, req.Dirs
+	in.args, in.dirs, in.tier = req.Args, req.Dirs, req.Tier
 	g, err := n.newGuest(ctx, in, req)
 	if err != nil {
 		n.release(in)
@@ -289,7 +290,11 @@ func (n *Node) newGuest(ctx context.Context, in *instance, req apiv1.RunRequest)
 		}
 		cfg = cfg.WithEnv(k, v)
 	}
-	rt := ferry.NewRuntime(n.cfg.Runtime)
+	tier, err := runtimeTier(req.Tier)
+	if err != nil {
+		return nil, err
+	}
+	rt := ferry.NewRuntime(n.runtimeConfig(tier))
 	m, err := rt.Compile(ctx, req.Module)
 	if err != nil {
 		rt.Close(ctx)
@@ -332,10 +337,32 @@ func cut(s string, sep byte) (string, string, bool) {
 	return s, "", false
 }
 
+// runtimeTier parses a RunRequest's tier; nil is the daemon's default.
+func runtimeTier(s string) (*ferry.Tier, error) {
+	if s == "" {
+		return nil, nil
+	}
+	t, err := ferry.ParseTier(s)
+	if err != nil {
+		return nil, badRequest("%v", err)
+	}
+	return &t, nil
+}
+
+// runtimeConfig is an instance's runtime configuration: the daemon's,
+// with the tier the instance asked for.
+func (n *Node) runtimeConfig(tier *ferry.Tier) ferry.RuntimeConfig {
+	if tier == nil {
+		return n.cfg.Runtime
+	}
+	return n.cfg.Runtime.WithTier(*tier)
+}
+
 // attach gives in its guest, and frees the guest's runtime when it ends.
 func (n *Node) attach(in *instance, g *guest) {
 	g.onExit = func() {
 		g.rt.Close(context.Background())
+		g.closeImage()
 		n.metrics.exited.Inc()
 	}
 	n.mu.Lock()
@@ -356,7 +383,7 @@ func (n *Node) lookup(name string) (*instance, error) {
 
 func (n *Node) describe(in *instance) apiv1.Instance {
 	st, code, err := in.guest.status()
-	d := apiv1.Instance{Name: in.name, State: st, ExitCode: code, Created: in.created, Args: in.args, Dirs: in.dirs, RestoredFrom: in.restoredFrom}
+	d := apiv1.Instance{Name: in.name, State: st, ExitCode: code, Created: in.created, Args: in.args, Dirs: in.dirs, RestoredFrom: in.restoredFrom, Tier: in.tier}
 	if err != nil {
 		d.Error = err.Error()
 	}
@@ -545,7 +572,7 @@ func (n *Node) Restore(ctx context.Context, req apiv1.RestoreRequest, body io.Re
 		return apiv1.Instance{}, err
 	}
 	in.dirs = req.Dirs
-	g, err := n.restoreGuest(ctx, in, req.Dirs)
+	g, err := n.restoreGuest(ctx, in, req.Dirs, nil, nil)
 	if err != nil {
 		n.release(in)
 		return apiv1.Instance{}, err
@@ -559,8 +586,10 @@ func (n *Node) Restore(ctx context.Context, req apiv1.RestoreRequest, body io.Re
 }
 
 // restoreGuest restores the checkpoint in in's directory, paused before
-// its first instruction.
-func (n *Node) restoreGuest(ctx context.Context, in *instance, dirs []apiv1.Dir) (*guest, error) {
+// its first instruction, in a runtime of the given tier (nil: the
+// daemon's). A checkpoint without memory data (a pre-copy's) is restored
+// over image, which the guest then holds until it ends.
+func (n *Node) restoreGuest(ctx context.Context, in *instance, dirs []apiv1.Dir, tier *ferry.Tier, image *os.File) (*guest, error) {
 	t0 := time.Now()
 	if err := in.openLogs(); err != nil {
 		return nil, err
@@ -577,7 +606,14 @@ func (n *Node) restoreGuest(ctx context.Context, in *instance, dirs []apiv1.Dir)
 	if !ck.HasModule() {
 		return nil, badRequest("the checkpoint does not include its module (write it with the module)")
 	}
-	rt := ferry.NewRuntime(n.cfg.Runtime)
+	rc := ferry.NewRestoreConfig().WithMemoryVerification(ferry.VerifyBeforeRun)
+	if !ck.MemoryIncluded() {
+		if image == nil {
+			return nil, badRequest("%v: this checkpoint is the stop phase of a live migration; only a migration restores it", ferry.ErrMemoryImageRequired)
+		}
+		rc = rc.WithMemoryImage(image)
+	}
+	rt := ferry.NewRuntime(n.runtimeConfig(tier))
 	w, err := wasi.Restore(ctx, rt, ck, cfg, wasi.RestoreOptions{})
 	if err != nil {
 		rt.Close(ctx)
@@ -585,7 +621,7 @@ func (n *Node) restoreGuest(ctx context.Context, in *instance, dirs []apiv1.Dir)
 	}
 	// Memory is checked before the program continues, so that a damaged
 	// checkpoint fails the request rather than the program later.
-	p, err := rt.Restore(ctx, ck, ferry.NewRestoreConfig().WithMemoryVerification(ferry.VerifyBeforeRun))
+	p, err := rt.Restore(ctx, ck, rc)
 	if err != nil {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("%w: %v", errBadRequest, err)
@@ -597,6 +633,13 @@ func (n *Node) restoreGuest(ctx context.Context, in *instance, dirs []apiv1.Dir)
 	}
 	g := newGuest(rt, w, p.Instance(), first)
 	g.paused = p
+	if !ck.MemoryIncluded() {
+		g.image = image
+	} else if image != nil {
+		// A pre-copy that fell back to stop-and-copy: no page came.
+		image.Close()
+		os.Remove(image.Name())
+	}
 	n.metrics.restoreSeconds.Observe(time.Since(t0).Seconds())
 	return g, nil
 }

@@ -28,8 +28,9 @@ import (
 type Kind uint8
 
 // Frame kinds. Header goes from the source to the destination, Accepted
-// (or Refused) back, then Data and End forward, Ready (or Refused) back,
-// Commit forward and Running back; Abort may go either way at any time.
+// (or Refused) back, then Data and End forward (Pages frames of a
+// pre-copy before and among them), Ready (or Refused) back, Commit
+// forward and Running back; Abort may go either way at any time.
 const (
 	Header   Kind = 1 + iota // JSON: what is migrated, and how
 	Accepted                 // the destination can take it: the source may pause
@@ -40,11 +41,12 @@ const (
 	Commit                   // the source is fenced: run it
 	Running                  // JSON: the destination runs it
 	Abort                    // JSON: give up, with a reason
+	Pages                    // pre-copy: memory pages, for the destination's memory image
 	maxKind
 )
 
 func (k Kind) String() string {
-	names := [...]string{"?", "header", "accepted", "data", "end", "ready", "refused", "commit", "running", "abort"}
+	names := [...]string{"?", "header", "accepted", "data", "end", "ready", "refused", "commit", "running", "abort", "pages"}
 	if k < maxKind {
 		return names[k]
 	}
@@ -159,8 +161,18 @@ func (c *Conn) write(k Kind, payload []byte) error {
 	return err
 }
 
-// DataBytes is the number of bytes given to the connection's Writers so
-// far; it may be called concurrently with them.
+// SendPages writes one Pages frame, buffered (Flush, or the next Send,
+// sends it), and counts its payload in DataBytes.
+func (c *Conn) SendPages(payload []byte) error {
+	c.data.Add(int64(len(payload)))
+	return c.write(Pages, payload)
+}
+
+// Flush sends what is buffered.
+func (c *Conn) Flush() error { return c.w.Flush() }
+
+// DataBytes is the number of bytes given to the connection's Writers and
+// SendPages so far; it may be called concurrently with them.
 func (c *Conn) DataBytes() int64 { return c.data.Load() }
 
 // Sent is the number of bytes written so far, framing and tags included.
@@ -309,6 +321,14 @@ func (w *Writer) Close() (EndInfo, error) {
 // must match what arrived, and returns the number of bytes. At most
 // limit bytes are accepted.
 func (c *Conn) ReceiveData(dst io.Writer, limit int64) (int64, error) {
+	return c.ReceiveDataAndPages(dst, limit, nil)
+}
+
+// ReceiveDataAndPages is ReceiveData that also accepts Pages frames,
+// before and among the Data frames, and gives each verified payload to
+// pages (valid until it returns); an error from pages ends the stream.
+// With pages nil a Pages frame is unexpected.
+func (c *Conn) ReceiveDataAndPages(dst io.Writer, limit int64, pages func([]byte) error) (int64, error) {
 	var n int64
 	for {
 		k, b, err := c.Recv()
@@ -322,6 +342,13 @@ func (c *Conn) ReceiveData(dst io.Writer, limit int64) (int64, error) {
 			}
 			n += int64(len(b))
 			if _, err := dst.Write(b); err != nil {
+				return n, err
+			}
+		case Pages:
+			if pages == nil {
+				return n, unexpectedKind(k, Data, b)
+			}
+			if err := pages(b); err != nil {
 				return n, err
 			}
 		case End:

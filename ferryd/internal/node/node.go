@@ -73,6 +73,9 @@ type Node struct {
 	// and reading the destination's answer, with the migration's
 	// connection (tests).
 	testAfterCommit func(net.Conn)
+	// testBeforeRound, when set, runs before each pre-copy round after
+	// round 0, while the program runs (tests).
+	testBeforeRound func(round int)
 }
 
 // instance is one program the node runs.

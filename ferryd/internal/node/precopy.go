@@ -191,6 +191,9 @@ func (n *Node) rounds(ctx context.Context, in *instance, pc *precopy, prog *prog
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if n.testBeforeRound != nil {
+			n.testBeforeRound(k)
+		}
 		roundStart := time.Now()
 		if err := n.withPaused(in, false, pc.refresh); err != nil {
 			return err

@@ -161,6 +161,7 @@ type MigrateResult struct {
 	// the memory page bytes sent, of which FinalPages pages (4 KiB)
 	// while paused.
 	Rounds     int   `json:"rounds,omitempty"`
+	RoundPages []int `json:"round_pages,omitempty"` // each round's dirty set, pages
 	PageBytes  int64 `json:"page_bytes,omitempty"`
 	FinalPages int   `json:"final_pages,omitempty"`
 }

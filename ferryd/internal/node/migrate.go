@@ -160,7 +160,7 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 			n.metrics.migrationBytes.WithLabelValues("source").Add(float64(sc.Sent()))
 			return fail("aborted", fmt.Errorf("pre-copy: %w", err))
 		}
-		res.Rounds = pc.rounds
+		res.Rounds, res.RoundPages = pc.rounds, pc.roundPages
 	}
 
 	p, wasRunning, err := in.guest.beginMigration()
@@ -249,6 +249,9 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 	res.Acked = time.Since(pausedAt)
 	res.Downtime = run.StartedAt.Sub(pausedAt)
 	n.metrics.downtime.Observe(res.Downtime.Seconds())
+	if n.testSwitched != nil {
+		n.testSwitched(p)
+	}
 	n.remove(in)
 	n.metrics.migrations.WithLabelValues("source", "switched").Inc()
 	n.cfg.Log.Printf("migration %s: %s to %s: switched (%s, %d rounds, %d pages while paused), downtime %v, %d bytes", id, name, req.To, res.Mode, res.Rounds, res.FinalPages, res.Downtime, res.Wire)

@@ -76,6 +76,10 @@ type Node struct {
 	// testBeforeRound, when set, runs before each pre-copy round after
 	// round 0, while the program runs (tests).
 	testBeforeRound func(round int)
+	// testSwitched, when set, runs on the source once the destination
+	// runs the program, with this copy still paused and fenced (tests:
+	// its memory is the memory at the switch).
+	testSwitched func(*ferry.Paused)
 }
 
 // instance is one program the node runs.

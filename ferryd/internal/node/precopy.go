@@ -61,8 +61,9 @@ type precopy struct {
 	mem []byte
 	buf []byte
 	// pageBytes counts the page bytes sent, rounds and stop phase.
-	pageBytes int64
-	rounds    int
+	pageBytes  int64
+	rounds     int
+	roundPages []int // pages each round after round 0 sent
 }
 
 // armPrecopy registers a tracker over the instance's memory at a pause
@@ -209,6 +210,7 @@ func (n *Node) rounds(ctx context.Context, in *instance, pc *precopy, prog *prog
 			return err
 		}
 		pc.rounds = k
+		pc.roundPages = append(pc.roundPages, pages)
 		prog.round(k, pages, float64(pages*dirty.PageSize)/max(since.Seconds(), 1e-6), pc.pageBytes-sent, time.Since(roundStart))
 		switch {
 		case pages <= smallDirtySet:

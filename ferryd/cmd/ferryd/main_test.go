@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ferryvm/ferry/ferryd/internal/apiv1"
+	"github.com/ferryvm/ferry/ferryd/internal/dirty"
 )
 
 // lockedBuffer is a bytes.Buffer safe for a writer and a reader in two
@@ -138,8 +139,11 @@ func TestCLI(t *testing.T) {
 		followed <- out
 	}()
 	var res apiv1.MigrateResult
-	if err := json.Unmarshal([]byte(mustCtl(t, certs, a, "migrate", "--to", b, "c")), &res); err != nil {
+	if err := json.Unmarshal([]byte(mustCtl(t, certs, a, "migrate", "--progress", "--to", b, "c")), &res); err != nil {
 		t.Fatal(err)
+	}
+	if err := dirty.Available(); err == nil && (res.Mode != "precopy" || res.Bytes > 64<<10) {
+		t.Fatalf("migrate: %+v, want a pre-copy (its checkpoint without memory)", res)
 	}
 	srcOut := <-followed
 	dstOut := waitLines(b, "c", 3)
@@ -172,5 +176,17 @@ func TestCLIUsage(t *testing.T) {
 		if code := run(context.Background(), args, &out, &errb); code != exitUsage {
 			t.Errorf("%q: exit %d, want %d (%s)", args, code, exitUsage, errb.String())
 		}
+	}
+}
+
+// ctl migrate --progress prints one line per report: the phase, bytes,
+// and for a pre-copy the round, dirty set and rate, and the expected
+// downtime.
+func TestFormatProgress(t *testing.T) {
+	got := formatProgress(&apiv1.MigrationProgress{Phase: "precopy", Bytes: 3 << 20, Total: 64 << 20, Precopy: true, Rounds: 2,
+		DirtyPages: 512, DirtyRate: 10 << 20, Rate: 100 << 20, ExpectedDowntime: 20 * time.Millisecond})
+	want := "precopy: 3.0 MiB sent of 64.0 MiB, round 2, 512 pages dirtied (10.0 MiB/s), 100.0 MiB/s, expected downtime 20ms"
+	if got != want {
+		t.Fatalf("%q\nwant %q", got, want)
 	}
 }

@@ -230,6 +230,7 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 		prog.setPhase("resolving")
 		switch st := n.resolve(ctx, req.To, id); st {
 		case migCommitted:
+			pc.close()
 			n.remove(in)
 			n.metrics.migrations.WithLabelValues("source", "switched").Inc()
 			res.Acked = time.Since(pausedAt)
@@ -252,6 +253,7 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 	if n.testSwitched != nil {
 		n.testSwitched(p)
 	}
+	pc.close() // before the memory is unmapped
 	n.remove(in)
 	n.metrics.migrations.WithLabelValues("source", "switched").Inc()
 	n.cfg.Log.Printf("migration %s: %s to %s: switched (%s, %d rounds, %d pages while paused), downtime %v, %d bytes", id, name, req.To, res.Mode, res.Rounds, res.FinalPages, res.Downtime, res.Wire)
@@ -384,8 +386,16 @@ func validID(id string) bool {
 // when it is a commit: a destination that restarts must not let the
 // source resume a program it ran.
 func (n *Node) decide(id, status string) error {
-	if status == migCommitted {
-		if err := writeDecision(filepath.Join(n.cfg.StateDir, "migrations"), id, status); err != nil {
+	dir := filepath.Join(n.cfg.StateDir, "migrations")
+	switch {
+	case status != migCommitted:
+		os.Remove(filepath.Join(dir, id+".tmp")) // a prepared commit
+	case fileExists(filepath.Join(dir, id+".tmp")):
+		if err := publishDecision(dir, id); err != nil {
+			return err
+		}
+	default:
+		if err := writeDecision(dir, id, status); err != nil {
 			return err
 		}
 	}
@@ -470,6 +480,10 @@ func (n *Node) receive(ctx context.Context, sc *stream.Conn, conn *tls.Conn, id 
 		}
 	}
 	in.dirs, in.restoredFrom = h.Dirs, "migration "+id
+	if err := prepareDecision(filepath.Join(n.cfg.StateDir, "migrations"), id, migCommitted); err != nil {
+		refuse(in, err)
+		return
+	}
 	if err := sc.Send(stream.Accepted, nil); err != nil {
 		refuse(in, err)
 		return
@@ -589,6 +603,17 @@ func (w deadlineWriter) Write(b []byte) (int, error) {
 // decision (a temporary file New removes) or the whole one, never an
 // empty file a status query would misread.
 func writeDecision(dir, id, status string) error {
+	if err := prepareDecision(dir, id, status); err != nil {
+		return err
+	}
+	return publishDecision(dir, id)
+}
+
+// prepareDecision is writeDecision's first half: DIR/ID.tmp written and
+// synced. A destination prepares its commit before it accepts a
+// migration, so that the commit, which the program's downtime waits
+// for, costs one rename and one directory sync instead of two syncs.
+func prepareDecision(dir, id, status string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
@@ -604,10 +629,17 @@ func writeDecision(dir, id, status string) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, id))
-	}
 	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// publishDecision renames a prepared decision into place and syncs the
+// directory.
+func publishDecision(dir, id string) error {
+	tmp := filepath.Join(dir, id+".tmp")
+	if err := os.Rename(tmp, filepath.Join(dir, id)); err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -702,4 +734,9 @@ func (n *Node) Resolve(ctx context.Context, name string) (apiv1.MigrationStatus,
 		return st, fmt.Errorf("%w: the destination %s cannot be asked about migration %s yet; the instance stays fenced", errMigration, u.to, u.id)
 	}
 	return st, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

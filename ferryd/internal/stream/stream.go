@@ -42,11 +42,13 @@ const (
 	Running                  // JSON: the destination runs it
 	Abort                    // JSON: give up, with a reason
 	Pages                    // pre-copy: memory pages, for the destination's memory image
+	Sync                     // pre-copy: answer Synced once every frame before is applied
+	Synced                   // every frame before the Sync is applied
 	maxKind
 )
 
 func (k Kind) String() string {
-	names := [...]string{"?", "header", "accepted", "data", "end", "ready", "refused", "commit", "running", "abort", "pages"}
+	names := [...]string{"?", "header", "accepted", "data", "end", "ready", "refused", "commit", "running", "abort", "pages", "sync", "synced"}
 	if k < maxKind {
 		return names[k]
 	}
@@ -327,7 +329,10 @@ func (c *Conn) ReceiveData(dst io.Writer, limit int64) (int64, error) {
 // ReceiveDataAndPages is ReceiveData that also accepts Pages frames,
 // before and among the Data frames, and gives each verified payload to
 // pages (valid until it returns); an error from pages ends the stream.
-// With pages nil a Pages frame is unexpected.
+// It answers a Sync frame with Synced: every Pages frame before it was
+// given to pages (the source waits for that before it pauses the
+// program, so that the pause does not wait for a backlog). With pages
+// nil, Pages and Sync frames are unexpected.
 func (c *Conn) ReceiveDataAndPages(dst io.Writer, limit int64, pages func([]byte) error) (int64, error) {
 	var n int64
 	for {
@@ -349,6 +354,13 @@ func (c *Conn) ReceiveDataAndPages(dst io.Writer, limit int64, pages func([]byte
 				return n, unexpectedKind(k, Data, b)
 			}
 			if err := pages(b); err != nil {
+				return n, err
+			}
+		case Sync:
+			if pages == nil {
+				return n, unexpectedKind(k, Data, b)
+			}
+			if err := c.Send(Synced, nil); err != nil {
 				return n, err
 			}
 		case End:

@@ -24,7 +24,8 @@ the environment: FERRYD_ADDR (default 127.0.0.1:7411), FERRYD_CERT,
 FERRYD_KEY and FERRYD_CA.
 
 Verbs:
-  run [--name N] [--tier interp|compiled|auto] [--dir HOST[::GUEST]] [--env NAME=VAL] FILE.wasm [ARGS...]
+  run [--name N] [--tier interp|compiled|auto] [--dir HOST[::GUEST]] [--listen HOST:PORT]
+      [--env NAME=VAL] FILE.wasm [ARGS...]
   ps
   inspect NAME
   pause NAME
@@ -32,11 +33,11 @@ Verbs:
   checkpoint [--exit] [--out FILE] NAME
                  without --out, into the daemon's state directory (its
                  name is printed, for restore --from); --out - is stdout
-  restore --name N [--dir HOST[::GUEST]] (FILE | --from CHECKPOINT)
+  restore --name N [--dir HOST[::GUEST]] [--listen HOST:PORT] (FILE | --from CHECKPOINT)
   rm NAME
   logs [-f] [--stderr] NAME
   migrate [--verify-memory] [--stop-and-copy] [--max-rounds N] [--progress]
-          [--dir HOST[::GUEST]] --to HOST:PORT NAME
+          [--dir HOST[::GUEST]] [--listen HOST:PORT] --to HOST:PORT NAME
                  live: memory pre-copied in rounds while the program runs;
                  --progress prints rounds, bytes, dirty rate and expected
                  downtime to stderr while it runs
@@ -91,16 +92,16 @@ type ctlVerb struct {
 }
 
 var ctlVerbs = map[string]ctlVerb{
-	"run":        {"run [--name N] [--dir HOST[::GUEST]] [--env NAME=VAL] FILE.wasm [ARGS...]", ctlRun},
+	"run":        {"run [--name N] [--tier T] [--dir HOST[::GUEST]] [--listen HOST:PORT] [--env NAME=VAL] FILE.wasm [ARGS...]", ctlRun},
 	"ps":         {"ps", ctlPs},
 	"inspect":    {"inspect NAME", byName(func(ctx context.Context, c *client.Client, n string) (any, error) { return c.Get(ctx, n) })},
 	"pause":      {"pause NAME", byName(func(ctx context.Context, c *client.Client, n string) (any, error) { return c.Pause(ctx, n) })},
 	"resume":     {"resume NAME", byName(func(ctx context.Context, c *client.Client, n string) (any, error) { return c.Resume(ctx, n) })},
 	"rm":         {"rm NAME", byName(func(ctx context.Context, c *client.Client, n string) (any, error) { return nil, c.Delete(ctx, n) })},
 	"checkpoint": {"checkpoint [--exit] [--out FILE] NAME", ctlCheckpoint},
-	"restore":    {"restore --name N [--dir HOST[::GUEST]] (FILE | --from CHECKPOINT)", ctlRestore},
+	"restore":    {"restore --name N [--dir HOST[::GUEST]] [--listen HOST:PORT] (FILE | --from CHECKPOINT)", ctlRestore},
 	"logs":       {"logs [-f] [--stderr] NAME", ctlLogs},
-	"migrate":    {"migrate [--verify-memory] [--stop-and-copy] [--max-rounds N] [--progress] [--dir HOST[::GUEST]] --to HOST:PORT NAME", ctlMigrate},
+	"migrate":    {"migrate [--verify-memory] [--stop-and-copy] [--max-rounds N] [--progress] [--dir HOST[::GUEST]] [--listen HOST:PORT] --to HOST:PORT NAME", ctlMigrate},
 	"metrics":    {"metrics", ctlMetrics},
 	"resolve": {"resolve NAME", byName(func(ctx context.Context, c *client.Client, n string) (any, error) {
 		return c.Resolve(ctx, n)
@@ -153,8 +154,9 @@ func dirs(list []string) []apiv1.Dir {
 func ctlRun(ctx context.Context, c *client.Client, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	name := fs.String("name", "", "instance name (default: the file's base name)")
 	tier := fs.String("tier", "", "the code that runs it: interp, compiled or auto (default: the daemon's)")
-	var dirFlags, envs listFlag
+	var dirFlags, envs, listens listFlag
 	fs.Var(&dirFlags, "dir", "grant HOST[::GUEST] (repeatable)")
+	fs.Var(&listens, "listen", "listen on the TCP address HOST:PORT for the guest, pre-opened after the directories (repeatable)")
 	fs.Var(&envs, "env", "guest environment NAME=VAL (repeatable)")
 	if code, done := parse(fs, args); done {
 		return code
@@ -172,7 +174,7 @@ func ctlRun(ctx context.Context, c *client.Client, fs *flag.FlagSet, args []stri
 		base := path[strings.LastIndexAny(path, `/\`)+1:]
 		*name = strings.TrimSuffix(base, ".wasm")
 	}
-	req := apiv1.RunRequest{Name: *name, Module: wasm, Args: append([]string{path}, fs.Args()[1:]...), Env: envs, Dirs: dirs(dirFlags), Tier: *tier}
+	req := apiv1.RunRequest{Name: *name, Module: wasm, Args: append([]string{path}, fs.Args()[1:]...), Env: envs, Dirs: dirs(dirFlags), Tier: *tier, Listen: listens}
 	in, err := c.Run(ctx, req)
 	if err != nil {
 		return fail(stderr, "run", err)
@@ -247,8 +249,9 @@ func ctlCheckpoint(ctx context.Context, c *client.Client, fs *flag.FlagSet, args
 func ctlRestore(ctx context.Context, c *client.Client, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	name := fs.String("name", "", "name of the restored instance (required)")
 	from := fs.String("from", "", "restore this checkpoint of the daemon's state directory instead of uploading FILE")
-	var dirFlags listFlag
+	var dirFlags, listens listFlag
 	fs.Var(&dirFlags, "dir", "grant HOST[::GUEST] (repeatable): the checkpoint's pre-opens need their directories")
+	fs.Var(&listens, "listen", "grant HOST:PORT (repeatable): the checkpoint's listening sockets, in order")
 	if code, done := parse(fs, args); done {
 		return code
 	}
@@ -256,7 +259,7 @@ func ctlRestore(ctx context.Context, c *client.Client, fs *flag.FlagSet, args []
 		fs.Usage()
 		return exitUsage
 	}
-	req := apiv1.RestoreRequest{Name: *name, From: *from, Dirs: dirs(dirFlags)}
+	req := apiv1.RestoreRequest{Name: *name, From: *from, Dirs: dirs(dirFlags), Listen: listens}
 	var body io.Reader
 	if *from == "" {
 		f, err := os.Open(fs.Arg(0))
@@ -300,8 +303,9 @@ func ctlMigrate(ctx context.Context, c *client.Client, fs *flag.FlagSet, args []
 	stopAndCopy := fs.Bool("stop-and-copy", false, "pause first and send the whole memory (no pre-copy rounds)")
 	maxRounds := fs.Int("max-rounds", 0, "bound the pre-copy rounds (default 30)")
 	showProgress := fs.Bool("progress", false, "print the migration's progress to stderr while it runs")
-	var dirFlags listFlag
+	var dirFlags, listens listFlag
 	fs.Var(&dirFlags, "dir", "grant HOST[::GUEST] on the destination (repeatable; default: the source's grants)")
+	fs.Var(&listens, "listen", "bind the guest's listening sockets to HOST:PORT on the destination (repeatable; default: the source's addresses)")
 	if code, done := parse(fs, args); done {
 		return code
 	}
@@ -314,7 +318,7 @@ func ctlMigrate(ctx context.Context, c *client.Client, fs *flag.FlagSet, args []
 		defer close(done)
 		go reportProgress(ctx, c, fs.Arg(0), stderr, done)
 	}
-	r, err := c.Migrate(ctx, fs.Arg(0), apiv1.MigrateRequest{To: *to, VerifyMemory: *verify, Dirs: dirs(dirFlags), StopAndCopy: *stopAndCopy, MaxRounds: *maxRounds})
+	r, err := c.Migrate(ctx, fs.Arg(0), apiv1.MigrateRequest{To: *to, VerifyMemory: *verify, Dirs: dirs(dirFlags), StopAndCopy: *stopAndCopy, MaxRounds: *maxRounds, Listen: listens})
 	if err != nil {
 		return fail(stderr, "migrate", err)
 	}

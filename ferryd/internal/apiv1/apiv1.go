@@ -25,6 +25,10 @@ type RunRequest struct {
 	// "auto" (ferry.ParseTier); empty is the daemon's default. It travels
 	// with the instance when it migrates.
 	Tier string `json:"tier,omitempty"`
+	// Listen are TCP addresses (HOST:PORT) the daemon listens on for the
+	// guest, pre-opened as listening sockets after the directories, in
+	// order. A migration re-creates them on the destination.
+	Listen []string `json:"listen,omitempty"`
 }
 
 // RestoreRequest restores a checkpoint as the instance Name: the one
@@ -36,6 +40,9 @@ type RestoreRequest struct {
 	Name string `json:"name"`
 	From string `json:"from,omitempty"`
 	Dirs []Dir  `json:"dirs,omitempty"`
+	// Listen grants the checkpoint's listening sockets, in order (as
+	// RunRequest.Listen).
+	Listen []string `json:"listen,omitempty"`
 }
 
 // RestoreHeader carries a RestoreRequest (JSON) when the body is the
@@ -65,6 +72,8 @@ type Instance struct {
 	RestoredFrom string `json:"restored_from,omitempty"`
 	// Tier is the tier asked for at run ("" for the daemon's default).
 	Tier string `json:"tier,omitempty"`
+	// Listen are the addresses the guest's listening sockets are bound to.
+	Listen []string `json:"listen,omitempty"`
 	// Migration is the progress of a migration out, while it runs.
 	Migration *MigrationProgress `json:"migration,omitempty"`
 }
@@ -118,18 +127,21 @@ type CheckpointResult struct {
 // and the destination refuse a difference (a test of the whole path;
 // it costs a pass over the memory on each side during the downtime).
 // Dirs are the grants the destination gives; empty means the same
-// host directories as the source's.
+// host directories as the source's. Listen likewise: the addresses the
+// destination binds the guest's listening sockets to (before the switch:
+// one it cannot bind refuses the migration); empty means the source's.
 //
 // The memory is pre-copied in rounds while the program runs, where the
 // host can track writes (docs/ferryd.md); StopAndCopy asks for the
 // plain pause-and-send instead, and MaxRounds bounds the rounds (0: the
 // default, 30).
 type MigrateRequest struct {
-	To           string `json:"to"`
-	VerifyMemory bool   `json:"verify_memory,omitempty"`
-	Dirs         []Dir  `json:"dirs,omitempty"`
-	StopAndCopy  bool   `json:"stop_and_copy,omitempty"`
-	MaxRounds    int    `json:"max_rounds,omitempty"`
+	To           string   `json:"to"`
+	VerifyMemory bool     `json:"verify_memory,omitempty"`
+	Dirs         []Dir    `json:"dirs,omitempty"`
+	StopAndCopy  bool     `json:"stop_and_copy,omitempty"`
+	MaxRounds    int      `json:"max_rounds,omitempty"`
+	Listen       []string `json:"listen,omitempty"`
 }
 
 // MigrateResult reports a migration that switched to the destination.

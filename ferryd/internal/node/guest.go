@@ -60,6 +60,19 @@ type guest struct {
 	image *os.File
 }
 
+// closeHost releases what the guest holds of the host once it ended or
+// will never run: its WASI files and sockets (a listening socket must
+// close for a migrated guest's destination to be the only one
+// listening), its runtime, its memory image.
+func (g *guest) closeHost() {
+	ctx := context.Background()
+	if g.wasi != nil {
+		g.wasi.Close(ctx)
+	}
+	g.rt.Close(ctx)
+	g.closeImage()
+}
+
 // closeImage closes the memory image once the runtime is closed.
 func (g *guest) closeImage() {
 	if g.image != nil {

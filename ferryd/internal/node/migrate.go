@@ -44,8 +44,9 @@ type header struct {
 	VerifyMemory bool        `json:"verify_memory,omitempty"`
 	// Precopy: Pages frames come before the checkpoint, which is written
 	// without memory data; the destination restores over their image.
-	Precopy bool   `json:"precopy,omitempty"`
-	Tier    string `json:"tier,omitempty"`
+	Precopy bool     `json:"precopy,omitempty"`
+	Tier    string   `json:"tier,omitempty"`
+	Listen  []string `json:"listen,omitempty"`
 }
 
 // ready is the Ready frame: restored, paused before its first
@@ -93,6 +94,10 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 	if len(dirs) == 0 {
 		dirs = in.dirs
 	}
+	listen := req.Listen
+	if len(listen) == 0 {
+		listen = in.listen
+	}
 	id := newID()
 	res := apiv1.MigrateResult{ID: id, To: req.To}
 	prog := &progress{id: id, to: req.To}
@@ -128,7 +133,7 @@ func (n *Node) Migrate(ctx context.Context, name string, req apiv1.MigrateReques
 	} else if err := dirty.Available(); err != nil {
 		mayPrecopy, res.NoPrecopy = false, err.Error()
 	}
-	if err := sc.SendJSON(stream.Header, header{ID: id, Name: name, Dirs: dirs, VerifyMemory: req.VerifyMemory, Precopy: mayPrecopy, Tier: in.tier}); err != nil {
+	if err := sc.SendJSON(stream.Header, header{ID: id, Name: name, Dirs: dirs, VerifyMemory: req.VerifyMemory, Precopy: mayPrecopy, Tier: in.tier, Listen: listen}); err != nil {
 		return fail("aborted", err)
 	}
 	if err := sc.RecvJSON(stream.Accepted, nil); err != nil {
@@ -494,7 +499,7 @@ func (n *Node) receive(ctx context.Context, sc *stream.Conn, conn *tls.Conn, id 
 		refuse(in, err)
 		return
 	}
-	in.tier = h.Tier
+	in.tier, in.listen = h.Tier, h.Listen
 
 	t0 := time.Now()
 	path := filepath.Join(in.dir, checkpointFile)
@@ -553,8 +558,7 @@ func (n *Node) receive(ctx context.Context, sc *stream.Conn, conn *tls.Conn, id 
 	abort := func(reason error) {
 		n.cfg.Log.Printf("migration %s in: %s aborted before its first instruction: %v", id, h.Name, reason)
 		g.stop()
-		g.rt.Close(ctx)
-		g.closeImage()
+		g.closeHost()
 		n.release(in)
 		n.decide(id, migAborted)
 		n.metrics.migrations.WithLabelValues("destination", "aborted").Inc()

@@ -89,8 +89,9 @@ type instance struct {
 	args         []string
 	dirs         []apiv1.Dir
 	restoredFrom string
-	tier         string // RunRequest.Tier: "" is the daemon's default
-	dir          string // its directory under the state directory
+	tier         string   // RunRequest.Tier: "" is the daemon's default
+	listen       []string // the guest's listening sockets' addresses
+	dir          string   // its directory under the state directory
 	stdout       *os.File
 	stderr       *os.File
 	guest        *guest
@@ -232,7 +233,8 @@ func (in *instance) closeLogs() {
 }
 
 // wasiConfig is the guest's WASI configuration: its logs as stdout and
-// stderr, no stdin, the granted directories.
+// stderr, no stdin, the granted directories and listening sockets
+// (in.listen).
 func (in *instance) wasiConfig(dirs []apiv1.Dir) (wasi.Config, error) {
 	cfg := wasi.NewConfig().WithStdin(eofReader{}).WithStdout(in.stdout).WithStderr(in.stderr)
 	for _, d := range dirs {
@@ -245,6 +247,12 @@ func (in *instance) wasiConfig(dirs []apiv1.Dir) (wasi.Config, error) {
 			g = d.Host
 		}
 		cfg = cfg.WithPreopen(d.Host, g)
+	}
+	for _, a := range in.listen {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return cfg, badRequest("listen address %q: %v", a, err)
+		}
+		cfg = cfg.WithTCPListen(a)
 	}
 	return cfg, nil
 }
@@ -263,7 +271,7 @@ func (n *Node) Run(ctx context.Context, req apiv1.RunRequest) (apiv1.Instance, e
 	if err != nil {
 		return apiv1.Instance{}, err
 	}
-	in.args, in.dirs, in.tier = req.Args, req.Dirs, req.Tier
+	in.args, in.dirs, in.tier, in.listen = req.Args, req.Dirs, req.Tier, req.Listen
 	g, err := n.newGuest(ctx, in, req)
 	if err != nil {
 		n.release(in)
@@ -320,11 +328,13 @@ func (n *Node) newGuest(ctx context.Context, in *instance, req apiv1.RunRequest)
 	}
 	inst, err := rt.Instantiate(ctx, m, "")
 	if err != nil {
+		w.Close(ctx)
 		rt.Close(ctx)
 		return nil, fmt.Errorf("%w: %v", errBadRequest, err)
 	}
 	f := inst.Function("_start")
 	if f == nil {
+		w.Close(ctx)
 		rt.Close(ctx)
 		return nil, badRequest("the module exports no _start: ferryd runs WASI commands")
 	}
@@ -368,8 +378,7 @@ func (n *Node) runtimeConfig(tier *ferry.Tier) ferry.RuntimeConfig {
 // attach gives in its guest, and frees the guest's runtime when it ends.
 func (n *Node) attach(in *instance, g *guest) {
 	g.onExit = func() {
-		g.rt.Close(context.Background())
-		g.closeImage()
+		g.closeHost()
 		n.metrics.exited.Inc()
 	}
 	n.mu.Lock()
@@ -390,7 +399,7 @@ func (n *Node) lookup(name string) (*instance, error) {
 
 func (n *Node) describe(in *instance) apiv1.Instance {
 	st, code, err := in.guest.status()
-	d := apiv1.Instance{Name: in.name, State: st, ExitCode: code, Created: in.created, Args: in.args, Dirs: in.dirs, RestoredFrom: in.restoredFrom, Tier: in.tier}
+	d := apiv1.Instance{Name: in.name, State: st, ExitCode: code, Created: in.created, Args: in.args, Dirs: in.dirs, RestoredFrom: in.restoredFrom, Tier: in.tier, Listen: in.listen}
 	if err != nil {
 		d.Error = err.Error()
 	}
@@ -578,7 +587,7 @@ func (n *Node) Restore(ctx context.Context, req apiv1.RestoreRequest, body io.Re
 		n.release(in)
 		return apiv1.Instance{}, err
 	}
-	in.dirs = req.Dirs
+	in.dirs, in.listen = req.Dirs, req.Listen
 	g, err := n.restoreGuest(ctx, in, req.Dirs, nil, nil)
 	if err != nil {
 		n.release(in)
@@ -630,6 +639,7 @@ func (n *Node) restoreGuest(ctx context.Context, in *instance, dirs []apiv1.Dir,
 	// checkpoint fails the request rather than the program later.
 	p, err := rt.Restore(ctx, ck, rc)
 	if err != nil {
+		w.Close(ctx) // its files and sockets
 		rt.Close(ctx)
 		return nil, fmt.Errorf("%w: %v", errBadRequest, err)
 	}

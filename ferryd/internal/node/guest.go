@@ -99,6 +99,27 @@ func (g *guest) start() error {
 	return nil
 }
 
+// startPaused starts a guest restored paused (a restart's instance that
+// was paused at shutdown): it stays at its pause point, as a paused
+// instance does, until resumed.
+func (g *guest) startPaused() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.state != apiv1.StateCreated || g.paused == nil {
+		return errors.New("the instance was already started")
+	}
+	g.state, g.startedAt = apiv1.StatePaused, time.Now()
+	p := g.paused
+	go func() {
+		if !g.holdPaused(p) {
+			g.finish(g.ctx.Err())
+			return
+		}
+		g.run()
+	}()
+	return nil
+}
+
 func (g *guest) run() {
 	err := g.first(g.ctx)
 	for {

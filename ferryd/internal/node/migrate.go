@@ -454,12 +454,14 @@ func (n *Node) receive(ctx context.Context, sc *stream.Conn, conn *tls.Conn, id 
 	n.mu.Unlock()
 	refuse := func(in *instance, err error) {
 		n.cfg.Log.Printf("migration %s in: refused: %v", id, err)
-		sc.SendJSON(stream.Refused, stream.Reason{Reason: err.Error()})
+		// Cleaned up before the source hears of it: a source told
+		// "refused" finds nothing of the migration left here.
 		if in != nil {
 			n.release(in)
 		}
 		n.decide(id, migAborted)
 		n.metrics.migrations.WithLabelValues("destination", "refused").Inc()
+		sc.SendJSON(stream.Refused, stream.Reason{Reason: err.Error()})
 	}
 	// The source may take a while between frames only while it writes the
 	// checkpoint; a silent peer is given up on after PendingTimeout.

@@ -149,10 +149,13 @@ func New(cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, metrics: newMetrics(), instances: map[string]*instance{}, migrations: map[string]string{}}
 	n.registerInstances()
+	n.resumeSuspended(context.Background())
 	return n, nil
 }
 
-// Close stops every instance (their directories stay).
+// Close suspends every running or paused instance (suspend.go: a
+// restarted daemon restores it) and stops them all; their directories
+// stay.
 func (n *Node) Close() {
 	n.mu.Lock()
 	all := make([]*instance, 0, len(n.instances))
@@ -161,6 +164,12 @@ func (n *Node) Close() {
 	}
 	n.mu.Unlock()
 	for _, in := range all {
+		if in.guest == nil {
+			continue
+		}
+		if _, err := n.suspend(in); err != nil {
+			n.cfg.Log.Printf("shutdown: %s: not suspended, it will not be restored: %v", in.name, err)
+		}
 		in.guest.stop()
 		in.guest.wait(5 * time.Second)
 		in.closeLogs()

@@ -38,6 +38,9 @@ const (
 	// maxPrecopyFactor bounds the bytes the rounds send, in memories'
 	// worth.
 	maxPrecopyFactor = 4
+	// keepaliveZeroPages is how many zero pages round 0 skips between
+	// two frames (64 MiB).
+	keepaliveZeroPages = 16384
 	// smallDirtySet ends the rounds at once: the stop phase sends so few
 	// pages that another round would cost more than it saves.
 	smallDirtySet = 64
@@ -140,11 +143,23 @@ func (pc *precopy) send(rs []dirty.Range, skipZero bool) error {
 		return err
 	}
 	limit := size / dirty.PageSize
+	skipped := 0
 	for _, r := range rs {
 		p, end := r.First, min(r.First+r.Count, limit)
 		for p < end {
 			if skipZero && bytes.Equal(pc.page(p), zeroPage[:]) {
 				p++
+				// A long zero stretch sends nothing for a while: the size
+				// alone now and then keeps the destination, which gives
+				// a silent source up after its pending timeout, waiting.
+				if skipped++; skipped%keepaliveZeroPages == 0 {
+					if err := pc.frame(0, 0); err != nil {
+						return err
+					}
+					if err := pc.sc.Flush(); err != nil {
+						return err
+					}
+				}
 				continue
 			}
 			k := 1

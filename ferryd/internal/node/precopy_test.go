@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -266,5 +267,39 @@ func TestRestoreRefusesMemorylessCheckpoint(t *testing.T) {
 	}
 	if _, err := tn.client.Get(ctx, "r"); err == nil {
 		t.Fatal("the refused restore left an instance")
+	}
+}
+
+// Round 0 over a memory of long zero stretches still sends a frame every
+// keepaliveZeroPages pages, so that a destination, which gives up on a
+// source silent for its pending timeout, keeps waiting; and it sends the
+// one page that is not zero.
+func TestPrecopyRoundZeroKeepsAlive(t *testing.T) {
+	var wire bytes.Buffer
+	key := bytes.Repeat([]byte{7}, 32)
+	mem := make([]byte, 3*keepaliveZeroPages*dirty.PageSize)
+	mem[len(mem)-1] = 1
+	pc := &precopy{sc: stream.NewWithKey(bytes.NewReader(nil), &wire, key, true), mem: mem, buf: make([]byte, 0, stream.MaxPayload)}
+	if err := pc.send([]dirty.Range{{First: 0, Count: len(mem) / dirty.PageSize}}, true); err != nil {
+		t.Fatal(err)
+	}
+	rx := stream.NewWithKey(&wire, io.Discard, key, false)
+	var sizes, pages int
+	for {
+		k, b, err := rx.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil || k != stream.Pages {
+			t.Fatalf("%v frame: %v", k, err)
+		}
+		if n := (len(b) - pagesHeaderLen) / dirty.PageSize; n == 0 {
+			sizes++
+		} else {
+			pages += n
+		}
+	}
+	if sizes != 3 || pages != 1 {
+		t.Fatalf("%d size-only frames and %d pages, want 3 (one, then one per %d zero pages) and 1", sizes, pages, keepaliveZeroPages)
 	}
 }

@@ -68,15 +68,49 @@ type NativeCode interface {
 	CanEnterAt(id uint32) bool
 	// Free unmaps the code; it fails while code runs in it.
 	Free() error
+	// CallEntry is the address native callers call (the dispatch
+	// table's word for the function), 0 once the code is freed.
+	CallEntry() uintptr
 }
 
 // codeSet is the compiled code of one module (Compiled). It is not
 // referenced by the code's frames, so a cleanup attached to the Compiled
 // can free it once no frame can run the module any more: executable
 // memory goes with the module, not with the runtime.
+//
+// It also holds the module's dispatch table, the one native callers go
+// through (docs/compiler.md "Calls"): words 2i and 2i+1 are function i's
+// native call entry (0: a call of i exits to Go) and its frame slots.
+// Imported functions keep 0, so calls to other instances and host
+// functions always exit. byIndex is the code each function was given,
+// kept when it turns non-entrant: frames a native call made are running
+// it, and Go continues them there after an exit.
 type codeSet struct {
-	mu    sync.Mutex
-	codes []NativeCode
+	mu       sync.Mutex
+	codes    []NativeCode
+	dispatch []uint64
+	byIndex  []atomic.Pointer[compiledCode]
+}
+
+func newCodeSet(funcs int) *codeSet {
+	return &codeSet{dispatch: make([]uint64, 2*funcs), byIndex: make([]atomic.Pointer[compiledCode], funcs)}
+}
+
+// install makes code function f's entrant code, for the driver and for
+// native callers.
+func (s *codeSet) install(f *funcCode, code *compiledCode) {
+	s.byIndex[f.Index].Store(code)
+	atomic.StoreUint64(&s.dispatch[2*f.Index+1], uint64(f.FrameSlots))
+	f.native.Store(code)
+	atomic.StoreUint64(&s.dispatch[2*f.Index], uint64(code.CallEntry()))
+}
+
+// ran returns the code function i was given, entrant or not (nil: none).
+func (s *codeSet) ran(i uint32) *compiledCode {
+	if int(i) >= len(s.byIndex) {
+		return nil
+	}
+	return s.byIndex[i].Load()
 }
 
 func (s *codeSet) add(c NativeCode) {
@@ -202,7 +236,7 @@ func (t *tierState) prepare(c *Compiled) {
 	if !t.on() {
 		return
 	}
-	c.codes = &codeSet{}
+	c.codes = newCodeSet(len(c.byIndex))
 	runtime.AddCleanup(c, (*codeSet).free, c.codes)
 	switch t.tier {
 	case TierCompiled:
@@ -246,7 +280,7 @@ func (t *tierState) compile(f *funcCode) error {
 	f.owner.codes.add(code)
 	f.compileState.Store(compileDone)
 	t.compiled.Add(1)
-	f.native.Store(&compiledCode{code})
+	f.owner.codes.install(f, &compiledCode{code})
 	f.tiered.Store(1)
 	return nil
 }
@@ -350,10 +384,14 @@ func (c *Compiled) TierStats() TierStats {
 
 // SetNonEntrant makes the compiled code of every function of c
 // non-entrant: new calls run in the interpreter, and frames running the
-// code fall back to it at their next exit. It is one atomic store per
-// function.
+// code fall back to it at their next exit. It is two atomic stores per
+// function: its dispatch table word, which native callers read (so the
+// next native call of it exits to Go), then the code the driver enters.
 func (c *Compiled) SetNonEntrant() {
 	for _, f := range c.funcs {
+		if c.codes != nil {
+			atomic.StoreUint64(&c.codes.dispatch[2*f.Index], 0)
+		}
 		if f.native.Swap(nil) != nil {
 			// Calls may take the fast path again; the code stays mapped
 			// for the frames still in it.

@@ -319,6 +319,7 @@ func (m *machine) setCallDepth() {
 // calls, so the innermost frame's base must equal it.
 func (m *machine) adoptNativeCalls(nc *native.Context) *frame {
 	n := nc.CallDepth()
+	m.e.tier.adopted.Add(int64(n))
 	for k := range n {
 		fr := &m.frames[len(m.frames)-1]
 		c := fr.code

@@ -158,6 +158,9 @@ type tierState struct {
 	compiled, refused atomic.Int64
 	// stressDeopts counts the deoptimizations deopt stress forced.
 	stressDeopts atomic.Int64
+	// adopted counts the frames Go made of native calls under way at an
+	// exit (adoptNativeCalls): tests read it to know calls were native.
+	adopted atomic.Int64
 	// sampled says a profile.Sampler picks the functions to compile
 	// (policy.go); osr counts the frames it moved into compiled code at a
 	// sampled poll (profile.go).

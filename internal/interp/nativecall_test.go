@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/binary"
@@ -159,6 +160,115 @@ func TestNativeCallsMatchInterpreter(t *testing.T) {
 			if adopted < min {
 				t.Errorf("%s%v: Go adopted %d frames of native calls, want at least %d", c.name, c.args, adopted, min)
 			}
+		}
+	}
+}
+
+// A run stopped at its N-th pause point, for every N, stands at the same
+// frames in both tiers when the compiled run is inside natively called
+// functions (Counting's budget runs out in a callee's entry poll or loop:
+// the frames Go adopts must be the interpreter's exactly), and resuming
+// the compiled tier's frames gives the interpreter's result.
+func TestNativeCallsPauseAtEveryPointAsInterpreter(t *testing.T) {
+	ctx := context.Background()
+	ei := tierEngine(t, TierInterp, nil)
+	ec := tierEngine(t, TierCompiled, nil)
+	for _, c := range []struct {
+		name string
+		args []uint64
+	}{{"fib", []uint64{9}}, {"even", []uint64{21}}, {"down2", []uint64{3, 1}}, {"down2", []uint64{3, 2}}, {"down2", []uint64{2, 5}}} {
+		iw, _ := nativeCallInstance(t, ei)
+		want := outcome(t, ei, iw, c.name, c.args...)
+		before := ec.tier.adopted.Load()
+		for n := int64(1); ; n++ {
+			ii, _ := nativeCallInstance(t, ei)
+			ic, _ := nativeCallInstance(t, ec)
+			_, errI := ei.Counting(n).Call(ctx, export(t, ii, c.name), c.args)
+			_, errC := ec.Counting(n).Call(ctx, export(t, ic, c.name), c.args)
+			var sI, sC *Suspended
+			okI, okC := errors.As(errI, &sI), errors.As(errC, &sC)
+			if okI != okC {
+				t.Fatalf("%s%v N=%d: interpreter %v, compiled %v", c.name, c.args, n, errI, errC)
+			}
+			if !okI {
+				if errI != nil || errC != nil {
+					t.Fatalf("%s%v N=%d: interpreter %v, compiled %v", c.name, c.args, n, errI, errC)
+				}
+				if n < 10 {
+					t.Fatalf("%s%v: only %d pause points", c.name, c.args, n-1)
+				}
+				break
+			}
+			fi, fc := fmt.Sprintf("%+v", sI.Frames), fmt.Sprintf("%+v", sC.Frames)
+			if fi != fc || sI.Polled != sC.Polled {
+				t.Fatalf("%s%v N=%d: compiled stopped at (%d polled)\n%.600s\ninterpreter (%d polled)\n%.600s", c.name, c.args, n, sC.Polled, fc, sI.Polled, fi)
+			}
+			r, err := ec.Resume(ctx, ic, sC.Frames)
+			pages := len(ic.Memories[0].Buf) >> 16
+			if got := fmt.Sprintf("%v, %d pages", r, pages); err != nil || got != want {
+				t.Fatalf("%s%v N=%d: resumed compiled: %v %v, want %s", c.name, c.args, n, got, err, want)
+			}
+		}
+		if ec.tier.adopted.Load() == before {
+			t.Errorf("%s%v: no pause inside a native call", c.name, c.args)
+		}
+	}
+}
+
+// SetNonEntrant while callers run natively: the dispatch table's words go
+// to 0 at once, so the next native call of any function exits to Go and
+// runs interpreted, frames already in the code finish there or fall back
+// at their next exit, and the result is exact.
+func TestSetNonEntrantDuringNativeCalls(t *testing.T) {
+	ei := tierEngine(t, TierInterp, nil)
+	ii, _ := nativeCallInstance(t, ei)
+	want := outcome(t, ei, ii, "fib", 27)
+	for _, delay := range []time.Duration{0, time.Millisecond, 3 * time.Millisecond} {
+		ec := tierEngine(t, TierCompiled, nil)
+		ic, comp := nativeCallInstance(t, ec)
+		done := make(chan string)
+		go func() { done <- outcome(t, ec, ic, "fib", 27) }()
+		time.Sleep(delay)
+		comp.SetNonEntrant()
+		if got := <-done; got != want {
+			t.Fatalf("delay %v: fib(27) = %s, want %s", delay, got, want)
+		}
+		for i, w := range comp.codes.dispatch {
+			if i%2 == 0 && w != 0 {
+				t.Fatalf("delay %v: dispatch word of function %d is %#x after SetNonEntrant", delay, i/2, w)
+			}
+		}
+		// Calls now run interpreted: no native call is left to adopt.
+		before := ec.tier.adopted.Load()
+		if got := outcome(t, ec, ic, "down2", 50, 3); got != outcome(t, ei, ii, "down2", 50, 3) {
+			t.Fatalf("delay %v: down2 after SetNonEntrant: %s", delay, got)
+		}
+		if n := ec.tier.adopted.Load() - before; n != 0 {
+			t.Fatalf("delay %v: %d frames of native calls after SetNonEntrant", delay, n)
+		}
+	}
+}
+
+// Deopt stress with native calls: budget exits deep in native callees
+// (the stress countdown runs out there) and entries whose native calls
+// are all turned off; results stay the interpreter's, and deep exits
+// were adopted.
+func TestDeoptStressInNativeCallees(t *testing.T) {
+	ei := tierEngine(t, TierInterp, nil)
+	for _, seed := range []uint64{1, 7, 42} {
+		es := tierEngine(t, TierCompiled, func(c *Config) { c.DeoptStress = seed })
+		for _, c := range []struct {
+			name string
+			args []uint64
+		}{{"fib", []uint64{18}}, {"even", []uint64{3001}}, {"down2", []uint64{300, 3}}, {"down2", []uint64{40, 0}}, {"down2", []uint64{40, 2}}} {
+			ii, _ := nativeCallInstance(t, ei)
+			is, _ := nativeCallInstance(t, es)
+			if a, b := outcome(t, ei, ii, c.name, c.args...), outcome(t, es, is, c.name, c.args...); a != b {
+				t.Errorf("seed %d: %s%v: under stress %.300s\ninterpreter %.300s", seed, c.name, c.args, b, a)
+			}
+		}
+		if es.tier.stressDeopts.Load() == 0 || es.tier.adopted.Load() == 0 {
+			t.Errorf("seed %d: %d forced deoptimizations, %d adopted frames", seed, es.tier.stressDeopts.Load(), es.tier.adopted.Load())
 		}
 	}
 }

@@ -101,15 +101,15 @@ func (c *compiler) call(in ir.Instr) error {
 	return nil
 }
 
-// ret ends a Return whose results are in slots 0..: a natively called
-// function returns to its caller with RET; one Go entered exits.
-func (c *compiler) ret() {
+// retToNativeCaller ends a Return whose results are in slots 0.. when
+// the function was called natively: it RETs to its caller. A function Go
+// entered or continued (depth 0: the trampoline clears it) falls through
+// to the ExitReturn that follows.
+func (c *compiler) retToNativeCaller() {
 	a := c.a
 	toGo := a.NewLabel()
 	a.ALUMemImm(CMP, W64, M(regBlock, native.OffDepth), 0)
 	a.Jcc(CondE, toGo)
 	a.Ret()
 	a.Bind(toGo)
-	a.StoreImm(W32, M(regBlock, native.OffExit), int32(native.ExitReturn))
-	c.leave()
 }

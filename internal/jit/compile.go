@@ -183,10 +183,10 @@ func (c *compiler) compile() error {
 		c.loopStub[stub] = true
 	}
 
-	c.markTargets()
 	c.callEntry()
 	c.entry = a.NewLabel()
 	a.Bind(c.entry)
+	c.markTargets()
 	c.frameBase()
 	c.raxSlot = -1
 	for i := range f.Code {

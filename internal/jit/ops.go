@@ -187,7 +187,9 @@ func (c *compiler) instr(in ir.Instr) error {
 				return err
 			}
 		}
-		c.ret()
+		c.retToNativeCaller()
+		a.StoreImm(W32, M(regBlock, native.OffExit), int32(native.ExitReturn))
+		c.leave()
 	case ir.Call:
 		return c.call(in)
 	case ir.CallIndirect:

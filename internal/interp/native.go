@@ -214,7 +214,7 @@ next:
 			// the exit is the innermost callee's.
 			fr = m.adoptNativeCalls(nc)
 			c = fr.code
-			code = c.owner.codes.ran(c.Index)
+			code = c.owner.codes.ran(c)
 		}
 		spent := b - nc.Budget() // polls run, an exiting one included
 		switch ex.Kind {
@@ -329,7 +329,7 @@ func (m *machine) adoptNativeCalls(nc *native.Context) *frame {
 		}
 		in := &c.Code[at]
 		callee := c.owner.byIndex[in.A]
-		if callee == nil || c.owner.codes.ran(in.A) == nil {
+		if callee == nil || c.owner.codes.ran(callee) == nil {
 			panic(engine.Trap{Kind: fmt.Errorf("%w: compiled code of function %d: native call of function %d, which has no code", ErrInternal, c.Index, in.A)})
 		}
 		fr.pc = at + 1

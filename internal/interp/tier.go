@@ -96,27 +96,30 @@ func newCodeSet(funcs int) *codeSet {
 	return &codeSet{dispatch: make([]uint64, 2*funcs), byIndex: make([]atomic.Pointer[compiledCode], funcs)}
 }
 
-// install makes code function f's entrant code, for the driver and for
-// native callers.
-func (s *codeSet) install(f *funcCode, code *compiledCode) {
-	s.byIndex[f.Index].Store(code)
-	atomic.StoreUint64(&s.dispatch[2*f.Index+1], uint64(f.FrameSlots))
-	f.native.Store(code)
-	atomic.StoreUint64(&s.dispatch[2*f.Index], uint64(code.CallEntry()))
-}
-
-// ran returns the code function i was given, entrant or not (nil: none).
-func (s *codeSet) ran(i uint32) *compiledCode {
-	if int(i) >= len(s.byIndex) {
+// ran returns the code function f was given, entrant or not (nil: none),
+// to continue a frame a native call made: f's entrant code when that is
+// the same code, so that the driver's checks for non-entrance (a pointer
+// compare with f.native) see it as entrant.
+func (s *codeSet) ran(f *funcCode) *compiledCode {
+	if int(f.Index) >= len(s.byIndex) {
 		return nil
 	}
-	return s.byIndex[i].Load()
+	r := s.byIndex[f.Index].Load()
+	if n := f.native.Load(); r != nil && n != nil && n.NativeCode == r.NativeCode {
+		return n
+	}
+	return r
 }
 
-func (s *codeSet) add(c NativeCode) {
+// add records f's code c: for freeing, for continuing frames a native call
+// made (ran), and in the dispatch table, so that native callers call it.
+func (s *codeSet) add(f *funcCode, c NativeCode) {
 	s.mu.Lock()
 	s.codes = append(s.codes, c)
 	s.mu.Unlock()
+	s.byIndex[f.Index].Store(&compiledCode{c})
+	atomic.StoreUint64(&s.dispatch[2*f.Index+1], uint64(f.FrameSlots))
+	atomic.StoreUint64(&s.dispatch[2*f.Index], uint64(c.CallEntry()))
 }
 
 func (s *codeSet) free() {
@@ -280,10 +283,10 @@ func (t *tierState) compile(f *funcCode) error {
 		f.tiered.Store(0)
 		return err
 	}
-	f.owner.codes.add(code)
+	f.owner.codes.add(f, code)
 	f.compileState.Store(compileDone)
 	t.compiled.Add(1)
-	f.owner.codes.install(f, &compiledCode{code})
+	f.native.Store(&compiledCode{code})
 	f.tiered.Store(1)
 	return nil
 }

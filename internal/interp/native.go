@@ -188,6 +188,7 @@ next:
 	if inst != m.gInst {
 		m.gInst = inst
 		nc.SetGlobals(c.owner.tier.globalTable(inst))
+		nc.SetDispatch(c.owner.codes.dispatch)
 	}
 	if inst != memInst {
 		memInst = inst
@@ -195,6 +196,7 @@ next:
 	}
 	b := m.budget()
 	nc.SetBudget(b)
+	m.setCallDepth()
 	var ex native.Exit
 	var err error
 	if fr.tier == frameEnter {
@@ -205,6 +207,14 @@ next:
 	for {
 		if err != nil {
 			panic(engine.Trap{Kind: fmt.Errorf("%w: compiled code of function %d: %v", ErrInternal, c.Index, err)})
+		}
+		if nc.CallDepth() > 0 {
+			// The exit came from a natively called function: its
+			// callers become frames as if each call had exited, and
+			// the exit is the innermost callee's.
+			fr = m.adoptNativeCalls(nc)
+			c = fr.code
+			code = c.owner.codes.ran(c)
 		}
 		spent := b - nc.Budget() // polls run, an exiting one included
 		switch ex.Kind {
@@ -283,8 +293,55 @@ next:
 		}
 		b = m.budget()
 		nc.SetBudget(b)
+		m.setCallDepth()
 		ex, err = code.Continue(nc)
 	}
+}
+
+// setCallDepth bounds the native calls of the next entry by the frames
+// the call-depth limit still allows, so that a call past the limit exits
+// and traps in push exactly as the interpreter's call does. Deopt stress
+// turns native calls off for a random half of the entries, so that calls
+// between compiled frames also go through Go.
+func (m *machine) setCallDepth() {
+	n := m.maxDepth - len(m.frames)
+	if m.stress != nil && m.stress.coin() {
+		n = 0
+	}
+	m.nctx.SetCallDepth(n)
+}
+
+// adoptNativeCalls makes frames of the native calls that were under way
+// at the last exit (native.Context.CallRecord), exactly the frames the
+// interpreter's calls would have pushed: each caller waits past its call
+// (frameAtCall), the innermost callee is the frame the exit belongs to.
+// It returns that frame. The code maintained block.frame through the
+// calls, so the innermost frame's base must equal it.
+func (m *machine) adoptNativeCalls(nc *native.Context) *frame {
+	n := nc.CallDepth()
+	m.e.tier.adopted.Add(int64(n))
+	for k := range n {
+		fr := &m.frames[len(m.frames)-1]
+		c := fr.code
+		at := nc.CallRecord(k)
+		if int(at) >= len(c.Code) || c.Code[at].Op != ir.Call {
+			panic(engine.Trap{Kind: fmt.Errorf("%w: compiled code of function %d: native call record %d names IR %d", ErrInternal, c.Index, k, at)})
+		}
+		in := &c.Code[at]
+		callee := c.owner.byIndex[in.A]
+		if callee == nil || c.owner.codes.ran(callee) == nil {
+			panic(engine.Trap{Kind: fmt.Errorf("%w: compiled code of function %d: native call of function %d, which has no code", ErrInternal, c.Index, in.A)})
+		}
+		fr.pc = at + 1
+		fr.tier = frameAtCall
+		m.frames = append(m.frames, frame{fn: fr.fn.Instance.Funcs[in.A], code: callee, base: fr.base + int(in.B), pc: callee.start})
+		m.markNative(len(m.frames)-1, frameEnter)
+	}
+	fr := &m.frames[len(m.frames)-1]
+	if uint64(fr.base) != nc.Frame() {
+		panic(engine.Trap{Kind: fmt.Errorf("%w: compiled code of function %d: frame at slot %d after %d native calls, the code says %d", ErrInternal, fr.code.Index, fr.base, n, nc.Frame())})
+	}
+	return fr
 }
 
 // nativePoll handles compiled code's exit at poll id, every value in its

@@ -68,21 +68,58 @@ type NativeCode interface {
 	CanEnterAt(id uint32) bool
 	// Free unmaps the code; it fails while code runs in it.
 	Free() error
+	// CallEntry is the address native callers call (the dispatch
+	// table's word for the function), 0 once the code is freed.
+	CallEntry() uintptr
 }
 
 // codeSet is the compiled code of one module (Compiled). It is not
 // referenced by the code's frames, so a cleanup attached to the Compiled
 // can free it once no frame can run the module any more: executable
 // memory goes with the module, not with the runtime.
+//
+// It also holds the module's dispatch table, the one native callers go
+// through (docs/compiler.md "Calls"): words 2i and 2i+1 are function i's
+// native call entry (0: a call of i exits to Go) and its frame slots.
+// Imported functions keep 0, so calls to other instances and host
+// functions always exit. byIndex is the code each function was given,
+// kept when it turns non-entrant: frames a native call made are running
+// it, and Go continues them there after an exit.
 type codeSet struct {
-	mu    sync.Mutex
-	codes []NativeCode
+	mu       sync.Mutex
+	codes    []NativeCode
+	dispatch []uint64
+	byIndex  []atomic.Pointer[compiledCode]
 }
 
-func (s *codeSet) add(c NativeCode) {
+func newCodeSet(funcs int) *codeSet {
+	return &codeSet{dispatch: make([]uint64, 2*funcs), byIndex: make([]atomic.Pointer[compiledCode], funcs)}
+}
+
+// ran returns the code function f was given, entrant or not (nil: none),
+// to continue a frame a native call made: f's entrant code when that is
+// the same code, so that the driver's checks for non-entrance (a pointer
+// compare with f.native) see it as entrant.
+func (s *codeSet) ran(f *funcCode) *compiledCode {
+	if int(f.Index) >= len(s.byIndex) {
+		return nil
+	}
+	r := s.byIndex[f.Index].Load()
+	if n := f.native.Load(); r != nil && n != nil && n.NativeCode == r.NativeCode {
+		return n
+	}
+	return r
+}
+
+// add records f's code c: for freeing, for continuing frames a native call
+// made (ran), and in the dispatch table, so that native callers call it.
+func (s *codeSet) add(f *funcCode, c NativeCode) {
 	s.mu.Lock()
 	s.codes = append(s.codes, c)
 	s.mu.Unlock()
+	s.byIndex[f.Index].Store(&compiledCode{c})
+	atomic.StoreUint64(&s.dispatch[2*f.Index+1], uint64(f.FrameSlots))
+	atomic.StoreUint64(&s.dispatch[2*f.Index], uint64(c.CallEntry()))
 }
 
 func (s *codeSet) free() {
@@ -124,6 +161,9 @@ type tierState struct {
 	compiled, refused atomic.Int64
 	// stressDeopts counts the deoptimizations deopt stress forced.
 	stressDeopts atomic.Int64
+	// adopted counts the frames Go made of native calls under way at an
+	// exit (adoptNativeCalls): tests read it to know calls were native.
+	adopted atomic.Int64
 	// sampled says a profile.Sampler picks the functions to compile
 	// (policy.go); osr counts the frames it moved into compiled code at a
 	// sampled poll (profile.go).
@@ -202,7 +242,7 @@ func (t *tierState) prepare(c *Compiled) {
 	if !t.on() {
 		return
 	}
-	c.codes = &codeSet{}
+	c.codes = newCodeSet(len(c.byIndex))
 	runtime.AddCleanup(c, (*codeSet).free, c.codes)
 	switch t.tier {
 	case TierCompiled:
@@ -243,7 +283,7 @@ func (t *tierState) compile(f *funcCode) error {
 		f.tiered.Store(0)
 		return err
 	}
-	f.owner.codes.add(code)
+	f.owner.codes.add(f, code)
 	f.compileState.Store(compileDone)
 	t.compiled.Add(1)
 	f.native.Store(&compiledCode{code})
@@ -350,10 +390,14 @@ func (c *Compiled) TierStats() TierStats {
 
 // SetNonEntrant makes the compiled code of every function of c
 // non-entrant: new calls run in the interpreter, and frames running the
-// code fall back to it at their next exit. It is one atomic store per
-// function.
+// code fall back to it at their next exit. It is two atomic stores per
+// function: its dispatch table word, which native callers read (so the
+// next native call of it exits to Go), then the code the driver enters.
 func (c *Compiled) SetNonEntrant() {
 	for _, f := range c.funcs {
+		if c.codes != nil {
+			atomic.StoreUint64(&c.codes.dispatch[2*f.Index], 0)
+		}
 		if f.native.Swap(nil) != nil {
 			// Calls may take the fast path again; the code stays mapped
 			// for the frames still in it.

@@ -54,6 +54,9 @@ type compiler struct {
 	sels    []Selection
 	seen    map[ir.Op]bool
 	textEnd int
+	// entry is where Go enters the function; the native call entry
+	// (call.go) is at offset 0, before it.
+	entry Label
 }
 
 // pollStub is the out-of-line part of a budget poll: it exits with
@@ -98,13 +101,14 @@ func Compile(f *ir.Func, opt Options, alloc *native.Allocator) (*Code, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Code{unit: u, Entry: 0, Cont: as.cont, Selections: as.sels, feats: as.feats}, nil
+	return &Code{unit: u, Entry: as.entry, Cont: as.cont, Selections: as.sels, feats: as.feats}, nil
 }
 
 // assembly is a compiled function before it is mapped.
 type assembly struct {
 	code    []byte
 	textEnd int // code before textEnd is instructions; after it, jump tables
+	entry   int // Code.Entry; the native call entry is at 0
 	cont    []int32
 	// raxSlot is the slot whose value RAX holds after the instruction
 	// just compiled (-1: none); cached is that slot as the current
@@ -136,7 +140,7 @@ func assemble(f *ir.Func, opt Options) (*assembly, error) {
 		// running it could SIGILL or silently misbehave (lzcnt as bsr).
 		return nil, fmt.Errorf("jit: function %d: code uses %v outside the features %v", f.Index, a.Features().Subtract(opt.Features), opt.Features)
 	}
-	as := &assembly{code: code, textEnd: c.textEnd, cont: make([]int32, len(f.PauseIR)), sels: c.sels, feats: a.Features()}
+	as := &assembly{code: code, textEnd: c.textEnd, entry: a.LabelOffset(c.entry), cont: make([]int32, len(f.PauseIR)), sels: c.sels, feats: a.Features()}
 	for id := range as.cont {
 		as.cont[id] = -1
 		if l := c.contLbl[id]; l >= 0 {
@@ -179,6 +183,9 @@ func (c *compiler) compile() error {
 		c.loopStub[stub] = true
 	}
 
+	c.callEntry()
+	c.entry = a.NewLabel()
+	a.Bind(c.entry)
 	c.markTargets()
 	c.frameBase()
 	c.raxSlot = -1

@@ -35,7 +35,8 @@ const NoPause = ^uint32(0)
 // interpreter would.
 type Code struct {
 	unit *native.Unit
-	// Entry is the native offset at which a call enters the function.
+	// Entry is the native offset at which Go enters the function for a
+	// call (the frame set up by Go); a native call enters at CallEntry.
 	Entry int
 	// Cont[id] is the native offset at which a frame standing at pause
 	// point id continues: for the entry poll, after the poll; for a loop's
@@ -55,6 +56,13 @@ type Selection struct {
 	Lowering string  // the instruction or sequence used, e.g. "lzcnt" or "bsr+cmov"
 	Needs    cpu.Set // the features that lowering requires (empty for a baseline one)
 }
+
+// CallEntry returns the address of the function's native call entry
+// (offset 0), the word a dispatch table holds for it: a native caller has
+// set the frame and the arguments, the entry clears the other locals and
+// runs the function; its Return comes back with RET (docs/compiler.md
+// "Calls"). 0 once the code is freed.
+func (c *Code) CallEntry() uintptr { return c.unit.Addr() }
 
 // Unit returns the executable memory holding the code.
 func (c *Code) Unit() *native.Unit { return c.unit }

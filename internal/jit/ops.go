@@ -187,10 +187,11 @@ func (c *compiler) instr(in ir.Instr) error {
 				return err
 			}
 		}
+		c.retToNativeCaller()
 		a.StoreImm(W32, M(regBlock, native.OffExit), int32(native.ExitReturn))
 		c.leave()
 	case ir.Call:
-		c.exitHere(native.ExitCall, c.cur, in.C)
+		return c.call(in)
 	case ir.CallIndirect:
 		c.exitHere(native.ExitCall, c.cur, uint32(in.Imm>>32))
 	case ir.MemoryCopy:

@@ -25,6 +25,21 @@ type block struct {
 	globals  uintptr // address of the instance's global table (Context.SetGlobals)
 	aux      uint32  // second exit argument (the trap code of an ExitTrap)
 	_        uint32
+	// Native calls between compiled functions (docs/native.md "Native
+	// calls"). funcs is the address of the module's dispatch table (two
+	// words per function index: call entry address or 0, frame slots);
+	// depth counts the native calls under way, cleared by the trampoline
+	// at every entry; depthMax bounds it (Go sets it from the call-depth
+	// limit left and the native stack's capacity); calls is the address
+	// of the call records, one uint32 per native depth: the IR index of
+	// the Call the caller at that depth made.
+	funcs    uintptr
+	depth    uint64
+	depthMax uint64
+	calls    uintptr
+	// nstackTop is the 16-byte-aligned top of the native stack the
+	// trampoline switches RSP to; generated code never reads it.
+	nstackTop uintptr
 }
 
 // Offsets of the context block fields, as displacements from the context
@@ -44,7 +59,17 @@ const (
 	OffFrame    = 72
 	OffGlobals  = 80
 	OffAux      = 88
+	OffFuncs    = 96
+	OffDepth    = 104
+	OffDepthMax = 112
+	OffCalls    = 120
 )
+
+// MaxCallDepth is how many native calls may nest in one entry: the native
+// stack holds one return address per call (generated code pushes nothing
+// else), so it takes 8 bytes per call. Deeper calls take the slow path
+// (an exit to Go), which unwinds the native stack.
+const MaxCallDepth = 1 << 13
 
 // Context is the state one goroutine uses to run generated code: the
 // context block plus the Go references that keep the value stack and
@@ -61,12 +86,31 @@ type Context struct {
 	stack   []uint64
 	memory  []byte
 	globals []uintptr
+	funcs   []uint64
+	// nstack is the native stack (return addresses of native calls) and
+	// calls the call records; both are allocated at the first
+	// SetCallDepth that allows native calls.
+	nstack  []uint64
+	calls   []uint32
 	running atomic.Bool
 }
 
 // NewContext returns a context with an empty value stack, no memory and a
 // budget of zero (the first poll exits).
-func NewContext() *Context { return &Context{} }
+func NewContext() *Context {
+	c := &Context{}
+	// The trampoline switches to this stack at every entry, so it exists
+	// from the start even where no native call is allowed: a return
+	// address and 16 bytes of alignment.
+	c.setNativeStack(make([]uint64, 4))
+	return c
+}
+
+func (c *Context) setNativeStack(s []uint64) {
+	c.nstack = s
+	top := uintptr(unsafe.Pointer(&s[0])) + uintptr(len(s))*8
+	c.blk.nstackTop = top &^ 15
+}
 
 // SetStack makes s the value stack generated code sees (R12 at the next
 // entry). Go calls it before the first entry and after growing the stack
@@ -133,3 +177,41 @@ func (c *Context) SetGlobals(t []uintptr) {
 		c.blk.globals = uintptr(unsafe.Pointer(&t[0]))
 	}
 }
+
+// SetDispatch makes t the dispatch table native calls go through (the
+// block's funcs): word 2i is the address of function i's native call
+// entry, 0 when a call of i must exit to Go (no code, imported, not
+// entrant); word 2i+1 is its frame slots, for the caller's value-stack
+// check. The Context keeps t alive; whoever owns t updates entries with
+// atomic stores while code may run.
+func (c *Context) SetDispatch(t []uint64) {
+	c.funcs = t
+	c.blk.funcs = 0
+	if len(t) > 0 {
+		c.blk.funcs = uintptr(unsafe.Pointer(&t[0]))
+	}
+}
+
+// SetCallDepth bounds the native calls the next entry may nest, capped at
+// MaxCallDepth: Go gives the call-depth limit left above the frames it
+// holds, so that a call past the limit exits and traps as the
+// interpreter's would. 0 makes every call exit.
+func (c *Context) SetCallDepth(n int) {
+	n = min(max(n, 0), MaxCallDepth)
+	if n > 0 && len(c.calls) == 0 {
+		// One return address per call, plus alignment slack.
+		c.setNativeStack(make([]uint64, MaxCallDepth+4))
+		c.calls = make([]uint32, MaxCallDepth)
+		c.blk.calls = uintptr(unsafe.Pointer(&c.calls[0]))
+	}
+	c.blk.depthMax = uint64(n)
+}
+
+// CallDepth returns how many native calls were under way at the last
+// exit: the exit was taken in the innermost callee, and CallRecord(0..n-1)
+// name the calls from the entered function inwards.
+func (c *Context) CallDepth() int { return int(min(c.blk.depth, uint64(len(c.calls)))) }
+
+// CallRecord returns the IR index of the Call the frame at native depth k
+// made (k = 0: the function Go entered).
+func (c *Context) CallRecord(k int) uint32 { return c.calls[k] }

@@ -53,6 +53,10 @@ func TestBlockOffsetsMatchConstants(t *testing.T) {
 		{"frame", unsafe.Offsetof(b.frame), OffFrame},
 		{"globals", unsafe.Offsetof(b.globals), OffGlobals},
 		{"aux", unsafe.Offsetof(b.aux), OffAux},
+		{"funcs", unsafe.Offsetof(b.funcs), OffFuncs},
+		{"depth", unsafe.Offsetof(b.depth), OffDepth},
+		{"depthMax", unsafe.Offsetof(b.depthMax), OffDepthMax},
+		{"calls", unsafe.Offsetof(b.calls), OffCalls},
 	} {
 		if c.got != c.want {
 			t.Errorf("block.%s at %d, constant says %d", c.name, c.got, c.want)

@@ -74,7 +74,10 @@ func TestCodeCacheEntryOfAnotherKeyRefused(t *testing.T) {
 }
 
 // TestCodeCacheDamagedEntryRefused: every damaged byte of an entry is
-// refused, and the module compiled and run as if there were no cache.
+// refused, and the module compiled and run as if there were no cache: a
+// byte of the header when the module is compiled, a byte of a function
+// when the function first runs (its digest no longer matches); either way
+// the entry is rewritten.
 func TestCodeCacheDamagedEntryRefused(t *testing.T) {
 	dir := t.TempDir()
 	cfg := NewRuntimeConfig().WithCodeCache(dir, testSigningKey(t))
@@ -88,8 +91,11 @@ func TestCodeCacheDamagedEntryRefused(t *testing.T) {
 		bad := append([]byte(nil), good...)
 		bad[i] ^= 0x80
 		os.WriteFile(files[0], bad, 0o600)
-		if o := compileAdd(t, cfg); o.Hit || o.Refused == nil {
+		if o := compileAdd(t, cfg); o.Refused == nil || o.WriteErr != nil {
 			t.Fatalf("byte %d damaged: %+v", i, o)
+		}
+		if b, _ := os.ReadFile(files[0]); string(b) != string(good) {
+			t.Fatalf("byte %d damaged: the entry was not rewritten", i)
 		}
 	}
 }

@@ -166,3 +166,36 @@ func (r *Runtime) compileCached(m *wasm.Module, hash [32]byte) (engine.Module, C
 	}
 	return c, out, nil
 }
+
+// knownModuleHash sets h to the SHA-256 of the module ck carries when the
+// code cache holds a record of it for ck's file, unchanged since
+// (codecache.Dir.KnownHash): hashing 30 MB of module costs more than the
+// rest of a restore that finds its code in the cache. ck's module bytes
+// were read from the file before the file's identity is taken here.
+func (r *Runtime) knownModuleHash(ck *Checkpoint, h *[32]byte) bool {
+	dir, _ := r.codeCacheDir()
+	if dir == nil || ck.file == nil {
+		return false
+	}
+	st, err := ck.file.Stat()
+	if err != nil {
+		return false
+	}
+	known, ok := dir.KnownHash(st)
+	if ok {
+		*h = known
+	}
+	return ok
+}
+
+// rememberModuleHash records h as the hash of the module ck's file holds,
+// for knownModuleHash.
+func (r *Runtime) rememberModuleHash(ck *Checkpoint, h [32]byte) {
+	dir, _ := r.codeCacheDir()
+	if dir == nil || ck.file == nil {
+		return
+	}
+	if st, err := ck.file.Stat(); err == nil {
+		dir.RememberHash(st, h)
+	}
+}

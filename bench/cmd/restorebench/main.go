@@ -176,11 +176,12 @@ func bench(wasmPath string, reps int, input, want, ferryBin, work string, stdout
 	fmt.Fprintln(tw, "\tfirst response\texit\tuser+sys CPU\tmax RSS\t")
 	for _, r := range rows {
 		m := median(r.samples)
-		rss, exit := "-", "-"
+		// The in-process row has no process of its own to measure.
+		rss, exit, cpu := "-", "-", "-"
 		if r.args != nil {
-			rss, exit = fmt.Sprintf("%.0f MiB", float64(m.rssKB)/1024), ms(m.exit)
+			rss, exit, cpu = fmt.Sprintf("%.0f MiB", float64(m.rssKB)/1024), ms(m.exit), ms(m.cpu)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", r.name, ms(m.first), exit, ms(m.cpu), rss)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", r.name, ms(m.first), exit, cpu, rss)
 	}
 	return tw.Flush()
 }

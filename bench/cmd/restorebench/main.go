@@ -13,7 +13,8 @@
 //
 // Each fresh process is given one line on stdin and timed from its start
 // to the first line it prints (the first response), then to its exit; its
-// CPU time and maximum RSS come from the kernel (rusage). The in-process
+// CPU time comes from the kernel (rusage), its peak RSS at the first
+// response from /proc. The in-process
 // row restores with RestoreConfig.WithCompiledModule and times Restore to
 // the first line written. The rows run round-robin, -n times each, and the
 // medians are printed. Every run must print the line the booted program
@@ -33,6 +34,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -173,7 +175,7 @@ func bench(wasmPath string, reps int, input, want, ferryBin, work string, stdout
 	}
 	fmt.Fprintf(stdout, "%s, %d runs per row, medians (load average %s)\n", filepath.Base(wasmPath), reps, loadAverage())
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\tfirst response\texit\tuser+sys CPU\tmax RSS\t")
+	fmt.Fprintln(tw, "\tfirst response\texit\tuser+sys CPU\tpeak RSS at response\t")
 	for _, r := range rows {
 		m := median(r.samples)
 		// The in-process row has no process of its own to measure.
@@ -207,11 +209,18 @@ func checkpoint(ferryBin, wasmPath, ckpt string) error {
 	return nil
 }
 
-// timeProcess runs exe args with input on stdin and times it.
+// timeProcess runs exe args with input on stdin and times it. Its peak
+// RSS is read from /proc (VmHWM) once it has answered, while its stdin is
+// still open: the kernel's rusage would not do, since a child started by
+// vfork and exec keeps its parent's peak (this process's, which holds a
+// compiled module for the in-process row) as its own.
 func timeProcess(exe string, args []string, input, want string) (sample, error) {
 	var s sample
 	cmd := exec.Command(exe, args...)
-	cmd.Stdin = strings.NewReader(input + "\n")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return s, err
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return s, err
@@ -222,8 +231,11 @@ func timeProcess(exe string, args []string, input, want string) (sample, error) 
 	if err := cmd.Start(); err != nil {
 		return s, err
 	}
+	io.WriteString(in, input+"\n")
 	line, rerr := bufio.NewReader(out).ReadString('\n')
 	s.first = time.Since(start)
+	s.rssKB = peakRSS(cmd.Process.Pid)
+	in.Close()
 	io.Copy(io.Discard, out)
 	err = cmd.Wait()
 	s.exit = time.Since(start)
@@ -235,9 +247,24 @@ func timeProcess(exe string, args []string, input, want string) (sample, error) 
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		s.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		s.rssKB = ru.Maxrss
 	}
 	return s, nil
+}
+
+// peakRSS is the peak resident set size of process pid so far, in KiB
+// (VmHWM), 0 if it cannot be read.
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // inProcess restores the checkpoint in one runtime, its module compiled

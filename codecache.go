@@ -47,10 +47,38 @@ type CodeCacheOutcome struct {
 	// WriteErr is why the entry could not be written after compiling, nil
 	// if it was (or was not needed).
 	WriteErr error
+	// late is where a refusal found after Compile returned is kept: an
+	// entry's functions are read and checked when they first run
+	// (docs/code-cache.md), so a damaged one can show up then.
+	late *lateRefusal
 }
 
-// CodeCache reports what compiling m did with the runtime's code cache.
-func (m *CompiledModule) CodeCache() CodeCacheOutcome { return m.cache }
+// lateRefusal is a refusal of a function's cached code after Compile, and
+// what rewriting the entry then gave.
+type lateRefusal struct {
+	mu       sync.Mutex
+	why      error
+	writeErr error
+}
+
+// CodeCache reports what compiling m did with the runtime's code cache,
+// and whether a function of a hit was refused since: its bytes in the
+// entry no longer matched the digest the entry authenticates (the file
+// changed or was cut after it was opened). Refused is then set, and the
+// module's code comes from compiling it from its bytes, which rewrites
+// the entry (WriteErr says if that failed); Hit stays true.
+func (m *CompiledModule) CodeCache() CodeCacheOutcome {
+	o := m.cache
+	if l := o.late; l != nil {
+		l.mu.Lock()
+		if l.why != nil {
+			o.Refused, o.WriteErr = l.why, l.writeErr
+		}
+		l.mu.Unlock()
+	}
+	o.late = nil
+	return o
+}
 
 // runtimeCache is a runtime's open code cache directory, opened on first
 // use (NewRuntime cannot fail).
@@ -105,11 +133,23 @@ func (r *Runtime) compileCached(m *wasm.Module, hash [32]byte) (engine.Module, C
 		return c, out, err
 	}
 	out.Used = true
-	e, err := dir.Load(key)
+	rd, err := dir.Open(key)
 	if err == nil {
-		c, ferr := r.engine.(*interp.Engine).CompileFromParts(m, e.Funcs)
+		// Only the entry's header is read and authenticated here; each
+		// function is read and checked against its digest the first time
+		// it runs (interp.FromSource). One refused then (the file changed
+		// since) gets code compiled from the module, which rewrites the
+		// entry.
+		late := &lateRefusal{}
+		refused := func(why error, scratch *interp.Compiled) {
+			werr := dir.Store(&codecache.Entry{Key: key, Funcs: scratch.Parts()})
+			late.mu.Lock()
+			late.why, late.writeErr = why, werr
+			late.mu.Unlock()
+		}
+		c, ferr := r.engine.(*interp.Engine).CompileFromSource(m, rd, refused)
 		if ferr == nil {
-			out.Hit = true
+			out.Hit, out.late = true, late
 			return c, out, nil
 		}
 		err = ferr
@@ -125,4 +165,37 @@ func (r *Runtime) compileCached(m *wasm.Module, hash [32]byte) (engine.Module, C
 		out.WriteErr = dir.Store(&codecache.Entry{Key: key, Funcs: ic.Parts()})
 	}
 	return c, out, nil
+}
+
+// knownModuleHash sets h to the SHA-256 of the module ck carries when the
+// code cache holds a record of it for ck's file, unchanged since
+// (codecache.Dir.KnownHash): hashing 30 MB of module costs more than the
+// rest of a restore that finds its code in the cache. ck's module bytes
+// were read from the file before the file's identity is taken here.
+func (r *Runtime) knownModuleHash(ck *Checkpoint, h *[32]byte) bool {
+	dir, _ := r.codeCacheDir()
+	if dir == nil || ck.file == nil {
+		return false
+	}
+	st, err := ck.file.Stat()
+	if err != nil {
+		return false
+	}
+	known, ok := dir.KnownHash(st)
+	if ok {
+		*h = known
+	}
+	return ok
+}
+
+// rememberModuleHash records h as the hash of the module ck's file holds,
+// for knownModuleHash.
+func (r *Runtime) rememberModuleHash(ck *Checkpoint, h [32]byte) {
+	dir, _ := r.codeCacheDir()
+	if dir == nil || ck.file == nil {
+		return
+	}
+	if st, err := ck.file.Stat(); err == nil {
+		dir.RememberHash(st, h)
+	}
 }

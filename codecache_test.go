@@ -3,10 +3,13 @@ package ferry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
+	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/codecache"
 )
 
@@ -74,7 +77,10 @@ func TestCodeCacheEntryOfAnotherKeyRefused(t *testing.T) {
 }
 
 // TestCodeCacheDamagedEntryRefused: every damaged byte of an entry is
-// refused, and the module compiled and run as if there were no cache.
+// refused, and the module compiled and run as if there were no cache: a
+// byte of the header when the module is compiled, a byte of a function
+// when the function first runs (its digest no longer matches); either way
+// the entry is rewritten.
 func TestCodeCacheDamagedEntryRefused(t *testing.T) {
 	dir := t.TempDir()
 	cfg := NewRuntimeConfig().WithCodeCache(dir, testSigningKey(t))
@@ -88,8 +94,11 @@ func TestCodeCacheDamagedEntryRefused(t *testing.T) {
 		bad := append([]byte(nil), good...)
 		bad[i] ^= 0x80
 		os.WriteFile(files[0], bad, 0o600)
-		if o := compileAdd(t, cfg); o.Hit || o.Refused == nil {
+		if o := compileAdd(t, cfg); o.Refused == nil || o.WriteErr != nil {
 			t.Fatalf("byte %d damaged: %+v", i, o)
+		}
+		if b, _ := os.ReadFile(files[0]); string(b) != string(good) {
+			t.Fatalf("byte %d damaged: the entry was not rewritten", i)
 		}
 	}
 }
@@ -98,5 +107,104 @@ func TestCodeCacheWithoutKey(t *testing.T) {
 	o := compileAdd(t, NewRuntimeConfig().WithCodeCache(t.TempDir(), SigningKey{}))
 	if o.Used || o.WriteErr == nil {
 		t.Fatalf("zero key: %+v, want the cache unused and why", o)
+	}
+}
+
+// TestCodeCacheLazyLoadsConcurrently: the functions of a module loaded
+// from an entry are read on first use (interp.FromSource); several
+// instances of it calling at once, while another one's pause requests arm
+// and disarm the shared code, all answer as a module compiled without a
+// cache (run under -race: a load publishes its code to the call fast path
+// through one atomic store).
+func TestCodeCacheLazyLoadsConcurrently(t *testing.T) {
+	const n, workers, rounds = 500, 6, 3
+	want := kvAnswers(t, n)
+	ctx := context.Background()
+	dir, key := t.TempDir(), testSigningKey(t)
+	cfg := NewRuntimeConfig().WithCodeCache(dir, key)
+	b := load(t, "kv")
+	if _, err := newRuntime(t, cfg).Compile(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	rt := newRuntime(t, cfg)
+	cm, err := rt.Compile(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := cm.CodeCache(); !o.Hit {
+		t.Fatalf("second compile: %+v, want a hit", o)
+	}
+	env := func() *Instance {
+		inst, err := rt.NewHostModule("env").Func("note", []api.ValueType{api.ValueTypeI32}, nil,
+			func(context.Context, api.Module, []uint64) {}).Build(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return inst
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, workers+1)
+	stop := make(chan struct{})
+	pauser, err := rt.InstantiateWithImports(ctx, cm, "", Imports{"env": env()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			pauser.RequestPause()
+			_, err := pauser.Function("scratch").Call(ctx)
+			var p *Paused
+			if !errors.As(err, &p) {
+				errs <- fmt.Errorf("pauser: %v, want a pause", err)
+				return
+			}
+			if _, err := p.Resume(ctx, CallOptions{}); err != nil {
+				errs <- fmt.Errorf("pauser: resume: %v", err)
+				return
+			}
+		}
+	}()
+	var callers sync.WaitGroup
+	for w := range workers {
+		callers.Add(1)
+		go func() {
+			defer callers.Done()
+			for r := range rounds {
+				inst, err := rt.InstantiateWithImports(ctx, cm, "", Imports{"env": env()})
+				if err == nil {
+					_, err = inst.Function("init").Call(ctx, n)
+				}
+				k := (w + r) % len(kvRequests)
+				var got uint32
+				if err == nil {
+					got, err = kvHandle(ctx, inst, kvRequests[k])
+				}
+				if err == nil && got != want[k] {
+					err = fmt.Errorf("worker %d: %q answers %#x, want %#x", w, kvRequests[k], got, want[k])
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				inst.Close(ctx)
+			}
+		}()
+	}
+	callers.Wait()
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if o := cm.CodeCache(); o.Refused != nil {
+		t.Fatalf("a function was refused: %v", o.Refused)
 	}
 }

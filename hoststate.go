@@ -53,9 +53,9 @@ var ErrHostStateUnclaimed = errors.New("ferry: checkpoint holds host state no pl
 
 // HostStateInfo describes a plug-in's state in a checkpoint.
 type HostStateInfo struct {
-	Name    string
-	Version uint32
-	Size    int // bytes
+	Name    string `json:"name"`
+	Version uint32 `json:"version"`
+	Size    int    `json:"size"` // bytes
 }
 
 // HostStates lists the plug-ins' states the checkpoint holds, by name

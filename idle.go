@@ -102,5 +102,12 @@ func (r *Runtime) RestoreInstance(ctx context.Context, ck *Checkpoint, cfg Resto
 	if err != nil {
 		return nil, err
 	}
+	rs.inst.callsites = rs.changes
 	return rs.inst, nil
 }
+
+// CallsiteChanges lists the builtin decisions that RestoreInstance re-made
+// differently from the run that wrote the idle checkpoint, as
+// Paused.CallsiteChanges does for a paused call: nil for an instance that
+// was not restored, or when every decision came out the same.
+func (i *Instance) CallsiteChanges() []CallsiteChange { return i.callsites }

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/snapshot"
 )
 
 // kvRuntime is a runtime with kv.wasm's import env.note, which counts the
@@ -410,5 +412,56 @@ func TestIdleCheckpointSigned(t *testing.T) {
 	}
 	if _, err := kvHandle(ctx, bad, "req"); !errors.Is(err, ErrCheckpointSignature) {
 		t.Fatalf("call on a forged page of a trusted idle checkpoint: %v, want ErrCheckpointSignature", err)
+	}
+}
+
+// RestoreInstance reports the builtin decisions it re-made differently, as
+// Restore does for a paused call (issue 13: it reported none).
+func TestRestoreInstanceCallsiteChanges(t *testing.T) {
+	ctx := context.Background()
+	rt, cm := kvRuntime(t, nil, nil)
+	booted := kvBoot(t, rt, cm, 100)
+	var buf bytes.Buffer
+	if _, err := booted.WriteCheckpoint(&buf, NewCheckpointConfig()); err != nil {
+		t.Fatal(err)
+	}
+	f, err := snapshot.ReadBytes(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.Snapshot
+	s.Callsites = []snapshot.Decision{{Builtin: "memory.fill", Impl: "from-the-past"}}
+	s.Memories = slices.Clone(s.Memories)
+	for k := range s.Memories {
+		s.Memories[k].Data = make([]byte, s.Memories[k].Size)
+		if err := f.ReadMemory(k, s.Memories[k].Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var forged bytes.Buffer
+	if _, err := snapshot.Write(&forged, &s, snapshot.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		want int
+	}{{"recorded as made", buf.Bytes(), 0}, {"made otherwise", forged.Bytes(), 1}} {
+		ck, err := ReadCheckpoint(bytes.NewReader(tc.b), int64(len(tc.b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := rt.RestoreInstance(ctx, ck, NewRestoreConfig())
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		c := inst.CallsiteChanges()
+		if len(c) != tc.want {
+			t.Fatalf("%s: changes %+v, want %d", tc.name, c, tc.want)
+		}
+		if tc.want == 1 && (c[0].Builtin != "memory.fill" || c[0].From != "from-the-past" || c[0].To == "") {
+			t.Fatalf("%s: change %+v", tc.name, c[0])
+		}
+		inst.Close(ctx)
 	}
 }

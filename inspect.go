@@ -49,6 +49,9 @@ type CheckpointInfo struct {
 	Idle bool `json:"idle"`
 	// Profile is the run's hot set (format 1.2), nil without one.
 	Profile *ProfileInfo `json:"profile,omitempty"`
+	// HostStates are the host-state plug-ins' entries (section 14), by
+	// name; WASI's state is WASI.
+	HostStates []HostStateInfo `json:"host_states"`
 }
 
 // FrameInfo is one frame, outermost first.
@@ -127,7 +130,7 @@ func (c *Checkpoint) Info() CheckpointInfo {
 		ModuleIncluded: s.Module != nil, PauseCount: s.Meta.PauseCount, PauseCountKnown: s.Meta.PauseCountKnown,
 		Created: time.Unix(0, s.Meta.Created).UTC(), Globals: len(s.Globals),
 		Callsites: decisionInfos(s.Callsites), CallsitesRecorded: s.Callsites != nil,
-		Idle: s.Idle,
+		Idle: s.Idle, HostStates: c.HostStates(),
 	}
 	var names *wasm.Names
 	if s.Module != nil {

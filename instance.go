@@ -30,6 +30,10 @@ type Instance struct {
 	// running or finished (nil when there was none to run concurrently).
 	// Set before the instance is published, never changed.
 	check *memoryCheck
+	// callsites are the builtin decisions a restore re-made differently
+	// (RestoreInstance; CallsiteChanges in idle.go). Set before the
+	// instance is published, never changed.
+	callsites []CallsiteChange
 }
 
 // Name is the name the instance was created under ("" when anonymous).

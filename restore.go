@@ -205,7 +205,7 @@ func (r *Runtime) restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	if err != nil {
 		return nil, err
 	}
-	cm, err := r.restoredModule(ctx, s, cfg)
+	cm, err := r.restoredModule(ctx, ck, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +295,8 @@ func (r *Runtime) restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 // restoredModule is the compiled module a restore instantiates: cfg's
 // compiled module, or the module bytes (cfg's or the checkpoint's)
 // compiled now; its SHA-256 must be the checkpoint's.
-func (r *Runtime) restoredModule(ctx context.Context, s *snapshot.Snapshot, cfg RestoreConfig) (*CompiledModule, error) {
+func (r *Runtime) restoredModule(ctx context.Context, ck *Checkpoint, cfg RestoreConfig) (*CompiledModule, error) {
+	s := &ck.f.Snapshot
 	if cm := cfg.compiled; cm != nil {
 		if cm.rt != r {
 			return nil, errors.New("ferry: restore: the compiled module comes from another runtime")
@@ -315,7 +316,11 @@ func (r *Runtime) restoredModule(ctx context.Context, s *snapshot.Snapshot, cfg 
 	if src == nil {
 		return nil, fmt.Errorf("%w: the checkpoint leaves the module out; supply it (module sha256 %x)", ErrCheckpointMismatch, s.Meta.ModuleHash)
 	}
-	h := sha256.Sum256(src)
+	var h [32]byte
+	if cfg.module != nil || !r.knownModuleHash(ck, &h) {
+		h = sha256.Sum256(src)
+		r.rememberModuleHash(ck, h)
+	}
 	if h != s.Meta.ModuleHash {
 		return nil, fmt.Errorf("%w: the module's sha256 is %x, the checkpoint's %x", ErrCheckpointMismatch, h, s.Meta.ModuleHash)
 	}

@@ -53,18 +53,28 @@ func TestCompileIntoCacheRunsAlike(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad := append([]byte(nil), good...)
-	bad[len(bad)/2] ^= 1
-	if err := os.WriteFile(entries[0], bad, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	t.Setenv("FERRY_CACHE_DIR", cache) // the environment's directory, this time
-	out, stderr, files = runFileprog(t)
-	if out != wantOut || !reflect.DeepEqual(files, wantFiles) || !strings.Contains(stderr, "code cache entry refused") || !strings.HasSuffix(stderr, wantErr) {
-		t.Fatalf("damaged entry: %q %v (stderr %q)", out, files, stderr)
-	}
-	if b, _ := os.ReadFile(entries[0]); string(b) != string(good) {
-		t.Fatal("the damaged entry was not rewritten")
+	// A damaged header is refused when the module is compiled, and said
+	// so; a damaged function when it first runs (its digest), silently:
+	// either way the program runs as without a cache and the entry is
+	// rewritten.
+	for _, at := range []struct {
+		where string
+		i     int
+		say   bool
+	}{{"header", 60, true}, {"code", len(good) / 2, false}} {
+		bad := append([]byte(nil), good...)
+		bad[at.i] ^= 1
+		if err := os.WriteFile(entries[0], bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, stderr, files = runFileprog(t)
+		if out != wantOut || !reflect.DeepEqual(files, wantFiles) || strings.Contains(stderr, "code cache entry refused") != at.say || !strings.HasSuffix(stderr, wantErr) {
+			t.Fatalf("damaged %s: %q %v (stderr %q)", at.where, out, files, stderr)
+		}
+		if b, _ := os.ReadFile(entries[0]); string(b) != string(good) {
+			t.Fatalf("the entry damaged in its %s was not rewritten", at.where)
+		}
 	}
 }
 

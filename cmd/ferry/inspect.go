@@ -142,6 +142,9 @@ func escapeInfo(info *ferry.CheckpointInfo) {
 			p.Funcs[i].Name = esc(p.Funcs[i].Name)
 		}
 	}
+	for i := range info.HostStates {
+		info.HostStates[i].Name = esc(info.HostStates[i].Name)
+	}
 	for i := range info.Callsites {
 		d := &info.Callsites[i]
 		d.Builtin, d.Impl, d.Semantics = esc(d.Builtin), esc(d.Impl), esc(d.Semantics)
@@ -245,6 +248,7 @@ func printInfo(w io.Writer, info *ferry.CheckpointInfo, sig ferry.SignatureInfo)
 	}
 	printDecisions(w, info)
 	printProfile(w, info.Profile)
+	printHostStates(w, info.HostStates)
 	fmt.Fprintf(w, "\nsections:\n")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  type\toffset\tstored\tdecoded\t")
@@ -299,6 +303,22 @@ func printProfile(w io.Writer, p *ferry.ProfileInfo) {
 			loops[i] = fmt.Sprintf("0x%x: %d", l.Offset, l.Samples)
 		}
 		fmt.Fprintf(tw, "  %d\t%s\t%d\t%s\n", f.Func, dash(f.Name), f.Samples, dash(strings.Join(loops, ", ")))
+	}
+	tw.Flush()
+}
+
+// printHostStates lists the host-state plug-ins' entries (section 14): a
+// restore must be given a plug-in of each name (ferry restore gives none
+// but WASI's, so such a checkpoint restores only through the Go API).
+func printHostStates(w io.Writer, hs []ferry.HostStateInfo) {
+	if len(hs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nhost state   %d plug-in entries (restored by the embedder's plug-ins)\n", len(hs))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  name\tversion\tbytes")
+	for _, h := range hs {
+		fmt.Fprintf(tw, "  %s\t%d\t%d\n", h.Name, h.Version, h.Size)
 	}
 	tw.Flush()
 }

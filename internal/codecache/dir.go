@@ -54,6 +54,33 @@ func (d *Dir) Load(k Key) (*Entry, error) {
 	return Decode(b, d.macKey, k)
 }
 
+// Open opens the entry for k and authenticates its header, reading no
+// function yet (Reader): ErrMiss when there is none, an error wrapping
+// ErrInvalid when it cannot be used. The file stays open for the Reader's
+// reads, and is closed when the Reader is no longer reachable. It is read,
+// not mapped: a file cut while mapped would raise SIGBUS at the first
+// touch of a missing page, where a read returns an error.
+func (d *Dir) Open(k Key) (*Reader, error) {
+	f, err := os.Open(d.Path(k))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrMiss
+	}
+	if err != nil {
+		return nil, fmt.Errorf("code cache: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("code cache: %w", err)
+	}
+	r, err := NewReader(f, st.Size(), d.macKey, k)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
 // Store writes e as the entry for e.Key, atomically.
 func (d *Dir) Store(e *Entry) error {
 	return WriteFile(d.Path(e.Key), Encode(e, d.macKey))

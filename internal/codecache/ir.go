@@ -2,11 +2,7 @@ package codecache
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"runtime"
-	"sort"
-	"sync"
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/interp"
@@ -19,11 +15,9 @@ import (
 // Func is one function's lowered code as an entry stores it.
 type Func = interp.FuncParts
 
-// The IR section (docs/code-cache.md): the function count and the total
-// instruction count (so that the decoder allocates every function's code
-// and offsets in one array each), then each function. What the module
-// determines (signature, locals, index, body start) is not stored:
-// interp.FromParts takes it from the module.
+// A function's encoding (docs/code-cache.md). What the module determines
+// (signature, locals, index, body start) is not stored: interp takes it
+// from the module.
 //
 // An instruction is uvarint(op<<4 | mask) followed by the uvarints of A,
 // B, C and Imm whose mask bit (1, 2, 4, 8) is set, the others being zero:
@@ -47,25 +41,6 @@ const (
 	pointMaybeHost = 1 << iota
 	pointIndirect
 )
-
-func encodeIR(fs []Func) []byte {
-	var w writer
-	total := 0
-	for i := range fs {
-		total += len(fs[i].IR.Code)
-	}
-	w.uv(uint64(len(fs)))
-	w.uv(uint64(total))
-	var fw writer
-	for i := range fs {
-		fw.b = fw.b[:0]
-		encodeFunc(&fw, &fs[i])
-		w.uv(uint64(len(fs[i].IR.Code)))
-		w.uv(uint64(len(fw.b)))
-		w.b = append(w.b, fw.b...)
-	}
-	return w.b
-}
 
 func encodeFunc(w *writer, p *Func) {
 	f := &p.IR
@@ -183,92 +158,9 @@ func (w *writer) types(ts []wasm.ValType) {
 	}
 }
 
-// decoder decodes one function; its code and offsets are cut from arrays
-// shared by every function.
+// decoder decodes one function.
 type decoder struct {
 	reader
-}
-
-// funcSpan is where a function's encoding and code are.
-type funcSpan struct {
-	start, end int // bytes of the section
-	code       int // index of its first instruction in the shared arrays
-	n          int // its instruction count
-}
-
-func decodeIR(b []byte) ([]Func, error) {
-	r := reader{b: b}
-	n := r.count(2)
-	// An instruction and its offset take at least two bytes.
-	total := r.count(2)
-	if r.err != nil {
-		return nil, r.err
-	}
-	// One pass over the functions' lengths finds where each starts, so
-	// that they can then be decoded in parallel.
-	spans := make([]funcSpan, n)
-	at := 0
-	for i := range spans {
-		ni := r.count(2)
-		nb := r.count(1)
-		if r.err != nil {
-			return nil, fmt.Errorf("function %d: %w", i, r.err)
-		}
-		if ni > total-at || ni*2 > nb {
-			return nil, fmt.Errorf("function %d: %d instructions in %d bytes, %d left of %d", i, ni, nb, total-at, total)
-		}
-		spans[i] = funcSpan{start: r.p, end: r.p + nb, code: at, n: ni}
-		r.p += nb
-		at += ni
-	}
-	if r.p != len(b) {
-		return nil, fmt.Errorf("%d bytes after the last function", len(b)-r.p)
-	}
-	if at != total {
-		return nil, fmt.Errorf("%d instructions, the section says %d", at, total)
-	}
-	code, offsets := make([]ir.Instr, total), make([]uint32, total)
-	fs := make([]Func, n)
-	decodeRange := func(lo, hi int) error {
-		for i := lo; i < hi; i++ {
-			s := spans[i]
-			d := decoder{reader: reader{b: b[:s.end], p: s.start}}
-			if err := d.function(&fs[i], code[s.code:s.code+s.n:s.code+s.n], offsets[s.code:s.code+s.n:s.code+s.n]); err != nil {
-				return fmt.Errorf("function %d: %w", i, err)
-			}
-		}
-		return nil
-	}
-	workers := min(runtime.GOMAXPROCS(0), 1+total/(256<<10))
-	if workers <= 1 {
-		return fs, decodeRange(0, n)
-	}
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := splitRange(spans, total, w, workers)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[w] = decodeRange(lo, hi)
-		}()
-	}
-	wg.Wait()
-	return fs, errors.Join(errs...)
-}
-
-// splitRange is worker w's share of the functions, balanced by
-// instruction count.
-func splitRange(spans []funcSpan, total, w, workers int) (lo, hi int) {
-	bound := func(k int) int {
-		want := total / workers * k
-		i := sort.Search(len(spans), func(i int) bool { return spans[i].code >= want })
-		if k == workers {
-			i = len(spans)
-		}
-		return i
-	}
-	return bound(w), bound(w + 1)
 }
 
 // uvarintAt reads a uvarint at b[p], returning the position after it, or

@@ -2,10 +2,10 @@ package interp
 
 import (
 	"fmt"
-
-	"github.com/ferryvm/ferry/api"
 	"slices"
 
+	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/engine"
 	"github.com/ferryvm/ferry/internal/ir"
 	"github.com/ferryvm/ferry/internal/pause"
 	"github.com/ferryvm/ferry/internal/wasm"
@@ -38,6 +38,7 @@ type BackEdge struct {
 // Parts returns copies of the lowered functions in their unarmed form,
 // whatever the code's arming is right now.
 func (c *Compiled) Parts() []FuncParts {
+	c.loadAll() // a function that cannot load keeps no code
 	c.armMu.Lock()
 	defer c.armMu.Unlock()
 	out := make([]FuncParts, len(c.funcs))
@@ -65,38 +66,209 @@ func FromParts(m *wasm.Module, parts []FuncParts, noPoll bool) (*Compiled, error
 	if len(parts) != len(m.Funcs) {
 		return nil, fmt.Errorf("interp: %d cached functions for a module of %d", len(parts), len(m.Funcs))
 	}
+	c, err := shell(m)
+	if err != nil {
+		return nil, err
+	}
+	for i, f := range c.funcs {
+		if err := f.fill(&parts[i], noPoll); err != nil {
+			return nil, fmt.Errorf("interp: cached function %d: %w", f.Index, err)
+		}
+	}
+	if alwaysArmed && !noPoll {
+		c.setArmed(true)
+	}
+	return c, nil
+}
+
+// shell is a Compiled for m whose functions have what the module says of
+// them (index, signature, locals, body start) and no code yet.
+func shell(m *wasm.Module) (*Compiled, error) {
 	nImp := m.NumImportedFuncs()
-	out := make([]*funcCode, len(parts))
-	for i := range parts {
-		p := &parts[i]
+	out := make([]*funcCode, len(m.Funcs))
+	for i := range m.Funcs {
 		def := &m.Funcs[i]
 		if int(def.TypeIndex) >= len(m.Types) {
 			return nil, fmt.Errorf("interp: function %d: type %d out of range", nImp+uint32(i), def.TypeIndex)
 		}
-		f := &funcCode{Func: p.IR, pauses: p.Pauses}
+		f := &funcCode{}
 		sig := &m.Types[def.TypeIndex]
 		f.Index, f.Sig, f.BodyStart = nImp+uint32(i), sig, def.BodyStart
 		f.Locals = append(append([]wasm.ValType(nil), sig.Params...), def.Locals...)
 		f.pauses.Index, f.pauses.Locals = f.Index, f.Locals
-		if err := checkParts(f, p.BackEdges, noPoll); err != nil {
-			return nil, fmt.Errorf("interp: cached function %d: %w", f.Index, err)
-		}
-		for _, e := range p.BackEdges {
-			f.backEdges = append(f.backEdges, backEdge{at: e.At, loop: e.Loop, table: e.Table, plain: e.Plain})
-		}
-		if f.EntryPoll {
-			f.start = 1
-		}
 		out[i] = f
 	}
 	c := &Compiled{funcs: out, byIndex: append(make([]*funcCode, nImp), out...)}
 	for _, f := range c.funcs {
 		f.owner = c
 	}
-	if alwaysArmed && !noPoll {
-		c.setArmed(true)
+	return c, nil
+}
+
+// fill gives f, made by shell, the code of p after checking that it fits.
+func (f *funcCode) fill(p *FuncParts, noPoll bool) error {
+	// What the module says of f stays; p's IR and pause table say the
+	// rest.
+	idx, sig, body, locals := f.Index, f.Sig, f.BodyStart, f.Locals
+	f.Func, f.pauses = p.IR, p.Pauses
+	f.Index, f.Sig, f.BodyStart, f.Locals = idx, sig, body, locals
+	f.pauses.Index, f.pauses.Locals = idx, locals
+	if err := checkParts(f, p.BackEdges, noPoll); err != nil {
+		return err
+	}
+	f.backEdges = nil
+	for _, e := range p.BackEdges {
+		f.backEdges = append(f.backEdges, backEdge{at: e.At, loop: e.Loop, table: e.Table, plain: e.Plain})
+	}
+	f.start = 0
+	if f.EntryPoll {
+		f.start = 1
+	}
+	return nil
+}
+
+// PartsSource is a code cache entry read one function at a time
+// (codecache.Reader): Func(i) is the i-th defined function's parts, read
+// and authenticated when asked for.
+type PartsSource interface {
+	NumFuncs() int
+	Func(i int) (FuncParts, error)
+}
+
+// lazyCode is where the code of a Compiled made by FromSource comes from:
+// each function's parts are read, checked and filled in the first time
+// the function is entered or its pause points are looked at (load), so
+// that a process that restores a big module pays for the functions it
+// runs, not for all of them.
+type lazyCode struct {
+	src    PartsSource
+	m      *wasm.Module
+	noPoll bool
+	// refused is called, once, with the first error of a function's
+	// parts (the entry changed or was cut since it was opened) and the
+	// module compiled from scratch: the cache then rewrites the entry.
+	refused func(why error, scratch *Compiled)
+	// scratch is m compiled from its bytes, made the first time a
+	// function's parts are refused, so that no refused part ever runs.
+	scratch *Compiled
+	failed  bool
+}
+
+// FromSource is FromParts reading each function from src when it is
+// first needed (lazyCode) instead of all of them now. Only the function
+// count is checked against m here; each function is checked as FromParts
+// checks it when it is loaded, and one that fails (its parts refused by
+// src or by the checks) gets the code m compiled from scratch gives it,
+// and refused is told why.
+func FromSource(m *wasm.Module, src PartsSource, noPoll bool, refused func(why error, scratch *Compiled)) (*Compiled, error) {
+	if n := src.NumFuncs(); n != len(m.Funcs) {
+		return nil, fmt.Errorf("interp: %d cached functions for a module of %d", n, len(m.Funcs))
+	}
+	c, err := shell(m)
+	if err != nil {
+		return nil, err
+	}
+	c.lazy = &lazyCode{src: src, m: m, noPoll: noPoll, refused: refused}
+	for _, f := range c.funcs {
+		// Off the call fast path until loaded: it reads FrameSlots,
+		// which load has not set yet (exec.go pushCode loads).
+		f.unloaded.Store(true)
+		f.tiered.Store(1)
 	}
 	return c, nil
+}
+
+// load fills in f's code if FromSource left it out. A function that
+// cannot get code at all (its parts refused and the module not compiling
+// from scratch either, which an entry our own Ferry wrote cannot cause)
+// returns the error every time.
+func (f *funcCode) load() error {
+	if !f.unloaded.Load() {
+		return nil
+	}
+	return f.owner.loadFunc(f)
+}
+
+// mustLoad is load for the interpreter's call path, where an error is a
+// trap.
+func (f *funcCode) mustLoad() {
+	if f.unloaded.Load() {
+		if err := f.owner.loadFunc(f); err != nil {
+			panic(engine.Trap{Kind: err})
+		}
+	}
+}
+
+// loadFunc is load, under the arming lock: arming rewrites loaded code in
+// place, and a function loaded while the code is armed must be armed too.
+func (c *Compiled) loadFunc(f *funcCode) error {
+	c.armMu.Lock()
+	defer c.armMu.Unlock()
+	if !f.unloaded.Load() {
+		return nil
+	}
+	l := c.lazy
+	i := len(c.funcs) - (len(c.byIndex) - int(f.Index))
+	p, err := l.src.Func(i)
+	if err == nil {
+		err = f.fill(&p, l.noPoll)
+	}
+	if err != nil {
+		if err = l.fromScratch(f, i, err); err != nil {
+			return err
+		}
+	}
+	on := c.armCount > 0
+	if alwaysArmed {
+		on = !l.noPoll
+	}
+	if on {
+		f.setArmed(true)
+	}
+	// The fields are set: publish them to the fast path (tiered) and to
+	// load (unloaded), both read atomically before the fields.
+	f.unloaded.Store(false)
+	f.tiered.Store(0)
+	return nil
+}
+
+// fromScratch gives f, whose parts were refused with why, its code from
+// the module compiled from its bytes (once for all functions).
+func (l *lazyCode) fromScratch(f *funcCode, i int, why error) error {
+	if l.scratch == nil && !l.failed {
+		var err error
+		if l.scratch, err = compile(l.m, l.noPoll); err != nil {
+			l.failed = true
+		}
+		if l.refused != nil && l.scratch != nil {
+			l.refused(why, l.scratch)
+		}
+	}
+	if l.scratch == nil {
+		return fmt.Errorf("interp: function %d: cached code refused (%v) and the module does not compile", f.Index, why)
+	}
+	g := l.scratch.funcs[i]
+	f.Func = g.Func
+	f.Code, f.BrTargets = slices.Clone(g.Code), slices.Clone(g.BrTargets)
+	f.pauses, f.backEdges, f.start = g.pauses, g.backEdges, g.start
+	if alwaysArmed && !l.noPoll {
+		f.setArmed(false) // lower armed it; loadFunc arms as the module is
+	}
+	return nil
+}
+
+// loadAll loads every function, for the readers of all of them (Parts,
+// IRFuncs, the compiled tier).
+func (c *Compiled) loadAll() error {
+	if c.lazy == nil {
+		return nil
+	}
+	for _, f := range c.funcs {
+		if err := f.load(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkParts checks the structure of a rebuilt function: the sizes its

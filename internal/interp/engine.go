@@ -126,6 +126,24 @@ func (e *Engine) CompileFromParts(m *wasm.Module, parts []FuncParts) (*Compiled,
 	return c, nil
 }
 
+// CompileFromSource is CompileFromParts reading each function from src
+// the first time it is needed (FromSource), or all of them now when the
+// engine has a compiled tier, which translates every function it
+// prepares. refused is told when a function's parts are refused.
+func (e *Engine) CompileFromSource(m *wasm.Module, src PartsSource, refused func(why error, scratch *Compiled)) (*Compiled, error) {
+	c, err := FromSource(m, src, !e.cfg.PausePolling, refused)
+	if err != nil {
+		return nil, err
+	}
+	if e.tier.on() {
+		if err := c.loadAll(); err != nil {
+			return nil, err
+		}
+	}
+	e.tier.prepare(c)
+	return c, nil
+}
+
 // Counting returns an engine like e whose every call stops at its n-th
 // polled pause point (Config.PauseAfter).
 func (e *Engine) Counting(n int64) engine.Engine {

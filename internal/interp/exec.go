@@ -68,6 +68,7 @@ func (m *machine) push(f *store.Function, base int) {
 
 // pushCode is push with f's body c already found.
 func (m *machine) pushCode(f *store.Function, c *funcCode, base int) {
+	c.mustLoad() // code from a cache entry is read on first use (cached.go)
 	if len(m.frames) >= m.maxDepth {
 		panic(engine.Trap{Kind: api.ErrCallStackExhausted})
 	}

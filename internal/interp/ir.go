@@ -37,7 +37,15 @@ type funcCode struct {
 	// compileState is one of the compile* states (tier.go): it makes sure
 	// a function is compiled at most once.
 	compileState atomic.Uint32
+	// unloaded is set while a function read from a code cache entry has
+	// no code yet (cached.go, FromSource): load fills it in.
+	unloaded atomic.Bool
 }
 
 // Pauses makes funcCode a store.Code: the table every tier shares.
-func (f *funcCode) Pauses() *pause.Func { return &f.pauses }
+// A function not loaded yet is loaded first; one that cannot be has an
+// empty table, so a frame said to be in it is refused.
+func (f *funcCode) Pauses() *pause.Func {
+	f.load()
+	return &f.pauses
+}

@@ -8,6 +8,7 @@ import "github.com/ferryvm/ferry/internal/ir"
 // back-edges in place; a reader treats those forms as the plain branches
 // they stand for (ir.Func).
 func (c *Compiled) IRFuncs() []*ir.Func {
+	c.loadAll() // a function that cannot load has no code to translate
 	out := make([]*ir.Func, len(c.funcs))
 	for i, f := range c.funcs {
 		out[i] = &f.Func

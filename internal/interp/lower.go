@@ -24,6 +24,9 @@ type Compiled struct {
 	// frees it with the module.
 	tier  *tierState
 	codes *codeSet
+	// lazy is set when the code comes from a code cache entry read one
+	// function at a time (cached.go, FromSource).
+	lazy *lazyCode
 }
 
 // Compile validates m and lowers every defined function in the same pass.

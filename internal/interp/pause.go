@@ -111,6 +111,9 @@ func interpCodes(checked engine.Checked) ([]*funcCode, error) {
 		if !ok {
 			return nil, fmt.Errorf("interp: resume: frame %d (func %d): %w", i, checked.Frames()[i].Func, errNotCompiled)
 		}
+		if err := c.load(); err != nil {
+			return nil, err
+		}
 		code[i] = c
 	}
 	return code, nil

@@ -69,9 +69,9 @@ func TestGoStdlib(t *testing.T) {
 	goroot := runtime.GOROOT()
 
 	var table strings.Builder
-	fmt.Fprintf(&table, "%-16s %-6s %10s %10s\n", "package", "result", "wall", "cpu")
+	fmt.Fprintf(&table, "%-16s %-6s %10s %10s  %s\n", "package", "result", "wall", "cpu", "tier (FERRY_TIER_STATS)")
 	for _, pkg := range pkgs {
-		var result string
+		var result, tier string
 		var wall, cpu time.Duration
 		t.Run(strings.ReplaceAll(pkg, "/", "_"), func(t *testing.T) {
 			result = "FAIL"
@@ -83,6 +83,12 @@ func TestGoStdlib(t *testing.T) {
 				"--dir=/::/", "--env", "PWD="+dir, "--env", "PATH",
 				wasm, "-test.short", "-test.paniconexit0", "-test.timeout="+timeout.String())
 			cmd.Dir = dir
+			// FERRY_TIER and FERRY_DEOPT_STRESS reach the command through
+			// the inherited environment; its FERRY_TIER_STATS line says
+			// which tier ran and what it did.
+			stats := filepath.Join(t.TempDir(), "tierstats")
+			cmd.Env = append(os.Environ(), "FERRY_TIER_STATS="+stats)
+			defer func() { tier = tierStats(stats) }()
 			cmd.WaitDelay = 5 * time.Second
 			start := time.Now()
 			out, err := cmd.CombinedOutput()
@@ -100,9 +106,19 @@ func TestGoStdlib(t *testing.T) {
 			}
 			result = "ok"
 		})
-		fmt.Fprintf(&table, "%-16s %-6s %10v %10v\n", pkg, result, wall.Round(100*time.Millisecond), cpu.Round(100*time.Millisecond))
+		fmt.Fprintf(&table, "%-16s %-6s %10v %10v  %s\n", pkg, result, wall.Round(100*time.Millisecond), cpu.Round(100*time.Millisecond), tier)
 	}
 	t.Logf("Go standard-library tests under ferry run:\n%s", table.String())
+}
+
+// tierStats is the line a ferry process wrote to its FERRY_TIER_STATS
+// file (the runtime of ferry run; "-" if none).
+func tierStats(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "-"
+	}
+	return strings.Join(strings.Fields(string(b)), " ")
 }
 
 // goTestCache is the directory caching built test binaries, keyed by the

@@ -39,8 +39,7 @@ type RuntimeConfig struct {
 type Tier uint8
 
 const (
-	// TierInterp runs every function in the portable interpreter. It is
-	// the default.
+	// TierInterp runs every function in the portable interpreter.
 	TierInterp = Tier(interp.TierInterp)
 	// TierCompiled compiles every function the compiler supports to
 	// native code specialised for the runtime's CPU features when the
@@ -48,7 +47,9 @@ const (
 	// interpreted.
 	TierCompiled = Tier(interp.TierCompiled)
 	// TierAuto starts every function in the interpreter and compiles the
-	// functions it finds hot in the background.
+	// functions it finds hot in the background. It is the default: a
+	// program starts at once, and where this platform cannot run
+	// generated code it silently stays in the interpreter.
 	TierAuto = Tier(interp.TierAuto)
 )
 
@@ -69,7 +70,7 @@ func ParseTier(s string) (Tier, error) {
 }
 
 // WithTier picks the tier that runs the runtime's functions (default
-// TierInterp, or FERRY_TIER's). Compiled code never changes what a program computes or
+// TierAuto, or FERRY_TIER's). Compiled code never changes what a program computes or
 // what its checkpoints hold: a checkpoint taken while compiled code runs
 // is the one the interpreter writes at the same pause point. Where Ferry
 // cannot run generated code (another architecture than amd64, or a system
@@ -84,19 +85,20 @@ func (c RuntimeConfig) WithTier(t Tier) RuntimeConfig {
 }
 
 // NewRuntimeConfig returns the defaults: a call depth of 50000 frames, pause
-// polling on, memories of up to 65536 pages (4 GiB), and TierInterp (or the
+// polling on, memories of up to 65536 pages (4 GiB), and TierAuto (or the
 // tier FERRY_TIER names, see WithTier).
 func NewRuntimeConfig() RuntimeConfig {
 	return RuntimeConfig{maxCallDepth: 50000, memoryLimitPages: 65536, pausePolling: true, tier: envTier()}
 }
 
 // envTier reads FERRY_TIER, a test hook that runs any test or program
-// under another default tier without changing it: "compiled" or "auto"
-// (anything else means TierInterp). WithTier overrides it.
+// under another default tier without changing it: "interp", "compiled"
+// or "auto" (anything else means the default, TierAuto). WithTier
+// overrides it.
 func envTier() Tier {
 	t, err := ParseTier(os.Getenv("FERRY_TIER"))
 	if err != nil {
-		return TierInterp
+		return TierAuto
 	}
 	return t
 }

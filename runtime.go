@@ -324,6 +324,7 @@ func (r *Runtime) Close(ctx context.Context) error {
 	if r.sampler != nil {
 		r.sampler.Close() // and its compile workers
 	}
+	r.writeTierStats()
 	return nil
 }
 

@@ -50,13 +50,13 @@ func loadFerryTier(t ferry.Tier) func(ctx context.Context, wasm []byte, name str
 	}
 }
 
-// loadFerry runs a kernel under Ferry's interpreter. The measured
-// configuration is the default one, pause polling on: that is what users
-// get, and its cost over polling off (ferry-nopoll) is what
-// ARCHITECTURE.md §3 bounds at 2 %.
+// loadFerry runs a kernel under Ferry's interpreter, pause polling on as
+// users get it; its cost over polling off (ferry-nopoll) is what
+// ARCHITECTURE.md §3 bounds at 2 %. The tier is pinned: the default
+// (auto) is the ferry-auto column.
 func loadFerry(polling bool) func(ctx context.Context, wasm []byte, name string) (Entry, func(), error) {
 	return func(ctx context.Context, wasm []byte, name string) (Entry, func(), error) {
-		return loadFerryWith(ctx, ferry.NewRuntimeConfig().WithPausePolling(polling), wasm, name)
+		return loadFerryWith(ctx, ferry.NewRuntimeConfig().WithTier(ferry.TierInterp).WithPausePolling(polling), wasm, name)
 	}
 }
 
@@ -86,11 +86,12 @@ var (
 	ferryNoPollWASI = WASIRuntime{Name: NameFerryNoPoll, Prepare: prepareFerryWASI(false)}
 )
 
-// prepareFerryWASI runs commands as `ferry run` does, through the public
-// API: one runtime and one compiled module, then per run a fresh
-// wasi.Instantiate (the host module) and instance, closed afterwards.
+// prepareFerryWASI runs commands as `ferry run --tier=interp` does,
+// through the public API: one runtime and one compiled module, then per
+// run a fresh wasi.Instantiate (the host module) and instance, closed
+// afterwards.
 func prepareFerryWASI(polling bool) func(ctx context.Context, wasm []byte) (Runner, func(), error) {
-	return prepareFerryWASIWith(ferry.NewRuntimeConfig().WithPausePolling(polling))
+	return prepareFerryWASIWith(ferry.NewRuntimeConfig().WithTier(ferry.TierInterp).WithPausePolling(polling))
 }
 
 func prepareFerryWASIWith(cfg ferry.RuntimeConfig) func(ctx context.Context, wasm []byte) (Runner, func(), error) {

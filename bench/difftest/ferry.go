@@ -9,8 +9,8 @@ import (
 	"github.com/ferryvm/ferry/api"
 )
 
-// subjectEngine is the runtime tested against wazero's interpreter: Ferry's
-// interpreter in its default configuration (pause polling on).
+// subjectEngine is the runtime tested against wazero's interpreter: Ferry in its
+// default configuration (the auto tier, pause polling on).
 func subjectEngine() engine {
 	return engine{name: "ferry", load: func(ctx context.Context, wasm []byte, shape *moduleShape, log *hostLog) (instance, stage, error) {
 		r := ferry.NewRuntime(ferry.NewRuntimeConfig())

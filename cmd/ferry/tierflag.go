@@ -9,14 +9,16 @@ import (
 )
 
 // tierUsage documents --tier for ferry run, ferry restore and ferry wast.
-const tierUsage = `  --tier T        the code that runs the guest: interp (default: the
-                  portable interpreter), compiled (every function the
+const tierUsage = `  --tier T        the code that runs the guest: auto (the default: the
+                  program starts in the portable interpreter and the
+                  functions it spends its time in are compiled to native
+                  code in the background), compiled (every function the
                   compiler supports is compiled to native code for the
-                  runtime's CPU features before the program starts) or auto
-                  (hot functions are compiled in the background). Results and
-                  checkpoints are the same whichever runs. Where native code
-                  cannot run (not amd64), compiled and auto fall back to the
-                  interpreter with a note on stderr.
+                  runtime's CPU features before the program starts) or
+                  interp (the interpreter alone). Results and checkpoints
+                  are the same whichever runs. Where native code cannot run
+                  (not amd64), the interpreter runs, with a note on stderr
+                  when --tier asked for compiled or auto.
 `
 
 // tierFlag is --tier, parsed as the flag is set so that a bad value is a

@@ -337,8 +337,9 @@ func TestLongCompiledLoopLetsGCIn(t *testing.T) {
 	loop := time.Since(start)
 	close(stop)
 	n := <-gcDone
-	maxPause := maxNewPause(before, gcPauses())
-	t.Logf("compiled loop %v, %d collections during it, max GC pause %v", loop, n, maxPause)
+	after := gcPauses()
+	maxPause := maxNewPause(before, after)
+	t.Logf("compiled loop %v, %d collections during it, GC pauses: %v", loop, n, newPauses(before, after))
 	if n < 2 {
 		t.Fatalf("only %d collections completed during a %v loop", n, loop)
 	}

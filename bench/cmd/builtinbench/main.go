@@ -543,7 +543,7 @@ func measureE2E(ctx context.Context, o options, settings []string, r *e2eResult)
 	// One runtime per setting: the CPU mask is a runtime's.
 	fns := map[string]*ferry.Function{}
 	for _, setting := range settings {
-		cfg, err := ferry.NewRuntimeConfig().WithCPUFeatures(setting)
+		cfg, err := ferry.NewRuntimeConfig().WithTier(ferry.TierInterp).WithCPUFeatures(setting)
 		if err != nil {
 			return err
 		}

@@ -1,7 +1,8 @@
 // Command startup times process start-up: the wall time of running a C
 // hello-world (programs/hello.wasm, wasi-libc) as a fresh process under
 //
-//	ferry run hello.wasm                  (../cmd/ferry, built with go build)
+//	ferry run hello.wasm                  (../cmd/ferry, built with go build: the default tier, auto)
+//	ferry run --tier=interp hello.wasm    (the interpreter alone)
 //	wazero run hello.wasm                 (wazero's CLI at the go.mod version: compiler)
 //	wazero run -interpreter hello.wasm
 //	wasmtime-run hello.wasm               (./cmd/wasmtime-run: `wasmtime run` on wasmtime-go)
@@ -48,6 +49,7 @@ type runner struct {
 
 var runners = []runner{
 	{name: "ferry run", bin: "ferry", args: []string{"run"}},
+	{name: "ferry run --tier=interp", bin: "ferry", args: []string{"run", "--tier=interp"}},
 	{name: "wazero run -interpreter", bin: "wazero", args: []string{"run", "-interpreter"}},
 	{name: "wazero run", bin: "wazero", args: []string{"run"}},
 	{name: "wasmtime-run", bin: "wasmtime-run"},

@@ -1,6 +1,10 @@
 package snapshot
 
-import "hash/crc32"
+import (
+	"fmt"
+	"hash/crc32"
+	"io"
+)
 
 // The chunk-sums section: a CRC-32C per MiB of each memory's stored data,
 // so that a restore can check the few chunks a guest touched before its
@@ -120,4 +124,94 @@ func decodeChunkSums(b []byte) ([]ChunkSums, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// memoryChunkSums computes the sums of m's data as the memory data section
+// stores it: its present pages, run after run, chunks crossing runs.
+func memoryChunkSums(mem uint32, m *Memory) ChunkSums {
+	length := m.PresentPages() * PageSize
+	cs := ChunkSums{Memory: mem, Length: length, Sums: make([]uint32, 0, crcChunks(length))}
+	var sum uint32
+	fill := 0
+	forRuns(m, func(b []byte) {
+		for len(b) > 0 {
+			n := min(len(b), ChunkSize-fill)
+			sum = crc32.Update(sum, castagnoli, b[:n])
+			fill += n
+			b = b[n:]
+			if fill == ChunkSize {
+				cs.Sums = append(cs.Sums, sum)
+				sum, fill = 0, 0
+			}
+		}
+	})
+	if fill > 0 {
+		cs.Sums = append(cs.Sums, sum)
+	}
+	return cs
+}
+
+// checkChunkSums checks the decoded sums against the memory data sections
+// they describe: an existing memory whose data is stored uncompressed
+// (only mapped memory is checked chunk by chunk) with the length recorded.
+func (f *File) checkChunkSums(all []ChunkSums) error {
+	for _, cs := range all {
+		if uint64(cs.Memory) >= uint64(len(f.memData)) {
+			return fmt.Errorf("%w: chunk sums for memory %d of %d", ErrCorrupt, cs.Memory, len(f.memData))
+		}
+		info := f.memData[cs.Memory]
+		if info.Compressed {
+			return fmt.Errorf("%w: chunk sums for the compressed data of memory %d", ErrCorrupt, cs.Memory)
+		}
+		if info.Length != cs.Length {
+			return fmt.Errorf("%w: chunk sums cover %d bytes of memory %d, whose data has %d", ErrCorrupt, cs.Length, cs.Memory, info.Length)
+		}
+	}
+	return nil
+}
+
+// HasChunkSums reports whether memory i's data has per-chunk sums, so
+// that VerifyChunk can check it piecewise.
+func (f *File) HasChunkSums(i int) bool { return f.chunkSumsOf(i) != nil }
+
+func (f *File) chunkSumsOf(i int) *ChunkSums {
+	for k := range f.chunkSums {
+		if int64(f.chunkSums[k].Memory) == int64(i) {
+			return &f.chunkSums[k]
+		}
+	}
+	return nil
+}
+
+// ChunkOf returns the chunk of memory i's stored data that holds byte off
+// of that data, and whether memory i has chunk sums and off is within it.
+func (f *File) ChunkOf(i int, off uint64) (int, bool) {
+	cs := f.chunkSumsOf(i)
+	if cs == nil || off >= cs.Length {
+		return 0, false
+	}
+	return int(off >> ChunkShift), true
+}
+
+// VerifyChunk checks chunk c of memory i's stored data, read from r (the
+// checkpoint file, never a mapping of it: a page the guest wrote is its
+// private copy, and what must be checked is what the file gave it) into
+// buf, which must hold ChunkSize bytes.
+func (f *File) VerifyChunk(i, c int, r io.ReaderAt, buf []byte) error {
+	cs := f.chunkSumsOf(i)
+	if cs == nil || c < 0 || c >= len(cs.Sums) {
+		return fmt.Errorf("snapshot: memory %d has no chunk %d", i, c)
+	}
+	if len(buf) < ChunkSize {
+		return fmt.Errorf("snapshot: a %d-byte buffer for a %d-byte chunk", len(buf), ChunkSize)
+	}
+	off, n := cs.ChunkRange(c)
+	b := buf[:n]
+	if _, err := r.ReadAt(b, f.memData[i].Offset+int64(off)); err != nil {
+		return fmt.Errorf("%w: memory %d: reading chunk %d: %v", ErrCorrupt, i, c, err)
+	}
+	if got := ChunkCRC(b); got != cs.Sums[c] {
+		return fmt.Errorf("%w: memory %d: data bytes %d..%d: checksum %08x, the chunk sums say %08x", ErrCorrupt, i, off, off+n, got, cs.Sums[c])
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"reflect"
 	"testing"
@@ -90,4 +91,105 @@ func FuzzDecodeChunkSums(f *testing.F) {
 			}
 		}
 	})
+}
+
+// bigSample is sample with a memory whose stored data spans several
+// chunks, runs of present pages crossing chunk boundaries.
+func bigSample() *Snapshot {
+	s := sample()
+	mem := make([]byte, 3*ChunkSize+64<<10)
+	for p := 0; p < len(mem)/PageSize; p++ {
+		if p%5 != 3 {
+			mem[p*PageSize+p%PageSize] = byte(p) | 1
+		}
+	}
+	s.Memories = []Memory{{Size: uint64(len(mem)), Data: mem}}
+	return s
+}
+
+func TestChunkSumsWrittenAndVerified(t *testing.T) {
+	b := write(t, bigSample(), WriteOptions{ChunkSums: true})
+	f, err := ReadBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Minor != 3 || !f.HasChunkSums(0) || f.HasChunkSums(1) {
+		t.Fatalf("format 1.%d, chunk sums %v %v", f.Minor, f.HasChunkSums(0), f.HasChunkSums(1))
+	}
+	off, length, _ := f.MemoryData(0)
+	last, ok := f.ChunkOf(0, length-1)
+	if !ok || last != int(crcChunks(length))-1 || last < 2 {
+		t.Fatalf("last chunk %d (%v) of %d bytes", last, ok, length)
+	}
+	if _, ok := f.ChunkOf(0, length); ok {
+		t.Fatal("a chunk past the data")
+	}
+	buf := make([]byte, ChunkSize)
+	r := bytes.NewReader(b)
+	for c := 0; c <= last; c++ {
+		if err := f.VerifyChunk(0, c, r, buf); err != nil {
+			t.Fatalf("chunk %d: %v", c, err)
+		}
+	}
+	// Corrupt one byte of chunk 1's data in the file: that chunk, and only
+	// it, fails; the file still reads (memory data is checked on use).
+	bad := append([]byte(nil), b...)
+	bad[off+ChunkSize+100] ^= 0x40
+	f, err = ReadBytes(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = bytes.NewReader(bad)
+	for c := 0; c <= last; c++ {
+		err := f.VerifyChunk(0, c, r, buf)
+		if (c == 1) != errors.Is(err, ErrCorrupt) {
+			t.Fatalf("chunk %d of a file with chunk 1 corrupt: %v", c, err)
+		}
+	}
+	if f.VerifyMemory(0) == nil {
+		t.Fatal("the whole-memory check missed the corruption")
+	}
+}
+
+// Files written without chunk sums stay format 1.2 (readable by the Ferry
+// before them) and have none: a restore keeps the wait-for-all check.
+func TestChunkSumsAbsentKeepsFormat12(t *testing.T) {
+	for _, o := range []WriteOptions{{}, {ChunkSums: true, Compress: true}} {
+		f, err := ReadBytes(write(t, bigSample(), o))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Minor != 2 || f.HasChunkSums(0) {
+			t.Fatalf("%+v: format 1.%d, chunk sums %v", o, f.Minor, f.HasChunkSums(0))
+		}
+		if err := f.VerifyChunk(0, 0, bytes.NewReader(nil), make([]byte, ChunkSize)); err == nil {
+			t.Fatalf("%+v: VerifyChunk without chunk sums passed", o)
+		}
+	}
+}
+
+// A chunk-sums section that disagrees with the memory data it describes
+// is refused when the file is read.
+func TestChunkSumsMismatchedSectionRefused(t *testing.T) {
+	b := write(t, bigSample(), WriteOptions{})
+	f, err := ReadBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, length, _ := f.MemoryData(0)
+	b = append([]byte(nil), b...)
+	b[10] = 3 // format 1.3, header CRC fixed below
+	fixHeader(b)
+	for name, sums := range map[string][]ChunkSums{
+		"no such memory": {{Memory: 1, Length: 0}},
+		"short":          {{Memory: 0, Length: length - 1, Sums: make([]uint32, crcChunks(length-1))}},
+	} {
+		if _, err := ReadBytes(insertSection(b, SectionChunkSums, encodeChunkSums(sums))); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v, want ErrCorrupt", name, err)
+		}
+	}
+}
+
+func fixHeader(b []byte) {
+	binary.LittleEndian.PutUint32(b[12:], crc(b[:12]))
 }

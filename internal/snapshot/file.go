@@ -24,7 +24,7 @@ import (
 // when the file's minor version is newer than its own.
 const (
 	Major uint16 = 1
-	Minor uint16 = 2
+	Minor uint16 = 3
 )
 
 // Magic starts every checkpoint file.
@@ -83,6 +83,8 @@ func (t SectionType) String() string {
 		return "idle"
 	case SectionProfile:
 		return "profile"
+	case SectionChunkSums:
+		return "chunk-sums"
 	case SectionEnd:
 		return "end"
 	}
@@ -107,6 +109,8 @@ func maxPayload(t SectionType, lim Limits) uint64 {
 		return 4 << 20
 	case SectionProfile:
 		return maxProfilePayload
+	case SectionChunkSums:
+		return maxChunkSumsPayload
 	case SectionModule:
 		return lim.ModuleBytes
 	case SectionFrames:
@@ -143,6 +147,10 @@ type WriteOptions struct {
 	// IsZeroPage reports whether a PageSize page is all zero; the runtime
 	// passes its CPU-specific builtin here. Nil means a portable scan.
 	IsZeroPage func(page []byte) bool
+	// ChunkSums adds the chunk-sums section (format 1.3) for the memories
+	// stored uncompressed, so that a restore can verify the chunks a guest
+	// touched before its first effect. Without it the file is format 1.2.
+	ChunkSums bool
 }
 
 // Write encodes s to w and returns the number of bytes written. Memory
@@ -153,7 +161,12 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 	var hdr [fileHeaderSize]byte
 	copy(hdr[:], Magic)
 	binary.LittleEndian.PutUint16(hdr[8:], Major)
-	binary.LittleEndian.PutUint16(hdr[10:], Minor)
+	minor := Minor
+	if !o.ChunkSums || o.Compress || len(s.Memories) == 0 {
+		// Readers of 1.2 read the file whole: it has nothing of 1.3.
+		minor = 2
+	}
+	binary.LittleEndian.PutUint16(hdr[10:], minor)
 	binary.LittleEndian.PutUint32(hdr[12:], crc(hdr[:12]))
 	cw.Write(hdr[:])
 	var enc *zstd.Encoder
@@ -226,6 +239,13 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 	}
 	if s.Profile != nil {
 		put(SectionProfile, encodeProfile(s.Profile))
+	}
+	if o.ChunkSums && enc == nil && len(s.Memories) > 0 {
+		sums := make([]ChunkSums, len(s.Memories))
+		for i := range s.Memories {
+			sums[i] = memoryChunkSums(uint32(i), &s.Memories[i])
+		}
+		put(SectionChunkSums, encodeChunkSums(sums))
 	}
 	cw.section(SectionEnd, 0, 0, nil, 0)
 	return cw.n, cw.err

@@ -171,10 +171,16 @@ func (f *File) checkChunkSums(all []ChunkSums) error {
 }
 
 // HasChunkSums reports whether memory i's data has per-chunk sums, so
-// that VerifyChunk can check it piecewise.
+// that VerifyChunk can check it piecewise. A file read with a trusted
+// signature has none to use: its memory is vouched for by SHA-256
+// digests, and a CRC is no defence against a forger who can write data
+// to match it.
 func (f *File) HasChunkSums(i int) bool { return f.chunkSumsOf(i) != nil }
 
 func (f *File) chunkSumsOf(i int) *ChunkSums {
+	if f.memDigests != nil {
+		return nil
+	}
 	for k := range f.chunkSums {
 		if int64(f.chunkSums[k].Memory) == int64(i) {
 			return &f.chunkSums[k]

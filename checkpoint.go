@@ -16,19 +16,12 @@ import (
 // another instance), or an open network connection.
 var ErrNotCheckpointable = ckptstate.ErrNotCheckpointable
 
-// HostState is host state a checkpoint carries besides the WebAssembly
-// state. wasi.Module implements it; the bytes are the WASI section's
-// encoding (docs/snapshot-format.md).
-type HostState interface {
-	CheckpointWASIState() ([]byte, error)
-}
-
 // CheckpointConfig says what a checkpoint holds and how it is stored. It
 // is immutable: every With method returns a modified copy.
 type CheckpointConfig struct {
 	omitModule bool
 	compress   bool
-	host       HostState
+	host       []HostState    // WithHostState (hoststate.go)
 	signers    []snapshot.Key // see WithSigningKey (sign.go)
 }
 
@@ -50,9 +43,17 @@ func (c CheckpointConfig) WithCompression(on bool) CheckpointConfig {
 	return c
 }
 
-// WithHostState adds host state (a *wasi.Module) to the checkpoint.
-func (c CheckpointConfig) WithHostState(h HostState) CheckpointConfig {
-	c.host = h
+// WithHostState adds host-state plug-ins (a *wasi.Module, an embedder's
+// own HostState) to the checkpoint: each one's state is taken when a
+// checkpoint is written. A nil plug-in is left out, as a nil host state
+// always was: a caller may pass one it has only sometimes.
+func (c CheckpointConfig) WithHostState(h ...HostState) CheckpointConfig {
+	c.host = c.host[:len(c.host):len(c.host)]
+	for _, x := range h {
+		if x != nil {
+			c.host = append(c.host, x)
+		}
+	}
 	return c
 }
 
@@ -230,7 +231,8 @@ func (p *Paused) snapshot(cfg CheckpointConfig) (*snapshot.Snapshot, error) {
 	if p.resumed.Load() {
 		return nil, fmt.Errorf("ferry: checkpoint: %w", ErrPausedConsumed)
 	}
-	// p.frames already hold funcrefs as function indices (see framesFromRefs).
+	// p.frames already hold funcrefs as function indices: the engine exports
+	// them so (pause.Refs).
 	return p.owner.snapshot(cfg, p.frames, p.count)
 }
 
@@ -257,14 +259,8 @@ func (i *Instance) snapshot(cfg CheckpointConfig, frames []api.Frame, count paus
 	if err := ckptstate.Capture(si, s); err != nil {
 		return nil, err
 	}
-	if cfg.host != nil {
-		b, err := cfg.host.CheckpointWASIState()
-		if err != nil {
-			return nil, err
-		}
-		if s.WASI, err = snapshot.DecodeWASI(b); err != nil {
-			return nil, err
-		}
+	if err := captureHostStates(s, cfg.host); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

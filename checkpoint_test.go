@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/snapshot"
 )
 
@@ -183,7 +184,7 @@ func TestRestoreChecksAgainstModule(t *testing.T) {
 	ctx := context.Background()
 	b := realCheckpoint(t, false)
 	cases := map[string]func(s *snapshot.Snapshot){
-		"global type":         func(s *snapshot.Snapshot) { s.Globals[0].Value.Type = snapshot.TypeI64 },
+		"global type":         func(s *snapshot.Snapshot) { s.Globals[0].Value.Type = api.ValueTypeI64 },
 		"global count":        func(s *snapshot.Snapshot) { s.Globals = s.Globals[:1] },
 		"immutable value":     func(s *snapshot.Snapshot) { s.Globals[1].Value.Lo = 5 },
 		"table too big":       func(s *snapshot.Snapshot) { s.Tables[0].Elems = make([]uint32, 9) },
@@ -214,10 +215,10 @@ func TestRestoreChecksAgainstModule(t *testing.T) {
 	frames := map[string]func(s *snapshot.Snapshot){
 		"function":   func(s *snapshot.Snapshot) { s.Frames[0].Func = 77 },
 		"offset":     func(s *snapshot.Snapshot) { s.Frames[len(s.Frames)-1].Offset++ },
-		"kind":       func(s *snapshot.Snapshot) { s.Frames[len(s.Frames)-1].Kind = snapshot.PauseHostCall },
-		"local type": func(s *snapshot.Snapshot) { s.Frames[0].Locals[0].Type = snapshot.TypeF32 },
+		"kind":       func(s *snapshot.Snapshot) { s.Frames[len(s.Frames)-1].Kind = api.PauseHostCall },
+		"local type": func(s *snapshot.Snapshot) { s.Frames[0].Locals[0].Type = api.ValueTypeF32 },
 		"stack depth": func(s *snapshot.Snapshot) {
-			s.Frames[0].Stack = append(s.Frames[0].Stack, snapshot.Value{Type: snapshot.TypeI32})
+			s.Frames[0].Stack = append(s.Frames[0].Stack, snapshot.Value{Type: api.ValueTypeI32})
 		},
 		"funcref":   func(s *snapshot.Snapshot) { s.Frames[0].Locals[4].Lo = 99 },
 		"no frames": func(s *snapshot.Snapshot) { s.Frames = nil },

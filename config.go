@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/ferryvm/ferry/internal/cpu"
+	"github.com/ferryvm/ferry/internal/interp"
 	"github.com/ferryvm/ferry/internal/profile"
 )
 
@@ -21,9 +22,9 @@ type RuntimeConfig struct {
 	cpuSet        bool
 	maxTableElems uint64 // 0: store.DefaultTableElemLimit
 	tier          Tier
-	// The tier-up profile (tierprofile.go): off when noProfile, with
-	// compileWorkers background compilers (0: one).
-	noProfile      bool
+	// The tier-up profile (tierprofile.go): on, off or as the tier
+	// wants, with compileWorkers background compilers (0: one).
+	profiling      profilingMode
 	compileWorkers int
 	// compile stands in for the compiled tier's compiler in tests (a
 	// pointer, so that configurations stay comparable).
@@ -34,34 +35,25 @@ type RuntimeConfig struct {
 }
 
 // Tier picks the code that runs a runtime's functions (docs/compiler.md).
+// Its values are the engine's (interp.Tier), which the runtime hands on.
 type Tier uint8
 
 const (
 	// TierInterp runs every function in the portable interpreter. It is
 	// the default.
-	TierInterp Tier = iota
+	TierInterp = Tier(interp.TierInterp)
 	// TierCompiled compiles every function the compiler supports to
 	// native code specialised for the runtime's CPU features when the
 	// module is compiled; the others (today: those using v128) stay
 	// interpreted.
-	TierCompiled
+	TierCompiled = Tier(interp.TierCompiled)
 	// TierAuto starts every function in the interpreter and compiles the
 	// functions it finds hot in the background.
-	TierAuto
+	TierAuto = Tier(interp.TierAuto)
 )
 
 // String returns the tier's name as the command line spells it.
-func (t Tier) String() string {
-	switch t {
-	case TierInterp:
-		return "interp"
-	case TierCompiled:
-		return "compiled"
-	case TierAuto:
-		return "auto"
-	}
-	return fmt.Sprintf("Tier(%d)", uint8(t))
-}
+func (t Tier) String() string { return interp.Tier(t).String() }
 
 // ParseTier returns the tier named s: "interp", "compiled" or "auto".
 func ParseTier(s string) (Tier, error) {

@@ -7,8 +7,8 @@ import (
 	"sync/atomic"
 
 	"github.com/ferryvm/ferry/api"
-	"github.com/ferryvm/ferry/internal/ckptstate"
 	"github.com/ferryvm/ferry/internal/engine"
+	"github.com/ferryvm/ferry/internal/pause"
 	"github.com/ferryvm/ferry/internal/store"
 )
 
@@ -34,11 +34,10 @@ type Paused struct {
 	rt     *Runtime
 	owner  *Instance
 	frames []api.Frame
-	// live, when not nil, is frames in the engine's form (store funcref
-	// handles), already made and checked by Restore: Resume uses it
-	// rather than translating frames again.
-	live  []api.Frame
-	count pauseCount
+	// checked, when it fits owner's instance, is frames that Restore
+	// checked: Resume runs them without checking them again.
+	checked engine.Checked
+	count   pauseCount
 	// resumed is set by the first Resume, whatever its outcome: from then
 	// on the instance's state has moved past frames.
 	resumed atomic.Bool
@@ -138,12 +137,10 @@ func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 	if !p.resumed.CompareAndSwap(false, true) {
 		return nil, fmt.Errorf("ferry: resume: %w", ErrPausedConsumed)
 	}
-	frames := p.live
-	if frames == nil {
-		var err error
-		if frames, err = p.owner.framesToRefs(p.frames); err != nil {
-			return nil, err
-		}
+	checked := p.checked
+	var frames []api.Frame
+	if !checked.For(p.owner.inst) {
+		frames = p.frames
 	}
 	entry, err := p.owner.inst.Enter(ctx)
 	if err != nil {
@@ -151,6 +148,9 @@ func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 	}
 	defer entry.Leave()
 	results, err := p.rt.run(ctx, o, func(e engine.Engine) ([]uint64, error) {
+		if frames == nil {
+			return e.ResumeChecked(ctx, p.owner.inst, checked)
+		}
 		return e.Resume(ctx, p.owner.inst, frames)
 	})
 	// The first poll of a resume is the pause point it continues from.
@@ -163,26 +163,15 @@ func (p *Paused) Resume(ctx context.Context, o CallOptions) ([]uint64, error) {
 func (i *Instance) paused(err error, base pauseCount) error {
 	var s *engine.Suspended
 	if !errors.As(err, &s) {
+		if errors.Is(err, pause.ErrNotPortable) {
+			return fmt.Errorf("%w: %w", ErrNotCheckpointable, err)
+		}
 		return err
 	}
 	if s.Instance != i.inst {
 		return fmt.Errorf("ferry: a call paused in another instance: %w", err)
 	}
-	frames, ferr := i.framesFromRefs(s.Frames)
-	if ferr != nil {
-		return ferr
-	}
+	frames := s.Frames
 	count := pauseCount{n: base.n + s.Polled, known: base.known && s.Polled > 0}
 	return &Paused{rt: i.rt, owner: i, frames: frames, count: count}
-}
-
-// Frames cross the facade with funcref values as function indices plus
-// one (0 for null), as a checkpoint holds them: a Ref is a process-local
-// handle. framesFromRefs translates engine frames, framesToRefs back.
-func (i *Instance) framesFromRefs(fs []api.Frame) ([]api.Frame, error) {
-	return ckptstate.FramesToIndices(i.inst, fs)
-}
-
-func (i *Instance) framesToRefs(fs []api.Frame) ([]api.Frame, error) {
-	return ckptstate.FramesToRefs(i.inst, fs)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/ckptstate"
+	"github.com/ferryvm/ferry/internal/engine"
 	"github.com/ferryvm/ferry/internal/snapshot"
 )
 
@@ -89,7 +90,8 @@ type RestoreConfig struct {
 	compiled  *CompiledModule
 	verify    MemoryVerification
 	noMapping bool
-	imports   Imports // WithImports
+	imports   Imports             // WithImports
+	host      []HostStateRestorer // WithHostState (hoststate.go)
 	// checkHook, for tests, runs first in the goroutine of a concurrent
 	// memory check (see export_test.go).
 	checkHook func(context.Context)
@@ -126,6 +128,15 @@ func (c RestoreConfig) WithImports(imports Imports) RestoreConfig {
 	return c
 }
 
+// WithHostState adds host-state plug-ins: each restores the state its
+// namesake (HostState) put in the checkpoint. A checkpoint holding the
+// state of a plug-in not given is refused (ErrHostStateUnclaimed). WASI's
+// state is not restored here but by wasi.Restore.
+func (c RestoreConfig) WithHostState(r ...HostStateRestorer) RestoreConfig {
+	c.host = append(c.host[:len(c.host):len(c.host)], r...)
+	return c
+}
+
 // WithMemoryMapping(false) copies memory pages instead of mapping them.
 func (c RestoreConfig) WithMemoryMapping(on bool) RestoreConfig {
 	c.noMapping = !on
@@ -155,16 +166,17 @@ func (r *Runtime) Restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	}
 	s := &ck.f.Snapshot
 	count := pauseCount{n: int64(min(s.Meta.PauseCount, 1<<62)), known: s.Meta.PauseCountKnown}
-	return &Paused{rt: r, owner: rs.inst, frames: rs.frames, live: rs.refs, count: count, callsites: rs.changes}, nil
+	return &Paused{rt: r, owner: rs.inst, frames: rs.frames, checked: rs.checked, count: count, callsites: rs.changes}, nil
 }
 
 // restored is what restore made of a checkpoint: the instance (published
 // in the runtime), and for a paused call its frames, in the checkpoint's
 // form and the engine's.
 type restored struct {
-	inst         *Instance
-	frames, refs []api.Frame
-	changes      []CallsiteChange
+	inst    *Instance
+	frames  []api.Frame
+	checked engine.Checked // frames, checked once
+	changes []CallsiteChange
 }
 
 // restore is Restore and RestoreInstance up to what each returns.
@@ -184,6 +196,10 @@ func (r *Runtime) restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	s := &ck.f.Snapshot
 	if n := len(ck.f.FrameHeaders()); n > r.cfg.maxCallDepth { // before compiling anything
 		return nil, mismatch("%d frames exceed the call depth limit %d", n, r.cfg.maxCallDepth)
+	}
+	hostClaims, err := claimHostStates(s, cfg.host)
+	if err != nil {
+		return nil, err
 	}
 	cm, err := r.restoredModule(ctx, s, cfg)
 	if err != nil {
@@ -219,12 +235,9 @@ func (r *Runtime) restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 		si.Close()
 		return nil, err
 	}
-	var refs []api.Frame
+	var checked engine.Checked
 	if !s.Idle {
-		refs, err = inst.framesToRefs(frames)
-		if err == nil {
-			err = r.engine.CheckFrames(si, refs)
-		}
+		checked, err = r.engine.CheckFrames(si, frames)
 		if err != nil {
 			si.Close()
 			return nil, mismatch("%v", err)
@@ -241,6 +254,12 @@ func (r *Runtime) restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	}
 	// The hot set, compiled for this CPU before the restored code runs.
 	if _, err := r.restoreProfile(ctx, si, s.Profile); err != nil {
+		si.Close()
+		return nil, err
+	}
+	// After every check: a plug-in sees state only of a restore that
+	// succeeds, but for its own refusal.
+	if err := restoreHostStates(s, hostClaims); err != nil {
 		si.Close()
 		return nil, err
 	}
@@ -266,7 +285,7 @@ func (r *Runtime) restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	}
 	r.instances = append(r.instances, inst)
 	r.mu.Unlock()
-	return &restored{inst: inst, frames: frames, refs: refs, changes: changes}, nil
+	return &restored{inst: inst, frames: frames, checked: checked, changes: changes}, nil
 }
 
 // restoredModule is the compiled module a restore instantiates: cfg's

@@ -121,10 +121,10 @@ func framesPayload(frames int, fn uint32, kind api.PauseKind, offset uint32, loc
 			}
 		} else {
 			e = binary.AppendUvarint(e, uint64(nulls))
-			e = append(e, bytes.Repeat([]byte{snapshot.TypeFuncref, 0}, nulls)...)
+			e = append(e, bytes.Repeat([]byte{api.ValueTypeFuncref, 0}, nulls)...)
 		}
 		e = binary.AppendUvarint(e, uint64(operands))
-		e = append(e, bytes.Repeat([]byte{snapshot.TypeI32, 0, 0, 0, 0}, operands)...)
+		e = append(e, bytes.Repeat([]byte{api.ValueTypeI32, 0, 0, 0, 0}, operands)...)
 	}
 	return e
 }
@@ -133,11 +133,11 @@ func framesPayload(frames int, fn uint32, kind api.PauseKind, offset uint32, loc
 func appendValue(e []byte, v snapshot.Value) []byte {
 	e = append(e, v.Type)
 	switch v.Type {
-	case snapshot.TypeI32, snapshot.TypeF32:
+	case api.ValueTypeI32, api.ValueTypeF32:
 		return binary.LittleEndian.AppendUint32(e, uint32(v.Lo))
-	case snapshot.TypeI64, snapshot.TypeF64:
+	case api.ValueTypeI64, api.ValueTypeF64:
 		return binary.LittleEndian.AppendUint64(e, v.Lo)
-	case snapshot.TypeV128:
+	case api.ValueTypeV128:
 		return binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(e, v.Lo), v.Hi)
 	}
 	return binary.AppendUvarint(e, v.Lo)
@@ -169,7 +169,7 @@ func inspect(b []byte) (CheckpointInfo, error) {
 // (more values than any interpreter stack holds) after decompressing the
 // frames section, and nothing is allocated for the values.
 func TestInspectLocalsBomb(t *testing.T) {
-	b := forgeSection(t, realCheckpoint(t, true), snapshot.SectionFrames, framesPayload(4, 2, snapshot.PauseCall, 0, nil, 1<<24, 0), true)
+	b := forgeSection(t, realCheckpoint(t, true), snapshot.SectionFrames, framesPayload(4, 2, api.PauseCall, 0, nil, 1<<24, 0), true)
 	t.Logf("forged checkpoint: %d bytes", len(b))
 	var err error
 	n := allocatedBy(func() { _, err = inspect(b) })
@@ -242,7 +242,7 @@ func restoreRefusedCheaply(t *testing.T, b []byte, want string) {
 func tablesPayload(tables, elems int) []byte {
 	e := binary.AppendUvarint(nil, uint64(tables))
 	for range tables {
-		e = append(e, snapshot.TypeFuncref)
+		e = append(e, api.ValueTypeFuncref)
 		e = binary.AppendUvarint(e, uint64(elems))
 		e = append(e, make([]byte, elems)...)
 	}
@@ -310,7 +310,7 @@ func TestArgsEnvBomb(t *testing.T) {
 // More frames than the restoring runtime's call depth allows are refused
 // before the module is even compiled.
 func TestFramesBeyondCallDepthRefused(t *testing.T) {
-	b := forgeSection(t, realCheckpoint(t, true), snapshot.SectionFrames, framesPayload(3, 2, snapshot.PauseCall, 0, nil, 1, 0), true)
+	b := forgeSection(t, realCheckpoint(t, true), snapshot.SectionFrames, framesPayload(3, 2, api.PauseCall, 0, nil, 1, 0), true)
 	ck, err := ReadCheckpoint(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
@@ -327,7 +327,7 @@ func TestFramesBeyondCallDepthRefused(t *testing.T) {
 // locals (a 3 KB file) stay just inside the reader's caps: 2^23 values
 // of all frames together, the interpreter's stack.
 func localsAtCap(t *testing.T) []byte {
-	return forgeSection(t, realCheckpoint(t, true), snapshot.SectionFrames, framesPayload(4, 2, snapshot.PauseCall, 0, nil, 1<<21, 0), true)
+	return forgeSection(t, realCheckpoint(t, true), snapshot.SectionFrames, framesPayload(4, 2, api.PauseCall, 0, nil, 1<<21, 0), true)
 }
 
 // Inspecting localsAtCap decoded every value (192 MiB, 213 MB of RSS for

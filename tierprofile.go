@@ -15,15 +15,45 @@ import (
 // runtime's sampler, the hot set a checkpoint carries, and what a restore
 // does with it.
 
-// WithProfiling(false) turns off the tier-up profile: the runtime then
-// takes no samples of running code, compiles nothing in the background,
-// and its checkpoints carry no profile section. The default (on) samples
-// each running instance every 5 ms, which costs the interpreter next to
-// nothing (docs/compiler.md has the figures); it needs pause polling
-// (WithPausePolling), since samples are taken at polled pause points.
+// WithProfiling turns the tier-up profile on or off. A profiling runtime
+// samples each running instance every 5 ms, which costs the interpreter a
+// few percent at most (docs/compiler.md has the figures), and its
+// checkpoints carry the hot set, so that a restore compiles it first. By
+// default only the auto tier profiles, since it is the tier the profile
+// drives; turn it on under another tier to hand a hot set to the runtimes
+// that restore its checkpoints. Off, the runtime takes no samples,
+// compiles nothing in the background, and its checkpoints carry no profile
+// section. Profiling needs pause polling (WithPausePolling), since samples
+// are taken at polled pause points.
 func (c RuntimeConfig) WithProfiling(on bool) RuntimeConfig {
-	c.noProfile = !on
+	c.profiling = profilingOff
+	if on {
+		c.profiling = profilingOn
+	}
 	return c
+}
+
+// profilingMode is WithProfiling's choice; the zero value follows the tier.
+type profilingMode uint8
+
+const (
+	profilingByTier profilingMode = iota
+	profilingOn
+	profilingOff
+)
+
+// profiles reports whether a runtime of cfg profiles.
+func (cfg RuntimeConfig) profiles() bool {
+	if !cfg.pausePolling {
+		return false
+	}
+	switch cfg.profiling {
+	case profilingOn:
+		return true
+	case profilingOff:
+		return false
+	}
+	return cfg.tier == TierAuto
 }
 
 // WithCompileWorkers sets how many goroutines may compile hot functions in
@@ -38,7 +68,7 @@ func (c RuntimeConfig) WithCompileWorkers(n int) RuntimeConfig {
 // compile, when not nil, is the compiled tier's: hot functions go to a
 // queue of cfg's workers that calls it.
 func newSampler(cfg RuntimeConfig, compile *profile.CompileFunc) *profile.Sampler {
-	if cfg.noProfile || !cfg.pausePolling {
+	if !cfg.profiles() {
 		return nil
 	}
 	var q *profile.Queue

@@ -67,7 +67,7 @@ func (c *compileRecorder) compiled() []uint32 {
 // the destination's profile and compiles the hot set before it returns.
 func TestProfileRoundTripsThroughCheckpoint(t *testing.T) {
 	ctx := context.Background()
-	src := NewRuntime(NewRuntimeConfig())
+	src := NewRuntime(NewRuntimeConfig().WithProfiling(true))
 	defer src.Close(ctx)
 	inst, p := hotRun(t, src)
 	run := inst.inst.Funcs[inst.inst.Exports["run"].Index]
@@ -92,7 +92,7 @@ func TestProfileRoundTripsThroughCheckpoint(t *testing.T) {
 	}
 
 	rec := &compileRecorder{}
-	cfg := NewRuntimeConfig()
+	cfg := NewRuntimeConfig().WithProfiling(true)
 	cfg.compile = rec.compile()
 	dst := NewRuntime(cfg)
 	defer dst.Close(ctx)
@@ -148,7 +148,7 @@ func TestProfiledCheckpointEqualsUnprofiled(t *testing.T) {
 		}
 		return file{f, b}
 	}
-	with := write(NewRuntimeConfig())
+	with := write(NewRuntimeConfig().WithProfiling(true))
 	without := write(NewRuntimeConfig().WithProfiling(false))
 	if with.Snapshot.Profile == nil || len(with.Snapshot.Profile.Funcs) == 0 || without.Snapshot.Profile != nil {
 		t.Fatalf("profile with %v, without %v", with.Snapshot.Profile, without.Snapshot.Profile)
@@ -197,7 +197,7 @@ func equalMeta(a, b snapshot.Meta) bool {
 // any other state that does not fit it.
 func TestRestoreRefusesForeignProfile(t *testing.T) {
 	ctx := context.Background()
-	src := NewRuntime(NewRuntimeConfig())
+	src := NewRuntime(NewRuntimeConfig().WithProfiling(true))
 	defer src.Close(ctx)
 	_, p := hotRun(t, src)
 	for name, prof := range map[string]*snapshot.Profile{
@@ -217,7 +217,7 @@ func TestRestoreRefusesForeignProfile(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		dst := NewRuntime(NewRuntimeConfig())
+		dst := NewRuntime(NewRuntimeConfig().WithProfiling(true))
 		if _, err := dst.Restore(ctx, ck, NewRestoreConfig()); !errors.Is(err, ErrCheckpointMismatch) {
 			t.Errorf("%s: restore: %v, want ErrCheckpointMismatch", name, err)
 		}
@@ -232,7 +232,7 @@ func TestRuntimeCloseStopsCompileWorkers(t *testing.T) {
 	ctx := context.Background()
 	before := runtime.NumGoroutine()
 	rec := &compileRecorder{}
-	cfg := NewRuntimeConfig().WithCompileWorkers(3)
+	cfg := NewRuntimeConfig().WithProfiling(true).WithCompileWorkers(3)
 	cfg.compile = rec.compile()
 	rt := NewRuntime(cfg)
 	cm, err := rt.Compile(ctx, load(t, "hotloop"))

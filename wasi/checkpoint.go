@@ -7,6 +7,7 @@ import (
 	"net"
 
 	"github.com/ferryvm/ferry"
+	"github.com/ferryvm/ferry/internal/hostlink"
 	"github.com/ferryvm/ferry/internal/snapshot"
 	iwasi "github.com/ferryvm/ferry/internal/wasi"
 )
@@ -21,17 +22,49 @@ var ErrOpenConnection = iwasi.ErrOpenConnection
 // files to another machine changes them.
 var ErrFileChanged = iwasi.ErrFileChanged
 
-// CheckpointWASIState encodes the guest's WASI host state for a checkpoint
-// (ferry.CheckpointConfig.WithHostState). It fails with ErrOpenConnection
+// A *Module is a host-state plug-in (ferry.HostState): given to
+// ferry.CheckpointConfig.WithHostState, its state goes to the checkpoint's
+// WASI section. The checkpoint takes it from the module as a value (the
+// hook below), encoded once by the file writer; CheckpointHostState gives
+// the same state as the section's bytes. Its restore is Restore, which
+// builds the module from the checkpoint.
+func init() {
+	hostlink.WASIState = func(h any) (*snapshot.WASI, bool, error) {
+		m, ok := h.(*Module)
+		if !ok {
+			return nil, false, nil
+		}
+		if m == nil || m.sys == nil {
+			return nil, true, errors.New("wasi: checkpoint: no WASI module")
+		}
+		st, err := m.sys.Checkpoint()
+		return st, true, err
+	}
+}
+
+// HostStateName is the name of the WASI plug-in, "wasi_snapshot_preview1".
+func (m *Module) HostStateName() string { return ModuleName }
+
+// HostStateVersion is the version of the WASI section's encoding.
+func (m *Module) HostStateVersion() uint32 { return 1 }
+
+// CheckpointHostState encodes the guest's WASI host state as the WASI
+// section does (docs/snapshot-format.md). It fails with ErrOpenConnection
 // while the guest holds an accepted connection, unless the module's Config
 // says to close them (WithCloseConnectionsOnCheckpoint).
-func (m *Module) CheckpointWASIState() ([]byte, error) {
+func (m *Module) CheckpointHostState() ([]byte, error) {
 	st, err := m.sys.Checkpoint()
 	if err != nil {
 		return nil, err
 	}
 	return snapshot.EncodeWASI(st), nil
 }
+
+// CheckpointWASIState is CheckpointHostState.
+//
+// Deprecated: use CheckpointHostState, or give the module to
+// ferry.CheckpointConfig.WithHostState.
+func (m *Module) CheckpointWASIState() ([]byte, error) { return m.CheckpointHostState() }
 
 // RestoreOptions adjust Restore.
 type RestoreOptions struct {
@@ -68,13 +101,11 @@ var ErrNotGranted = iwasi.ErrNotGranted
 // directories are reopened by their guest path beneath their pre-open, at
 // their recorded offsets, and must be unchanged (see ErrFileChanged).
 func Restore(ctx context.Context, r *ferry.Runtime, ck *ferry.Checkpoint, cfg Config, o RestoreOptions) (*Module, error) {
-	raw := ck.WASIState()
-	if raw == nil {
+	// The section as the reader decoded and checked it, not re-encoded
+	// and decoded again; only read here (ck is restored again).
+	st := hostlink.CheckpointWASI(ck)
+	if st == nil {
 		return nil, errors.New("wasi: the checkpoint has no WASI state")
-	}
-	st, err := snapshot.DecodeWASI(raw)
-	if err != nil {
-		return nil, err
 	}
 	remap := map[string]string{}
 	for _, p := range cfg.preopens {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/snapshot"
 )
 
@@ -162,10 +163,10 @@ func TestRestoreRefusesForgedFrames(t *testing.T) {
 
 	flip := func(v *snapshot.Value) {
 		switch v.Type {
-		case snapshot.TypeI32:
-			v.Type = snapshot.TypeF32
+		case api.ValueTypeI32:
+			v.Type = api.ValueTypeF32
 		default:
-			v.Type = snapshot.TypeI32
+			v.Type = api.ValueTypeI32
 			v.Lo &= 0xffffffff
 		}
 	}
@@ -177,7 +178,7 @@ func TestRestoreRefusesForgedFrames(t *testing.T) {
 		{"innermost local of the wrong type", func(s *snapshot.Snapshot) { flip(&s.Frames[inner].Locals[0]) }, []string{"does not fit the module", "local"}},
 		{"outermost local of the wrong type", func(s *snapshot.Snapshot) {
 			if len(s.Frames[0].Locals) == 0 {
-				s.Frames[0].Locals = append(s.Frames[0].Locals, snapshot.Value{Type: snapshot.TypeI64})
+				s.Frames[0].Locals = append(s.Frames[0].Locals, snapshot.Value{Type: api.ValueTypeI64})
 				return
 			}
 			flip(&s.Frames[0].Locals[len(s.Frames[0].Locals)-1])
@@ -227,7 +228,7 @@ func TestRestoreRefusesForgedStackAndMemory(t *testing.T) {
 		}
 	}
 	restores("the genuine checkpoint", func(s *snapshot.Snapshot) {
-		if len(s.Frames) != 2 || len(s.Frames[0].Stack) != 1 || s.Frames[0].Stack[0].Type != snapshot.TypeF64 {
+		if len(s.Frames) != 2 || len(s.Frames[0].Stack) != 1 || s.Frames[0].Stack[0].Type != api.ValueTypeF64 {
 			t.Fatalf("frames %+v: want the caller's f64 on its operand stack", s.Frames)
 		}
 	})
@@ -242,12 +243,12 @@ func TestRestoreRefusesForgedStackAndMemory(t *testing.T) {
 	dir := t.TempDir()
 	refused(t, "a memory beyond the maximum", editCheckpoint(t, b, grow(3)), dir, "does not fit the module", "memory 0 has 3 pages, the module allows 1 to 2")
 	refused(t, "an operand of the wrong type", editCheckpoint(t, b, func(s *snapshot.Snapshot) {
-		s.Frames[0].Stack[0] = snapshot.Value{Type: snapshot.TypeI64, Lo: 1}
+		s.Frames[0].Stack[0] = snapshot.Value{Type: api.ValueTypeI64, Lo: 1}
 	}), dir, "does not fit the module", "operand stack", "type i64, want f64")
 	refused(t, "a missing operand", editCheckpoint(t, b, func(s *snapshot.Snapshot) { s.Frames[0].Stack = nil }), dir,
 		"does not fit the module", "operand stack")
 	refused(t, "a parameter of the wrong type", editCheckpoint(t, b, func(s *snapshot.Snapshot) {
-		s.Frames[1].Locals[0] = snapshot.Value{Type: snapshot.TypeF32}
+		s.Frames[1].Locals[0] = snapshot.Value{Type: api.ValueTypeF32}
 	}), dir, "does not fit the module", "locals", "type f32, want i32")
 }
 

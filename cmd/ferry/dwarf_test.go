@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,13 +10,8 @@ import (
 // the DWARF. The restored run finds it in the checkpoint's copy of the
 // module, or in the one --module gives.
 func TestRestoredTrapTraceWithoutDWARFLines(t *testing.T) {
-	clang, err := exec.LookPath("clang")
-	if err != nil {
-		t.Skip("clang not found: install clang lld wasi-libc libclang-rt-14-dev-wasm32 (scripts/deps.sh)")
-	}
 	dir := t.TempDir()
-	src := filepath.Join(dir, "divide.c")
-	os.WriteFile(src, []byte(`#include <stdio.h>
+	src, wasm := clangWasm(t, dir, "divide", `#include <stdio.h>
 int divide(int a, int b) {
   if (b == 0) __builtin_trap();
   return a / b;
@@ -29,11 +22,7 @@ int main(int argc, char **argv) {
   printf("%d\n", divide(s, argc - 1));
   return 0;
 }
-`), 0o644)
-	wasm := filepath.Join(dir, "divide.wasm")
-	if out, err := exec.Command(clang, "--target=wasm32-wasi", "-g", "-O0", "-o", wasm, src).CombinedOutput(); err != nil {
-		t.Fatalf("clang: %v\n%s", err, out)
-	}
+`, "-g", "-O0")
 	for _, c := range []struct {
 		name       string
 		runFlags   []string

@@ -39,6 +39,26 @@ func wat2wasm(t *testing.T, wat string, flags ...string) string {
 	return out
 }
 
+// clangWasm writes the C source code to dir/name.c and builds it with
+// clang for wasm32-wasi and flags into dir/name.wasm; it returns both
+// paths, and skips the test where clang is missing.
+func clangWasm(t *testing.T, dir, name, code string, flags ...string) (src, wasm string) {
+	t.Helper()
+	clang, err := exec.LookPath("clang")
+	if err != nil {
+		t.Skip("clang not found: install clang lld wasi-libc libclang-rt-14-dev-wasm32 (scripts/deps.sh)")
+	}
+	src, wasm = filepath.Join(dir, name+".c"), filepath.Join(dir, name+".wasm")
+	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := append(append([]string{"--target=wasm32-wasi"}, flags...), "-o", wasm, src)
+	if out, err := exec.Command(clang, args...).CombinedOutput(); err != nil {
+		t.Fatalf("clang: %v\n%s", err, out)
+	}
+	return src, wasm
+}
+
 func TestUsage(t *testing.T) {
 	code, _, stderr := runCLI(t)
 	if code != exitUsage || !strings.Contains(stderr, "Usage: ferry COMMAND") {

@@ -21,7 +21,7 @@ func TestInspectShowsProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := ferry.NewRuntime(ferry.NewRuntimeConfig())
+	rt := ferry.NewRuntime(ferry.NewRuntimeConfig().WithProfiling(true))
 	defer rt.Close(ctx)
 	cm, err := rt.Compile(ctx, wasm)
 	if err != nil {

@@ -127,7 +127,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if stop {
 		return code
 	}
-	rtCfg, err := lf.apply(rtCfg.WithMaxCallDepth(*maxDepth).WithTier(tf.t))
+	rtCfg, err := lf.apply(tf.apply(rtCfg.WithMaxCallDepth(*maxDepth)))
 	if err != nil {
 		return usageError(stderr, restoreUsage, "restore: %v", err)
 	}
@@ -180,7 +180,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return exitFail
 	}
 	rt := ferry.NewRuntime(rtCfg)
-	noteTier(rt, stderr)
+	tf.note(rt, stderr)
 	defer rt.Close(context.WithoutCancel(ctx))
 	tty := isTTY(stderr)
 	stderr = &lockedWriter{w: stderr} // shared with checkpoints written in the background

@@ -121,7 +121,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if stop {
 		return code
 	}
-	rtCfg, err = lf.apply(rtCfg.WithMaxCallDepth(*maxDepth).WithTier(tf.t))
+	rtCfg, err = lf.apply(tf.apply(rtCfg.WithMaxCallDepth(*maxDepth)))
 	if err != nil {
 		return usageError(stderr, runUsage, "run: %v", err)
 	}
@@ -152,7 +152,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 
 	rt := ferry.NewRuntime(rtCfg)
 	defer rt.Close(context.WithoutCancel(ctx))
-	noteTier(rt, stderr)
+	tf.note(rt, stderr)
 	m, err := rt.Compile(ctx, wasm)
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry: %s: %v\n", path, err)

@@ -20,8 +20,20 @@ const tierUsage = `  --tier T        the code that runs the guest: interp (defau
 `
 
 // tierFlag is --tier, parsed as the flag is set so that a bad value is a
-// one-line usage error like any other flag's.
-type tierFlag struct{ t ferry.Tier }
+// one-line usage error like any other flag's. Unset, it leaves the
+// runtime's default alone (which the FERRY_TIER test hook may change).
+type tierFlag struct {
+	t   ferry.Tier
+	set bool
+}
+
+// apply gives c the tier asked for, if one was.
+func (f *tierFlag) apply(c ferry.RuntimeConfig) ferry.RuntimeConfig {
+	if !f.set {
+		return c
+	}
+	return c.WithTier(f.t)
+}
 
 func (f *tierFlag) String() string { return f.t.String() }
 
@@ -30,7 +42,7 @@ func (f *tierFlag) Set(v string) error {
 	if err != nil {
 		return err
 	}
-	f.t = t
+	f.t, f.set = t, true
 	return nil
 }
 
@@ -38,9 +50,14 @@ func (f *tierFlag) register(fs *flag.FlagSet) {
 	fs.Var(f, "tier", "interp, compiled or auto")
 }
 
-// noteTier tells the user, once per runtime, that the tier asked for is
-// not the one running.
-func noteTier(rt *ferry.Runtime, stderr io.Writer) {
+// note tells the user, once per runtime, that the tier they asked for with
+// --tier is not the one running. A tier the user did not ask for (the
+// default, or the FERRY_TIER test hook) falls back silently: the program
+// runs the same either way.
+func (f *tierFlag) note(rt *ferry.Runtime, stderr io.Writer) {
+	if !f.set {
+		return
+	}
 	if n := rt.TierNote(); n != "" {
 		fmt.Fprintf(stderr, "ferry: note: %s\n", n)
 	}

@@ -12,20 +12,9 @@ import (
 // one frame "<unnamed> (func 7)" although function 7 is exported as
 // _start: a function without a name is now called by its export name.
 func TestTrapTraceUnnamedExport(t *testing.T) {
-	clang, err := exec.LookPath("clang")
-	if err != nil {
-		t.Skip("clang not found: install clang lld wasi-libc libclang-rt-14-dev-wasm32 (scripts/deps.sh)")
-	}
 	dir := t.TempDir()
-	src := filepath.Join(dir, "trap.c")
 	// main is inlined into _start at -O2, so the trap is in _start.
-	if err := os.WriteFile(src, []byte("int main(int argc, char **argv) { if (argc < 5) __builtin_trap(); return 0; }\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	wasm := filepath.Join(dir, "trap.wasm")
-	if out, err := exec.Command(clang, "--target=wasm32-wasi", "-O2", "-o", wasm, src).CombinedOutput(); err != nil {
-		t.Fatalf("clang: %v\n%s", err, out)
-	}
+	_, wasm := clangWasm(t, dir, "trap", "int main(int argc, char **argv) { if (argc < 5) __builtin_trap(); return 0; }\n", "-O2")
 	code, _, stderr := runCLI(t, "run", wasm)
 	if code != exitTrap || !strings.Contains(stderr, "\n  0: _start (func ") || strings.Contains(stderr, "<unnamed>") {
 		t.Errorf("exit %d, stderr:\n%s\nwant exit %d and frame 0 named _start", code, stderr, exitTrap)
@@ -60,13 +49,8 @@ func TestTrapTraceUnnamedExportWat(t *testing.T) {
 // The DWARF of a clang -g build was not used: a trap's trace named
 // functions but no source lines.
 func TestTrapTraceWithoutDWARFLines(t *testing.T) {
-	clang, err := exec.LookPath("clang")
-	if err != nil {
-		t.Skip("clang not found: install clang lld wasi-libc libclang-rt-14-dev-wasm32 (scripts/deps.sh)")
-	}
 	dir := t.TempDir()
-	src := filepath.Join(dir, "divide.c")
-	os.WriteFile(src, []byte(`#include <stdio.h>
+	src, wasm := clangWasm(t, dir, "divide", `#include <stdio.h>
 int divide(int a, int b) {
   if (b == 0) __builtin_trap();
   return a / b;
@@ -75,11 +59,7 @@ int main(int argc, char **argv) {
   printf("%d\n", divide(10, argc - 1));
   return 0;
 }
-`), 0o644)
-	wasm := filepath.Join(dir, "divide.wasm")
-	if out, err := exec.Command(clang, "--target=wasm32-wasi", "-g", "-O0", "-o", wasm, src).CombinedOutput(); err != nil {
-		t.Fatalf("clang: %v\n%s", err, out)
-	}
+`, "-g", "-O0")
 	code, _, stderr := runCLI(t, "run", wasm)
 	for _, want := range []string{"  0: divide (func ", " at " + src + ":3\n", "  1: main (func ", " at " + src + ":7\n"} {
 		if code != exitTrap || !strings.Contains(stderr, want) {

@@ -46,12 +46,12 @@ func runWast(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	}
 	opts := wast.Options{CommandTimeout: *timeout}
 	var runtimes []*ferry.Runtime // for the compiled-function counts
-	if tf.t != ferry.TierInterp {
-		cfg := ferry.NewRuntimeConfig().WithTier(tf.t)
+	if tf.set {
+		cfg := tf.apply(ferry.NewRuntimeConfig())
 		var once sync.Once
 		opts.NewRuntime = func() *ferry.Runtime {
 			rt := ferry.NewRuntime(cfg)
-			once.Do(func() { noteTier(rt, stderr) })
+			once.Do(func() { tf.note(rt, stderr) })
 			runtimes = append(runtimes, rt)
 			return rt
 		}

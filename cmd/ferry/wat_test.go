@@ -64,17 +64,12 @@ func TestWatModuleOnRestore(t *testing.T) {
 // runs from its .wat exactly as from its .wasm. A differential test of the
 // text reader on a compiler's output, not on hand-written modules.
 func TestWatRealProgramRoundTrip(t *testing.T) {
-	clang, err := exec.LookPath("clang")
-	if err != nil {
-		t.Skip("clang not found: install clang lld wasi-libc libclang-rt-14-dev-wasm32 (scripts/deps.sh)")
-	}
 	wasm2wat, err := exec.LookPath("wasm2wat")
 	if err != nil {
 		t.Fatal("wasm2wat not found on PATH: install wabt (Debian package wabt) to run this test")
 	}
 	dir := t.TempDir()
-	src := filepath.Join(dir, "sort.c")
-	os.WriteFile(src, []byte(`#include <stdio.h>
+	_, wasm := clangWasm(t, dir, "sort", `#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
@@ -87,11 +82,7 @@ int main(int argc, char **argv) {
   printf("%.6f %lld\n", x, (long long)x * 1234567890123LL);
   return argc;
 }
-`), 0o644)
-	wasm := filepath.Join(dir, "sort.wasm")
-	if out, err := exec.Command(clang, "--target=wasm32-wasi", "-O2", "-o", wasm, src).CombinedOutput(); err != nil {
-		t.Fatalf("clang: %v\n%s", err, out)
-	}
+`, "-O2")
 	wat := filepath.Join(dir, "sort.wat")
 	if out, err := exec.Command(wasm2wat, wasm, "-o", wat).CombinedOutput(); err != nil {
 		t.Fatalf("wasm2wat: %v\n%s", err, out)

@@ -74,37 +74,6 @@ func IndexToRef(si *store.Instance, t api.ValueType, v uint64) (uint64, error) {
 	return si.Funcs[v-1].Ref, nil
 }
 
-// FramesToIndices copies engine frames of si into the checkpoint's form.
-func FramesToIndices(si *store.Instance, fs []api.Frame) ([]api.Frame, error) {
-	idx := RefIndex(si)
-	return mapFrames(fs, idx.ToIndex)
-}
-
-// FramesToRefs copies frames in the checkpoint's form into engine frames
-// of si.
-func FramesToRefs(si *store.Instance, fs []api.Frame) ([]api.Frame, error) {
-	return mapFrames(fs, func(t api.ValueType, v uint64) (uint64, error) { return IndexToRef(si, t, v) })
-}
-
-func mapFrames(fs []api.Frame, conv func(api.ValueType, uint64) (uint64, error)) ([]api.Frame, error) {
-	out := make([]api.Frame, len(fs))
-	for k, f := range fs {
-		f.Locals = append([]api.Value(nil), f.Locals...)
-		f.Stack = append([]api.Value(nil), f.Stack...)
-		for _, vs := range [][]api.Value{f.Locals, f.Stack} {
-			for j := range vs {
-				v, err := conv(vs[j].Type, vs[j].Lo)
-				if err != nil {
-					return nil, fmt.Errorf("frame %d (func %d): %w", k, f.Func, err)
-				}
-				vs[j].Lo = v
-			}
-		}
-		out[k] = f
-	}
-	return out, nil
-}
-
 // Capture fills s's globals, tables, memories and segments from si. The
 // memories refer to si's live buffers (snapshot.Memory.Pack copies them).
 func Capture(si *store.Instance, s *snapshot.Snapshot) error {

@@ -29,12 +29,17 @@ type Engine interface {
 	// Resume rebuilds frames (outermost first, as a *Suspended described
 	// them) on inst, an instance of the module they were exported from
 	// whose state was restored, and runs them to completion, with the
-	// outcomes of Call. Frames are checked first (CheckFrames).
+	// outcomes of Call. Frames are untrusted: they are checked first
+	// (CheckFrames).
 	Resume(ctx context.Context, inst *store.Instance, frames []api.Frame) ([]uint64, error)
 	// CheckFrames checks frames against inst exactly as Resume does,
 	// without running anything, so that a restore can refuse a checkpoint
-	// before any guest code runs.
-	CheckFrames(inst *store.Instance, frames []api.Frame) error
+	// before any guest code runs; the Checked it returns runs with
+	// ResumeChecked, which does not check again.
+	CheckFrames(inst *store.Instance, frames []api.Frame) (Checked, error)
+	// ResumeChecked is Resume of frames CheckFrames already checked
+	// against inst; a Checked made for another instance is an error.
+	ResumeChecked(ctx context.Context, inst *store.Instance, checked Checked) ([]uint64, error)
 	// Counting returns an engine like this one whose every call or resume
 	// stops at its n-th polled pause point, as if a pause had been
 	// requested there: a deterministic hook for checkpoint tests.

@@ -61,7 +61,7 @@ func TestCheckFramesAcceptsAndNamesPausePoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].Fn != inst.Funcs[1] || got[0].Pause != 1 || got[1].Fn != inst.Funcs[2] || got[1].Pause != 1 {
+	if pts := got.Points(); len(pts) != 2 || pts[0].Fn != inst.Funcs[1] || pts[0].Pause != 1 || pts[1].Fn != inst.Funcs[2] || pts[1].Pause != 1 || !got.For(inst) {
 		t.Fatalf("checked %+v", got)
 	}
 	// Through call_indirect, any function of the signature may be below.
@@ -72,7 +72,7 @@ func TestCheckFramesAcceptsAndNamesPausePoints(t *testing.T) {
 	}
 	// An innermost frame about to call a host function holds the operands.
 	host := []api.Frame{{Func: 1, Kind: api.PauseHostCall, Offset: 8, Locals: []api.Value{i32(1)}, Stack: []api.Value{i64(2), i32(5), i32(0)}}}
-	if got, err := CheckFrames(inst, host, 10); err != nil || got[0].Pause != 2 {
+	if got, err := CheckFrames(inst, host, 10); err != nil || got.Points()[0].Pause != 2 {
 		t.Fatalf("host call frame: %+v, %v", got, err)
 	}
 }

@@ -1,9 +1,9 @@
 package interp
 
 import (
-	"github.com/ferryvm/ferry/internal/ir"
 	"sync"
 
+	"github.com/ferryvm/ferry/internal/ir"
 	"github.com/ferryvm/ferry/internal/store"
 )
 

@@ -2,13 +2,13 @@ package interp
 
 import (
 	"encoding/binary"
-	"github.com/ferryvm/ferry/internal/ir"
 	"math"
 	"math/bits"
 	"unsafe"
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/engine"
+	"github.com/ferryvm/ferry/internal/ir"
 	"github.com/ferryvm/ferry/internal/store"
 	"github.com/ferryvm/ferry/internal/wasm"
 )

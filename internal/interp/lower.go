@@ -2,10 +2,10 @@ package interp
 
 import (
 	"fmt"
-	"github.com/ferryvm/ferry/internal/ir"
 	"runtime"
 	"slices"
 
+	"github.com/ferryvm/ferry/internal/ir"
 	"github.com/ferryvm/ferry/internal/pause"
 	"github.com/ferryvm/ferry/internal/store"
 	"github.com/ferryvm/ferry/internal/validate"

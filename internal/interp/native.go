@@ -152,6 +152,10 @@ func (m *machine) account(passed int64) {
 // interpreted caller, a fall-back. Calls and returns between compiled
 // frames stay in this loop.
 func (m *machine) runNative() bool {
+	// memInst is the instance whose memory the context holds, current
+	// while only compiled frames run here (exits that may change it set
+	// it again); an interpreter frame ran before this call, so not yet.
+	var memInst *store.Instance
 next:
 	fr := &m.frames[len(m.frames)-1]
 	c := fr.code
@@ -185,7 +189,10 @@ next:
 		m.gInst = inst
 		nc.SetGlobals(c.owner.tier.globalTable(inst))
 	}
-	nc.SetMemory(memBuf(inst))
+	if inst != memInst {
+		memInst = inst
+		nc.SetMemory(memBuf(inst))
+	}
 	b := m.budget()
 	nc.SetBudget(b)
 	var ex native.Exit

@@ -3,10 +3,10 @@ package interp
 import (
 	"context"
 	"fmt"
-	"github.com/ferryvm/ferry/internal/ir"
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/engine"
+	"github.com/ferryvm/ferry/internal/ir"
 	"github.com/ferryvm/ferry/internal/store"
 )
 
@@ -17,6 +17,7 @@ import (
 // shared table does the rest (pause.Func.Export).
 func (m *machine) export() (*Suspended, error) {
 	out := make([]api.Frame, len(m.frames))
+	refs := engine.RefsOf(m.root)
 	for i := range m.frames {
 		fr := &m.frames[i]
 		c := fr.code
@@ -29,7 +30,11 @@ func (m *machine) export() (*Suspended, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: frame %d (func %d) is not at a pause point (IR %d)", ErrInternal, i, c.Index, pc)
 		}
-		out[i] = c.pauses.Export(id, innermost, m.stack[fr.base:])
+		f, err := c.pauses.Export(id, innermost, m.stack[fr.base:], refs)
+		if err != nil {
+			return nil, fmt.Errorf("interp: pause: frame %d: %w", i, err)
+		}
+		out[i] = f
 	}
 	return &Suspended{Instance: m.root, Frames: out}, nil
 }
@@ -45,13 +50,33 @@ func (e *Engine) Resume(ctx context.Context, inst *store.Instance, frames []api.
 	if err := ctx.Err(); err != nil {
 		return nil, &api.TrapError{Kind: err}
 	}
-	checked, code, err := e.check(inst, frames)
+	checked, err := e.CheckFrames(inst, frames)
+	if err != nil {
+		return nil, err
+	}
+	return e.ResumeChecked(ctx, inst, checked)
+}
+
+// ResumeChecked is Resume of frames CheckFrames already checked against
+// inst: a restore checks once, before any guest code runs, and runs what
+// it checked here.
+func (e *Engine) ResumeChecked(ctx context.Context, inst *store.Instance, checked engine.Checked) ([]uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &api.TrapError{Kind: err}
+	}
+	if !checked.For(inst) {
+		return nil, fmt.Errorf("interp: resume: the frames were checked against another instance")
+	}
+	// Only the interpreter's own code, not the frames, is looked up again:
+	// a type assertion per frame, where the check is a search per frame.
+	code, err := interpCodes(checked)
 	if err != nil {
 		return nil, err
 	}
 	m := e.machine(ctx, inst)
 	defer e.release(m)
-	m.load(checked, code, frames)
+	points := checked.Points()
+	m.load(points, code, checked.Frames())
 	m.markLoaded()
 	inst.ClearInterrupt(store.InterruptPause)
 	if c := engine.PollCounterFrom(ctx); c != nil {
@@ -59,40 +84,44 @@ func (e *Engine) Resume(ctx context.Context, inst *store.Instance, frames []api.
 		// counted already by the leg that stopped there.
 		c.Add(-1)
 	}
-	return m.execute(checked[0].Fn.Type.Results, func() {})
+	return m.execute(points[0].Fn.Type.Results, func() {})
 }
 
 // CheckFrames checks frames against inst exactly as Resume does, without
 // running anything, so that a restore can refuse a checkpoint before any
-// guest code runs.
-func (e *Engine) CheckFrames(inst *store.Instance, frames []api.Frame) error {
-	_, _, err := e.check(inst, frames)
-	return err
-}
-
-// check is engine.CheckFrames, plus what only the interpreter can tell:
-// that every function has interpreter code, returned by frame.
-func (e *Engine) check(inst *store.Instance, frames []api.Frame) ([]engine.Checked, []*funcCode, error) {
+// guest code runs: engine.CheckFrames, plus what only the interpreter can
+// tell, that every function has interpreter code.
+func (e *Engine) CheckFrames(inst *store.Instance, frames []api.Frame) (engine.Checked, error) {
 	checked, err := engine.CheckFrames(inst, frames, e.cfg.MaxCallDepth)
 	if err != nil {
-		return nil, nil, fmt.Errorf("interp: %w", err)
+		return engine.Checked{}, fmt.Errorf("interp: %w", err)
 	}
-	code := make([]*funcCode, len(checked))
-	for i := range checked {
-		c, ok := interpCode(checked[i].Fn)
+	if _, err := interpCodes(checked); err != nil {
+		return engine.Checked{}, err
+	}
+	return checked, nil
+}
+
+// interpCodes is the interpreter code of each checked frame's function.
+func interpCodes(checked engine.Checked) ([]*funcCode, error) {
+	points := checked.Points()
+	code := make([]*funcCode, len(points))
+	for i := range points {
+		c, ok := interpCode(points[i].Fn)
 		if !ok {
-			return nil, nil, fmt.Errorf("interp: resume: frame %d (func %d): %w", i, frames[i].Func, errNotCompiled)
+			return nil, fmt.Errorf("interp: resume: frame %d (func %d): %w", i, checked.Frames()[i].Func, errNotCompiled)
 		}
 		code[i] = c
 	}
-	return checked, code, nil
+	return code, nil
 }
 
 // load rebuilds checked frames on the machine: each frame's values go to
 // its slots, and its pc to the instruction of its pause point (past the
 // call, for a caller frame).
-func (m *machine) load(checked []engine.Checked, code []*funcCode, frames []api.Frame) {
+func (m *machine) load(checked []engine.CheckedFrame, code []*funcCode, frames []api.Frame) {
 	base := 0
+	refs := engine.RefsOf(m.root)
 	for i := range checked {
 		ck, c := &checked[i], code[i]
 		innermost := i == len(checked)-1
@@ -101,7 +130,7 @@ func (m *machine) load(checked []engine.Checked, code []*funcCode, frames []api.
 			copy(s, m.stack)
 			m.stack = s
 		}
-		c.pauses.Load(ck.Pause, innermost, &frames[i], m.stack[base:])
+		c.pauses.Load(ck.Pause, innermost, &frames[i], m.stack[base:], refs)
 		fr := frame{fn: ck.Fn, code: c, base: base, pc: c.PauseIR[ck.Pause]}
 		if !innermost {
 			fr.pc++

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ferryvm/ferry/api"
@@ -144,13 +145,62 @@ func TestEngineInterfaceRoundTrip(t *testing.T) {
 			}
 			return
 		}
-		if err := e.CheckFrames(inst, s.Frames); err != nil {
+		checked, err := e.CheckFrames(inst, s.Frames)
+		if err != nil {
 			t.Fatalf("N=%d: exported frames do not check: %v", n, err)
 		}
-		got, err = e.Resume(ctx, inst, s.Frames)
+		if n%2 == 0 {
+			got, err = e.Resume(ctx, inst, s.Frames)
+		} else {
+			got, err = e.ResumeChecked(ctx, inst, checked)
+		}
 		if err != nil || got[0] != want[0] {
 			t.Fatalf("N=%d: resumed %v, %v; want %v", n, got, err, want)
 		}
+	}
+}
+
+// A Checked is proof that frames fit one instance: ResumeChecked refuses
+// it on another instance of the same module (whose state may not fit
+// them), and refuses the zero Checked, before running anything.
+func TestResumeCheckedRefusesAnotherInstance(t *testing.T) {
+	m, err := binary.Decode(wat(t, seamWat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(Config{PausePolling: true})
+	mod, err := e.Compile(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := waitHost(t, func(_ context.Context, _ api.Module, s []uint64) { s[0] = s[0]*3 + 1 })
+	st := store.NewStore()
+	newInst := func() *store.Instance {
+		inst, err := st.Instantiate(m, "", mod.Code(), func(mod, name string) (store.Extern, bool) {
+			x, ok := host[mod+"."+name]
+			return x, ok
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return inst
+	}
+	ctx := context.Background()
+	inst := newInst()
+	_, err = e.Counting(2).Call(ctx, export(t, inst, "mixed"), []uint64{4})
+	var s *engine.Suspended
+	if !errors.As(err, &s) {
+		t.Fatalf("no pause: %v", err)
+	}
+	checked, err := e.CheckFrames(inst, s.Frames)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ResumeChecked(ctx, newInst(), checked); err == nil || !strings.Contains(err.Error(), "another instance") {
+		t.Fatalf("resumed frames checked against another instance: %v", err)
+	}
+	if _, err := e.ResumeChecked(ctx, inst, engine.Checked{}); err == nil {
+		t.Fatal("resumed the zero Checked")
 	}
 }
 

@@ -2,10 +2,10 @@ package interp
 
 import (
 	"encoding/binary"
-	"github.com/ferryvm/ferry/internal/ir"
 	"unsafe"
 
 	"github.com/ferryvm/ferry/api"
+	"github.com/ferryvm/ferry/internal/ir"
 	"github.com/ferryvm/ferry/internal/v128"
 	"github.com/ferryvm/ferry/internal/wasm"
 )

@@ -2,8 +2,8 @@ package interp
 
 import (
 	"fmt"
-	"github.com/ferryvm/ferry/internal/ir"
 
+	"github.com/ferryvm/ferry/internal/ir"
 	"github.com/ferryvm/ferry/internal/v128"
 	"github.com/ferryvm/ferry/internal/wasm"
 )

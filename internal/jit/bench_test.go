@@ -2,6 +2,9 @@ package jit
 
 import (
 	"context"
+	"fmt"
+	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/ferryvm/ferry/internal/interp"
@@ -96,5 +99,67 @@ func BenchmarkKernels(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestCompiledCodeIsSharedAcrossGoroutines runs one compiled kernel from
+// several goroutines at once, each with its own context and instance,
+// while another goroutine forces collections: the code holds no state of
+// its own, budget exits let the GC stop the world, and every result must
+// equal the interpreter's.
+func TestCompiledCodeIsSharedAcrossGoroutines(t *testing.T) {
+	m := loadWat(t, kernelsWat)
+	idx, _ := m.exportedFunc("mix")
+	const n = 300000
+	want, _, err := interpCall(m, "mix", []uint64{n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := compileExport(t, m, "mix", newAlloc())
+	stop := make(chan struct{})
+	gcDone := make(chan int)
+	go func() {
+		gcs := 0
+		for {
+			select {
+			case <-stop:
+				gcDone <- gcs
+				return
+			default:
+				runtime.GC()
+				gcs++
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			inst, err := m.instance()
+			if err != nil {
+				errs <- err
+				return
+			}
+			r := newRunner(inst, 1<<12)
+			for range 3 {
+				got, err := r.call(code, m.ir[idx], []uint64{n}, 7)
+				if err != nil || len(got) != 1 || got[0] != want[0] {
+					errs <- fmt.Errorf("mix(%d) = %v, %v; want %v", n, got, err, want)
+					return
+				}
+			}
+			if r.budgets == 0 {
+				errs <- fmt.Errorf("no budget exit in %d iterations", 3*n)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	t.Logf("%d collections during the runs", <-gcDone)
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

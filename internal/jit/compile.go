@@ -228,6 +228,7 @@ func (c *compiler) compile() error {
 		c.exit(native.ExitBudget, p.id, p.cont)
 		a.Bind(p.cont)
 		c.frameBase()
+		c.reloadRegs()
 		a.Jmp(p.resume)
 	}
 	for _, t := range c.traps {
@@ -346,6 +347,7 @@ func (c *compiler) leave() {
 // caller binds (and where it recomputes the frame base).
 func (c *compiler) exit(kind native.ExitKind, arg uint32, cont Label) {
 	a := c.a
+	c.spillRegs()
 	a.StoreImm(W32, M(regBlock, native.OffExit), int32(kind))
 	a.StoreImm(W32, M(regBlock, native.OffExitArg), int32(arg))
 	a.LeaLabel(RAX, cont)
@@ -360,6 +362,7 @@ func (c *compiler) exitHere(kind native.ExitKind, arg, id uint32) {
 	c.exit(kind, arg, cont)
 	c.a.Bind(cont)
 	c.frameBase()
+	c.reloadRegs()
 	if id != NoPause && int(id) < len(c.contLbl) {
 		c.contLbl[id] = cont
 	}
@@ -460,15 +463,6 @@ func (c *compiler) copySlots(dst, src, n uint32) error {
 	return nil
 }
 
-func (c *compiler) checkSlots(slots ...uint64) error {
-	for _, s := range slots {
-		if s >= uint64(c.f.FrameSlots) && s >= maxSlots {
-			return c.fail("slot %d out of range", s)
-		}
-	}
-	return nil
-}
-
 func (c *compiler) selected(op ir.Op, lowering string, needs ...cpu.Feature) {
 	if c.seen == nil {
 		c.seen = make(map[ir.Op]bool)
@@ -479,3 +473,14 @@ func (c *compiler) selected(op ir.Op, lowering string, needs ...cpu.Feature) {
 	c.seen[op] = true
 	c.sels = append(c.sels, Selection{Op: op, Lowering: lowering, Needs: cpu.NewSet(needs...)})
 }
+
+// spillRegs writes every slot value the code keeps only in a register back
+// to its slot. It runs before every exit (and before a native call): Go,
+// a callee and a checkpoint see slots only, so every pause point stays
+// exact. Empty until values are kept in registers across instructions.
+func (c *compiler) spillRegs() {}
+
+// reloadRegs loads the registers that hold slot values from their slots:
+// at every continuation (entered from Go, which may have changed slots)
+// and after a native call returns.
+func (c *compiler) reloadRegs() {}

@@ -11,7 +11,9 @@ import (
 
 	"github.com/ferryvm/ferry/internal/cpu"
 	"github.com/ferryvm/ferry/internal/ir"
+	"github.com/ferryvm/ferry/internal/native"
 	"github.com/ferryvm/ferry/internal/spectest"
+	"github.com/ferryvm/ferry/internal/wasm"
 )
 
 // lintMasks are the feature sets the lint compiles for.
@@ -166,4 +168,35 @@ func usesFloatOrV128(f *ir.Func) bool {
 		}
 	}
 	return false
+}
+
+// The rounding ops' lowering depends on SSE4.1, so it must be listed in
+// Code.Selections (the record the lint and the notes read); floatLowering
+// was once written but never called.
+func TestFloatRoundingIsASelection(t *testing.T) {
+	m := loadWat(t, `(module (func (export "f") (param f64) (result f64) (f64.floor (local.get 0))))`)
+	idx, _ := m.exportedFunc("f")
+	for name, mask := range lintMasks(t) {
+		code, err := Compile(m.ir[idx], Options{}.WithFeatures(mask), newAlloc())
+		if errors.Is(err, native.ErrNotSupported) {
+			t.Skip(err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "sse2 round sequence"
+		if mask.Has(cpu.X86SSE41) {
+			want = "roundsd"
+		}
+		found := false
+		for _, s := range code.Selections {
+			if s.Op == ir.Op(wasm.OpF64Floor) && s.Lowering == want && s.Needs.SubsetOf(mask) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: selections %v, want f64.floor as %q", name, code.Selections, want)
+		}
+		code.Free()
+	}
 }

@@ -262,6 +262,9 @@ func (c *compiler) instr(in ir.Instr) error {
 		if !emitFloat(a, c.feats, &in, slot, c.trap) {
 			return c.fail("op %#x is not compiled", uint16(op))
 		}
+		if l, needs, ok := floatLowering(op, c.feats); ok {
+			c.selected(op, l, needs...)
+		}
 	}
 	return nil
 }
@@ -309,6 +312,13 @@ func (c *compiler) loadRHS(w Width, r rhs) {
 // half of its destination register.
 func (c *compiler) binary(w Width, k int, dst, lhs uint32, r rhs) {
 	a := c.a
+	switch k {
+	case kAdd, kMul, kAnd, kOr, kXor:
+		// Commutative: take the operand RAX already holds as the left.
+		if !r.isImm && c.cached == int64(r.slot) {
+			lhs, r.slot = r.slot, lhs
+		}
+	}
 	switch k {
 	case kAdd, kSub, kAnd, kOr, kXor:
 		c.loadRAX(w, lhs)

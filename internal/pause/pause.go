@@ -8,6 +8,7 @@
 package pause
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/ferryvm/ferry/api"
@@ -82,10 +83,30 @@ func (f *Func) StackTypes(id uint32, innermost bool) []wasm.ValType {
 	return p.Stack
 }
 
+// Refs translates funcref values between a tier's slots, which hold the
+// store's handles (process-local), and the portable form, which holds the
+// function's index in the instance plus one (0 for null), as a checkpoint
+// does. Export and Load translate as they read or write a slot, so frames
+// cross the engine seam in the checkpoint's form and nothing converts them
+// again.
+type Refs interface {
+	// ToIndex is the portable form of the non-null handle ref; false if it
+	// names no function of the instance.
+	ToIndex(ref uint64) (uint64, bool)
+	// ToRef is the handle of the portable non-null funcref v; false if the
+	// instance has no such function.
+	ToRef(v uint64) (uint64, bool)
+}
+
+// ErrNotPortable is a frame value that has no portable form: a non-null
+// externref, or a funcref to a function of another instance.
+var ErrNotPortable = errors.New("a frame value has no portable form")
+
 // Export describes the frame of this function stopped at pause point id,
-// whose locals start at slots[0], in the portable form. Every tier's frame
-// layout is the same (ARCHITECTURE.md §3), so this is the only exporter.
-func (f *Func) Export(id uint32, innermost bool, slots []uint64) api.Frame {
+// whose locals start at slots[0], in the portable form, funcrefs
+// translated by refs. Every tier's frame layout is the same
+// (ARCHITECTURE.md §3), so this is the only exporter.
+func (f *Func) Export(id uint32, innermost bool, slots []uint64, refs Refs) (api.Frame, error) {
 	p := &f.Points[id]
 	fr := api.Frame{Func: f.Index, Kind: p.Kind, Offset: p.Offset}
 	if innermost && p.Kind == api.PauseCall {
@@ -95,24 +116,44 @@ func (f *Func) Export(id uint32, innermost bool, slots []uint64) api.Frame {
 	}
 	fr.Locals = readValues(slots, f.Locals)
 	fr.Stack = readValues(slots[f.LocalSlots:], f.StackTypes(id, innermost))
-	return fr
+	for _, vs := range [][]api.Value{fr.Locals, fr.Stack} {
+		for i := range vs {
+			v := &vs[i]
+			if v.Lo == 0 || (v.Type != api.ValueTypeFuncref && v.Type != api.ValueTypeExternref) {
+				continue
+			}
+			x, ok := uint64(0), false
+			if v.Type == api.ValueTypeFuncref {
+				x, ok = refs.ToIndex(v.Lo)
+			}
+			if !ok {
+				return api.Frame{}, fmt.Errorf("%w: func %d: a non-null %v", ErrNotPortable, f.Index, wasm.ValType(v.Type))
+			}
+			v.Lo = x
+		}
+	}
+	return fr, nil
 }
 
 // Check checks a portable frame's values against the types of a frame of
-// this function stopped at id; where names the frame in the error.
-func (f *Func) Check(id uint32, innermost bool, fr *api.Frame, where string) error {
-	if err := checkValues(f.Locals, fr.Locals, where+": locals"); err != nil {
+// this function stopped at id. The caller names the frame in the error:
+// building that name for every frame of a deep stack would cost more than
+// the check.
+// Reference values must be null or, for a funcref, name a function refs
+// knows.
+func (f *Func) Check(id uint32, innermost bool, fr *api.Frame, refs Refs) error {
+	if err := checkValues(f.Locals, fr.Locals, "locals", refs); err != nil {
 		return err
 	}
-	return checkValues(f.StackTypes(id, innermost), fr.Stack, where+": operand stack")
+	return checkValues(f.StackTypes(id, innermost), fr.Stack, "operand stack", refs)
 }
 
-// Load writes a frame's values, checked by Check, into slots (the
-// frame's locals start at slots[0]). slots must hold the function's
-// whole frame.
-func (f *Func) Load(id uint32, innermost bool, fr *api.Frame, slots []uint64) {
-	writeValues(slots, f.Locals, fr.Locals)
-	writeValues(slots[f.LocalSlots:], f.StackTypes(id, innermost), fr.Stack)
+// Load writes a frame's values, checked by Check against the same refs,
+// into slots (the frame's locals start at slots[0]), funcrefs translated
+// by refs. slots must hold the function's whole frame.
+func (f *Func) Load(id uint32, innermost bool, fr *api.Frame, slots []uint64, refs Refs) {
+	writeValues(slots, f.Locals, fr.Locals, refs)
+	writeValues(slots[f.LocalSlots:], f.StackTypes(id, innermost), fr.Stack, refs)
 }
 
 // readValues reads values of types ts from s. A 32-bit value is exported
@@ -135,13 +176,23 @@ func readValues(s []uint64, ts []wasm.ValType) []api.Value {
 	return out
 }
 
-func checkValues(ts []wasm.ValType, vs []api.Value, what string) error {
+func checkValues(ts []wasm.ValType, vs []api.Value, what string, refs Refs) error {
 	if len(vs) != len(ts) {
 		return fmt.Errorf("%s: %d values, want %d", what, len(vs), len(ts))
 	}
 	for i, t := range ts {
-		if vs[i].Type != api.ValueType(t) {
-			return fmt.Errorf("%s: value %d has type %v, want %v", what, i, wasm.ValType(vs[i].Type), t)
+		v := &vs[i]
+		if v.Type != api.ValueType(t) {
+			return fmt.Errorf("%s: value %d has type %v, want %v", what, i, wasm.ValType(v.Type), t)
+		}
+		if v.Lo == 0 || (t != wasm.FuncRef && t != wasm.ExternRef) {
+			continue
+		}
+		if t == wasm.ExternRef {
+			return fmt.Errorf("%s: value %d: a non-null externref cannot be restored", what, i)
+		}
+		if _, ok := refs.ToRef(v.Lo); !ok {
+			return fmt.Errorf("%s: value %d: funcref to function %d, which the instance does not have", what, i, v.Lo-1)
 		}
 	}
 	return nil
@@ -149,12 +200,16 @@ func checkValues(ts []wasm.ValType, vs []api.Value, what string) error {
 
 // writeValues stores vs, of types ts, into s. 32-bit values keep their
 // upper bits clear, as the tiers expect of their slots.
-func writeValues(s []uint64, ts []wasm.ValType, vs []api.Value) {
+func writeValues(s []uint64, ts []wasm.ValType, vs []api.Value, refs Refs) {
 	j := 0
 	for i, t := range ts {
 		v := vs[i].Lo
-		if t == wasm.I32 || t == wasm.F32 {
+		switch {
+		case t == wasm.I32 || t == wasm.F32:
 			v = uint64(uint32(v))
+		case t == wasm.FuncRef && v != 0:
+			// Check made sure refs knows it.
+			v, _ = refs.ToRef(v)
 		}
 		s[j] = v
 		if t == wasm.V128 {

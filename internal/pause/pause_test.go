@@ -1,6 +1,7 @@
 package pause
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 
@@ -62,7 +63,10 @@ func TestExportLoadRoundTrip(t *testing.T) {
 				slots[i] = uint64(i+1) * 0x0101010101
 			}
 			slots[0] = 0xFFFF_FFFF_0000_0007 // an i32 slot's upper bits are not part of its value
-			fr := f.Export(uint32(id), innermost, slots)
+			fr, err := f.Export(uint32(id), innermost, slots, shiftRefs{})
+			if err != nil {
+				t.Fatal(err)
+			}
 			wantKind := f.Points[id].Kind
 			if innermost && wantKind == api.PauseCall {
 				wantKind = api.PauseHostCall
@@ -70,12 +74,12 @@ func TestExportLoadRoundTrip(t *testing.T) {
 			if fr.Func != 3 || fr.Kind != wantKind || fr.Offset != f.Points[id].Offset {
 				t.Fatalf("pause %d: frame %+v", id, fr)
 			}
-			if err := f.Check(uint32(id), innermost, &fr, "frame"); err != nil {
+			if err := f.Check(uint32(id), innermost, &fr, shiftRefs{}); err != nil {
 				t.Fatalf("pause %d: exported frame does not check: %v", id, err)
 			}
 			got := make([]uint64, 16)
-			f.Load(uint32(id), innermost, &fr, got)
-			again := f.Export(uint32(id), innermost, got)
+			f.Load(uint32(id), innermost, &fr, got, shiftRefs{})
+			again, _ := f.Export(uint32(id), innermost, got, shiftRefs{})
 			if !reflect.DeepEqual(fr, again) {
 				t.Fatalf("pause %d: %+v reloaded as %+v", id, fr, again)
 			}
@@ -86,18 +90,69 @@ func TestExportLoadRoundTrip(t *testing.T) {
 				bad := fr
 				bad.Stack = append([]api.Value(nil), fr.Stack...)
 				bad.Stack[0].Type = api.ValueTypeExternref
-				if err := f.Check(uint32(id), innermost, &bad, "frame"); err == nil {
+				if err := f.Check(uint32(id), innermost, &bad, shiftRefs{}); err == nil {
 					t.Errorf("pause %d: a value of the wrong type checked", id)
 				}
 			}
 			short := fr
 			short.Locals = fr.Locals[:2]
-			if err := f.Check(uint32(id), innermost, &short, "frame"); err == nil {
+			if err := f.Check(uint32(id), innermost, &short, shiftRefs{}); err == nil {
 				t.Errorf("pause %d: two locals of three checked", id)
 			}
 		}
 	}
-	if n := len(f.Export(2, true, make([]uint64, 16)).Stack); n != 3 {
+	if fr, _ := f.Export(2, true, make([]uint64, 16), shiftRefs{}); len(fr.Stack) != 3 {
+		n := len(fr.Stack)
 		t.Errorf("a frame before a host call holds %d values, want 3 (stack and operands)", n)
+	}
+}
+
+// shiftRefs is an instance of 4 functions whose handles are 100 + index.
+type shiftRefs struct{}
+
+func (shiftRefs) ToIndex(ref uint64) (uint64, bool) {
+	return ref - 99, ref >= 100 && ref < 104
+}
+
+func (shiftRefs) ToRef(v uint64) (uint64, bool) { return v + 99, v >= 1 && v <= 4 }
+
+// Frames cross the engine seam in the checkpoint's form: a funcref slot
+// holding a store handle exports as the function's index plus one and
+// loads back as the handle; null stays 0; a handle of no function of the
+// instance, a non-null externref, or an index past the instance's
+// functions are refused.
+func TestFuncrefsCrossInPortableForm(t *testing.T) {
+	f := &Func{Index: 1, Locals: []wasm.ValType{wasm.FuncRef, wasm.FuncRef, wasm.ExternRef}, LocalSlots: 3,
+		Points: []Point{{Offset: 2, Kind: api.PauseLoop, Stack: []wasm.ValType{}}}}
+	fr, err := f.Export(0, true, []uint64{102, 0, 0}, shiftRefs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fr.Locals[0].Lo != 3 || fr.Locals[1].Lo != 0 {
+		t.Fatalf("funcrefs exported as %+v, want index+1 = 3 and null 0", fr.Locals)
+	}
+	if err := f.Check(0, true, &fr, shiftRefs{}); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]uint64, 3)
+	f.Load(0, true, &fr, got, shiftRefs{})
+	if got[0] != 102 || got[1] != 0 {
+		t.Fatalf("funcrefs loaded as %v, want handle 102 and null", got[:2])
+	}
+	if _, err := f.Export(0, true, []uint64{7, 0, 0}, shiftRefs{}); !errors.Is(err, ErrNotPortable) {
+		t.Errorf("a handle of another instance exported: %v", err)
+	}
+	if _, err := f.Export(0, true, []uint64{0, 0, 9}, shiftRefs{}); !errors.Is(err, ErrNotPortable) {
+		t.Errorf("a non-null externref exported: %v", err)
+	}
+	bad := fr
+	bad.Locals = append([]api.Value(nil), fr.Locals...)
+	bad.Locals[1].Lo = 5
+	if err := f.Check(0, true, &bad, shiftRefs{}); err == nil {
+		t.Error("a funcref past the instance's functions checked")
+	}
+	bad.Locals[1].Lo, bad.Locals[2].Lo = 0, 1
+	if err := f.Check(0, true, &bad, shiftRefs{}); err == nil {
+		t.Error("a non-null externref checked")
 	}
 }

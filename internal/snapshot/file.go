@@ -85,6 +85,8 @@ func (t SectionType) String() string {
 		return "profile"
 	case SectionChunkSums:
 		return "chunk-sums"
+	case SectionHostState:
+		return "host state"
 	case SectionEnd:
 		return "end"
 	}
@@ -111,6 +113,8 @@ func maxPayload(t SectionType, lim Limits) uint64 {
 		return maxProfilePayload
 	case SectionChunkSums:
 		return maxChunkSumsPayload
+	case SectionHostState:
+		return maxHostStatePayload
 	case SectionModule:
 		return lim.ModuleBytes
 	case SectionFrames:
@@ -246,6 +250,12 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 			sums[i] = memoryChunkSums(uint32(i), &s.Memories[i])
 		}
 		put(SectionChunkSums, encodeChunkSums(sums))
+	}
+	if len(s.Host) > 0 {
+		if err := SortHostStates(s.Host); err != nil {
+			return cw.n, fmt.Errorf("snapshot: %w", err)
+		}
+		put(SectionHostState, encodeHostStates(s.Host))
 	}
 	cw.section(SectionEnd, 0, 0, nil, 0)
 	return cw.n, cw.err

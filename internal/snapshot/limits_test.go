@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferryvm/ferry/api"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -94,10 +95,10 @@ func nullLocalsFrames(frames, n int) []byte {
 	e.uv(uint64(frames))
 	for range frames {
 		e.uv(1)
-		e.u8(uint8(PauseCall))
+		e.u8(uint8(api.PauseCall))
 		e.uv(0)
 		e.uv(uint64(n))
-		e.fixed(bytes.Repeat([]byte{TypeFuncref, 0}, n))
+		e.fixed(bytes.Repeat([]byte{api.ValueTypeFuncref, 0}, n))
 		e.uv(0)
 	}
 	return e.b
@@ -135,7 +136,7 @@ func TestReadFrameValuesAtCapStayEncoded(t *testing.T) {
 	if n > 16*mib {
 		t.Fatalf("reading a %d-byte file allocated %d MiB", len(b), n/mib)
 	}
-	want := FrameHeader{Func: 1, Kind: PauseCall, Locals: 1 << 21}
+	want := FrameHeader{Func: 1, Kind: api.PauseCall, Locals: 1 << 21}
 	if hs := f.FrameHeaders(); len(hs) != 4 || hs[3] != want {
 		t.Fatalf("frame headers %+v, want 4 × %+v", hs, want)
 	}
@@ -143,7 +144,7 @@ func TestReadFrameValuesAtCapStayEncoded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fs) != 4 || len(fs[3].Locals) != 1<<21 || fs[3].Locals[1<<21-1] != (Value{Type: TypeFuncref}) {
+	if len(fs) != 4 || len(fs[3].Locals) != 1<<21 || fs[3].Locals[1<<21-1] != (Value{Type: api.ValueTypeFuncref}) {
 		t.Fatalf("%d frames decoded", len(fs))
 	}
 }
@@ -153,14 +154,14 @@ func TestReadFrameValuesAtCapStayEncoded(t *testing.T) {
 func TestReadChecksFrameValuesItDoesNotKeep(t *testing.T) {
 	for name, v := range map[string][]byte{
 		"unknown type":        {0x00},
-		"non-null externref":  {TypeExternref, 1},
-		"funcref beyond 2^32": {TypeFuncref, 0x80, 0x80, 0x80, 0x80, 0x10},
-		"truncated i64":       {TypeI64, 1, 2, 3},
+		"non-null externref":  {api.ValueTypeExternref, 1},
+		"funcref beyond 2^32": {api.ValueTypeFuncref, 0x80, 0x80, 0x80, 0x80, 0x10},
+		"truncated i64":       {api.ValueTypeI64, 1, 2, 3},
 	} {
 		var e encoder
 		e.uv(1)
 		e.uv(1)
-		e.u8(uint8(PauseCall))
+		e.u8(uint8(api.PauseCall))
 		e.uv(0)
 		e.uv(1)
 		e.fixed(v)
@@ -275,11 +276,11 @@ func TestZstdWindowBeyond8MiBRefusedCheaply(t *testing.T) {
 	var e encoder
 	e.uv(1)
 	e.uv(1)
-	e.u8(uint8(PauseCall))
+	e.u8(uint8(api.PauseCall))
 	e.uv(0)
 	e.uv(1 << 21)
 	for range 1 << 21 {
-		e.value(Value{Type: TypeV128})
+		e.value(Value{Type: api.ValueTypeV128})
 	}
 	e.uv(0)
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithSingleSegment(true))

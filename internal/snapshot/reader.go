@@ -132,7 +132,7 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 			}
 		}
 		next := info.Offset + int64(info.Length)
-		known := info.Type == SectionEnd || info.Type == SectionIdle || (info.Type >= SectionMeta && info.Type <= SectionProfile) || info.Type == SectionChunkSums
+		known := info.Type == SectionEnd || info.Type == SectionIdle || info.Type == SectionHostState || (info.Type >= SectionMeta && info.Type <= SectionProfile) || info.Type == SectionChunkSums
 		if !known {
 			if f.Minor <= Minor {
 				return nil, fmt.Errorf("%w: %s: unknown section type in a format %d.%d file", ErrCorrupt, where, f.Major, f.Minor)
@@ -186,7 +186,7 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 			off = next
 			continue
 		}
-		if info.Type == SectionModule || info.Type == SectionCallsites || info.Type == SectionProfile || info.Type == SectionChunkSums {
+		if info.Type == SectionModule || info.Type == SectionCallsites || info.Type == SectionProfile || info.Type == SectionChunkSums || info.Type == SectionHostState {
 			payload, err := f.load(info)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
@@ -204,6 +204,8 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 				if f.chunkSums, err = decodeChunkSums(payload); err == nil {
 					err = f.checkChunkSums(f.chunkSums)
 				}
+			case SectionHostState:
+				s.Host, err = DecodeHostStates(payload)
 			}
 			if err != nil {
 				return nil, err

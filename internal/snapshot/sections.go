@@ -89,11 +89,11 @@ const (
 func (e *encoder) value(v Value) {
 	e.u8(v.Type)
 	switch v.Type {
-	case TypeI32, TypeF32:
+	case api.ValueTypeI32, api.ValueTypeF32:
 		e.u32(uint32(v.Lo))
-	case TypeI64, TypeF64:
+	case api.ValueTypeI64, api.ValueTypeF64:
 		e.u64(v.Lo)
-	case TypeV128:
+	case api.ValueTypeV128:
 		e.u64(v.Lo)
 		e.u64(v.Hi)
 	default: // references
@@ -104,18 +104,18 @@ func (e *encoder) value(v Value) {
 func (d *decoder) value() Value {
 	v := Value{Type: d.u8()}
 	switch v.Type {
-	case TypeI32, TypeF32:
+	case api.ValueTypeI32, api.ValueTypeF32:
 		v.Lo = uint64(d.u32())
-	case TypeI64, TypeF64:
+	case api.ValueTypeI64, api.ValueTypeF64:
 		v.Lo = d.u64()
-	case TypeV128:
+	case api.ValueTypeV128:
 		v.Lo, v.Hi = d.u64(), d.u64()
-	case TypeFuncref:
+	case api.ValueTypeFuncref:
 		v.Lo = d.uv()
 		if v.Lo > math.MaxUint32 {
 			d.fail("funcref %d out of range", v.Lo)
 		}
-	case TypeExternref:
+	case api.ValueTypeExternref:
 		if v.Lo = d.uv(); v.Lo != 0 {
 			d.fail("non-null externref")
 		}
@@ -242,7 +242,7 @@ func readFrameHeaders(d *decoder, lim Limits) ([]FrameHeader, error) {
 func (d *decoder) frameHeader(i int) (fn uint32, kind api.PauseKind, offset uint32) {
 	fn = d.u32v("function index")
 	kind = api.PauseKind(d.u8())
-	if kind < PauseFuncEntry || kind > PauseHostCall {
+	if kind < api.PauseFuncEntry || kind > api.PauseHostCall {
 		d.fail("frame %d: unknown pause kind %d", i, kind)
 	}
 	return fn, kind, d.u32v("offset")
@@ -288,7 +288,7 @@ func readTables(d *decoder, lim Limits) ([]Table, error) {
 	for i := range ts {
 		t := &ts[i]
 		t.ElemType = d.u8()
-		if d.err == nil && t.ElemType != TypeFuncref && t.ElemType != TypeExternref {
+		if d.err == nil && t.ElemType != api.ValueTypeFuncref && t.ElemType != api.ValueTypeExternref {
 			d.fail("table %d: element type 0x%02x is not a reference type", i, t.ElemType)
 		}
 		m := d.count("table element", uint64(budget), 1)
@@ -299,7 +299,7 @@ func readTables(d *decoder, lim Limits) ([]Table, error) {
 		t.Elems = make([]uint32, m)
 		for j := range t.Elems {
 			t.Elems[j] = d.u32v("table element")
-			if t.ElemType == TypeExternref && t.Elems[j] != 0 && d.err == nil {
+			if t.ElemType == api.ValueTypeExternref && t.Elems[j] != 0 && d.err == nil {
 				d.fail("table %d element %d: non-null externref", i, j)
 			}
 		}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ferryvm/ferry/api"
 )
 
 // sample is a snapshot exercising every section and value type.
@@ -24,12 +26,12 @@ func sample() *Snapshot {
 			ModuleSize: 8, PauseCount: 42, PauseCountKnown: true, Created: 1700000000},
 		Module: []byte("\x00asm\x01\x00\x00\x00"),
 		Frames: []Frame{
-			{Func: 3, Kind: PauseCall, Offset: 17, Locals: []Value{{Type: TypeI32, Lo: 7}, {Type: TypeF64, Lo: 0x400921fb54442d18}},
-				Stack: []Value{{Type: TypeV128, Lo: 1, Hi: 2}, {Type: TypeFuncref, Lo: 4}, {Type: TypeExternref}}},
-			{Func: 4, Kind: PauseLoop, Offset: 2, Locals: []Value{{Type: TypeI64, Lo: 1 << 60}, {Type: TypeF32, Lo: 0x3f800000}}},
+			{Func: 3, Kind: api.PauseCall, Offset: 17, Locals: []Value{{Type: api.ValueTypeI32, Lo: 7}, {Type: api.ValueTypeF64, Lo: 0x400921fb54442d18}},
+				Stack: []Value{{Type: api.ValueTypeV128, Lo: 1, Hi: 2}, {Type: api.ValueTypeFuncref, Lo: 4}, {Type: api.ValueTypeExternref}}},
+			{Func: 4, Kind: api.PauseLoop, Offset: 2, Locals: []Value{{Type: api.ValueTypeI64, Lo: 1 << 60}, {Type: api.ValueTypeF32, Lo: 0x3f800000}}},
 		},
-		Globals:  []Global{{Mutable: true, Value: Value{Type: TypeI32, Lo: 65536}}, {Value: Value{Type: TypeFuncref}}},
-		Tables:   []Table{{ElemType: TypeFuncref, Elems: []uint32{0, 1, 5, 0}}, {ElemType: TypeExternref, Elems: []uint32{0}}},
+		Globals:  []Global{{Mutable: true, Value: Value{Type: api.ValueTypeI32, Lo: 65536}}, {Value: Value{Type: api.ValueTypeFuncref}}},
+		Tables:   []Table{{ElemType: api.ValueTypeFuncref, Elems: []uint32{0, 1, 5, 0}}, {ElemType: api.ValueTypeExternref, Elems: []uint32{0}}},
 		Memories: []Memory{{Size: uint64(len(mem)), Data: mem}},
 		Segments: Segments{DataDropped: []bool{true, false, true, true, false, false, false, false, true}, ElemDropped: []bool{false}},
 		WASI: &WASI{Args: []string{"prog", "a b"}, Env: []string{"K=V"}, Monotonic: 123, CPUTime: 456,

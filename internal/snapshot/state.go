@@ -7,25 +7,11 @@ package snapshot
 
 import "github.com/ferryvm/ferry/api"
 
-// Value types and pause kinds are api's constants under the names this
-// package has always used: one set of numbers, so that the engine, the
-// facade and the file cannot disagree. The file format stores these very
-// numbers (docs/snapshot-format.md), which TestFormatNumbers pins: a
-// change to api's numbering must not silently change the format.
-const (
-	TypeI32       = api.ValueTypeI32
-	TypeI64       = api.ValueTypeI64
-	TypeF32       = api.ValueTypeF32
-	TypeF64       = api.ValueTypeF64
-	TypeV128      = api.ValueTypeV128
-	TypeFuncref   = api.ValueTypeFuncref
-	TypeExternref = api.ValueTypeExternref
-
-	PauseFuncEntry = api.PauseFuncEntry
-	PauseLoop      = api.PauseLoop
-	PauseCall      = api.PauseCall
-	PauseHostCall  = api.PauseHostCall
-)
+// Value types and pause kinds are api's constants (api.ValueType,
+// api.PauseKind): one set of numbers, so that the engine, the facade and
+// the file cannot disagree. The file format stores these very numbers
+// (docs/snapshot-format.md), which TestFormatNumbers pins: a change to
+// api's numbering must not silently change the format.
 
 // Snapshot is the whole portable state of a paused instance.
 type Snapshot struct {
@@ -48,6 +34,9 @@ type Snapshot struct {
 	Segments Segments
 	// WASI is the WASI host state, nil when the instance uses no WASI.
 	WASI *WASI
+	// Host is the state of the embedder's host-state plug-ins, sorted by
+	// name (the host-state section, hoststate.go); nil when there is none.
+	Host []HostState
 	// Callsites are the builtin decisions of the run (format 1.1); nil in
 	// a file without the section (format 1.0).
 	Callsites []Decision

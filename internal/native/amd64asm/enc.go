@@ -119,47 +119,7 @@ func (a *Asm) rm(pfx byte, wide, forceRex bool, o opc, reg byte, m Mem) bool {
 	return true
 }
 
-func (a *Asm) modrmMem(reg byte, m Mem) {
-	base := byte(m.Base) & 7
-	// mod 00 with base 101 means RIP-relative (or disp32 with a SIB), so
-	// RBP and R13 always carry a displacement, even zero.
-	var mod byte
-	switch {
-	case m.Disp == 0 && base != 5:
-		mod = 0
-	case fits8(m.Disp):
-		mod = 1
-	default:
-		mod = 2
-	}
-	// rm 100 means "a SIB byte follows", so RSP and R12 as a base need a
-	// SIB with index 100 (none).
-	if m.Scale != 0 || base == 4 {
-		a.buf = append(a.buf, mod<<6|(reg&7)<<3|4)
-		sib := byte(4<<3) | base
-		if m.Scale != 0 {
-			var ss byte
-			switch m.Scale {
-			case 2:
-				ss = 1
-			case 4:
-				ss = 2
-			case 8:
-				ss = 3
-			}
-			sib = ss<<6 | (byte(m.Index)&7)<<3 | base
-		}
-		a.buf = append(a.buf, sib)
-	} else {
-		a.buf = append(a.buf, mod<<6|(reg&7)<<3|base)
-	}
-	switch mod {
-	case 1:
-		a.imm8(int8(m.Disp))
-	case 2:
-		a.imm32(m.Disp)
-	}
-}
+func (a *Asm) modrmMem(reg byte, m Mem) { a.modrmMemScaled(reg, m, 1) }
 
 // vex encodes a three-byte VEX prefix (C4), opcode and ModRM for a
 // register rm. pp: 0 none, 1 66, 2 F3, 3 F2; mmmmm: 2 0F38, 3 0F3A.

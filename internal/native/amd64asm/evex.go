@@ -230,13 +230,16 @@ func (a *Asm) evexEmit(e *evexArgs) {
 	}
 }
 
-// modrmMemScaled is modrmMem with EVEX's compressed displacement: an
-// 8-bit displacement counts units of n bytes (the memory operand's size,
-// or the element size under broadcast), so a displacement that is a
-// multiple of n within ±128n still takes one byte; any other falls back
-// to disp32, which is never scaled.
+// modrmMemScaled writes the ModRM byte, the SIB byte and the
+// displacement of a memory operand. An 8-bit displacement counts units of
+// n bytes: 1 for the legacy and VEX forms (modrmMem), the memory operand's
+// size or the element size under broadcast for EVEX's compressed
+// displacement, so a multiple of n within ±128n still takes one byte; any
+// other falls back to disp32, which is never scaled.
 func (a *Asm) modrmMemScaled(reg byte, m Mem, n int32) {
 	base := byte(m.Base) & 7
+	// mod 00 with base 101 means RIP-relative (or disp32 with a SIB), so
+	// RBP and R13 always carry a displacement, even zero.
 	var mod byte
 	switch {
 	case m.Disp == 0 && base != 5:
@@ -246,6 +249,8 @@ func (a *Asm) modrmMemScaled(reg byte, m Mem, n int32) {
 	default:
 		mod = 2
 	}
+	// rm 100 means "a SIB byte follows", so RSP and R12 as a base need a
+	// SIB with index 100 (none).
 	if m.Scale != 0 || base == 4 {
 		a.buf = append(a.buf, mod<<6|(reg&7)<<3|4)
 		sib := byte(4<<3) | base

@@ -165,8 +165,8 @@ func TestRestoreVerifyMemoryFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--verify-memory=sometimes"}, `--verify-memory "sometimes": want concurrent, before-run or off`},
-		{[]string{"--verify-memory="}, `--verify-memory "": want concurrent, before-run or off`},
+		{[]string{"--verify-memory=sometimes"}, `--verify-memory "sometimes": want concurrent, before-run, off or first-touch`},
+		{[]string{"--verify-memory="}, `--verify-memory "": want concurrent, before-run, off or first-touch`},
 		{[]string{"--no-verify-memory", "--verify-memory=before-run"}, "--no-verify-memory contradicts --verify-memory=before-run"},
 	} {
 		code, stdout, stderr := runCLI(t, append(append([]string{"restore"}, c.args...), "x.ckpt")...)

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -24,6 +25,14 @@ const ChunkShift = 20
 // ChunkSize is the bytes of stored memory data one sum covers; the last
 // chunk of a memory may be shorter.
 const ChunkSize = 1 << ChunkShift
+
+// A signed file's digests and the chunk sums cut memory data alike, so a
+// restore's per-chunk check is the same walk whichever it compares with:
+// these fail to compile if the two sizes ever differ.
+var (
+	_ [ChunkSize - MemChunk]struct{}
+	_ [MemChunk - ChunkSize]struct{}
+)
 
 const (
 	// MaxChunkSumMemories caps the memories the section describes.
@@ -189,6 +198,29 @@ func (f *File) chunkSumsOf(i int) *ChunkSums {
 	return nil
 }
 
+// ChunksVerifiable reports whether memory i's stored data can be checked
+// chunk by chunk (VerifyChunk), and how many chunks it has. A file read
+// with a trusted signature checks each chunk against its signed SHA-256
+// digest, whether or not it has chunk sums; any other file needs its
+// chunk sums (section 13) for memory i.
+func (f *File) ChunksVerifiable(i int) (chunks int, ok bool) {
+	if i < 0 || i >= len(f.memData) {
+		return 0, false
+	}
+	if f.memDigests != nil {
+		if f.memData[i].Compressed {
+			// The digests cover the compressed bytes, which no guest
+			// reads: compressed memory is copied, and checked whole.
+			return 0, false
+		}
+		return len(f.memDigests[i].Chunks), true
+	}
+	if cs := f.chunkSumsOf(i); cs != nil {
+		return len(cs.Sums), true
+	}
+	return 0, false
+}
+
 // ChunkOf returns the chunk of memory i's stored data that holds byte off
 // of that data, and whether memory i has chunk sums and off is within it.
 func (f *File) ChunkOf(i int, off uint64) (int, bool) {
@@ -202,22 +234,36 @@ func (f *File) ChunkOf(i int, off uint64) (int, bool) {
 // VerifyChunk checks chunk c of memory i's stored data, read from r (the
 // checkpoint file, never a mapping of it: a page the guest wrote is its
 // private copy, and what must be checked is what the file gave it) into
-// buf, which must hold ChunkSize bytes.
+// buf, which must hold ChunkSize bytes. In a file read with a trusted
+// signature the chunk is compared with its signed SHA-256 digest (a
+// mismatch wraps ErrSignature as well as ErrCorrupt), never with a CRC:
+// a CRC-32C detects damage, and a forger can write data to match it.
 func (f *File) VerifyChunk(i, c int, r io.ReaderAt, buf []byte) error {
-	cs := f.chunkSumsOf(i)
-	if cs == nil || c < 0 || c >= len(cs.Sums) {
+	n, ok := f.ChunksVerifiable(i)
+	if !ok || c < 0 || c >= n {
 		return fmt.Errorf("snapshot: memory %d has no chunk %d", i, c)
 	}
 	if len(buf) < ChunkSize {
 		return fmt.Errorf("snapshot: a %d-byte buffer for a %d-byte chunk", len(buf), ChunkSize)
 	}
-	off, n := cs.ChunkRange(c)
-	b := buf[:n]
-	if _, err := r.ReadAt(b, f.memData[i].Offset+int64(off)); err != nil {
+	off := uint64(c) << ChunkShift
+	b := buf[:min(ChunkSize, f.memData[i].Length-off)]
+	if k, err := r.ReadAt(b, f.memData[i].Offset+int64(off)); k < len(b) {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
 		return fmt.Errorf("%w: memory %d: reading chunk %d: %v", ErrCorrupt, i, c, err)
 	}
+	end := off + uint64(len(b))
+	if f.memDigests != nil {
+		if sha256.Sum256(b) != f.memDigests[i].Chunks[c] {
+			return fmt.Errorf("%w: %w: memory %d data: bytes %d to %d differ from the digest the trusted signature covers (changed after signing)", ErrCorrupt, ErrSignature, i, off, end)
+		}
+		return nil
+	}
+	cs := f.chunkSumsOf(i)
 	if got := ChunkCRC(b); got != cs.Sums[c] {
-		return fmt.Errorf("%w: memory %d: data bytes %d..%d: checksum %08x, the chunk sums say %08x", ErrCorrupt, i, off, off+n, got, cs.Sums[c])
+		return fmt.Errorf("%w: memory %d: data bytes %d..%d: checksum %08x, the chunk sums say %08x", ErrCorrupt, i, off, end, got, cs.Sums[c])
 	}
 	return nil
 }

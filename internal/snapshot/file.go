@@ -166,8 +166,11 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 	copy(hdr[:], Magic)
 	binary.LittleEndian.PutUint16(hdr[8:], Major)
 	minor := Minor
-	if !o.ChunkSums || o.Compress || len(s.Memories) == 0 {
-		// Readers of 1.2 read the file whole: it has nothing of 1.3.
+	if !o.ChunkSums || o.Compress || len(s.Memories) == 0 || len(s.Host) > 0 {
+		// Readers of 1.2 read the file whole: it has nothing of 1.3. A
+		// file with host state stays 1.2 as well, so that a 1.2 reader
+		// that does not know section 14 refuses it rather than skip it as
+		// a section of a newer minor version (see "Host state").
 		minor = 2
 	}
 	binary.LittleEndian.PutUint16(hdr[10:], minor)
@@ -244,7 +247,7 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 	if s.Profile != nil {
 		put(SectionProfile, encodeProfile(s.Profile))
 	}
-	if o.ChunkSums && enc == nil && len(s.Memories) > 0 {
+	if minor == 3 {
 		sums := make([]ChunkSums, len(s.Memories))
 		for i := range s.Memories {
 			sums[i] = memoryChunkSums(uint32(i), &s.Memories[i])

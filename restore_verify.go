@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/snapshot"
@@ -142,7 +143,7 @@ func startMemoryCheck(si *store.Instance, ck *Checkpoint, mems []int, v MemoryVe
 		if hook != nil {
 			hook(ctx)
 		}
-		err := verifyMemories(ctx, ck.f, fh, mems)
+		err := verifyMemories(ctx, ck.f, fh, mems, c.touched != nil)
 		// Closed before done, so that a Close of the instance returns with
 		// nothing of the check left.
 		fh.Close()
@@ -152,13 +153,21 @@ func startMemoryCheck(si *store.Instance, ck *Checkpoint, mems []int, v MemoryVe
 	return c, nil
 }
 
-func verifyMemories(ctx context.Context, f *snapshot.File, fh *os.File, mems []int) error {
+// verifyMemories is the whole check. With firstTouch, no effect waits for
+// it but those of a run whose page map cannot be read, so it reads with
+// one goroutine, leaving the other CPUs to the run and its per-chunk
+// checks.
+func verifyMemories(ctx context.Context, f *snapshot.File, fh *os.File, mems []int, firstTouch bool) error {
+	workers, held := runtime.GOMAXPROCS(0), "held back: it was stopped before any effect"
+	if firstTouch {
+		workers, held = 1, "running: it was stopped; only effects that depended on memory already verified had left"
+	}
 	for _, k := range mems {
-		if err := f.VerifyMemoryAt(ctx, k, fh); err != nil {
+		if err := f.VerifyMemoryWorkers(ctx, k, fh, workers); err != nil {
 			if ctx.Err() != nil {
 				return errCheckStopped
 			}
-			return fmt.Errorf("%w (found while the restored run was held back: it was stopped before any effect)", err)
+			return fmt.Errorf("%w (found while the restored run was %s)", err, held)
 		}
 	}
 	if ctx.Err() != nil {

@@ -220,3 +220,155 @@ func BenchmarkVerifyChunk(b *testing.B) {
 		}
 	}
 }
+
+// A file read with a trusted signature checks chunks against its signed
+// SHA-256 digests, never its CRC-32C chunk sums, which a forger can
+// recompute. Chunk 1's data changed: the trusted reading refuses it as a
+// signature mismatch (the digest, not the CRC, was compared). Its chunk
+// sum forged to match as well: the file read without trust passes the
+// chunk (a CRC cannot tell), and the trusted open refuses the file, whose
+// chunk sums section the signature covers.
+func TestVerifyChunkTrustedUsesDigests(t *testing.T) {
+	ed, _ := testKeys(t)
+	var buf bytes.Buffer
+	sw := NewSigningWriter(&buf)
+	if _, err := Write(sw, bigSample(), WriteOptions{ChunkSums: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sw.WriteSignatures([]Key{ed}); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	trusted := []Key{public(ed)}
+	f, _, err := ReadVerified(bytes.NewReader(b), int64(len(b)), trusted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, ok := f.ChunksVerifiable(0)
+	if !ok || n < 3 || f.HasChunkSums(0) {
+		t.Fatalf("trusted: %d chunks verifiable (%v), chunk sums used %v", n, ok, f.HasChunkSums(0))
+	}
+	chunk := make([]byte, ChunkSize)
+	for c := range n {
+		if err := f.VerifyChunk(0, c, bytes.NewReader(b), chunk); err != nil {
+			t.Fatalf("trusted, intact chunk %d: %v", c, err)
+		}
+	}
+
+	off, _, _ := f.MemoryData(0)
+	changed := append([]byte(nil), b...)
+	changed[off+ChunkSize+100] ^= 0x40
+	f, _, err = ReadVerified(bytes.NewReader(changed), int64(len(changed)), trusted)
+	if err != nil {
+		t.Fatalf("trusted open reads no memory data: %v", err)
+	}
+	err = f.VerifyChunk(0, 1, bytes.NewReader(changed), chunk)
+	if !errors.Is(err, ErrSignature) || !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("trusted, changed chunk 1: %v, want a signature mismatch", err)
+	}
+	if err := f.VerifyChunk(0, 0, bytes.NewReader(changed), chunk); err != nil {
+		t.Fatalf("trusted, intact chunk 0 of the changed file: %v", err)
+	}
+
+	// Forge chunk 1's sum and the chunk sums section's checksums to match.
+	var cs *SectionInfo
+	for i := range f.Sections {
+		if f.Sections[i].Type == SectionChunkSums {
+			cs = &f.Sections[i]
+		}
+	}
+	if cs == nil {
+		t.Fatal("no chunk sums section")
+	}
+	forged := changed
+	payload := forged[cs.Offset : cs.Offset+int64(cs.Length)]
+	sums, err := decodeChunkSums(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums[0].Sums[1] = ChunkCRC(forged[off+ChunkSize : off+2*ChunkSize])
+	copy(payload, encodeChunkSums(sums))
+	h := forged[cs.Offset-sectionHeaderSize : cs.Offset]
+	binary.LittleEndian.PutUint32(h[24:], crc(payload))
+	binary.LittleEndian.PutUint32(h[28:], crc(h[:28]))
+	u, _, err := ReadVerified(bytes.NewReader(forged), int64(len(forged)), nil)
+	if err != nil {
+		t.Fatalf("the forged file, untrusted: %v", err)
+	}
+	if err := u.VerifyChunk(0, 1, bytes.NewReader(forged), chunk); err != nil {
+		t.Fatalf("untrusted, the forged chunk sum does not match the forged data: %v", err)
+	}
+	if _, _, err := ReadVerified(bytes.NewReader(forged), int64(len(forged)), trusted); !errors.Is(err, ErrSignature) {
+		t.Fatalf("trusted open of forged chunk sums: %v, want a signature error", err)
+	}
+}
+
+// A file with host state and memory stays format 1.2 without chunk sums
+// even when they are asked for: a 1.2 reader that does not know the
+// host-state section must refuse it, not skip it as a newer section.
+func TestChunkSumsLeftOutWithHostState(t *testing.T) {
+	s := bigSample()
+	s.Host = []HostState{{Name: "embedder", Version: 1, Data: []byte("state")}}
+	f, err := ReadBytes(write(t, s, WriteOptions{ChunkSums: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.ChunksVerifiable(0); f.Minor != 2 || ok || len(f.Snapshot.Host) != 1 {
+		t.Fatalf("format 1.%d, chunks verifiable %v, host state %v", f.Minor, ok, f.Snapshot.Host)
+	}
+}
+
+// FuzzReadChunkSums reads whole files that carry a chunk sums section (a
+// real one as the seed, mutated anywhere: headers, the section, its
+// checksum, the memory data it describes) and checks every chunk of every
+// memory: nothing panics, every failure wraps ErrCorrupt, and a chunk
+// that passes holds exactly the bytes its sum was computed from.
+func FuzzReadChunkSums(f *testing.F) {
+	small := sample()
+	small.Memories[0].Data = bytes.Repeat([]byte{7}, len(small.Memories[0].Data))
+	f.Add(write(f, small, WriteOptions{ChunkSums: true}))
+	// Two chunks, the second one page long: small enough to mutate fast.
+	two := sample()
+	two.Memories = []Memory{{Size: ChunkSize + PageSize, Data: bytes.Repeat([]byte{9}, ChunkSize+PageSize)}}
+	f.Add(write(f, two, WriteOptions{ChunkSums: true}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		file, err := ReadBytes(b)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrVersion) && !errors.Is(err, ErrNotCheckpoint) {
+				t.Fatalf("read error %v wraps no reader error", err)
+			}
+			return
+		}
+		chunk := make([]byte, ChunkSize)
+		for i := range file.Snapshot.Memories {
+			n, ok := file.ChunksVerifiable(i)
+			if !ok {
+				if file.VerifyChunk(i, 0, bytes.NewReader(b), chunk) == nil {
+					t.Fatalf("memory %d: a chunk verified without sums", i)
+				}
+				continue
+			}
+			off, length, _ := file.MemoryData(i)
+			if uint64(n) != crcChunks(length) {
+				t.Fatalf("memory %d: %d chunks for %d bytes", i, n, length)
+			}
+			for c := range n {
+				err := file.VerifyChunk(i, c, bytes.NewReader(b), chunk)
+				if err != nil {
+					if !errors.Is(err, ErrCorrupt) {
+						t.Fatalf("memory %d chunk %d: %v does not wrap ErrCorrupt", i, c, err)
+					}
+					continue
+				}
+				from := off + int64(c)*ChunkSize
+				to := min(from+ChunkSize, off+int64(length))
+				if ChunkCRC(b[from:to]) != file.chunkSumsOf(i).Sums[c] {
+					t.Fatalf("memory %d chunk %d passed with other bytes", i, c)
+				}
+			}
+			if file.VerifyChunk(i, n, bytes.NewReader(b), chunk) == nil || file.VerifyChunk(i, -1, bytes.NewReader(b), chunk) == nil {
+				t.Fatalf("memory %d: a chunk out of range verified", i)
+			}
+		}
+	})
+}

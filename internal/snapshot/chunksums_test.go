@@ -329,7 +329,9 @@ func FuzzReadChunkSums(f *testing.F) {
 	f.Add(write(f, small, WriteOptions{ChunkSums: true}))
 	// Two chunks, the second one page long: small enough to mutate fast.
 	two := sample()
-	two.Memories = []Memory{{Size: ChunkSize + PageSize, Data: bytes.Repeat([]byte{9}, ChunkSize+PageSize)}}
+	data := make([]byte, ChunkSize+64<<10)
+	copy(data, bytes.Repeat([]byte{9}, ChunkSize+PageSize))
+	two.Memories = []Memory{{Size: uint64(len(data)), Data: data}}
 	f.Add(write(f, two, WriteOptions{ChunkSums: true}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		file, err := ReadBytes(b)

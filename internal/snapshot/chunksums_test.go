@@ -318,30 +318,50 @@ func TestChunkSumsLeftOutWithHostState(t *testing.T) {
 	}
 }
 
-// FuzzReadChunkSums reads whole files that carry a chunk sums section (a
-// real one as the seed, mutated anywhere: headers, the section, its
-// checksum, the memory data it describes) and checks every chunk of every
-// memory: nothing panics, every failure wraps ErrCorrupt, and a chunk
-// that passes holds exactly the bytes its sum was computed from.
-func FuzzReadChunkSums(f *testing.F) {
-	small := sample()
-	small.Memories[0].Data = bytes.Repeat([]byte{7}, len(small.Memories[0].Data))
-	f.Add(write(f, small, WriteOptions{ChunkSums: true}))
-	// Two chunks, the second one page long: small enough to mutate fast.
-	two := sample()
+// FuzzChunkSumsInFile puts a fuzzed chunk-sums payload, with valid
+// checksums (mutations of a whole file mostly die at them; FuzzRead does
+// that), into a real file of format 1.3 whose memory's stored data spans
+// two chunks, flips one bit of that data when flip is not zero, and
+// checks every chunk of every memory: nothing panics, every failure wraps
+// ErrCorrupt, and a chunk that passes holds exactly the bytes its sum
+// was computed from.
+func FuzzChunkSumsInFile(f *testing.F) {
+	s := sample()
 	data := make([]byte, ChunkSize+64<<10)
 	copy(data, bytes.Repeat([]byte{9}, ChunkSize+PageSize))
-	two.Memories = []Memory{{Size: uint64(len(data)), Data: data}}
-	f.Add(write(f, two, WriteOptions{ChunkSums: true}))
-	f.Fuzz(func(t *testing.T, b []byte) {
+	s.Memories = []Memory{{Size: uint64(len(data)), Data: data}}
+	full := write(f, s, WriteOptions{ChunkSums: true})
+	file, err := ReadBytes(full)
+	if err != nil {
+		f.Fatal(err)
+	}
+	// The file without its chunk sums section (the last before the end).
+	var cs SectionInfo
+	for _, si := range file.Sections {
+		if si.Type == SectionChunkSums {
+			cs = si
+		}
+	}
+	good := append([]byte(nil), full[cs.Offset:cs.Offset+int64(cs.Length)]...)
+	base := append(append([]byte(nil), full[:cs.Offset-sectionHeaderSize]...), full[cs.Offset+int64(cs.Length):]...)
+	memOff, memLen, _ := file.MemoryData(0)
+	f.Add(good, uint64(0))
+	f.Add(good, uint64(ChunkSize+77))
+	f.Add(good[:len(good)-1], uint64(0))
+	f.Add([]byte{ChunkShift, 1, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}, uint64(3))
+	chunk := make([]byte, ChunkSize)
+	f.Fuzz(func(t *testing.T, payload []byte, flip uint64) {
+		b := insertSection(base, SectionChunkSums, payload)
+		if flip != 0 {
+			b[memOff+int64(flip%memLen)] ^= 1
+		}
 		file, err := ReadBytes(b)
 		if err != nil {
-			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrVersion) && !errors.Is(err, ErrNotCheckpoint) {
-				t.Fatalf("read error %v wraps no reader error", err)
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("read error %v does not wrap ErrCorrupt", err)
 			}
 			return
 		}
-		chunk := make([]byte, ChunkSize)
 		for i := range file.Snapshot.Memories {
 			n, ok := file.ChunksVerifiable(i)
 			if !ok {
@@ -355,8 +375,7 @@ func FuzzReadChunkSums(f *testing.F) {
 				t.Fatalf("memory %d: %d chunks for %d bytes", i, n, length)
 			}
 			for c := range n {
-				err := file.VerifyChunk(i, c, bytes.NewReader(b), chunk)
-				if err != nil {
+				if err := file.VerifyChunk(i, c, bytes.NewReader(b), chunk); err != nil {
 					if !errors.Is(err, ErrCorrupt) {
 						t.Fatalf("memory %d chunk %d: %v does not wrap ErrCorrupt", i, c, err)
 					}

@@ -313,3 +313,24 @@ func signedFirstTouchCheckpoint(t *testing.T) (string, ferry.OpenConfig) {
 	}
 	return path, ferry.NewOpenConfig().WithTrustedKey(key.Trusted())
 }
+
+// The first early-release gate (never merged) made a host function's read
+// of a chunk wait for the whole check without a context to give up on,
+// and hung TestRestoreGateHonoursContext: the guarded memory must check
+// the chunks it reads itself and never wait for the whole check. With the
+// whole check held, fd_write of a chunk the guest never read completes.
+func TestFirstTouchHostReadDoesNotWaitForWholeCheck(t *testing.T) {
+	path := firstTouchCheckpoint(t, "write_far")
+	hook, release := held()
+	defer release()
+	r := restoreFirstTouch(t, path, ferry.TierInterp, ferry.NewOpenConfig(), ferry.WithMemoryCheckHook(firstTouch(), hook))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := r.p.Resume(ctx, ferry.CallOptions{})
+	if err != nil || len(res) != 1 || res[0] != 0 || r.output(t) != "UUUUUUUU" {
+		t.Fatalf("%v, %v, stdout %q", res, err, r.output(t))
+	}
+	if chunks, _ := ferry.FirstTouchChunks(r.p.Instance()); !slices.Contains(chunks, 3) {
+		t.Fatalf("verified chunks %v, want 3 (read by fd_write)", chunks)
+	}
+}

@@ -1,7 +1,7 @@
 // Package pagemap reports which pages of a range of this process's address
 // space are resident, from /proc/self/pagemap (Linux). A restore uses it to
 // learn which pages of memory mapped from a checkpoint the guest has
-// touched (docs/snapshot-format.md, "Chunk sums").
+// touched (docs/snapshot-format.md, "First-touch verification").
 //
 // An unprivileged process reads the present and swapped bits; the frame
 // numbers it is not given are not needed.

@@ -4,6 +4,7 @@ package pagemap
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -34,6 +35,68 @@ func TestTouchedReportsFaultedPages(t *testing.T) {
 	}
 	if err := r.Touched(uintptr(unsafe.Pointer(&mem[1])), uintptr(ps), func(uintptr) {}); err == nil {
 		t.Fatal("an unaligned range was accepted")
+	}
+}
+
+// sink keeps a test's read of a page from being optimized away.
+var sink byte
+
+// A page of a file mapping that was only read stays resident once locked
+// on fault, and locking faults nothing in by itself. (That a page
+// unlocked can be dropped and then looks untouched is the kernel's to
+// decide, and not forced here.)
+func TestLockOnFaultPinsReadPagesOnly(t *testing.T) {
+	ps := os.Getpagesize()
+	f, err := os.CreateTemp(t.TempDir(), "mapped")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(make([]byte, 16*ps)); err != nil {
+		t.Fatal(err)
+	}
+	mem, err := unix.Mmap(int(f.Fd()), 0, 16*ps, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(mem)
+	addr := uintptr(unsafe.Pointer(&mem[0]))
+	if err := LockOnFault(addr, uintptr(len(mem))); err != nil {
+		t.Skipf("mlock2(MLOCK_ONFAULT) refused here (a restore falls back to waiting for all of memory): %v", err)
+	}
+	defer Unlock(addr, uintptr(len(mem)))
+	r, err := Open()
+	if err != nil {
+		t.Skip(err)
+	}
+	defer r.Close()
+	count := func() (n int) {
+		if err := r.Touched(addr, uintptr(len(mem)), func(uintptr) { n++ }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// Evict the file's pages from the page cache, so that only this
+	// mapping's faults make them resident.
+	unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+	if n := count(); n != 0 {
+		t.Fatalf("%d pages resident after locking on fault, before any access", n)
+	}
+	sink = mem[5*ps]
+	if n := count(); n == 0 {
+		t.Fatal("the page read is not resident")
+	}
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(status), "VmLck:") {
+		t.Fatal("no VmLck in /proc/self/status")
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(line, "VmLck:") && strings.Fields(line)[1] == "0" {
+			t.Fatalf("nothing locked after a read: %q", line)
+		}
 	}
 }
 

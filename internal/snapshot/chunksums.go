@@ -160,6 +160,17 @@ func memoryChunkSums(mem uint32, m *Memory) ChunkSums {
 	return cs
 }
 
+// whole is the CRC-32C of all the data cs covers, combined from its
+// chunks' sums.
+func (cs *ChunkSums) whole() uint32 {
+	sum := crc32.Checksum(nil, castagnoli)
+	for i, c := range cs.Sums {
+		_, n := cs.ChunkRange(i)
+		sum = crcCombine(sum, c, int64(n))
+	}
+	return sum
+}
+
 // checkChunkSums checks the decoded sums against the memory data sections
 // they describe: an existing memory whose data is stored uncompressed
 // (only mapped memory is checked chunk by chunk) with the length recorded.

@@ -393,3 +393,25 @@ func FuzzChunkSumsInFile(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkWriteChunkSums is what chunk sums add to writing a checkpoint:
+// the writer's one pass over 256 MiB of stored memory, the section's CRC
+// alone (crc) against the chunk sums and the CRC combined from them
+// (chunk-sums).
+func BenchmarkWriteChunkSums(b *testing.B) {
+	data := bytes.Repeat([]byte{1}, 256<<20)
+	m := &Memory{Size: uint64(len(data)), Data: data, Runs: []PageRun{{First: 0, Count: uint64(len(data)) / PageSize}}}
+	b.Run("crc", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			memoryCRC(m)
+		}
+	})
+	b.Run("chunk-sums", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			cs := memoryChunkSums(0, m)
+			cs.whole()
+		}
+	})
+}

@@ -173,6 +173,7 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 		// a section of a newer minor version (see "Host state").
 		minor = 2
 	}
+	var sums []ChunkSums // minor 3: memory i's are sums[i]
 	binary.LittleEndian.PutUint16(hdr[10:], minor)
 	binary.LittleEndian.PutUint32(hdr[12:], crc(hdr[:12]))
 	cw.Write(hdr[:])
@@ -233,8 +234,13 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 			}
 			cw.header(SectionMemoryData, flagZstd, 0, uint64(buf.Len()), m.PresentPages()*PageSize, crc(buf.Bytes()))
 			cw.memoryData(func() { cw.Write(buf.Bytes()) })
+		} else if minor == 3 {
+			// One pass over memory gives the chunk sums, and the section's
+			// checksum is combined from them.
+			sums = append(sums, memoryChunkSums(uint32(i), m))
+			cw.memorySection(m, sums[i].whole())
 		} else {
-			cw.memorySection(m)
+			cw.memorySection(m, memoryCRC(m))
 		}
 	}
 	put(SectionSegments, encodeSegments(&s.Segments))
@@ -248,10 +254,6 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 		put(SectionProfile, encodeProfile(s.Profile))
 	}
 	if minor == 3 {
-		sums := make([]ChunkSums, len(s.Memories))
-		for i := range s.Memories {
-			sums[i] = memoryChunkSums(uint32(i), &s.Memories[i])
-		}
 		put(SectionChunkSums, encodeChunkSums(sums))
 	}
 	if len(s.Host) > 0 {
@@ -262,6 +264,13 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 	}
 	cw.section(SectionEnd, 0, 0, nil, 0)
 	return cw.n, cw.err
+}
+
+// memoryCRC is the CRC-32C of m's stored pages.
+func memoryCRC(m *Memory) uint32 {
+	sum := uint32(0)
+	forRuns(m, func(b []byte) { sum = crc32.Update(sum, castagnoli, b) })
+	return sum
 }
 
 // presentRuns lists the runs of pages of data that are not all zero.
@@ -331,9 +340,8 @@ func (c *countingWriter) section(t SectionType, flags uint16, pad uint32, payloa
 
 // memorySection writes the present pages uncompressed, starting at a
 // PageSize-aligned file offset so that a restore can map them.
-func (c *countingWriter) memorySection(m *Memory) {
-	sum := uint32(0)
-	forRuns(m, func(b []byte) { sum = crc32.Update(sum, castagnoli, b) })
+// sum is the CRC-32C of the stored pages.
+func (c *countingWriter) memorySection(m *Memory, sum uint32) {
 	pad := uint32((PageSize - (c.n+sectionHeaderSize)%PageSize) % PageSize)
 	n := m.PresentPages() * PageSize
 	c.header(SectionMemoryData, 0, pad, n, n, sum)

@@ -172,22 +172,27 @@ func (cs *ChunkSums) whole() uint32 {
 }
 
 // checkChunkSums checks the decoded sums against the memory data sections
-// they describe: an existing memory whose data is stored uncompressed
-// (only mapped memory is checked chunk by chunk) with the length recorded.
-func (f *File) checkChunkSums(all []ChunkSums) error {
+// they describe, an existing memory's with the length recorded, and
+// returns those a restore can use: the sums of a memory whose data is
+// stored compressed are dropped, since such memory is copied and checked
+// whole, never mapped (a file rewritten with its memory compressed stays
+// valid, as with any section).
+func (f *File) checkChunkSums(all []ChunkSums) ([]ChunkSums, error) {
+	usable := all[:0]
 	for _, cs := range all {
 		if uint64(cs.Memory) >= uint64(len(f.memData)) {
-			return fmt.Errorf("%w: chunk sums for memory %d of %d", ErrCorrupt, cs.Memory, len(f.memData))
+			return nil, fmt.Errorf("%w: chunk sums for memory %d of %d", ErrCorrupt, cs.Memory, len(f.memData))
 		}
 		info := f.memData[cs.Memory]
 		if info.Compressed {
-			return fmt.Errorf("%w: chunk sums for the compressed data of memory %d", ErrCorrupt, cs.Memory)
+			continue
 		}
 		if info.Length != cs.Length {
-			return fmt.Errorf("%w: chunk sums cover %d bytes of memory %d, whose data has %d", ErrCorrupt, cs.Length, cs.Memory, info.Length)
+			return nil, fmt.Errorf("%w: chunk sums cover %d bytes of memory %d, whose data has %d", ErrCorrupt, cs.Length, cs.Memory, info.Length)
 		}
+		usable = append(usable, cs)
 	}
-	return nil
+	return usable, nil
 }
 
 // HasChunkSums reports whether memory i's data has per-chunk sums, so

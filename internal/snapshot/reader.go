@@ -201,8 +201,9 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 			case SectionChunkSums:
 				// After the memories it describes, so that their data
 				// sections are known.
-				if f.chunkSums, err = decodeChunkSums(payload); err == nil {
-					err = f.checkChunkSums(f.chunkSums)
+				var all []ChunkSums
+				if all, err = decodeChunkSums(payload); err == nil {
+					f.chunkSums, err = f.checkChunkSums(all)
 				}
 			case SectionHostState:
 				s.Host, err = DecodeHostStates(payload)

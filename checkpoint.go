@@ -90,9 +90,10 @@ func (p *Paused) WriteCheckpoint(w io.Writer, cfg CheckpointConfig) (int64, erro
 
 // writeSnapshot writes s, signed as cfg says; isZero is the zero-page scan
 // of the runtime whose table s records, so that the scan's decision is
-// among them.
+// among them. Chunk sums let a restore with VerifyFirstTouch check the
+// memory a run touches piecewise.
 func writeSnapshot(w io.Writer, s *snapshot.Snapshot, cfg CheckpointConfig, isZero func([]byte) bool) (int64, error) {
-	return writeSigned(w, s, cfg, snapshot.WriteOptions{Compress: cfg.compress, IsZeroPage: isZero})
+	return writeSigned(w, s, cfg, snapshot.WriteOptions{Compress: cfg.compress, IsZeroPage: isZero, ChunkSums: true})
 }
 
 // Capture is a checkpoint taken but not yet written: the paused instance's

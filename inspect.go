@@ -80,6 +80,10 @@ type MemoryInfo struct {
 	// DataOmitted: the checkpoint holds none of the memory's pages
 	// (written WithoutMemoryData); it restores only with its image.
 	DataOmitted bool `json:"data_omitted,omitempty"`
+	// Chunks is how many 1 MiB chunks of the stored data a first-touch
+	// restore can check one by one (chunk sums, or a trusted signature's
+	// digests); 0 when it must check them all at once.
+	Chunks int `json:"chunks,omitempty"`
 }
 
 // WASIInfo is the WASI host state.
@@ -151,8 +155,9 @@ func (c *Checkpoint) Info() CheckpointInfo {
 	for k := range s.Memories {
 		m := &s.Memories[k]
 		off, _, mappable := c.f.MemoryData(k)
+		chunks, _ := c.f.ChunksVerifiable(k)
 		info.Memories = append(info.Memories, MemoryInfo{Bytes: m.Size, Pages: m.Size / wasm.PageSize,
-			StoredPages: m.PresentPages(), Mappable: mappable, StoredOffset: off, DataOmitted: m.DataOmitted})
+			StoredPages: m.PresentPages(), Mappable: mappable, StoredOffset: off, DataOmitted: m.DataOmitted, Chunks: chunks})
 	}
 	for _, d := range s.Segments.DataDropped {
 		if d {

@@ -270,7 +270,7 @@ func (r *Runtime) restore(ctx context.Context, ck *Checkpoint, cfg RestoreConfig
 	if len(unverified) > 0 {
 		// Last, once nothing else can refuse the checkpoint: from here the
 		// check runs while the caller may resume.
-		if inst.check, err = startMemoryCheck(si, ck, unverified, cfg.checkHook); err != nil {
+		if inst.check, err = startMemoryCheck(si, ck, unverified, cfg.verify, cfg.checkHook); err != nil {
 			// Without a handle of its own the check cannot outlive the
 			// Checkpoint: check now.
 			for _, k := range unverified {
@@ -344,7 +344,7 @@ func (i *Instance) apply(ck *Checkpoint, cfg RestoreConfig) (unverified []int, e
 		if err != nil {
 			return nil, err
 		}
-		if mapped && cfg.verify == VerifyConcurrent {
+		if mapped && cfg.verify.background() {
 			unverified = append(unverified, k)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 
 	"github.com/ferryvm/ferry/api"
 	"github.com/ferryvm/ferry/internal/snapshot"
@@ -47,11 +48,31 @@ const (
 	// a trusted restore keeps the grants the file records, which a forged
 	// page must not steer.
 	VerifyOff
+	// VerifyFirstTouch checks the checksums in the background as
+	// VerifyConcurrent does, but an effect of the run waits only for the
+	// 1 MiB chunks the run could have read so far: those of the pages its
+	// code touched and of the ranges host functions read, each checked on
+	// its own (docs/snapshot-format.md, "First-touch verification"). A
+	// restored program that answers at once answers before all of memory
+	// is checked. It needs per-chunk sums in the checkpoint (written by
+	// default) or a trusted signature, and pages pinned once touched
+	// (mlock, within RLIMIT_MEMLOCK or with CAP_IPC_LOCK); without them it
+	// is VerifyConcurrent. The whole check still runs: if it fails while
+	// the run goes on, the run is stopped with the corruption error, some
+	// effects (that depended on verified memory only) having left. A run
+	// that ends first ended on verified memory, and the corruption of
+	// memory it never read is not reported.
+	VerifyFirstTouch
 )
 
-var memoryVerificationNames = [...]string{VerifyConcurrent: "concurrent", VerifyBeforeRun: "before-run", VerifyOff: "off"}
+var memoryVerificationNames = [...]string{VerifyConcurrent: "concurrent", VerifyBeforeRun: "before-run", VerifyOff: "off", VerifyFirstTouch: "first-touch"}
 
-// String is the setting's name: "concurrent", "before-run" or "off".
+// background reports whether v checks mapped memory while the restored
+// run may already run.
+func (v MemoryVerification) background() bool { return v == VerifyConcurrent || v == VerifyFirstTouch }
+
+// String is the setting's name: "concurrent", "before-run", "off" or
+// "first-touch".
 func (v MemoryVerification) String() string {
 	if int(v) < len(memoryVerificationNames) {
 		return memoryVerificationNames[v]
@@ -66,7 +87,7 @@ func ParseMemoryVerification(name string) (MemoryVerification, error) {
 			return MemoryVerification(v), nil
 		}
 	}
-	return 0, fmt.Errorf("memory verification %q: want concurrent, before-run or off", name)
+	return 0, fmt.Errorf("memory verification %q: want concurrent, before-run, off or first-touch", name)
 }
 
 // WithMemoryVerification says when the checksums of mapped memory pages
@@ -80,9 +101,10 @@ func (c RestoreConfig) WithMemoryVerification(v MemoryVerification) RestoreConfi
 // data while the instance may already run. err is written once, before
 // done is closed.
 type memoryCheck struct {
-	done   chan struct{}
-	err    error
-	cancel context.CancelFunc
+	done    chan struct{}
+	err     error
+	cancel  context.CancelFunc
+	touched *touchedCheck // VerifyFirstTouch's; nil: effects wait for the whole check
 }
 
 // errCheckStopped ends a check whose instance was closed first.
@@ -92,8 +114,10 @@ var errCheckStopped = errors.New("ferry: memory verification stopped: the instan
 // background, reading a second handle of the checkpoint file, never the
 // mapping (which would fault every page into the guest's memory). Until it
 // finishes, si's host calls wait for it; when it fails, si's running code
-// is aborted. hook, for tests, runs first in the checking goroutine.
-func startMemoryCheck(si *store.Instance, ck *Checkpoint, mems []int, hook func(context.Context)) (*memoryCheck, error) {
+// is aborted. With VerifyFirstTouch, an effect waits only for the chunks
+// the run touched (effect). hook, for tests, runs first in the checking
+// goroutine.
+func startMemoryCheck(si *store.Instance, ck *Checkpoint, mems []int, v MemoryVerification, hook func(context.Context)) (*memoryCheck, error) {
 	// The instance outlives the Checkpoint (its Close closes the file it
 	// opened), so the check reads its own handle, which it closes.
 	fh, err := dupFile(ck.file)
@@ -102,12 +126,24 @@ func startMemoryCheck(si *store.Instance, ck *Checkpoint, mems []int, hook func(
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &memoryCheck{done: make(chan struct{}), cancel: cancel}
-	si.SetHostGate(c.wait)
+	if v == VerifyFirstTouch {
+		c.touched = newTouchedCheck(si, ck, mems, func(err error) {
+			// The whole check stops too and reports this error (finish).
+			si.Abort(err)
+			cancel()
+		})
+	}
+	if c.touched != nil {
+		si.SetMemoryGuard(c.touched)
+		si.SetHostGate(c.effect)
+	} else {
+		si.SetHostGate(c.wait)
+	}
 	go func() {
 		if hook != nil {
 			hook(ctx)
 		}
-		err := verifyMemories(ctx, ck.f, fh, mems)
+		err := verifyMemories(ctx, ck.f, fh, mems, c.touched != nil)
 		// Closed before done, so that a Close of the instance returns with
 		// nothing of the check left.
 		fh.Close()
@@ -117,13 +153,21 @@ func startMemoryCheck(si *store.Instance, ck *Checkpoint, mems []int, hook func(
 	return c, nil
 }
 
-func verifyMemories(ctx context.Context, f *snapshot.File, fh *os.File, mems []int) error {
+// verifyMemories is the whole check. With firstTouch, no effect waits for
+// it but those of a run whose page map cannot be read, so it reads with
+// one goroutine, leaving the other CPUs to the run and its per-chunk
+// checks.
+func verifyMemories(ctx context.Context, f *snapshot.File, fh *os.File, mems []int, firstTouch bool) error {
+	workers, held := runtime.GOMAXPROCS(0), "held back: it was stopped before any effect"
+	if firstTouch {
+		workers, held = 1, "running: it was stopped; only effects that depended on memory already verified had left"
+	}
 	for _, k := range mems {
-		if err := f.VerifyMemoryAt(ctx, k, fh); err != nil {
+		if err := f.VerifyMemoryWorkers(ctx, k, fh, workers); err != nil {
 			if ctx.Err() != nil {
 				return errCheckStopped
 			}
-			return fmt.Errorf("%w (found while the restored run was held back: it was stopped before any effect)", err)
+			return fmt.Errorf("%w (found while the restored run was %s)", err, held)
 		}
 	}
 	if ctx.Err() != nil {
@@ -133,6 +177,13 @@ func verifyMemories(ctx context.Context, f *snapshot.File, fh *os.File, mems []i
 }
 
 func (c *memoryCheck) finish(si *store.Instance, err error) {
+	if c.touched != nil {
+		c.touched.end(err)
+		// A corrupt chunk found first cancelled the whole check: report
+		// the chunk, not the cancellation.
+		err = c.touched.failure()
+		si.SetMemoryGuard(nil)
+	}
 	c.err = err
 	if err == nil {
 		// Verified: the steady state pays nothing for the gate.
@@ -193,14 +244,18 @@ func (i *Instance) verified() error {
 }
 
 // settle holds a call's outcome back until the instance's memory check
-// finished; a failed check replaces it, since it may have been computed
-// from corrupt memory. A call that ended because its context was
+// finished (VerifyFirstTouch: until the chunks the run touched passed); a
+// failed check replaces it, since it may have been computed from corrupt
+// memory. A call that ended because its context was
 // cancelled returns at once: that error reveals nothing of the memory.
 func (i *Instance) settle(ctx context.Context, results []uint64, err error) ([]uint64, error) {
 	if err != nil && ctx != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return nil, err
 	}
-	if cerr := i.verified(); cerr != nil {
+	if i.check == nil {
+		return results, err
+	}
+	if cerr := i.check.effect(context.Background()); cerr != nil {
 		return nil, cerr
 	}
 	return results, err

@@ -47,7 +47,7 @@ func checkpointDecisions(t *testing.T, ck string) (features []string, ds []ferry
 	if err := json.Unmarshal([]byte(out), &info); code != exitOK || err != nil {
 		t.Fatalf("inspect --json: exit %d, %v: %s", code, err, stderr)
 	}
-	if !info.CallsitesRecorded || info.FormatVersion != "1.2" {
+	if !info.CallsitesRecorded || info.FormatVersion != "1.3" {
 		t.Fatalf("inspect --json: format %s, callsites recorded %v", info.FormatVersion, info.CallsitesRecorded)
 	}
 	return info.CPUFeatures, info.Callsites
@@ -157,7 +157,7 @@ func TestCLICPUFeaturesInspect(t *testing.T) {
 		}
 	}
 	d := swizzle.Decide(cpu.Host())
-	for _, want := range []string{"format       1.2", "builtin decisions (", "implementation", "memory.fill", "f32x4.floor", "callsites"} {
+	for _, want := range []string{"format       1.3", "builtin decisions (", "implementation", "memory.fill", "f32x4.floor", "callsites"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("inspect: no %q in:\n%s", want, out)
 		}

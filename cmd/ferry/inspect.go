@@ -218,6 +218,9 @@ func printInfo(w io.Writer, info *ferry.CheckpointInfo, sig ferry.SignatureInfo)
 			fmt.Fprintf(w, "memory %d     %d pages (%d bytes), memory not included (restores only over its memory image)\n", i, m.Pages, m.Bytes)
 			continue
 		}
+		if m.Chunks > 0 {
+			how += fmt.Sprintf(", checkable in %d 1-MiB chunks", m.Chunks)
+		}
 		fmt.Fprintf(w, "memory %d     %d pages (%d bytes), %d 4-KiB pages stored (%s)\n", i, m.Pages, m.Bytes, m.StoredPages, how)
 	}
 	fmt.Fprintf(w, "dropped      %d data segments, %d element segments\n", info.DroppedData, info.DroppedElems)

@@ -71,6 +71,12 @@ Flags:
                                 a checkpoint signed by a trusted key is
                                 checked concurrently all the same, since
                                 its signature is what grants its pre-opens
+                    first-touch as concurrent, but what the program
+                                does waits only for the 1 MiB chunks it
+                                has read so far, each checked on its own;
+                                if the rest is found corrupt while it runs
+                                it stops (exit 1, "corrupt checkpoint")
+                                after that early output
                   A compressed checkpoint is copied, not mapped, and always
                   checked as it is read.
   --no-verify-memory
@@ -97,7 +103,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs := newFlagSet("restore", stderr)
 	modPath := fs.String("module", "", "the module file")
 	acceptChanged := fs.Bool("accept-changed-files", false, "reopen changed files")
-	verifyMemory := fs.String("verify-memory", "concurrent", "when memory checksums are checked: concurrent, before-run or off")
+	verifyMemory := fs.String("verify-memory", "concurrent", "when memory checksums are checked: concurrent, before-run, off or first-touch")
 	noVerifyMemory := fs.Bool("no-verify-memory", false, "the same as --verify-memory=off")
 	maxDepth := fs.Int("max-call-depth", 50000, "nested calls allowed")
 	cpuSpec := fs.String("cpu-features", "native", "CPU feature mask")
@@ -145,7 +151,7 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	cfg = trig.withStdinWait(cfg.WithCloseConnectionsOnCheckpoint(cf.closeConns))
 	verify, err := ferry.ParseMemoryVerification(*verifyMemory)
 	if err != nil {
-		return usageError(stderr, restoreUsage, "restore: --verify-memory %q: want concurrent, before-run or off", *verifyMemory)
+		return usageError(stderr, restoreUsage, "restore: --verify-memory %q: want concurrent, before-run, off or first-touch", *verifyMemory)
 	}
 	if *noVerifyMemory {
 		if verify != ferry.VerifyOff && flagSet(fs, "verify-memory") {
@@ -223,7 +229,9 @@ func runRestore(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	results, err := sup.run(ctx, func(o ferry.CallOptions) ([]uint64, error) { return p.Resume(ctx, o) })
 	if errors.Is(err, ferry.ErrCheckpointCorrupt) {
 		// Memory data found corrupt while the program ran
-		// (--verify-memory=concurrent): it was stopped before any effect.
+		// (--verify-memory=concurrent: it was stopped before any effect;
+		// first-touch: before any effect that depended on the corrupt
+		// chunk).
 		fmt.Fprintf(stderr, "ferry: restore %s: %v\n", path, err)
 		return exitFail
 	}

@@ -114,7 +114,8 @@ func TestRestoreVerifyMemoryIntact(t *testing.T) {
 	ck, workCopy := verifySetup(t)
 	var want string
 	for _, flags := range [][]string{nil, {"--verify-memory=concurrent"}, {"--verify-memory=before-run"},
-		{"--verify-memory=off"}, {"--no-verify-memory"}, {"--no-verify-memory", "--verify-memory=off"}} {
+		{"--verify-memory=off"}, {"--no-verify-memory"}, {"--no-verify-memory", "--verify-memory=off"},
+		{"--verify-memory=first-touch"}} {
 		work := workCopy()
 		args := append(append([]string{"restore"}, flags...), "--dir", work+"::.", ck)
 		code, stdout, stderr := runCLI(t, args...)
@@ -139,7 +140,9 @@ func TestRestoreVerifyMemoryIntact(t *testing.T) {
 func TestRestoreVerifyMemoryCorrupt(t *testing.T) {
 	ck, workCopy := verifySetup(t)
 	damaged := corruptMemoryData(t, ck)
-	for _, flags := range [][]string{nil, {"--verify-memory=concurrent"}, {"--verify-memory", "before-run"}} {
+	// ckptprog's stored memory is one chunk, which it touches before any
+	// effect: first-touch refuses it before any effect too.
+	for _, flags := range [][]string{nil, {"--verify-memory=concurrent"}, {"--verify-memory", "before-run"}, {"--verify-memory=first-touch"}} {
 		work := workCopy()
 		before := snapshotDir(t, work)
 		args := append(append([]string{"restore"}, flags...), "--dir", work+"::.", damaged)
@@ -165,8 +168,8 @@ func TestRestoreVerifyMemoryFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--verify-memory=sometimes"}, `--verify-memory "sometimes": want concurrent, before-run or off`},
-		{[]string{"--verify-memory="}, `--verify-memory "": want concurrent, before-run or off`},
+		{[]string{"--verify-memory=sometimes"}, `--verify-memory "sometimes": want concurrent, before-run, off or first-touch`},
+		{[]string{"--verify-memory="}, `--verify-memory "": want concurrent, before-run, off or first-touch`},
 		{[]string{"--no-verify-memory", "--verify-memory=before-run"}, "--no-verify-memory contradicts --verify-memory=before-run"},
 	} {
 		code, stdout, stderr := runCLI(t, append(append([]string{"restore"}, c.args...), "x.ckpt")...)

@@ -24,7 +24,7 @@ import (
 // when the file's minor version is newer than its own.
 const (
 	Major uint16 = 1
-	Minor uint16 = 2
+	Minor uint16 = 3
 )
 
 // Magic starts every checkpoint file.
@@ -83,6 +83,8 @@ func (t SectionType) String() string {
 		return "idle"
 	case SectionProfile:
 		return "profile"
+	case SectionChunkSums:
+		return "chunk-sums"
 	case SectionHostState:
 		return "host state"
 	case SectionEnd:
@@ -115,6 +117,8 @@ func maxPayload(t SectionType, lim Limits) uint64 {
 		return 4 << 20
 	case SectionProfile:
 		return maxProfilePayload
+	case SectionChunkSums:
+		return maxChunkSumsPayload
 	case SectionHostState:
 		return maxHostStatePayload
 	case SectionModule:
@@ -153,6 +157,10 @@ type WriteOptions struct {
 	// IsZeroPage reports whether a PageSize page is all zero; the runtime
 	// passes its CPU-specific builtin here. Nil means a portable scan.
 	IsZeroPage func(page []byte) bool
+	// ChunkSums adds the chunk-sums section (format 1.3) for the memories
+	// stored uncompressed, so that a restore can verify the chunks a guest
+	// touched before its first effect. Without it the file is format 1.2.
+	ChunkSums bool
 }
 
 // Write encodes s to w and returns the number of bytes written. Memory
@@ -163,7 +171,16 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 	var hdr [fileHeaderSize]byte
 	copy(hdr[:], Magic)
 	binary.LittleEndian.PutUint16(hdr[8:], Major)
-	binary.LittleEndian.PutUint16(hdr[10:], Minor)
+	minor := Minor
+	if !o.ChunkSums || o.Compress || len(s.Memories) == 0 || len(s.Host) > 0 {
+		// Readers of 1.2 read the file whole: it has nothing of 1.3. A
+		// file with host state stays 1.2 as well, so that a 1.2 reader
+		// that does not know section 14 refuses it rather than skip it as
+		// a section of a newer minor version (see "Host state").
+		minor = 2
+	}
+	var sums []ChunkSums // minor 3: memory i's are sums[i]
+	binary.LittleEndian.PutUint16(hdr[10:], minor)
 	binary.LittleEndian.PutUint32(hdr[12:], crc(hdr[:12]))
 	cw.Write(hdr[:])
 	var enc *zstd.Encoder
@@ -230,8 +247,13 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 			}
 			cw.header(SectionMemoryData, flagZstd, 0, uint64(buf.Len()), m.PresentPages()*PageSize, crc(buf.Bytes()))
 			cw.memoryData(func() { cw.Write(buf.Bytes()) })
+		} else if minor == 3 {
+			// One pass over memory gives the chunk sums, and the section's
+			// checksum is combined from them.
+			sums = append(sums, memoryChunkSums(uint32(i), m))
+			cw.memorySection(m, sums[i].whole())
 		} else {
-			cw.memorySection(m)
+			cw.memorySection(m, memoryCRC(m))
 		}
 	}
 	put(SectionSegments, encodeSegments(&s.Segments))
@@ -244,6 +266,9 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 	if s.Profile != nil {
 		put(SectionProfile, encodeProfile(s.Profile))
 	}
+	if minor == 3 {
+		put(SectionChunkSums, encodeChunkSums(sums))
+	}
 	if len(s.Host) > 0 {
 		if err := SortHostStates(s.Host); err != nil {
 			return cw.n, fmt.Errorf("snapshot: %w", err)
@@ -252,6 +277,13 @@ func Write(w io.Writer, s *Snapshot, o WriteOptions) (int64, error) {
 	}
 	cw.section(SectionEnd, 0, 0, nil, 0)
 	return cw.n, cw.err
+}
+
+// memoryCRC is the CRC-32C of m's stored pages.
+func memoryCRC(m *Memory) uint32 {
+	sum := uint32(0)
+	forRuns(m, func(b []byte) { sum = crc32.Update(sum, castagnoli, b) })
+	return sum
 }
 
 // presentRuns lists the runs of pages of data that are not all zero.
@@ -321,9 +353,8 @@ func (c *countingWriter) section(t SectionType, flags uint16, pad uint32, payloa
 
 // memorySection writes the present pages uncompressed, starting at a
 // PageSize-aligned file offset so that a restore can map them.
-func (c *countingWriter) memorySection(m *Memory) {
-	sum := uint32(0)
-	forRuns(m, func(b []byte) { sum = crc32.Update(sum, castagnoli, b) })
+// sum is the CRC-32C of the stored pages.
+func (c *countingWriter) memorySection(m *Memory, sum uint32) {
 	pad := uint32((PageSize - (c.n+sectionHeaderSize)%PageSize) % PageSize)
 	n := m.PresentPages() * PageSize
 	c.header(SectionMemoryData, 0, pad, n, n, sum)

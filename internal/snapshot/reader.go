@@ -33,6 +33,7 @@ type File struct {
 	Sections     []SectionInfo
 	memData      []SectionInfo   // one per memory
 	memDigests   []MemoryDigests // signed digests of memData (sign.go), or nil
+	chunkSums    []ChunkSums     // per-chunk CRCs of memData (chunksums.go), or nil
 	frames       frameSection
 	r            io.ReaderAt
 }
@@ -131,7 +132,7 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 			}
 		}
 		next := info.Offset + int64(info.Length)
-		known := info.Type == SectionEnd || info.Type == SectionIdle || info.Type == SectionHostState || (info.Type >= SectionMeta && info.Type <= SectionProfile)
+		known := info.Type == SectionEnd || info.Type == SectionIdle || info.Type == SectionHostState || (info.Type >= SectionMeta && info.Type <= SectionProfile) || info.Type == SectionChunkSums
 		if !known {
 			if f.Minor <= Minor {
 				return nil, fmt.Errorf("%w: %s: unknown section type in a format %d.%d file", ErrCorrupt, where, f.Major, f.Minor)
@@ -185,7 +186,7 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 			off = next
 			continue
 		}
-		if info.Type == SectionModule || info.Type == SectionCallsites || info.Type == SectionProfile || info.Type == SectionHostState {
+		if info.Type == SectionModule || info.Type == SectionCallsites || info.Type == SectionProfile || info.Type == SectionChunkSums || info.Type == SectionHostState {
 			payload, err := f.load(info)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
@@ -197,6 +198,13 @@ func ReadWithLimits(r io.ReaderAt, size int64, lim Limits) (*File, error) {
 				s.Callsites, err = decodeCallsites(payload)
 			case SectionProfile:
 				s.Profile, err = decodeProfile(payload)
+			case SectionChunkSums:
+				// After the memories it describes, so that their data
+				// sections are known.
+				var all []ChunkSums
+				if all, err = decodeChunkSums(payload); err == nil {
+					f.chunkSums, err = f.checkChunkSums(all)
+				}
 			case SectionHostState:
 				s.Host, err = DecodeHostStates(payload)
 			}

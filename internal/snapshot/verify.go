@@ -34,9 +34,17 @@ const (
 // compared with its signed SHA-256 instead: a mismatch wraps ErrSignature
 // as well as ErrCorrupt.
 func (f *File) VerifyMemoryAt(ctx context.Context, i int, r io.ReaderAt) error {
+	return f.VerifyMemoryWorkers(ctx, i, r, runtime.GOMAXPROCS(0))
+}
+
+// VerifyMemoryWorkers is VerifyMemoryAt reading with at most workers
+// goroutines: a check that nothing waits for (a restore's first-touch
+// check, behind the chunks it verifies itself) leaves the other CPUs to
+// the restored program.
+func (f *File) VerifyMemoryWorkers(ctx context.Context, i int, r io.ReaderAt, workers int) error {
 	d := f.memData[i]
 	if f.memDigests != nil {
-		err := digestsAt(ctx, r, d.Offset, int64(d.Length), runtime.GOMAXPROCS(0), f.memDigests[i].Chunks)
+		err := digestsAt(ctx, r, d.Offset, int64(d.Length), workers, f.memDigests[i].Chunks)
 		if err == nil {
 			return nil
 		}
@@ -50,7 +58,7 @@ func (f *File) VerifyMemoryAt(ctx context.Context, i int, r io.ReaderAt) error {
 		}
 		return fmt.Errorf("%w: memory %d data: %v", ErrCorrupt, i, err)
 	}
-	sum, err := checksumAt(ctx, r, d.Offset, int64(d.Length), runtime.GOMAXPROCS(0), verifyRead)
+	sum, err := checksumAt(ctx, r, d.Offset, int64(d.Length), workers, verifyRead)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
 			return err

@@ -25,6 +25,9 @@ type interrupts struct {
 	// hostGate, when set, runs before every host call made from this
 	// instance's code (see SetHostGate).
 	hostGate atomic.Pointer[func(context.Context) error]
+	// memGuard, when set, checks what host functions read of memory 0
+	// (see SetMemoryGuard).
+	memGuard atomic.Pointer[MemoryGuard]
 	// hook is called when InterruptPause or InterruptAbort is set (see
 	// SetInterruptHook).
 	hook atomic.Pointer[func(bits uint32)]

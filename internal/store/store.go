@@ -235,6 +235,9 @@ func (v moduleView) Memory() api.Memory {
 	if len(v.i.Memories) == 0 || v.i.Memories[0] == nil {
 		return nil
 	}
+	if g := v.i.intr.memGuard.Load(); g != nil {
+		return guardedMemory{v.i.Memories[0], *g}
+	}
 	return v.i.Memories[0]
 }
 

@@ -89,10 +89,7 @@ func FromParts(m *wasm.Module, parts []FuncParts, noPoll bool) (*Compiled, error
 		}
 		out[i] = f
 	}
-	c := &Compiled{funcs: out, byIndex: append(make([]*funcCode, nImp), out...)}
-	for _, f := range c.funcs {
-		f.owner = c
-	}
+	c := newCompiled(out, nImp)
 	if alwaysArmed && !noPoll {
 		c.setArmed(true)
 	}

@@ -181,8 +181,8 @@ var pollKernels = []struct {
 // (issue 11: at most 1 %): each of bench/'s scalar kernels runs in the
 // compiled tier, as the runtime runs it (polls armed off, no pause ever
 // requested), and compiled without polls (Options.noPolls), the two
-// called alternately on one locked thread so that load changes favour
-// neither. It reports the median thread CPU time of each (polls-ns,
+// called alternately on one locked thread, in an order swapped every
+// round, so that load changes favour neither. It reports the median thread CPU time of each (polls-ns,
 // nopolls-ns) and the cost of the polls in percent of the no-poll time
 // (poll-%, from the medians; poll-min-% from the fastest calls).
 //
@@ -208,8 +208,15 @@ func BenchmarkPollCost(b *testing.B) {
 			}
 			ctx := context.Background()
 			var want []uint64
-			for b.Loop() {
-				for _, v := range vs {
+			for round := 0; b.Loop(); round++ {
+				// Swapping the order every round keeps whatever the
+				// first call leaves behind (caches, a collection) from
+				// favouring one variant.
+				order := vs
+				if round%2 == 1 {
+					order = [2]*variant{vs[1], vs[0]}
+				}
+				for _, v := range order {
 					c := threadCPU()
 					got, err := v.e.Call(ctx, v.fn, []uint64{k.arg})
 					v.times = append(v.times, threadCPU()-c)

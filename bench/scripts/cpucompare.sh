@@ -15,7 +15,7 @@ work=${WORK:-/tmp/ferry-cpucompare}
 here=$(pwd)
 mkdir -p "$work"
 for c in $commits; do
-	[ -d "$work/src-$c" ] || git worktree add --detach "$work/src-$c" "$c" >/dev/null
+	[ -d "$work/src-$c" ] || git worktree add --quiet --detach "$work/src-$c" "$c" >/dev/null
 	mkdir -p "$work/drv-$c"
 	cp scripts/cpudrv/main.go "$work/src-$c/go.sum" "$work/drv-$c/"
 	printf 'module cpudrv\n\n%s\n\nrequire github.com/ferryvm/ferry v0.0.0\n\nreplace github.com/ferryvm/ferry => %s\n' \

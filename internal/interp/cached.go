@@ -74,6 +74,7 @@ func FromParts(m *wasm.Module, parts []FuncParts, noPoll bool) (*Compiled, error
 		if err := f.fill(&parts[i], noPoll); err != nil {
 			return nil, fmt.Errorf("interp: cached function %d: %w", f.Index, err)
 		}
+		f.setTiered(false)
 	}
 	if alwaysArmed && !noPoll {
 		c.setArmed(true)
@@ -98,9 +99,11 @@ func shell(m *wasm.Module) (*Compiled, error) {
 		f.pauses.Index, f.pauses.Locals = f.Index, f.Locals
 		out[i] = f
 	}
-	c := &Compiled{funcs: out, byIndex: append(make([]*funcCode, nImp), out...)}
+	// Every function starts off the call fast path (newCompiled sets its
+	// callSlots to a FrameSlots that is still 0); fill or load puts it on.
+	c := newCompiled(out, nImp)
 	for _, f := range c.funcs {
-		f.owner = c
+		f.setTiered(true)
 	}
 	return c, nil
 }
@@ -173,7 +176,7 @@ func FromSource(m *wasm.Module, src PartsSource, noPoll bool, refused func(why e
 		// Off the call fast path until loaded: it reads FrameSlots,
 		// which load has not set yet (exec.go pushCode loads).
 		f.unloaded.Store(true)
-		f.tiered.Store(1)
+		f.setTiered(true)
 	}
 	return c, nil
 }
@@ -228,7 +231,7 @@ func (c *Compiled) loadFunc(f *funcCode) error {
 	// The fields are set: publish them to the fast path (tiered) and to
 	// load (unloaded), both read atomically before the fields.
 	f.unloaded.Store(false)
-	f.tiered.Store(0)
+	f.setTiered(false)
 	return nil
 }
 

@@ -88,7 +88,7 @@ func (m *machine) pushCode(f *store.Function, c *funcCode, base int) {
 	clear(m.stack[base+int(c.ParamSlots) : base+int(c.LocalSlots)])
 	// Unarmed code starts past its entry ir.Poll, armed code at it (arm.go).
 	m.frames = append(m.frames, frame{fn: f, code: c, base: base, pc: c.start})
-	if c.tiered.Load() != 0 {
+	if c.tiered() {
 		m.tierCall(c)
 	}
 }
@@ -217,7 +217,9 @@ reload:
 			// loop: one more live variable across the loop costs the hot
 			// memory instructions a register.)
 			c := fr.code.owner.byIndex[in.A]
-			if c == nil || c.tiered.Load() != 0 || len(m.frames) >= m.maxDepth || nb+int(c.FrameSlots) > len(m.stack) {
+			// callSlots is FrameSlots, or too large for any stack while
+			// the callee is tiered: the room check is also the tier check.
+			if c == nil || len(m.frames) >= m.maxDepth || nb+int(c.callSlots.Load()) > len(m.stack) {
 				// The general path: traps, stack growth, other
 				// instances, compiled code and the tier policy.
 				m.push(f, nb)

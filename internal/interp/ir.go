@@ -20,11 +20,13 @@ type funcCode struct {
 	// pauses is the function's tier-neutral pause-point table.
 	pauses pause.Func
 
-	// tiered is non-zero while a call of this function must leave the
-	// interpreter's call fast path: the function has compiled code to
-	// enter, or the tier policy still counts its calls (policy.go). It
-	// is the only tiering state the hot loop reads, one load per call.
-	tiered atomic.Uint32
+	// callSlots is the frame size the interpreter's call fast path checks
+	// against the value stack: FrameSlots while a call may take the fast
+	// path, tieredSlots while it must leave it (see tiered). Folding the
+	// tier state into the size the fast path loads anyway keeps tiering
+	// off the hot call path: no extra load, no extra branch. Only
+	// setTiered and newCompiled store it.
+	callSlots atomic.Uint32
 	// native is the function's entrant compiled code, nil when it has
 	// none. Making the code non-entrant is storing nil: frames already
 	// running it fall back to the interpreter at their next exit
@@ -48,4 +50,38 @@ type funcCode struct {
 func (f *funcCode) Pauses() *pause.Func {
 	f.load()
 	return &f.pauses
+}
+
+// tieredSlots is callSlots while a function is tiered: larger than any
+// value stack (maxStackSlots), so the fast path's room check always sends
+// the call to the general path, and small enough that adding a frame base
+// cannot overflow an int on a 32-bit host.
+const tieredSlots = 1 << 30
+
+// tiered reports whether a call of f must leave the interpreter's call
+// fast path: f has compiled code to enter, or the tier policy still counts
+// its calls (policy.go).
+func (f *funcCode) tiered() bool { return f.callSlots.Load() == tieredSlots }
+
+// setTiered makes calls of f leave the call fast path (on) or take it
+// again. It is the one place the tier policy and the compiled tier
+// (tier.go) change that.
+func (f *funcCode) setTiered(on bool) {
+	if on {
+		f.callSlots.Store(tieredSlots)
+	} else {
+		f.callSlots.Store(f.FrameSlots)
+	}
+}
+
+// newCompiled assembles the lowered (or rebuilt) functions of a module
+// with nImp imported functions: every function learns its owner and
+// starts on the call fast path, which needs its final FrameSlots.
+func newCompiled(funcs []*funcCode, nImp uint32) *Compiled {
+	c := &Compiled{funcs: funcs, byIndex: append(make([]*funcCode, nImp), funcs...)}
+	for _, f := range funcs {
+		f.owner = c
+		f.setTiered(false)
+	}
+	return c
 }

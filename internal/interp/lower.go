@@ -60,10 +60,7 @@ func lower(m *wasm.Module, noPoll bool, workers int) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Compiled{funcs: out, byIndex: append(make([]*funcCode, m.NumImportedFuncs()), out...)}
-	for _, f := range c.funcs {
-		f.owner = c
-	}
+	c := newCompiled(out, m.NumImportedFuncs())
 	if alwaysArmed && !noPoll {
 		c.setArmed(true)
 	}

@@ -23,7 +23,7 @@ func (t *tierState) prepareAuto(fs []*funcCode) {
 	}
 	for _, f := range fs {
 		f.hot.Store(hotCalls)
-		f.tiered.Store(1)
+		f.setTiered(true)
 	}
 }
 

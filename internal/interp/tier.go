@@ -280,14 +280,14 @@ func (t *tierState) compile(f *funcCode) error {
 		// bug caught as an error: in every case the interpreter runs it.
 		f.compileState.Store(compileRefused)
 		t.refused.Add(1)
-		f.tiered.Store(0)
+		f.setTiered(false)
 		return err
 	}
 	f.owner.codes.add(f, code)
 	f.compileState.Store(compileDone)
 	t.compiled.Add(1)
 	f.native.Store(&compiledCode{code})
-	f.tiered.Store(1)
+	f.setTiered(true)
 	return nil
 }
 
@@ -401,7 +401,7 @@ func (c *Compiled) SetNonEntrant() {
 		if f.native.Swap(nil) != nil {
 			// Calls may take the fast path again; the code stays mapped
 			// for the frames still in it.
-			f.tiered.Store(0)
+			f.setTiered(false)
 		}
 	}
 }

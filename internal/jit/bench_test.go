@@ -3,11 +3,17 @@ package jit
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 
 	"github.com/ferryvm/ferry/internal/interp"
+	"github.com/ferryvm/ferry/internal/ir"
+	"github.com/ferryvm/ferry/internal/native"
+	"github.com/ferryvm/ferry/internal/store"
 )
 
 // kernelsWat holds loop kernels for the benchmarks (and the lint corpus).
@@ -162,4 +168,124 @@ func TestCompiledCodeIsSharedAcrossGoroutines(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// pollKernels are bench/'s scalar kernels (bench/kernels, the committed
+// builds of its C sources) with the argument bench/kernels.go gives each.
+var pollKernels = []struct {
+	name string
+	arg  uint64
+}{{"fib", 30}, {"sieve", 600_000}, {"matmul", 128}, {"sha256", 1 << 18}, {"sort", 100_000}, {"vm", 60_000}}
+
+// BenchmarkPollCost measures what the compiled tier's budget polls cost
+// (issue 11: at most 1 %): each of bench/'s scalar kernels runs in the
+// compiled tier, as the runtime runs it (polls armed off, no pause ever
+// requested), and compiled without polls (Options.noPolls), the two
+// called alternately on one locked thread, in an order swapped every
+// round, so that load changes favour neither. It reports the median thread CPU time of each (polls-ns,
+// nopolls-ns) and the cost of the polls in percent of the no-poll time
+// (poll-%, from the medians; poll-min-% from the fastest calls).
+//
+//	go test -run '^$' -bench PollCost -benchtime 15x -count 5 ./internal/jit
+func BenchmarkPollCost(b *testing.B) {
+	for _, k := range pollKernels {
+		b.Run(k.name, func(b *testing.B) {
+			bin, err := os.ReadFile(filepath.Join("..", "..", "bench", "kernels", k.name+".wasm"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			type variant struct {
+				e     *interp.Engine
+				fn    *store.Function
+				times []int64
+			}
+			var vs [2]*variant
+			for i, noPolls := range []bool{false, true} {
+				e, fn := compiledKernel(b, bin, noPolls)
+				vs[i] = &variant{e: e, fn: fn}
+			}
+			ctx := context.Background()
+			var want []uint64
+			for round := 0; b.Loop(); round++ {
+				// Swapping the order every round keeps whatever the
+				// first call leaves behind (caches, a collection) from
+				// favouring one variant.
+				order := vs
+				if round%2 == 1 {
+					order = [2]*variant{vs[1], vs[0]}
+				}
+				for _, v := range order {
+					c := threadCPU()
+					got, err := v.e.Call(ctx, v.fn, []uint64{k.arg})
+					v.times = append(v.times, threadCPU()-c)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if want == nil {
+						want = got
+					} else if !slices.Equal(got, want) {
+						b.Fatalf("run(%d) = %v with polls, %v without", k.arg, want, got)
+					}
+				}
+			}
+			polls, nopolls := vs[0].times, vs[1].times
+			b.ReportMetric(float64(medianNs(polls)), "polls-ns")
+			b.ReportMetric(float64(medianNs(nopolls)), "nopolls-ns")
+			b.ReportMetric(100*(float64(medianNs(polls))/float64(medianNs(nopolls))-1), "poll-%")
+			b.ReportMetric(100*(float64(slices.Min(polls))/float64(slices.Min(nopolls))-1), "poll-min-%")
+		})
+	}
+}
+
+// compiledKernel instantiates the kernel bin in an engine of the compiled
+// tier whose compiler leaves polls out when noPolls is set, and returns
+// the engine and the kernel's run export. Every function of the kernel
+// must compile: one left interpreted would measure the interpreter.
+func compiledKernel(b *testing.B, bin []byte, noPolls bool) (*interp.Engine, *store.Function) {
+	m := loadBinary(b, bin)
+	opts := Options{noPolls: noPolls}.WithFeatures(hostFeatures())
+	e := interp.NewEngine(interp.Config{PausePolling: true, Tier: interp.TierCompiled, Compiler: &interp.Compiler{
+		Compile: func(f *ir.Func, alloc *native.Allocator) (interp.NativeCode, error) {
+			c, err := Compile(f, opts, alloc)
+			if err != nil {
+				return nil, err
+			}
+			return benchCode{c}, nil
+		},
+		TrapErr: func(aux uint32) error { return TrapCode(aux).Err() },
+		NoPause: NoPause,
+	}})
+	if e.EffectiveTier() != interp.TierCompiled {
+		b.Skip(e.Note())
+	}
+	em, err := e.Compile(m.mod)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := em.(*interp.Compiled)
+	if s := c.TierStats(); s.Interpreted != 0 {
+		b.Fatalf("%d functions left interpreted: %+v", s.Interpreted, s)
+	}
+	inst, err := store.NewStore().Instantiate(m.mod, "bench", c.Code(), func(string, string) (store.Extern, bool) { return store.Extern{}, false })
+	if err != nil {
+		b.Fatal(err)
+	}
+	idx, ok := m.exportedFunc("run")
+	if !ok {
+		b.Fatal("no run export")
+	}
+	return e, inst.Funcs[idx]
+}
+
+// benchCode is what the runtime's compiler hands the engine.
+type benchCode struct{ *Code }
+
+func (c benchCode) CanEnterAt(id uint32) bool { return int(id) < len(c.Cont) && c.Cont[id] >= 0 }
+
+func medianNs(ts []int64) int64 {
+	s := slices.Clone(ts)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

@@ -23,6 +23,8 @@ type compiler struct {
 	f     *ir.Func
 	feats cpu.Set
 
+	noPolls bool // Options.noPolls
+
 	labels []Label // the start of each IR instruction
 	cur    uint32  // IR index being compiled (traps and back-edges refer to it)
 
@@ -127,7 +129,7 @@ func assemble(f *ir.Func, opt Options) (*assembly, error) {
 		return nil, err
 	}
 	a := new(Asm)
-	c := &compiler{a: a, f: f, feats: opt.Features}
+	c := &compiler{a: a, f: f, feats: opt.Features, noPolls: opt.noPolls}
 	if err := c.compile(); err != nil {
 		return nil, err
 	}
@@ -393,6 +395,9 @@ func (c *compiler) trapHere(code TrapCode) { c.a.Jmp(c.trap(code)) }
 
 // poll decrements the budget and exits to stub when it goes negative.
 func (c *compiler) poll(p *pollStub) {
+	if c.noPolls {
+		return // the stub stays, unreachable: the baseline of a benchmark
+	}
 	c.a.ALUMemImm(SUB, W64, M(regBlock, native.OffBudget), 1)
 	c.a.Jcc(CondS, p.stub)
 }

@@ -16,6 +16,11 @@ type Options struct {
 	// effective (possibly masked) features. Every emitted instruction's
 	// feature is in this set.
 	Features cpu.Set
+	// noPolls leaves the budget polls out of function entries and
+	// back-edges. Code without polls can be neither paused nor preempted,
+	// so it is unexported: only the benchmark that measures what polls
+	// cost (BenchmarkPollCost) sets it.
+	noPolls bool
 }
 
 // WithFeatures returns a copy of o that compiles for the features s.

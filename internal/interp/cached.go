@@ -231,7 +231,9 @@ func (c *Compiled) loadFunc(f *funcCode) error {
 	// The fields are set: publish them to the fast path (tiered) and to
 	// load (unloaded), both read atomically before the fields.
 	f.unloaded.Store(false)
-	f.setTiered(false)
+	// Off the fast path still if the tier wants its calls: it has code,
+	// or the auto policy counts them (policy.go).
+	f.setTiered(f.hot.Load() > 0 || f.native.Load() != nil)
 	return nil
 }
 

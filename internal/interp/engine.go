@@ -127,15 +127,16 @@ func (e *Engine) CompileFromParts(m *wasm.Module, parts []FuncParts) (*Compiled,
 }
 
 // CompileFromSource is CompileFromParts reading each function from src
-// the first time it is needed (FromSource), or all of them now when the
-// engine has a compiled tier, which translates every function it
-// prepares. refused is told when a function's parts are refused.
+// the first time it is needed (FromSource), or all of them now under
+// TierCompiled, which translates every function it prepares (the auto
+// tier loads a function when it compiles it). refused is told when a
+// function's parts are refused.
 func (e *Engine) CompileFromSource(m *wasm.Module, src PartsSource, refused func(why error, scratch *Compiled)) (*Compiled, error) {
 	c, err := FromSource(m, src, !e.cfg.PausePolling, refused)
 	if err != nil {
 		return nil, err
 	}
-	if e.tier.on() {
+	if e.tier.on() && e.tier.tier == TierCompiled {
 		if err := c.loadAll(); err != nil {
 			return nil, err
 		}

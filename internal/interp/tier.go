@@ -274,7 +274,11 @@ func (t *tierState) compileAll(fs []*funcCode) {
 // installs its code; a function the compiler refuses stays interpreted on
 // the fast path for good.
 func (t *tierState) compile(f *funcCode) error {
-	code, err := t.comp.Compile(&f.Func, t.alloc)
+	err := f.load() // the auto tier's first look at a lazily cached function
+	var code NativeCode
+	if err == nil {
+		code, err = t.comp.Compile(&f.Func, t.alloc)
+	}
 	if err != nil {
 		// Refused (v128, size), out of executable memory, or a compiler
 		// bug caught as an error: in every case the interpreter runs it.

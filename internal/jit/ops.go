@@ -257,7 +257,8 @@ func (c *compiler) instr(in ir.Instr) error {
 		c.writeGPR(in.A, RAX)
 	case ir.Op(wasm.OpI32WrapI64), ir.Op(wasm.OpI64ExtendI32U):
 		if h, ok := c.homes.gprOf(in.A); ok {
-			c.readGPR(W32, h, in.B)
+			// In place too: a wrap's source is 64 bits wide.
+			c.a.Mov(W32, h, c.srcReg(W32, in.B))
 			break
 		}
 		c.readGPR(W32, RAX, in.B)

@@ -79,28 +79,47 @@ func (h *regHomes) usesReg(r Reg) bool {
 	return false
 }
 
-// allocHomes picks the homes of f: its locals ranked by the number of
-// instructions naming them, each weighted by 8^(loop depth), the most used
-// first while registers of their class last. A function with v128 code
-// gets none (that code reads its operands from slots), nor does one whose
-// local types do not account for its local slots.
+// maxHomeSlots bounds the slots considered for homes (and the
+// allocator's tables): a frame larger than this keeps the rest in memory.
+const maxHomeSlots = 4096
+
+// allocHomes picks the homes of f: its slots ranked by the number of
+// instructions naming them, each weighted by 8^(loop depth), the most
+// used first while registers of their class last. A local's class is its
+// type's (reference locals get none); an operand temporary, which holds
+// values of any type over the function, takes the class most of the
+// instructions naming it read or write it as (any instruction may still
+// use a home of the other class, through a move or the slot). A function
+// with v128 code gets no homes (that code reads its operands from slots),
+// nor does one whose local types do not account for its local slots.
 func allocHomes(f *ir.Func) *regHomes {
 	n := len(f.Code)
-	if n == 0 || f.LocalSlots == 0 {
+	if n == 0 || f.FrameSlots == 0 {
 		return nil
 	}
-	kind := make([]homeKind, f.LocalSlots)
+	ns := f.FrameSlots
+	if ns > maxHomeSlots {
+		ns = maxHomeSlots
+	}
+	locals := f.LocalSlots
+	if locals > ns {
+		locals = ns
+	}
+	kind := make([]homeKind, ns)
 	var s uint32
 	for _, t := range f.Locals {
 		if s >= f.LocalSlots {
 			return nil
 		}
-		switch t {
-		case wasm.I32, wasm.I64:
-			kind[s] = gprHome
-		case wasm.F32, wasm.F64:
-			kind[s] = xmmHome
-		case wasm.V128:
+		if s < ns {
+			switch t {
+			case wasm.I32, wasm.I64:
+				kind[s] = gprHome
+			case wasm.F32, wasm.F64:
+				kind[s] = xmmHome
+			}
+		}
+		if t == wasm.V128 {
 			s++ // two slots, no home
 		}
 		s++
@@ -116,41 +135,44 @@ func allocHomes(f *ir.Func) *regHomes {
 	}
 
 	depth := loopDepths(f)
-	weight := make([]float64, f.LocalSlots)
-	count := func(s uint32, w float64) {
-		if s < f.LocalSlots && kind[s] != noHome {
-			weight[s] += w
-		}
-	}
+	weight := make([]float64, ns)
+	votes := make([][2]float64, ns) // temporaries: GPR and XMM uses
+	var ops [4]operand
 	for i := range f.Code {
-		in := plain(f.Code[i])
 		w := 1.0
 		for d := int32(0); d < depth[i] && d < 6; d++ {
 			w *= 8
 		}
-		switch op := in.Op; {
-		case op == ir.Br || op == ir.BrCopy || op == ir.Poll || op == ir.Call || op == ir.Unreachable:
-			// no local operands (a copy's slots are the operand stack's)
-		case op == ir.BrIf || op == ir.BrIfNot || op == ir.BrIfCopy || op >= ir.BrI32EqI && op <= ir.BrI32GeUI:
-			count(in.B, w)
-		case op >= ir.BrI32Eq && op <= ir.BrI32GeU:
-			count(in.B, w)
-			count(in.C, w)
-		default:
-			count(in.A, w)
-			count(in.B, w)
-			count(in.C, w)
+		for _, o := range operandsOf(plain(f.Code[i]), ops[:0]) {
+			if o.slot >= ns {
+				continue
+			}
+			weight[o.slot] += w
+			if o.slot >= locals {
+				switch o.class {
+				case gprHome:
+					votes[o.slot][0] += w
+				case xmmHome:
+					votes[o.slot][1] += w
+				}
+			}
+		}
+	}
+	for s := locals; s < ns; s++ {
+		kind[s] = gprHome
+		if votes[s][1] > votes[s][0] {
+			kind[s] = xmmHome
 		}
 	}
 	order := make([]uint32, 0, len(weight))
 	for s, w := range weight {
-		if w > 0 {
+		if w > 0 && kind[s] != noHome {
 			order = append(order, uint32(s))
 		}
 	}
 	sort.SliceStable(order, func(i, j int) bool { return weight[order[i]] > weight[order[j]] })
 
-	h := &regHomes{kind: make([]homeKind, f.LocalSlots), gpr: make([]Reg, f.LocalSlots), xmm: make([]XReg, f.LocalSlots)}
+	h := &regHomes{kind: make([]homeKind, ns), gpr: make([]Reg, ns), xmm: make([]XReg, ns)}
 	ng, nx := 0, 0
 	for _, s := range order {
 		switch kind[s] {
@@ -175,6 +197,101 @@ func allocHomes(f *ir.Func) *regHomes {
 		return nil
 	}
 	return h
+}
+
+// operand is a slot an instruction names, with the register class it
+// reads or writes the slot as (noHome: either, as a move does).
+type operand struct {
+	slot  uint32
+	class homeKind
+}
+
+// operandsOf appends the slots in names explicitly. Ranges of slots an
+// op implies (call arguments, branch and return copies, bulk-memory
+// operands) are left out: those go through spills and reloads or the
+// per-slot copy, whatever the slot's home.
+func operandsOf(in ir.Instr, out []operand) []operand {
+	g := func(s uint32) { out = append(out, operand{s, gprHome}) }
+	x := func(s uint32) { out = append(out, operand{s, xmmHome}) }
+	any := func(s uint32) { out = append(out, operand{s, noHome}) }
+	op := in.Op
+	w := func(o wasm.Opcode) ir.Op { return ir.Op(o) }
+	switch {
+	case op == w(wasm.OpI32Eqz) || op == w(wasm.OpI64Eqz):
+		g(in.A)
+		g(in.B)
+	case op >= w(wasm.OpI32Eq) && op <= w(wasm.OpI32GeU), op >= w(wasm.OpI64Eq) && op <= w(wasm.OpI64GeU),
+		op >= w(wasm.OpI32Add) && op <= w(wasm.OpI32Rotr), op >= w(wasm.OpI64Add) && op <= w(wasm.OpI64Rotr):
+		g(in.A)
+		g(in.B)
+		g(in.C)
+	case op >= w(wasm.OpI32Clz) && op <= w(wasm.OpI32Popcnt), op >= w(wasm.OpI64Clz) && op <= w(wasm.OpI64Popcnt),
+		op >= ir.I32EqI && op <= ir.I64RotrI,
+		op == w(wasm.OpI32WrapI64), op == w(wasm.OpI64ExtendI32S), op == w(wasm.OpI64ExtendI32U),
+		op >= w(wasm.OpI32Extend8S) && op <= w(wasm.OpI64Extend32S):
+		g(in.A)
+		g(in.B)
+	case op >= w(wasm.OpF32Eq) && op <= w(wasm.OpF64Ge):
+		g(in.A)
+		x(in.B)
+		x(in.C)
+	case op >= w(wasm.OpF32Abs) && op <= w(wasm.OpF64Copysign):
+		x(in.A)
+		x(in.B)
+		if k := (op - w(wasm.OpF32Abs)) % 14; k >= 7 {
+			x(in.C)
+		}
+	case op >= w(wasm.OpI32TruncF32S) && op <= w(wasm.OpI32TruncF64U),
+		op >= w(wasm.OpI64TruncF32S) && op <= w(wasm.OpI64TruncF64U),
+		op >= ir.SatBase && op <= ir.SatBase+7,
+		op == w(wasm.OpI32ReinterpretF32), op == w(wasm.OpI64ReinterpretF64):
+		g(in.A)
+		x(in.B)
+	case op >= w(wasm.OpF32ConvertI32S) && op <= w(wasm.OpF32ConvertI64U),
+		op >= w(wasm.OpF64ConvertI32S) && op <= w(wasm.OpF64ConvertI64U),
+		op == w(wasm.OpF32ReinterpretI32), op == w(wasm.OpF64ReinterpretI64):
+		x(in.A)
+		g(in.B)
+	case op == w(wasm.OpF32DemoteF64), op == w(wasm.OpF64PromoteF32):
+		x(in.A)
+		x(in.B)
+	case op >= ir.I32Load && op <= ir.I64Load32U:
+		if op == ir.F32Load || op == ir.F64Load {
+			x(in.A)
+		} else {
+			g(in.A)
+		}
+		g(in.B)
+	case op >= ir.I32Store && op <= ir.I64Store32:
+		g(in.A)
+		if op == ir.F32Store || op == ir.F64Store {
+			x(in.B)
+		} else {
+			g(in.B)
+		}
+	case op >= ir.I32StoreI && op <= ir.I64StoreI:
+		g(in.A)
+	case op == ir.BrIf || op == ir.BrIfNot || op == ir.BrIfCopy, op >= ir.BrI32EqI && op <= ir.BrI32GeUI:
+		g(in.B)
+	case op >= ir.BrI32Eq && op <= ir.BrI32GeU:
+		g(in.B)
+		g(in.C)
+	case op == ir.BrTable, op == ir.MemorySize:
+		g(in.A)
+	case op == ir.Mov:
+		any(in.A)
+		any(in.B)
+	case op == ir.Select:
+		any(in.A)
+		any(in.B)
+		any(in.C)
+		g(uint32(in.Imm))
+	case op == ir.Const, op == ir.GlobalGet:
+		any(in.A)
+	case op == ir.GlobalSet:
+		any(in.B)
+	}
+	return out
 }
 
 // loopDepths returns the loop nesting depth of every IR index: a backward
@@ -281,7 +398,9 @@ func (c *compiler) readGPR(w Width, r Reg, s uint32) {
 		c.cached = -1
 	}
 	if h, ok := c.homes.gprOf(s); ok {
-		// A 32-bit home's upper half is already clear.
+		// In place, r is left as it is: the 32-bit operation that
+		// follows ignores and clears the upper half (a wrap, which
+		// only moves, clears it itself).
 		if h != r {
 			c.a.Mov(w, r, h)
 		}

@@ -201,7 +201,11 @@ func (c *compiler) instr(in ir.Instr) error {
 		c.exitHere(native.ExitInterp, c.cur, NoPause)
 	case ir.Const:
 		if h, ok := c.homes.gprOf(in.A); ok {
-			a.MovImm64(h, int64(in.Imm))
+			if in.Imm <= math.MaxUint32 {
+				a.MovImm32(h, uint32(in.Imm)) // zero-extends, two bytes shorter
+			} else {
+				a.MovImm64(h, int64(in.Imm))
+			}
 		} else if x, ok := c.homes.xmmOf(in.A); ok {
 			if in.Imm == 0 {
 				a.SSE(XORPS, x, x)

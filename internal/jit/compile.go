@@ -53,6 +53,9 @@ type compiler struct {
 	raxSlot, cached int64
 	isTarget        []bool
 
+	// homes are the locals kept in registers (regs.go); nil: none.
+	homes *regHomes
+
 	sels    []Selection
 	seen    map[ir.Op]bool
 	textEnd int
@@ -189,7 +192,9 @@ func (c *compiler) compile() error {
 	c.entry = a.NewLabel()
 	a.Bind(c.entry)
 	c.markTargets()
+	c.homes = allocHomes(f)
 	c.frameBase()
+	c.reloadRegs()
 	c.raxSlot = -1
 	for i := range f.Code {
 		c.cur = uint32(i)
@@ -469,8 +474,10 @@ func (c *compiler) copySlots(dst, src, n uint32) error {
 		if dst > src {
 			i = n - 1 - k
 		}
-		c.a.Load(W64, RAX, slot(src+i))
-		c.a.Store(W64, slot(dst+i), RAX)
+		c.cached = -1
+		c.readGPR(W64, RAX, src+i)
+		c.writeGPR(dst+i, RAX)
+		c.raxSlot = -1
 	}
 	return nil
 }
@@ -485,14 +492,3 @@ func (c *compiler) selected(op ir.Op, lowering string, needs ...cpu.Feature) {
 	c.seen[op] = true
 	c.sels = append(c.sels, Selection{Op: op, Lowering: lowering, Needs: cpu.NewSet(needs...)})
 }
-
-// spillRegs writes every slot value the code keeps only in a register back
-// to its slot. It runs before every exit (and before a native call): Go,
-// a callee and a checkpoint see slots only, so every pause point stays
-// exact. Empty until values are kept in registers across instructions.
-func (c *compiler) spillRegs() {}
-
-// reloadRegs loads the registers that hold slot values from their slots:
-// at every continuation (entered from Go, which may have changed slots)
-// and after a native call returns.
-func (c *compiler) reloadRegs() {}

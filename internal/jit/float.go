@@ -46,11 +46,24 @@ const (
 // (including the trapping trunc and the trunc_sat forms,
 // SatBase..SatBase+7), a promote/demote or a reinterpret; it returns false
 // for any other op. Operands are frame slots: slot(i) is slot i's memory
-// operand. It may use RAX, RCX, RDX, RSI, RDI, R8-R11, R14 and X0-X15
-// freely; a trapping conversion branches to trap(code), a label whose stub
-// exits with that trap.
+// operand. It uses RAX, RCX, RDX and X0-X4 only (the other registers
+// may be register homes, regs.go); a trapping conversion branches to
+// trap(code), a label whose stub exits with that trap.
 func emitFloat(a *amd64asm.Asm, feats cpu.Set, in *ir.Instr, slot func(uint32) amd64asm.Mem, trap func(TrapCode) amd64asm.Label) bool {
 	f := floatEmitter{a: a, feats: feats, in: in, slot: slot, trap: trap}
+	return f.emit()
+}
+
+// emitFloatHomes is emitFloat in the compiler's frame, where the locals
+// in homes live in registers (regs.go): an operand is read from its home
+// and a result written to it.
+func emitFloatHomes(a *amd64asm.Asm, feats cpu.Set, in *ir.Instr, homes *regHomes, trap func(TrapCode) amd64asm.Label) bool {
+	f := floatEmitter{a: a, feats: feats, in: in, slot: slot, trap: trap, homes: homes}
+	return f.emit()
+}
+
+func (f *floatEmitter) emit() bool {
+	a, in := f.a, f.in
 	op := in.Op
 	switch {
 	case op >= ir.Op(wasm.OpF32Eq) && op <= ir.Op(wasm.OpF64Ge):
@@ -77,22 +90,22 @@ func emitFloat(a *amd64asm.Asm, feats cpu.Set, in *ir.Instr, slot func(uint32) a
 	case op == ir.Op(wasm.OpF32DemoteF64):
 		// CVTSD2SS merges into its destination, so clear it first: the
 		// f32 result must have bits 32-63 clear.
-		a.SSELoad(amd64asm.MOVSD, amd64asm.X1, slot(in.B))
+		f.load(true, amd64asm.X1, in.B)
 		a.SSE(amd64asm.XORPS, amd64asm.X0, amd64asm.X0)
 		a.SSE(amd64asm.CVTSD2SS, amd64asm.X0, amd64asm.X1)
 		f.store(amd64asm.X0)
 	case op == ir.Op(wasm.OpF64PromoteF32):
-		a.SSELoad(amd64asm.MOVSS, amd64asm.X0, slot(in.B))
+		f.load(false, amd64asm.X0, in.B)
 		a.SSE(amd64asm.CVTSS2SD, amd64asm.X0, amd64asm.X0)
 		f.store(amd64asm.X0)
 	case op == ir.Op(wasm.OpI32ReinterpretF32) || op == ir.Op(wasm.OpF32ReinterpretI32):
 		// A 32-bit load zero-extends: the slot keeps the interpreter's
 		// uint64(uint32(x)).
-		a.Load(amd64asm.W32, amd64asm.RAX, slot(in.B))
-		a.Store(amd64asm.W64, slot(in.A), amd64asm.RAX)
+		f.loadG(amd64asm.W32, amd64asm.RAX, in.B)
+		f.storeG(amd64asm.RAX)
 	case op == ir.Op(wasm.OpI64ReinterpretF64) || op == ir.Op(wasm.OpF64ReinterpretI64):
-		a.Load(amd64asm.W64, amd64asm.RAX, slot(in.B))
-		a.Store(amd64asm.W64, slot(in.A), amd64asm.RAX)
+		f.loadG(amd64asm.W64, amd64asm.RAX, in.B)
+		f.storeG(amd64asm.RAX)
 	default:
 		return false
 	}
@@ -129,6 +142,7 @@ type floatEmitter struct {
 	in    *ir.Instr
 	slot  func(uint32) amd64asm.Mem
 	trap  func(TrapCode) amd64asm.Label
+	homes *regHomes // nil: every operand is in its slot
 }
 
 // pick returns the f64 form (an SSE op, a constant) when f64 is set,
@@ -140,15 +154,95 @@ func pick[T any](f64 bool, s, d T) T {
 	return s
 }
 
-// load loads a float slot into x, clearing the rest of x.
-func (f *floatEmitter) load(f64 bool, x amd64asm.XReg, slot uint32) {
-	f.a.SSELoad(pick(f64, amd64asm.MOVSS, amd64asm.MOVSD), x, f.slot(slot))
+// load loads a float slot into x, clearing the rest of x. A home is
+// copied whole: its bits beyond the value are clear too.
+func (f *floatEmitter) load(f64 bool, x amd64asm.XReg, s uint32) {
+	if h, ok := f.homes.xmmOf(s); ok {
+		if h != x {
+			f.a.SSE(amd64asm.MOVAPS, x, h)
+		}
+		return
+	}
+	f.a.SSELoad(pick(f64, amd64asm.MOVSS, amd64asm.MOVSD), x, f.mem(s))
+}
+
+// mem returns slot s as a memory operand to read, its home (of the
+// other class, which typing rules out) stored there first.
+func (f *floatEmitter) mem(s uint32) amd64asm.Mem {
+	if r, ok := f.homes.gprOf(s); ok {
+		f.a.Store(amd64asm.W64, f.slot(s), r)
+	} else if x, ok := f.homes.xmmOf(s); ok {
+		f.a.MovsdStore(f.slot(s), x)
+	}
+	return f.slot(s)
+}
+
+// op applies the SSE operation to x and slot s (its home, or memory).
+func (f *floatEmitter) op(op amd64asm.SSEOp, x amd64asm.XReg, s uint32) {
+	if h, ok := f.homes.xmmOf(s); ok {
+		f.a.SSE(op, x, h)
+		return
+	}
+	f.a.SSELoad(op, x, f.mem(s))
+}
+
+// dstReg is the register to compute slot A's float result in: its home,
+// unless the home is also an operand read after the result is started.
+func (f *floatEmitter) dstReg(others ...uint32) amd64asm.XReg {
+	h, ok := f.homes.xmmOf(f.in.A)
+	if !ok {
+		return amd64asm.X0
+	}
+	for _, s := range others {
+		if s == f.in.A {
+			return amd64asm.X0
+		}
+	}
+	return h
 }
 
 // store writes x's low lane to slot A as 8 bytes: for f32 that relies on
-// bits 32-63 of x being clear (see the file comment).
+// bits 32-63 of x being clear (see the file comment), in a home as in
+// the slot.
 func (f *floatEmitter) store(x amd64asm.XReg) {
+	if h, ok := f.homes.xmmOf(f.in.A); ok {
+		if h != x {
+			f.a.SSE(amd64asm.MOVAPS, h, x)
+		}
+		return
+	}
+	if r, ok := f.homes.gprOf(f.in.A); ok {
+		f.a.MovFromX(amd64asm.W64, r, x)
+		return
+	}
 	f.a.MovsdStore(f.slot(f.in.A), x)
+}
+
+// loadG loads w bytes of slot s into the general register r,
+// zero-extended.
+func (f *floatEmitter) loadG(w amd64asm.Width, r amd64asm.Reg, s uint32) {
+	if h, ok := f.homes.gprOf(s); ok {
+		f.a.Mov(w, r, h)
+		return
+	}
+	if h, ok := f.homes.xmmOf(s); ok {
+		f.a.MovFromX(w, r, h)
+		return
+	}
+	f.a.Load(w, r, f.slot(s))
+}
+
+// storeG writes r, the full slot value, to slot A.
+func (f *floatEmitter) storeG(r amd64asm.Reg) {
+	if h, ok := f.homes.gprOf(f.in.A); ok {
+		f.a.Mov(amd64asm.W64, h, r)
+		return
+	}
+	if h, ok := f.homes.xmmOf(f.in.A); ok {
+		f.a.MovToX(amd64asm.W64, h, r)
+		return
+	}
+	f.a.Store(amd64asm.W64, f.slot(f.in.A), r)
 }
 
 // constant loads a float's bits into x, the rest of x clear. It goes
@@ -179,8 +273,13 @@ func (f *floatEmitter) compare(f64 bool, k int) {
 	if k == 2 || k == 4 { // lt, le: rhs > lhs, rhs >= lhs
 		lhs, rhs = rhs, lhs
 	}
-	f.load(f64, amd64asm.X0, lhs)
-	a.SSELoad(ucomis, amd64asm.X0, f.slot(rhs))
+	l := amd64asm.X0
+	if h, ok := f.homes.xmmOf(lhs); ok {
+		l = h // UCOMIS only reads its operands
+	} else {
+		f.load(f64, l, lhs)
+	}
+	f.op(ucomis, l, rhs)
 	switch k {
 	case 0:
 		a.Setcc(amd64asm.CondE, amd64asm.RAX)
@@ -195,7 +294,7 @@ func (f *floatEmitter) compare(f64 bool, k int) {
 	default:
 		a.Setcc(amd64asm.CondAE, amd64asm.RAX)
 	}
-	a.Store(amd64asm.W64, f.slot(in.A), amd64asm.RAX)
+	f.storeG(amd64asm.RAX)
 }
 
 // arith lowers the opcodes abs … copysign of one width, k counting from
@@ -211,7 +310,7 @@ func (f *floatEmitter) arith(f64 bool, k int) {
 		// SQRTSS/SD merge into their destination: clear it so an f32
 		// result has bits 32-63 clear (and no false dependency).
 		a.SSE(amd64asm.XORPS, amd64asm.X0, amd64asm.X0)
-		a.SSELoad(pick(f64, amd64asm.SQRTSS, amd64asm.SQRTSD), amd64asm.X0, f.slot(in.B))
+		f.op(pick(f64, amd64asm.SQRTSS, amd64asm.SQRTSD), amd64asm.X0, in.B)
 		f.store(amd64asm.X0)
 	case 7, 8, 9, 10: // add, sub, mul, div
 		// lhs is the destination operand, as in Go's x op y: when both
@@ -221,9 +320,10 @@ func (f *floatEmitter) arith(f64 bool, k int) {
 			{amd64asm.ADDSS, amd64asm.ADDSD}, {amd64asm.SUBSS, amd64asm.SUBSD},
 			{amd64asm.MULSS, amd64asm.MULSD}, {amd64asm.DIVSS, amd64asm.DIVSD},
 		}[k-7]
-		f.load(f64, amd64asm.X0, in.B)
-		a.SSELoad(pick(f64, ops[0], ops[1]), amd64asm.X0, f.slot(in.C))
-		f.store(amd64asm.X0)
+		t := f.dstReg(in.C)
+		f.load(f64, t, in.B)
+		f.op(pick(f64, ops[0], ops[1]), t, in.C)
+		f.store(t)
 	case 11, 12: // min, max
 		f.minMax(f64, k == 11)
 	}
@@ -237,7 +337,7 @@ func (f *floatEmitter) signOp(f64 bool, k int) {
 	rax, rcx := amd64asm.RAX, amd64asm.RCX
 	if !f64 {
 		// 32-bit ALU forms zero-extend into the 64-bit register.
-		a.Load(amd64asm.W32, rax, f.slot(in.B))
+		f.loadG(amd64asm.W32, rax, in.B)
 		switch k {
 		case 0:
 			a.ALUImm(amd64asm.AND, amd64asm.W32, rax, f32AbsMask)
@@ -245,14 +345,14 @@ func (f *floatEmitter) signOp(f64 bool, k int) {
 			a.ALUImm(amd64asm.XOR, amd64asm.W32, rax, -f32SignMask)
 		default:
 			a.ALUImm(amd64asm.AND, amd64asm.W32, rax, f32AbsMask)
-			a.Load(amd64asm.W32, rcx, f.slot(in.C))
+			f.loadG(amd64asm.W32, rcx, in.C)
 			a.ALUImm(amd64asm.AND, amd64asm.W32, rcx, -f32SignMask)
 			a.ALU(amd64asm.OR, amd64asm.W32, rax, rcx)
 		}
-		a.Store(amd64asm.W64, f.slot(in.A), rax)
+		f.storeG(rax)
 		return
 	}
-	a.Load(amd64asm.W64, rax, f.slot(in.B))
+	f.loadG(amd64asm.W64, rax, in.B)
 	switch k {
 	case 0:
 		a.ShiftImm(amd64asm.SHL, amd64asm.W64, rax, 1)
@@ -263,12 +363,12 @@ func (f *floatEmitter) signOp(f64 bool, k int) {
 	default:
 		a.ShiftImm(amd64asm.SHL, amd64asm.W64, rax, 1)
 		a.ShiftImm(amd64asm.SHR, amd64asm.W64, rax, 1)
-		a.Load(amd64asm.W64, rcx, f.slot(in.C))
+		f.loadG(amd64asm.W64, rcx, in.C)
 		a.ShiftImm(amd64asm.SHR, amd64asm.W64, rcx, 63)
 		a.ShiftImm(amd64asm.SHL, amd64asm.W64, rcx, 63)
 		a.ALU(amd64asm.OR, amd64asm.W64, rax, rcx)
 	}
-	a.Store(amd64asm.W64, f.slot(in.A), rax)
+	f.storeG(rax)
 }
 
 // minMax lowers WebAssembly's min and max as the interpreter computes
@@ -458,7 +558,7 @@ func (f *floatEmitter) trunc(f64, to64, signed bool) {
 	if !to64 {
 		a.Mov(amd64asm.W32, rax, rax) // the slot holds the i32 zero-extended
 	}
-	a.Store(amd64asm.W64, f.slot(in.A), rax)
+	f.storeG(rax)
 	a.Jmp(done)
 
 	a.Bind(out)
@@ -519,7 +619,7 @@ func (f *floatEmitter) truncU64(f64, sat bool, invalid, overflow amd64asm.Label)
 		a.ALU(amd64asm.OR, amd64asm.W64, rax, rcx)
 	}
 	a.Bind(ok)
-	a.Store(amd64asm.W64, f.slot(f.in.A), rax)
+	f.storeG(rax)
 }
 
 // truncSat lowers trunc_sat: NaN gives 0 and an out-of-range value the
@@ -539,7 +639,7 @@ func (f *floatEmitter) truncSat(f64, to64, signed bool) {
 	if !to64 {
 		a.Mov(amd64asm.W32, rax, rax)
 	}
-	a.Store(amd64asm.W64, f.slot(in.A), rax)
+	f.storeG(rax)
 	a.Jmp(done)
 
 	// Out of range or NaN: the bound follows from x's comparison with 0
@@ -585,17 +685,17 @@ func (f *floatEmitter) convert(f64, from64, signed bool) {
 	a.SSE(amd64asm.XORPS, x0, x0)
 	switch {
 	case !from64 && signed:
-		a.Load(amd64asm.W32, rax, f.slot(in.B))
+		f.loadG(amd64asm.W32, rax, in.B)
 		cvt(amd64asm.W32, x0, rax)
 	case !from64:
-		a.Load(amd64asm.W32, rax, f.slot(in.B))
+		f.loadG(amd64asm.W32, rax, in.B)
 		cvt(amd64asm.W64, x0, rax)
 	case signed:
-		a.Load(amd64asm.W64, rax, f.slot(in.B))
+		f.loadG(amd64asm.W64, rax, in.B)
 		cvt(amd64asm.W64, x0, rax)
 	default:
 		big, done := a.NewLabel(), a.NewLabel()
-		a.Load(amd64asm.W64, rax, f.slot(in.B))
+		f.loadG(amd64asm.W64, rax, in.B)
 		a.Test(amd64asm.W64, rax, rax)
 		a.Jcc(amd64asm.CondS, big)
 		cvt(amd64asm.W64, x0, rax)

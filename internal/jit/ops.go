@@ -69,8 +69,8 @@ func (c *compiler) instr(in ir.Instr) error {
 		if op == ir.Op(wasm.OpI64Eqz) {
 			w = W64
 		}
-		c.loadRAX(w, in.B)
-		a.Test(w, RAX, RAX)
+		r := c.srcReg(w, in.B)
+		a.Test(w, r, r)
 		c.setcc(CondE, in.A)
 		return nil
 	case op >= ir.Op(wasm.OpI32Eq) && op <= ir.Op(wasm.OpI32GeU):
@@ -107,16 +107,14 @@ func (c *compiler) instr(in ir.Instr) error {
 		if err := c.target(in.A); err != nil {
 			return err
 		}
-		c.loadRAX(W32, in.B)
-		a.ALULoad(CMP, W32, RAX, slot(in.C))
+		c.aluSlot(CMP, W32, c.srcReg(W32, in.B), in.C)
 		c.branchIf(cmpCond[op-ir.BrI32Eq], in.A)
 		return nil
 	case op >= ir.BrI32EqI && op <= ir.BrI32GeUI:
 		if err := c.target(in.A); err != nil {
 			return err
 		}
-		c.loadRAX(W32, in.B)
-		a.ALUImm(CMP, W32, RAX, int32(uint32(in.Imm)))
+		a.ALUImm(CMP, W32, c.srcReg(W32, in.B), int32(uint32(in.Imm)))
 		c.branchIf(cmpCond[op-ir.BrI32EqI], in.A)
 		return nil
 	case op >= ir.I32Load && op <= ir.I64Load32U:
@@ -159,8 +157,8 @@ func (c *compiler) instr(in ir.Instr) error {
 		if err := c.target(in.A); err != nil {
 			return err
 		}
-		c.loadRAX(W32, in.B)
-		a.Test(W32, RAX, RAX)
+		r := c.srcReg(W32, in.B)
+		a.Test(W32, r, r)
 		cc := CondNE
 		if op == ir.BrIfNot {
 			cc = CondE
@@ -171,8 +169,8 @@ func (c *compiler) instr(in ir.Instr) error {
 			return err
 		}
 		skip := a.NewLabel()
-		c.loadRAX(W32, in.B)
-		a.Test(W32, RAX, RAX)
+		r := c.srcReg(W32, in.B)
+		a.Test(W32, r, r)
 		a.Jcc(CondE, skip)
 		if err := c.copySlots(uint32(in.Imm), in.C, uint32(in.Imm>>32)); err != nil {
 			return err
@@ -182,10 +180,8 @@ func (c *compiler) instr(in ir.Instr) error {
 	case ir.BrTable:
 		return c.brTable(in)
 	case ir.Return:
-		if in.B != 0 {
-			if err := c.copySlots(0, in.B, in.C); err != nil {
-				return err
-			}
+		if err := c.returnCopy(in.B, in.C); err != nil {
+			return err
 		}
 		c.retToNativeCaller()
 		a.StoreImm(W32, M(regBlock, native.OffExit), int32(native.ExitReturn))
@@ -205,22 +201,45 @@ func (c *compiler) instr(in ir.Instr) error {
 		// the store (tables, data segments, memory growth).
 		c.exitHere(native.ExitInterp, c.cur, NoPause)
 	case ir.Const:
-		if v := int64(in.Imm); fitsI32(v) {
+		if h, ok := c.homes.gprOf(in.A); ok {
+			if in.Imm <= math.MaxUint32 {
+				a.MovImm32(h, uint32(in.Imm)) // zero-extends, two bytes shorter
+			} else {
+				a.MovImm64(h, int64(in.Imm))
+			}
+		} else if x, ok := c.homes.xmmOf(in.A); ok {
+			if in.Imm == 0 {
+				a.SSE(XORPS, x, x)
+			} else {
+				a.MovImm64(RAX, int64(in.Imm))
+				a.MovToX(W64, x, RAX)
+			}
+		} else if v := int64(in.Imm); fitsI32(v) {
 			a.StoreImm(W64, slot(in.A), int32(v))
 		} else {
 			a.MovImm64(RAX, v)
 			c.storeRAX(in.A)
 		}
 	case ir.Mov:
-		c.loadRAX(W64, in.B)
-		c.storeRAX(in.A)
+		xd, okd := c.homes.xmmOf(in.A)
+		xs, oks := c.homes.xmmOf(in.B)
+		if okd && oks {
+			a.SSE(MOVAPS, xd, xs)
+			break
+		}
+		if h, ok := c.homes.gprOf(in.A); ok {
+			c.readGPR(W64, h, in.B)
+			break
+		}
+		c.readGPR(W64, RAX, in.B)
+		c.writeGPR(in.A, RAX)
 	case ir.Select:
-		c.loadRAX(W64, in.B)
-		a.Load(W64, RCX, slot(in.C))
-		a.Load(W32, RDX, slot(uint32(in.Imm)))
-		a.Test(W32, RDX, RDX)
+		c.readGPR(W64, RAX, in.B)
+		c.readGPR(W64, RCX, in.C)
+		cond := c.srcRegNotRAX(W32, uint32(in.Imm), RDX)
+		a.Test(W32, cond, cond)
 		a.Cmov(CondE, W64, RAX, RCX)
-		c.storeRAX(in.A)
+		c.writeGPR(in.A, RAX)
 	case ir.GlobalGet:
 		if in.B >= maxSlots {
 			return c.fail("global %d out of range", in.B)
@@ -228,39 +247,39 @@ func (c *compiler) instr(in ir.Instr) error {
 		a.Load(W64, RAX, M(regBlock, native.OffGlobals))
 		a.Load(W64, RAX, M(RAX, int32(in.B)*8))
 		a.Load(W64, RAX, M(RAX, 0))
-		c.storeRAX(in.A)
+		c.writeGPR(in.A, RAX)
 	case ir.GlobalSet:
 		if in.A >= maxSlots {
 			return c.fail("global %d out of range", in.A)
 		}
 		a.Load(W64, RAX, M(regBlock, native.OffGlobals))
 		a.Load(W64, RAX, M(RAX, int32(in.A)*8))
-		a.Load(W64, RCX, slot(in.B))
+		c.readGPR(W64, RCX, in.B)
 		a.Store(W64, M(RAX, 0), RCX)
 	case ir.MemorySize:
 		a.Load(W64, RAX, M(regBlock, native.OffMemLen))
 		a.ShiftImm(SHR, W64, RAX, 16)
-		c.storeRAX(in.A)
+		c.writeGPR(in.A, RAX)
 	case ir.Op(wasm.OpI32WrapI64), ir.Op(wasm.OpI64ExtendI32U):
-		c.loadRAX(W32, in.B)
-		c.storeRAX(in.A)
+		if h, ok := c.homes.gprOf(in.A); ok {
+			// In place too: a wrap's source is 64 bits wide.
+			c.a.Mov(W32, h, c.srcReg(W32, in.B))
+			break
+		}
+		c.readGPR(W32, RAX, in.B)
+		c.writeGPR(in.A, RAX)
 	case ir.Op(wasm.OpI64ExtendI32S), ir.Op(wasm.OpI64Extend32S):
-		a.MovsxLoad(W64, W32, RAX, slot(in.B))
-		c.storeRAX(in.A)
+		c.signExtend(W64, W32, in.A, in.B)
 	case ir.Op(wasm.OpI32Extend8S):
-		a.MovsxLoad(W32, W8, RAX, slot(in.B))
-		c.storeRAX(in.A)
+		c.signExtend(W32, W8, in.A, in.B)
 	case ir.Op(wasm.OpI32Extend16S):
-		a.MovsxLoad(W32, W16, RAX, slot(in.B))
-		c.storeRAX(in.A)
+		c.signExtend(W32, W16, in.A, in.B)
 	case ir.Op(wasm.OpI64Extend8S):
-		a.MovsxLoad(W64, W8, RAX, slot(in.B))
-		c.storeRAX(in.A)
+		c.signExtend(W64, W8, in.A, in.B)
 	case ir.Op(wasm.OpI64Extend16S):
-		a.MovsxLoad(W64, W16, RAX, slot(in.B))
-		c.storeRAX(in.A)
+		c.signExtend(W64, W16, in.A, in.B)
 	default:
-		if !emitFloat(a, c.feats, &in, slot, c.trap) {
+		if !emitFloatHomes(a, c.feats, &in, c.homes, c.trap) {
 			return c.fail("op %#x is not compiled", uint16(op))
 		}
 		if l, needs, ok := floatLowering(op, c.feats); ok {
@@ -272,27 +291,55 @@ func (c *compiler) instr(in ir.Instr) error {
 
 // setcc stores the condition as 0 or 1 in slot dst.
 func (c *compiler) setcc(cc Cond, dst uint32) {
+	c.cached = -1
 	c.a.Setcc(cc, RAX)
 	c.a.Movzx(W32, W8, RAX, RAX)
-	c.storeRAX(dst)
+	c.writeGPR(dst, RAX)
 }
 
-// aluRHS applies op to RAX and the right operand.
-func (c *compiler) aluRHS(op ALUOp, w Width, r rhs) {
+// signExtend sign-extends the low from bytes of slot src to w bytes
+// into slot dst.
+func (c *compiler) signExtend(w, from Width, dst, src uint32) {
+	t := RAX
+	if h, ok := c.homes.gprOf(dst); ok {
+		t = h
+	}
+	if h, ok := c.homes.gprOf(src); ok {
+		c.a.Movsx(w, from, t, h)
+	} else {
+		c.a.MovsxLoad(w, from, t, c.memIn(src))
+	}
+	if t == RAX {
+		c.cached = -1
+		c.writeGPR(dst, RAX)
+	}
+}
+
+// srcRegNotRAX returns a register holding slot s for a read: its home, or
+// scratch loaded with it.
+func (c *compiler) srcRegNotRAX(w Width, s uint32, scratch Reg) Reg {
+	if h, ok := c.homes.gprOf(s); ok {
+		return h
+	}
+	c.readGPR(w, scratch, s)
+	return scratch
+}
+
+// aluRHS applies op to dst and the right operand.
+func (c *compiler) aluRHS(op ALUOp, w Width, dst Reg, r rhs) {
 	switch v := r.value(w); {
 	case !r.isImm:
-		c.a.ALULoad(op, w, RAX, slot(r.slot))
+		c.aluSlot(op, w, dst, r.slot)
 	case fitsI32(v):
-		c.a.ALUImm(op, w, RAX, int32(v))
+		c.a.ALUImm(op, w, dst, int32(v))
 	default:
 		c.a.MovImm64(RCX, v)
-		c.a.ALU(op, w, RAX, RCX)
+		c.a.ALU(op, w, dst, RCX)
 	}
 }
 
 func (c *compiler) compare(w Width, k int, dst, lhs uint32, r rhs) {
-	c.loadRAX(w, lhs)
-	c.aluRHS(CMP, w, r)
+	c.aluRHS(CMP, w, c.srcReg(w, lhs), r)
 	c.setcc(cmpCond[k], dst)
 }
 
@@ -300,7 +347,7 @@ func (c *compiler) compare(w Width, k int, dst, lhs uint32, r rhs) {
 func (c *compiler) loadRHS(w Width, r rhs) {
 	switch {
 	case !r.isImm:
-		c.a.Load(w, RCX, slot(r.slot))
+		c.readGPR(w, RCX, r.slot)
 	case w == W32:
 		c.a.MovImm32(RCX, uint32(r.imm))
 	default:
@@ -310,51 +357,65 @@ func (c *compiler) loadRHS(w Width, r rhs) {
 
 // binary compiles the integer binary op of kind k; a 32-bit result is
 // written zero-extended, since every 32-bit operation clears the upper
-// half of its destination register.
+// half of its destination register. A result whose slot has a home is
+// computed in the home, unless the right operand is that slot too.
 func (c *compiler) binary(w Width, k int, dst, lhs uint32, r rhs) {
 	a := c.a
 	switch k {
 	case kAdd, kMul, kAnd, kOr, kXor:
-		// Commutative: take the operand RAX already holds as the left.
-		if !r.isImm && c.cached == int64(r.slot) {
+		// Commutative: take as the left the operand the result's home or
+		// RAX already holds.
+		if !r.isImm && (c.cached == int64(r.slot) || r.slot == dst && c.homes.has(dst)) {
 			lhs, r.slot = r.slot, lhs
 		}
 	}
+	if k == kDivS || k == kDivU || k == kRemS || k == kRemU {
+		c.divide(w, k, lhs, r)
+		if k == kRemS || k == kRemU {
+			c.writeGPR(dst, RDX)
+		} else {
+			c.writeGPR(dst, RAX)
+		}
+		return
+	}
+	t := RAX
+	if h, ok := c.homes.gprOf(dst); ok && (r.isImm || r.slot != dst) {
+		t = h
+	}
 	switch k {
 	case kAdd, kSub, kAnd, kOr, kXor:
-		c.loadRAX(w, lhs)
-		c.aluRHS(aluOf[k], w, r)
+		c.readGPR(w, t, lhs)
+		c.aluRHS(aluOf[k], w, t, r)
 	case kMul:
-		c.loadRAX(w, lhs)
+		c.readGPR(w, t, lhs)
 		switch v := r.value(w); {
 		case !r.isImm:
-			a.ImulLoad(w, RAX, slot(r.slot))
+			if h, ok := c.homes.gprOf(r.slot); ok {
+				a.Imul(w, t, h)
+			} else {
+				a.ImulLoad(w, t, c.memIn(r.slot))
+			}
 		case fitsI32(v):
-			a.ImulImm(w, RAX, RAX, int32(v))
+			a.ImulImm(w, t, t, int32(v))
 		default:
 			a.MovImm64(RCX, v)
-			a.Imul(w, RAX, RCX)
+			a.Imul(w, t, RCX)
 		}
 	case kShl, kShrS, kShrU, kRotl, kRotr:
-		c.loadRAX(w, lhs)
 		if r.isImm {
+			c.readGPR(w, t, lhs)
 			// The hardware masks a count the same way WebAssembly does;
 			// the encoder wants it in range, and 0 is no shift at all.
 			if n := uint8(r.imm & (bits(w) - 1)); n != 0 {
-				a.ShiftImm(shiftOf[k], w, RAX, n)
+				a.ShiftImm(shiftOf[k], w, t, n)
 			}
 		} else {
-			a.Load(W32, RCX, slot(r.slot))
-			a.ShiftCL(shiftOf[k], w, RAX)
+			c.readGPR(W32, RCX, r.slot)
+			c.readGPR(w, t, lhs)
+			a.ShiftCL(shiftOf[k], w, t)
 		}
-	case kDivS, kDivU, kRemS, kRemU:
-		c.divide(w, k, lhs, r)
 	}
-	if k == kRemS || k == kRemU {
-		a.Store(W64, slot(dst), RDX)
-	} else {
-		c.storeRAX(dst)
-	}
+	c.writeGPR(dst, t)
 }
 
 // divide leaves the quotient in RAX and the remainder in RDX, trapping as
@@ -362,7 +423,7 @@ func (c *compiler) binary(w Width, k int, dst, lhs uint32, r rhs) {
 // (rem_s of INT_MIN by -1 is 0, which IDIV would fault on).
 func (c *compiler) divide(w Width, k int, lhs uint32, r rhs) {
 	a := c.a
-	c.loadRAX(w, lhs)
+	c.readGPR(w, RAX, lhs)
 	c.loadRHS(w, r)
 	if r.isImm && r.value(w) == 0 {
 		c.trapHere(TrapIntegerDivideByZero)
@@ -410,7 +471,7 @@ func (c *compiler) divide(w Width, k int, lhs uint32, r rhs) {
 // TZCNT do not fault but run as BSR and BSF, a silent wrong result.
 func (c *compiler) unaryBits(op ir.Op, w Width, k int, dst, src uint32) {
 	a := c.a
-	c.loadRAX(w, src)
+	c.readGPR(w, RAX, src)
 	top := int32(bits(w) - 1)
 	switch k {
 	case kClz:
@@ -446,7 +507,7 @@ func (c *compiler) unaryBits(op ir.Op, w Width, k int, dst, src uint32) {
 		c.selected(op, "swar")
 		c.popcntSWAR(w)
 	}
-	c.storeRAX(dst)
+	c.writeGPR(dst, RAX)
 }
 
 // popcntSWAR counts the bits of RAX in RAX with the classic parallel sum
@@ -485,25 +546,27 @@ func (c *compiler) popcntSWAR(w Width) {
 }
 
 // address bounds-checks an n-byte access at slot addr + off and returns
-// its memory operand (RAX and RDX hold the address and its end).
+// its memory operand. The address is the slot's home (an i32 home has
+// its upper half clear) or RAX; RDX holds the access's end.
 func (c *compiler) address(addr uint32, off uint64, n int32) (Mem, error) {
 	a := c.a
 	if off > math.MaxUint32 {
 		return Mem{}, c.fail("memory offset %d beyond 32 bits", off)
 	}
-	c.loadRAX(W32, addr)
+	base := c.srcReg(W32, addr)
 	end := int64(off) + int64(n)
 	if fitsI32(end) {
-		a.Lea(W64, RDX, M(RAX, int32(end)))
+		a.Lea(W64, RDX, M(base, int32(end)))
 	} else {
 		a.MovImm64(RDX, end)
-		a.ALU(ADD, W64, RDX, RAX)
+		a.ALU(ADD, W64, RDX, base)
 	}
 	a.ALULoad(CMP, W64, RDX, M(regBlock, native.OffMemLen))
 	a.Jcc(CondA, c.trap(TrapMemoryOutOfBounds))
 	if fitsI32(int64(off)) {
-		return MI(regMem, RAX, 1, int32(off)), nil
+		return MI(regMem, base, 1, int32(off)), nil
 	}
+	c.cached = -1
 	a.Lea(W64, RAX, M(RDX, -n))
 	return MI(regMem, RAX, 1, 0), nil
 }
@@ -525,27 +588,39 @@ func (c *compiler) load(in ir.Instr) error {
 	if err != nil {
 		return err
 	}
+	if x, ok := c.homes.xmmOf(in.A); ok && (in.Op == ir.F32Load || in.Op == ir.F64Load) {
+		// MOVSS from memory clears bits 32-127: the f32 home invariant.
+		a.SSELoad(pick(in.Op == ir.F64Load, MOVSS, MOVSD), x, m)
+		return nil
+	}
+	t := RAX
+	if h, ok := c.homes.gprOf(in.A); ok {
+		t = h
+	}
 	switch in.Op {
 	case ir.I32Load, ir.F32Load, ir.I64Load32U:
-		a.Load(W32, RAX, m)
+		a.Load(W32, t, m)
 	case ir.I64Load, ir.F64Load:
-		a.Load(W64, RAX, m)
+		a.Load(W64, t, m)
 	case ir.I32Load8S:
-		a.MovsxLoad(W32, W8, RAX, m)
+		a.MovsxLoad(W32, W8, t, m)
 	case ir.I64Load8S:
-		a.MovsxLoad(W64, W8, RAX, m)
+		a.MovsxLoad(W64, W8, t, m)
 	case ir.I32Load8U, ir.I64Load8U:
-		a.MovzxLoad(W32, W8, RAX, m)
+		a.MovzxLoad(W32, W8, t, m)
 	case ir.I32Load16S:
-		a.MovsxLoad(W32, W16, RAX, m)
+		a.MovsxLoad(W32, W16, t, m)
 	case ir.I64Load16S:
-		a.MovsxLoad(W64, W16, RAX, m)
+		a.MovsxLoad(W64, W16, t, m)
 	case ir.I32Load16U, ir.I64Load16U:
-		a.MovzxLoad(W32, W16, RAX, m)
+		a.MovzxLoad(W32, W16, t, m)
 	case ir.I64Load32S:
-		a.MovsxLoad(W64, W32, RAX, m)
+		a.MovsxLoad(W64, W32, t, m)
 	}
-	c.storeRAX(in.A)
+	if t == RAX {
+		c.cached = -1
+		c.writeGPR(in.A, RAX)
+	}
 	return nil
 }
 
@@ -576,8 +651,18 @@ func (c *compiler) store(in ir.Instr) error {
 		// 64-bit MOV with an imm32 does.
 		a.StoreImm(w, m, int32(in.C))
 	default:
-		a.Load(W64, RCX, slot(in.B))
-		a.Store(w, m, RCX)
+		if h, ok := c.homes.gprOf(in.B); ok {
+			a.Store(w, m, h)
+		} else if x, ok := c.homes.xmmOf(in.B); ok && (w == W32 || w == W64) {
+			if w == W32 {
+				a.MovssStore(m, x)
+			} else {
+				a.MovsdStore(m, x)
+			}
+		} else {
+			c.readGPR(W64, RCX, in.B)
+			a.Store(w, m, RCX)
+		}
 	}
 	return nil
 }
@@ -605,7 +690,8 @@ func (c *compiler) brTable(in ir.Instr) error {
 		t.entries[i] = b.l
 	}
 	c.tables = append(c.tables, t)
-	a.Load(W32, RAX, slot(in.A))
+	c.cached = -1
+	c.readGPR(W32, RAX, in.A)
 	a.MovImm32(RCX, in.C-1)
 	a.ALU(CMP, W64, RAX, RCX)
 	a.Cmov(CondA, W64, RAX, RCX)
@@ -630,12 +716,19 @@ func (c *compiler) bulkCheck(start Reg) {
 func (c *compiler) memoryFill(b uint32) {
 	a := c.a
 	c.selected(ir.MemoryFill, "rep stosb")
+	// The operands go through their slots: a home may be RDI itself.
+	c.spillHome(b)
+	c.spillHome(b + 1)
+	c.spillHome(b + 2)
+	c.saveHomesIn(RDI)
+	c.cached = -1
 	a.Load(W32, RDI, slot(b))
 	a.Load(W32, RCX, slot(b+2))
 	c.bulkCheck(RDI)
 	a.Load(W32, RAX, slot(b+1))
 	a.Lea(W64, RDI, MI(regMem, RDI, 1, 0))
 	a.RepStosb()
+	c.restoreHomesIn(RDI)
 }
 
 // memoryCopy is memory.copy (d, s, n at slots b..b+2) with memmove
@@ -645,6 +738,12 @@ func (c *compiler) memoryFill(b uint32) {
 func (c *compiler) memoryCopy(b uint32) {
 	a := c.a
 	c.selected(ir.MemoryCopy, "rep movsb")
+	// The operands go through their slots: a home may be RSI or RDI.
+	c.spillHome(b)
+	c.spillHome(b + 1)
+	c.spillHome(b + 2)
+	c.saveHomesIn(RSI, RDI)
+	c.cached = -1
 	a.Load(W32, RDI, slot(b))
 	a.Load(W32, RSI, slot(b+1))
 	a.Load(W32, RCX, slot(b+2))
@@ -676,4 +775,5 @@ func (c *compiler) memoryCopy(b uint32) {
 	a.Bind(fwd)
 	a.RepMovsb()
 	a.Bind(done)
+	c.restoreHomesIn(RSI, RDI)
 }

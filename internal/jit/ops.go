@@ -259,6 +259,9 @@ func (c *compiler) instr(in ir.Instr) error {
 		a.MovsxLoad(W64, W16, RAX, slot(in.B))
 		c.storeRAX(in.A)
 	default:
+		if ok, err := c.simd(&in); ok { // v128 (simd.go)
+			return err
+		}
 		if !emitFloat(a, c.feats, &in, slot, c.trap) {
 			return c.fail("op %#x is not compiled", uint16(op))
 		}

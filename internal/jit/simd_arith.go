@@ -217,6 +217,31 @@ func (c *compiler) vbinary(op ir.Op, w wasm.Opcode) (XReg, bool) {
 		a.Vec(PMULUDQ, X0, X1)
 		a.Vec(PADDQ, X0, X2)
 		return X0, true
+	case wasm.OpI64x2GtS, wasm.OpI64x2LtS, wasm.OpI64x2LeS, wasm.OpI64x2GeS:
+		// Without PCMPGTQ: x > y when the high dwords compare greater
+		// (signed), or are equal and the low dwords compare greater
+		// (unsigned: biased by 0x80000000, the high dwords unbiased).
+		c.selectedV(op, "pcmpgtd+pcmpeqd")
+		if w == wasm.OpI64x2LtS || w == wasm.OpI64x2GeS {
+			a.Vec(MOVDQA, X2, X0)
+			a.Vec(MOVDQA, X0, X1)
+			a.Vec(MOVDQA, X1, X2)
+		}
+		c.vsplat64(X4, 0x80000000)
+		a.Vec(MOVDQA, X3, X0)
+		a.Vec(PCMPEQD, X3, X1) // eq, per dword
+		a.Vec(PXOR, X0, X4)
+		a.Vec(PXOR, X1, X4)
+		a.Vec(PCMPGTD, X0, X1)         // gt, per dword
+		a.VecImm(PSHUFD, X2, X0, 0xA0) // the low dwords' gt, in both halves
+		a.VecImm(PSHUFD, X3, X3, 0xF5) // the high dwords' eq
+		a.VecImm(PSHUFD, X0, X0, 0xF5) // the high dwords' gt
+		a.Vec(PAND, X2, X3)
+		a.Vec(POR, X0, X2)
+		if w == wasm.OpI64x2LeS || w == wasm.OpI64x2GeS {
+			c.vnot(X0)
+		}
+		return X0, true
 	case wasm.OpI8x16LtU, wasm.OpI8x16GtU, wasm.OpI8x16LeU, wasm.OpI8x16GeU:
 		// x <=u y exactly when min_u(x, y) = x.
 		c.selectedV(op, "pminub/pmaxub+pcmpeqb")
@@ -598,6 +623,52 @@ func (c *compiler) vunary(op ir.Op, w wasm.Opcode) (XReg, bool) {
 		a.Vec(CVTTPS2DQ, X0, X0)
 		a.Vec(PXOR, X0, X2)
 		return X0, true
+	case wasm.OpI32x4TruncSatF32x4U:
+		// MAXPS with +0 maps NaN and negatives to +0 (it returns the
+		// second operand). Lanes from 2^31 on convert x - 2^31 (exact)
+		// and get bit 31 back; lanes from 2^32 on saturate to all ones.
+		c.selectedV(op, "cvttps2dq halves")
+		a.Vec(PXOR, X1, X1)
+		a.Vec(MAXPS, X0, X1)
+		c.vsplat32(X1, 0x4F000000) // 2^31
+		a.Vec(MOVDQA, X2, X0)
+		a.Vec(SUBPS, X2, X1)
+		a.Vec(MOVDQA, X3, X1)
+		a.VecImm(CMPPS, X3, X0, uint8(CmpLE)) // 2^31 <= x
+		c.vsplat32(X4, 0x4F800000)            // 2^32
+		a.VecImm(CMPPS, X4, X0, uint8(CmpLE))
+		a.Vec(PAND, X2, X3)
+		a.Vec(MOVDQA, X5, X3)
+		a.Vec(PANDN, X5, X0)
+		a.Vec(POR, X2, X5)
+		a.Vec(CVTTPS2DQ, X2, X2)
+		a.VecShiftImm(PSLLDi, X3, 31)
+		a.Vec(PXOR, X2, X3)
+		a.Vec(POR, X2, X4)
+		return X2, true
+	case wasm.OpI32x4TruncSatF64x2UZero:
+		// Clamped to [0, 2^32-1] (NaN to +0 by MAXPD), then as above:
+		// lanes from 2^31 on convert x - 2^31 and get bit 31 back.
+		c.selectedV(op, "cvttpd2dq halves")
+		a.Vec(PXOR, X1, X1)
+		a.Vec(MAXPD, X0, X1)
+		c.vsplat64(X1, 0x41EFFFFFFFE00000) // 4294967295.0
+		a.Vec(MINPD, X0, X1)
+		c.vsplat64(X1, 0x41E0000000000000) // 2^31
+		a.Vec(MOVDQA, X2, X0)
+		a.Vec(SUBPD, X2, X1)
+		a.Vec(MOVDQA, X3, X1)
+		a.VecImm(CMPPD, X3, X0, uint8(CmpLE))
+		a.Vec(PAND, X2, X3)
+		a.Vec(MOVDQA, X5, X3)
+		a.Vec(PANDN, X5, X0)
+		a.Vec(POR, X2, X5)
+		a.Vec(CVTTPD2DQ, X2, X2)
+		a.VecImm(PSHUFD, X3, X3, 0x08)
+		a.Vec(MOVQ, X3, X3) // the upper two lanes are zero
+		a.VecShiftImm(PSLLDi, X3, 31)
+		a.Vec(PXOR, X2, X3)
+		return X2, true
 	case wasm.OpI32x4TruncSatF64x2SZero:
 		c.selectedV(op, "cvttpd2dq+fix")
 		a.Vec(MOVDQA, X1, X0)

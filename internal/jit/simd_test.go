@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -664,5 +665,88 @@ func TestSIMDLoweringsMatchPortable(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestSIMDCheckpointAnywhereAcrossMasks pauses the SIMD bench kernels in
+// compiled code for the host's features at pause points spread over the
+// run, carries the frames, memory and globals (what a checkpoint holds)
+// to a fresh instance, and resumes them compiled for the x86-64-v1
+// baseline, compiled for the host again and interpreted: every result
+// must be the uninterrupted run's. (cmd/ferry's checkpoint files across
+// qemu CPUs and arm64 are the same frames; docs/compiler.md "SIMD".)
+func TestSIMDCheckpointAnywhereAcrossMasks(t *testing.T) {
+	host := simdFeatures(t)
+	base, err := cpu.Host().Mask("x86-64-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ie, ce := simdEngines(t, host)
+	_, be := simdEngines(t, base)
+	ctx := context.Background()
+	for _, k := range []struct {
+		name string
+		arg  uint64
+	}{{"simd_dot", 3}, {"simd_memchr", 1}, {"simd_hist", 1}, {"simd_matmul", 8}} {
+		t.Run(k.name, func(t *testing.T) {
+			bin, err := os.ReadFile(filepath.Join("..", "..", "bench", "kernels", k.name+".wasm"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := wbinary.Decode(bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inst := func(e *interp.Engine) *store.Instance {
+				em, err := e.Compile(m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				in, err := store.NewStore().Instantiate(m, "test", em.(*interp.Compiled).Code(), func(string, string) (store.Extern, bool) { return store.Extern{}, false })
+				if err != nil {
+					t.Fatal(err)
+				}
+				return in
+			}
+			run := uint32(0)
+			for _, e := range m.Exports {
+				if e.Name == "run" {
+					run = e.Index
+				}
+			}
+			first := inst(ce)
+			want, err := ce.Call(ctx, first.Funcs[run], []uint64{k.arg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			points := 0
+			for n := int64(1); ; n = n*3 + 7 {
+				src := inst(ce)
+				_, err := ce.Counting(n).Call(ctx, src.Funcs[run], []uint64{k.arg})
+				var s *interp.Suspended
+				if !errors.As(err, &s) {
+					break // the run ends before its n-th pause point
+				}
+				points++
+				for name, e := range map[string]*interp.Engine{"x86-64-v1": be, "host": ce, "interp": ie} {
+					dst := inst(e)
+					if len(dst.Memories[0].Buf) != len(src.Memories[0].Buf) {
+						t.Fatalf("memory grew: %d bytes, fresh %d", len(src.Memories[0].Buf), len(dst.Memories[0].Buf))
+					}
+					copy(dst.Memories[0].Buf, src.Memories[0].Buf)
+					for i, g := range src.Globals {
+						dst.Globals[i].Lo, dst.Globals[i].Hi = g.Lo, g.Hi
+					}
+					got, err := e.Resume(ctx, dst, s.Frames)
+					if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Errorf("pause %d resumed on %s: %v, %v; uninterrupted %v", n, name, got, err, want)
+					}
+				}
+			}
+			if points < 3 {
+				t.Fatalf("only %d pause points taken", points)
+			}
+			t.Logf("%s(%d): %d pause points, each resumed three ways", k.name, k.arg, points)
+		})
 	}
 }

@@ -62,9 +62,9 @@ func (c *compiler) simd(in *ir.Instr) (ok bool, err error) {
 		if in.A >= maxSlots {
 			return true, c.fail("global %d out of range", in.A)
 		}
+		c.vload(X0, in.B)
 		a.Load(W64, RAX, M(regBlock, native.OffGlobals))
 		a.Load(W64, RAX, M(RAX, int32(in.A)*8))
-		c.vload(X0, in.B)
 		a.VecStore(MOVDQU, M(RAX, 0), X0)
 	case ir.V128Load:
 		m, err := c.address(in.B, in.Imm, 16)
@@ -74,11 +74,11 @@ func (c *compiler) simd(in *ir.Instr) (ok bool, err error) {
 		a.VecLoad(MOVDQU, X0, m)
 		c.vstore(in.A, X0)
 	case ir.V128Store:
+		c.vload(X0, in.B) // before address, which leaves the index in RAX
 		m, err := c.address(in.A, in.Imm, 16)
 		if err != nil {
 			return true, err
 		}
-		c.vload(X0, in.B)
 		a.VecStore(MOVDQU, m, X0)
 	case ir.V128LoadX:
 		return true, c.loadX(in)
@@ -188,7 +188,47 @@ func (c *compiler) checkVSlots(in *ir.Instr) error {
 	return nil
 }
 
-func (c *compiler) vload(x XReg, s uint32)  { c.a.VecLoad(MOVDQU, x, slot(s)) }
+// vload loads the v128 in slots s, s+1 into x. A v128.const is two
+// scalar Consts, and a 16-byte load of two 8-byte stores cannot be
+// forwarded (the load waits for both stores to reach the cache): when
+// the two instructions just before this one wrote the pair, in
+// straight-line code, x is built from their immediates instead. It may
+// use RAX and X7.
+func (c *compiler) vload(x XReg, s uint32) {
+	if lo, hi, ok := c.constPair(s); ok {
+		switch {
+		case lo == 0 && hi == 0:
+			c.a.Vec(PXOR, x, x)
+		case lo == ^uint64(0) && hi == lo:
+			c.a.Vec(PCMPEQD, x, x)
+		default:
+			c.vconst(x, lo, hi)
+		}
+		return
+	}
+	c.a.VecLoad(MOVDQU, x, slot(s))
+}
+
+// constPair reports the constant the two preceding instructions stored
+// in slots s, s+1, if they did and control cannot enter between them.
+func (c *compiler) constPair(s uint32) (lo, hi uint64, ok bool) {
+	i := int(c.cur)
+	if i < 2 || c.isTarget[i] || c.isTarget[i-1] {
+		return 0, 0, false
+	}
+	p, q := c.f.Code[i-2], c.f.Code[i-1]
+	if p.Op != ir.Const || q.Op != ir.Const {
+		return 0, 0, false
+	}
+	switch {
+	case p.A == s && q.A == s+1:
+		return p.Imm, q.Imm, true
+	case q.A == s && p.A == s+1:
+		return q.Imm, p.Imm, true
+	}
+	return 0, 0, false
+}
+
 func (c *compiler) vstore(s uint32, x XReg) { c.a.VecStore(MOVDQU, slot(s), x) }
 
 // laneMem is byte off of the v128 in slots s, s+1.
@@ -213,9 +253,10 @@ func (c *compiler) selectedV(op ir.Op, lowering string, needs ...cpu.Feature) {
 
 func (c *compiler) has(f cpu.Feature) bool { return c.feats.Has(f) }
 
-// vconst puts the constant hi:lo in x (through RAX).
+// vconst puts the constant hi:lo in x (through RAX and X7).
 func (c *compiler) vconst(x XReg, lo, hi uint64) {
 	a := c.a
+	c.cached = -1 // RAX no longer holds the previous instruction's value
 	a.MovImm64(RAX, int64(lo))
 	a.MovToX(W64, x, RAX)
 	if hi == lo {

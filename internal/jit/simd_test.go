@@ -750,3 +750,41 @@ func TestSIMDCheckpointAnywhereAcrossMasks(t *testing.T) {
 		})
 	}
 }
+
+// TestSIMDCorruptIRIsRefused: a v128 operand past the frame or a shuffle
+// mask index past the function's constants is an error wrapping
+// ErrUnsupported, never code that touches the next frame, nor a panic.
+func TestSIMDCorruptIRIsRefused(t *testing.T) {
+	m := loadWat(t, `(module (func (export "f") (param v128 v128) (result v128)
+	  (i8x16.shuffle 0 17 2 19 4 21 6 23 8 25 10 27 12 29 14 31
+	    (i32x4.add (local.get 0) (local.get 1)) (local.get 1))))`)
+	idx, _ := m.exportedFunc("f")
+	f := m.ir[idx]
+	if _, err := assemble(f, Options{}); err != nil {
+		t.Fatalf("the intact function: %v", err)
+	}
+	for name, corrupt := range map[string]func(in *ir.Instr){
+		"binary dst past the frame":   func(in *ir.Instr) { in.A = f.FrameSlots - 1 },
+		"binary operand far away":     func(in *ir.Instr) { in.C = 1 << 30 },
+		"shuffle mask index":          func(in *ir.Instr) { in.Imm = 99 },
+		"shuffle operand at the edge": func(in *ir.Instr) { in.B = f.FrameSlots - 1 },
+	} {
+		g := *f
+		g.Code = append([]ir.Instr(nil), f.Code...)
+		done := false
+		for i := range g.Code {
+			op := g.Code[i].Op
+			if (op == ir.V128Binary && strings.HasPrefix(name, "binary")) || (op == ir.V128Shuffle && strings.HasPrefix(name, "shuffle")) {
+				corrupt(&g.Code[i])
+				done = true
+				break
+			}
+		}
+		if !done {
+			t.Fatalf("%s: no instruction to corrupt", name)
+		}
+		if _, err := assemble(&g, Options{}); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("%s: %v, want ErrUnsupported", name, err)
+		}
+	}
+}

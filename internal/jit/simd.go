@@ -115,6 +115,10 @@ func (c *compiler) simd(in *ir.Instr) (ok bool, err error) {
 		}
 		c.vexit(in.Op)
 	case ir.V128Binary:
+		if wasm.Opcode(0x200+uint16(uint8(in.Imm))) == wasm.OpI8x16Swizzle && !c.has(cpu.X86SSSE3) {
+			c.swizzleBytes(in)
+			return true, nil
+		}
 		c.vload(X0, in.B)
 		c.vload(X1, in.C)
 		if r, ok := c.vbinary(in.Op, wasm.Opcode(0x200+uint16(uint8(in.Imm)))); ok {
@@ -588,4 +592,32 @@ func (c *compiler) shuffle(in *ir.Instr) error {
 	a.Store(W64, slot(in.A), RCX)
 	a.Store(W64, slot(in.A+1), RSI)
 	return nil
+}
+
+// swizzleBytes is i8x16.swizzle without PSHUFB: each byte read from the
+// slots at its index (mod 16), replaced by 0 for an index from 16 on,
+// gathered in two registers and stored once all are read (the result
+// may overwrite an operand).
+func (c *compiler) swizzleBytes(in *ir.Instr) {
+	a := c.a
+	c.selectedV(in.Op, "swizzle: bytes")
+	a.ALU(XOR, W32, R9, R9)
+	for h, dst := range []Reg{R10, R11} {
+		for j := 7; j >= 0; j-- {
+			a.MovzxLoad(W32, W8, RDX, laneMem(in.C, int32(8*h+j)))
+			a.Mov(W32, RSI, RDX)
+			a.ALUImm(AND, W32, RSI, 15)
+			a.MovzxLoad(W32, W8, R8, MI(regFrame, RSI, 1, int32(in.B)*8))
+			a.ALUImm(CMP, W32, RDX, 16)
+			a.Cmov(CondAE, W32, R8, R9)
+			if j == 7 {
+				a.Mov(W32, dst, R8)
+				continue
+			}
+			a.ShiftImm(SHL, W64, dst, 8)
+			a.ALU(OR, W64, dst, R8)
+		}
+	}
+	a.Store(W64, slot(in.A), R10)
+	a.Store(W64, slot(in.A+1), R11)
 }

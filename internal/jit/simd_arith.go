@@ -320,6 +320,29 @@ func (c *compiler) vbinary(op ir.Op, w wasm.Opcode) (XReg, bool) {
 		}
 		a.Vec(PADDW, X1, X2)
 		return X1, true
+	case wasm.OpI16x8NarrowI32x4U:
+		// Without PACKUSDW: each lane clamped to [0, 65535], biased by
+		// -32768 into PACKSSDW's exact range, and unbiased after.
+		c.selectedV(op, "clamp+packssdw")
+		a.Vec(PXOR, X2, X2)
+		c.vsplat32(X3, 0xFFFF)
+		c.vsplat32(X4, 0x8000)
+		for _, v := range []XReg{X0, X1} {
+			a.Vec(MOVDQA, X5, v)
+			a.Vec(PCMPGTD, X5, X2)
+			a.Vec(PAND, v, X5) // negatives to 0
+			a.Vec(MOVDQA, X5, v)
+			a.Vec(PCMPGTD, X5, X3)
+			a.Vec(MOVDQA, X6, v)
+			a.Vec(PSUBD, X6, X3)
+			a.Vec(PAND, X6, X5)
+			a.Vec(PSUBD, v, X6) // above 65535 to 65535
+			a.Vec(PSUBD, v, X4)
+		}
+		a.Vec(PACKSSDW, X0, X1)
+		c.vsplat16(X4, 0x8000)
+		a.Vec(PXOR, X0, X4)
+		return X0, true
 	case wasm.OpI8x16Swizzle:
 		if !c.has(cpu.X86SSSE3) {
 			return 0, false
@@ -333,7 +356,22 @@ func (c *compiler) vbinary(op ir.Op, w wasm.Opcode) (XReg, bool) {
 		return X0, true
 	case wasm.OpI16x8Q15mulrSatS:
 		if !c.has(cpu.X86SSSE3) {
-			return 0, false
+			// The 32-bit products, rounded and shifted, then packed
+			// with signed saturation (only -1 * -1 saturates).
+			c.selectedV(op, "pmullw+pmulhw+packssdw")
+			a.Vec(MOVDQA, X2, X0)
+			a.Vec(PMULLW, X0, X1)
+			a.Vec(PMULHW, X2, X1)
+			a.Vec(MOVDQA, X3, X0)
+			a.Vec(PUNPCKLWD, X0, X2)
+			a.Vec(PUNPCKHWD, X3, X2)
+			c.vsplat32(X4, 0x4000)
+			a.Vec(PADDD, X0, X4)
+			a.Vec(PADDD, X3, X4)
+			a.VecShiftImm(PSRADi, X0, 15)
+			a.VecShiftImm(PSRADi, X3, 15)
+			a.Vec(PACKSSDW, X0, X3)
+			return X0, true
 		}
 		// PMULHRSW is the rounding Q15 product; only -1 * -1 overflows,
 		// to 0x8000, which saturates to 0x7FFF.

@@ -514,6 +514,10 @@ func diffSIMDModule(tb testing.TB, ie, ce *interp.Engine, src string, n int) {
 	}
 	before, _ := ce.Counts()
 	ii, ci := inst(ie), inst(ce)
+	// Closing releases the memories' address-space reservations: a
+	// fuzzing worker that kept them died after a few thousand inputs.
+	defer ii.Close()
+	defer ci.Close()
 	if after, refused := ce.Counts(); after-before != int64(n) || refused != 0 {
 		tb.Fatalf("compiled %d of %d functions (%d refused)", after-before, n, refused)
 	}

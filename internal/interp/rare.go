@@ -97,6 +97,10 @@ func (m *machine) execRare(fr *frame, pc uint32, in *ir.Instr, fp unsafe.Pointer
 	case ir.MemorySize:
 		*sl(fp, in.A) = uint64(len(buf)) / wasm.PageSize
 	default:
+		if isSIMDOp(in.Op) { // the compiled tier's v128 exits (simd_rare.go)
+			m.execSIMDRare(fr, pc, in, fp, inst)
+			return
+		}
 		m.trap(fr, pc, errBadOp)
 	}
 }

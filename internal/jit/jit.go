@@ -101,7 +101,7 @@ func (c *Code) Continue(ctx *native.Context) (native.Exit, error) {
 func (c *Code) Free() error { return c.unit.Free() }
 
 // ErrUnsupported is wrapped by the error of Supported and Compile when the
-// function stays interpreted (v128 operations in v1, pathological size).
+// function stays interpreted (pathological size, a corrupt IR).
 var ErrUnsupported = errors.New("jit: function not compiled")
 
 // Limits on what one function may be before it stays interpreted: they
@@ -124,13 +124,6 @@ func Supported(f *ir.Func) error {
 	}
 	if f.FrameSlots > maxSlots {
 		return fmt.Errorf("%w: function %d needs %d slots, more than %d", ErrUnsupported, f.Index, f.FrameSlots, maxSlots)
-	}
-	for i := range f.Code {
-		switch op := f.Code[i].Op; {
-		case op >= ir.V128Unary && op <= ir.V128Relaxed,
-			op == ir.Mov2, op == ir.Select2, op == ir.GlobalGet2, op == ir.GlobalSet2:
-			return fmt.Errorf("%w: function %d uses v128 (IR %d, op %#x): the compiled SIMD tier is not built yet", ErrUnsupported, f.Index, i, uint16(op))
-		}
 	}
 	return nil
 }

@@ -279,6 +279,9 @@ func (c *compiler) instr(in ir.Instr) error {
 	case ir.Op(wasm.OpI64Extend16S):
 		c.signExtend(W64, W16, in.A, in.B)
 	default:
+		if ok, err := c.simd(&in); ok { // v128 (simd.go); such functions have no homes
+			return err
+		}
 		if !emitFloatHomes(a, c.feats, &in, c.homes, c.trap) {
 			return c.fail("op %#x is not compiled", uint16(op))
 		}

@@ -21,9 +21,12 @@ type CompileFunc func(ctx context.Context, fn *store.Function) error
 var ErrClosed = errors.New("profile: compile queue closed")
 
 // Queue is a runtime's background compile queue: at most its number of
-// workers compile at once, the hottest submitted function first. A
-// function is compiled at most once, whether it succeeds or fails; a
-// failure is recorded once (Failures) and the function stays interpreted.
+// workers compile at once, the hottest submitted function first. It
+// remembers only what is pending: a body compiled (or refused) before is
+// the compile function's to recognise (the engine's CompileHot does, with
+// the body's own compile state), so that the queue keeps no body, and no
+// module behind it, alive after its last instance is gone (a runtime
+// that restored and closed an app 1,000 times kept all 1,000 modules).
 // Close stops the workers and waits for them.
 type Queue struct {
 	compile CompileFunc
@@ -34,8 +37,7 @@ type Queue struct {
 	cond     *sync.Cond // signals work, completion and closing
 	pending  jobHeap
 	queued   map[store.Code]*job // pending, by body
-	seen     map[store.Code]bool // submitted once: never compiled again
-	failures map[store.Code]error
+	failed   int
 	seq      uint64
 	busy     int // jobs being compiled
 	compiled int
@@ -54,7 +56,7 @@ type job struct {
 // NewQueue starts workers (at least 1) goroutines that compile with
 // compile.
 func NewQueue(workers int, compile CompileFunc) *Queue {
-	q := &Queue{compile: compile, queued: map[store.Code]*job{}, seen: map[store.Code]bool{}, failures: map[store.Code]error{}}
+	q := &Queue{compile: compile, queued: map[store.Code]*job{}}
 	q.cond = sync.NewCond(&q.mu)
 	q.ctx, q.cancel = context.WithCancel(context.Background())
 	for range max(workers, 1) {
@@ -66,8 +68,9 @@ func NewQueue(workers int, compile CompileFunc) *Queue {
 
 // Submit asks for fn's body to be compiled with priority heat (its
 // samples): a body already pending gets the higher heat; one already
-// compiled, failed or being compiled is left alone. It reports whether
-// the body is pending after the call.
+// being compiled is left alone, and one compiled or refused before is
+// the compile function's to skip. It reports whether the body is pending
+// after the call.
 func (q *Queue) Submit(fn *store.Function, heat uint64) bool {
 	key := fn.Code
 	if key == nil {
@@ -85,12 +88,8 @@ func (q *Queue) Submit(fn *store.Function, heat uint64) bool {
 		}
 		return true
 	}
-	if q.seen[key] {
-		return false
-	}
 	q.seq++
 	j := &job{fn: fn, key: key, heat: heat, seq: q.seq}
-	q.seen[key] = true
 	q.queued[key] = j
 	heap.Push(&q.pending, j)
 	q.cond.Signal()
@@ -116,7 +115,7 @@ func (q *Queue) work() {
 		q.mu.Lock()
 		q.busy--
 		if err != nil {
-			q.failures[j.key] = err
+			q.failed++
 		} else {
 			q.compiled++
 		}
@@ -152,15 +151,7 @@ func (q *Queue) Flush(ctx context.Context) error {
 func (q *Queue) Stats() (compiled, failed, pending int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.compiled, len(q.failures), len(q.pending) + q.busy
-}
-
-// Failure returns the error the compilation of fn's body ended with, or
-// nil.
-func (q *Queue) Failure(fn *store.Function) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.failures[fn.Code]
+	return q.compiled, q.failed, len(q.pending) + q.busy
 }
 
 // Close drops what is pending, cancels the compilations under way (their

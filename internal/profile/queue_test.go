@@ -68,29 +68,55 @@ func TestQueueHottestFirst(t *testing.T) {
 	}
 }
 
-func TestQueueFailureRecordedOnce(t *testing.T) {
+func TestQueueCountsFailures(t *testing.T) {
 	f := fns(1)
 	refused := errors.New("uses v128")
-	calls := 0
-	q := NewQueue(2, func(ctx context.Context, fn *store.Function) error {
-		calls++ // one submission only: the workers never share a job
-		return refused
-	})
+	q := NewQueue(2, func(ctx context.Context, fn *store.Function) error { return refused })
 	defer q.Close()
-	for range 5 {
-		q.Submit(f[0], 10)
+	q.Submit(f[0], 10)
+	if err := q.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, fl, _ := q.Stats(); fl != 1 {
+		t.Errorf("%d failures, want 1", fl)
+	}
+}
+
+// The queue used to remember every body it had seen (and every failure)
+// in maps keyed by the body, so a runtime that restored and closed an app
+// over and over kept every module alive: 278 MB over 1,000 cycles of
+// wasi's TestRestoreCloseHeapFlat under the race detector. Once compiled,
+// a body is no longer the queue's.
+func TestQueueKeepsNoCompiledBodyAlive(t *testing.T) {
+	q := NewQueue(1, func(ctx context.Context, fn *store.Function) error { return errors.New("refused") })
+	defer q.Close()
+	collected := make(chan struct{}, 64)
+	// Big enough to stay out of the tiny allocator, whose blocks may never
+	// run their cleanups.
+	type fatBody struct {
+		body
+		_ [128]byte
+	}
+	for range 64 {
+		b := &fatBody{}
+		fn := &store.Function{Code: b}
+		runtime.AddCleanup(b, func(ch chan struct{}) { ch <- struct{}{} }, collected)
+		q.Submit(fn, 1)
 		if err := q.Flush(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if calls != 1 {
-		t.Errorf("compiled %d times, want once", calls)
-	}
-	if err := q.Failure(f[0]); !errors.Is(err, refused) {
-		t.Errorf("failure %v, want %v", err, refused)
-	}
-	if _, fl, _ := q.Stats(); fl != 1 {
-		t.Errorf("%d failures, want 1", fl)
+	deadline := time.Now().Add(10 * time.Second)
+	for n := 0; n < 60; {
+		runtime.GC()
+		select {
+		case <-collected:
+			n++
+		case <-time.After(10 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatalf("only %d of 64 compiled bodies were collected: the queue keeps them", n)
+			}
+		}
 	}
 }
 

@@ -23,6 +23,21 @@ const (
 	// for compilation: 4 samples at 5 ms is about 20 ms of its own
 	// running time, which keeps short-lived startup code interpreted.
 	DefaultThreshold = 4
+
+	// armCostRatio bounds what sampling may cost: the next tick comes no
+	// sooner than this many times the wall time the last arming took.
+	// Arming rewrites every back-edge of the store's code, and the poll
+	// that takes the sample rewrites them back, so a large module (a Go
+	// test binary: thousands of functions) pays milliseconds per tick.
+	// Paced by the interval alone, a process that gets a small share of a
+	// loaded machine spent nearly all of it arming and disarming and made
+	// no progress (issue 11); paced by the cost, sampling stays within
+	// about 2/armCostRatio of the process's time however little it gets.
+	armCostRatio = 50
+	// maxPacedInterval caps the paced interval, so that a single slow
+	// arming (the sampler descheduled in the middle) does not stop the
+	// profile for long.
+	maxPacedInterval = time.Second
 )
 
 // SamplerConfig configures a Sampler; the zero value means the defaults.
@@ -31,6 +46,10 @@ type SamplerConfig struct {
 	Threshold uint64
 	// Queue, if set, gets every function whose samples reach Threshold.
 	Queue *Queue
+
+	// arm asks inst for a sample; nil means SetInterrupt. Tests replace
+	// it to give arming a known cost.
+	arm func(inst *store.Instance)
 }
 
 // Sampler is a runtime's profiler: while some instance runs, it sets
@@ -141,14 +160,36 @@ func (s *Sampler) loop() {
 			insts = append(insts, inst)
 		}
 		s.mu.Unlock()
+		start := time.Now()
 		for _, inst := range insts {
 			if inst.InterruptWord().Load()&store.InterruptSample == 0 {
-				inst.SetInterrupt(store.InterruptSample)
+				s.arm(inst)
 			}
 		}
 		clear(insts)
-		t.Reset(s.cfg.Interval)
+		t.Reset(pacedInterval(s.cfg.Interval, time.Since(start)))
 	}
+}
+
+func (s *Sampler) arm(inst *store.Instance) {
+	if s.cfg.arm != nil {
+		s.cfg.arm(inst)
+		return
+	}
+	inst.SetInterrupt(store.InterruptSample)
+}
+
+// pacedInterval is the time until the next tick after an arming that
+// took cost: the configured interval, or armCostRatio times the cost when
+// that is longer (at most maxPacedInterval). The cost is wall time on
+// purpose: on a loaded machine it includes the time the sampler waited
+// for a CPU, so the fewer cycles the process gets, the less often it
+// spends them on sampling.
+func pacedInterval(interval, cost time.Duration) time.Duration {
+	if p := min(cost*armCostRatio, maxPacedInterval); p > interval {
+		return p
+	}
+	return interval
 }
 
 // Sample records one sample of fn stopped at its pause point id of kind

@@ -652,3 +652,17 @@ func FuzzFloatOpsMatchInterpreter(f *testing.F) {
 		}
 	})
 }
+
+// emitFloat emits in's code when in is a float operation (f32/f64
+// arithmetic, comparisons, unary ops, min/max, copysign,
+// ceil/floor/trunc/nearest, sqrt), a conversion to or from a float
+// (including the trapping trunc and the trunc_sat forms,
+// SatBase..SatBase+7), a promote/demote or a reinterpret; it returns false
+// for any other op. Operands are frame slots: slot(i) is slot i's memory
+// operand. It uses RAX, RCX, RDX and X0-X4 only (the other registers
+// may be register homes, regs.go); a trapping conversion branches to
+// trap(code), a label whose stub exits with that trap.
+func emitFloat(a *amd64asm.Asm, feats cpu.Set, in *ir.Instr, slot func(uint32) amd64asm.Mem, trap func(TrapCode) amd64asm.Label) bool {
+	f := floatEmitter{a: a, feats: feats, in: in, slot: slot, trap: trap}
+	return f.emit()
+}

@@ -66,19 +66,6 @@ func (h *regHomes) has(s uint32) bool {
 	return h != nil && int(s) < len(h.kind) && h.kind[s] != noHome
 }
 
-// usesReg reports whether r is some slot's home.
-func (h *regHomes) usesReg(r Reg) bool {
-	if h == nil {
-		return false
-	}
-	for _, s := range h.slots {
-		if h.kind[s] == gprHome && h.gpr[s] == r {
-			return true
-		}
-	}
-	return false
-}
-
 // maxHomeSlots bounds the slots considered for homes (and the
 // allocator's tables): a frame larger than this keeps the rest in memory.
 const maxHomeSlots = 4096

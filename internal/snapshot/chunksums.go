@@ -61,15 +61,6 @@ type ChunkSums struct {
 // crcChunks is the number of chunks length bytes of data make.
 func crcChunks(length uint64) uint64 { return (length + ChunkSize - 1) >> ChunkShift }
 
-// ComputeChunkSums returns the sums of memory mem's stored data.
-func ComputeChunkSums(mem uint32, data []byte) ChunkSums {
-	cs := ChunkSums{Memory: mem, Length: uint64(len(data)), Sums: make([]uint32, 0, crcChunks(uint64(len(data))))}
-	for off := 0; off < len(data); off += ChunkSize {
-		cs.Sums = append(cs.Sums, ChunkCRC(data[off:min(off+ChunkSize, len(data))]))
-	}
-	return cs
-}
-
 // ChunkRange returns the byte range of data chunk i of cs covers.
 func (cs *ChunkSums) ChunkRange(i int) (off, n uint64) {
 	off = uint64(i) << ChunkShift

@@ -415,3 +415,12 @@ func BenchmarkWriteChunkSums(b *testing.B) {
 		}
 	})
 }
+
+// ComputeChunkSums returns the sums of memory mem's stored data.
+func ComputeChunkSums(mem uint32, data []byte) ChunkSums {
+	cs := ChunkSums{Memory: mem, Length: uint64(len(data)), Sums: make([]uint32, 0, crcChunks(uint64(len(data))))}
+	for off := 0; off < len(data); off += ChunkSize {
+		cs.Sums = append(cs.Sums, ChunkCRC(data[off:min(off+ChunkSize, len(data))]))
+	}
+	return cs
+}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"testing"
 )
 
@@ -13,21 +12,7 @@ import (
 // tier: n calls deep, then a loop at the bottom, so that in the compiled
 // tier almost every pause point lies inside natively called functions.
 func runDeepTier(t testing.TB, tier Tier, n uint64, o CallOptions) (*Runtime, []uint64, error) {
-	ctx := context.Background()
-	rt := NewRuntime(NewRuntimeConfig().WithTier(tier))
-	b, err := os.ReadFile("testdata/deep.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cm, err := rt.Compile(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := rt.Instantiate(ctx, cm, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := inst.Function("rec").CallWithOptions(ctx, o, n)
+	rt, _, res, err := runTierProgram(t, tier, "testdata/deep.wasm", "rec", o, n)
 	return rt, res, err
 }
 

@@ -5,29 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"testing"
 )
 
 // runHomes runs testdata/homes.wasm's loop for n iterations on a runtime
 // of the given tier.
 func runHomes(t *testing.T, tier Tier, n uint64, o CallOptions) (*Runtime, *Instance, []uint64, error) {
-	ctx := context.Background()
-	rt := NewRuntime(NewRuntimeConfig().WithTier(tier))
-	b, err := os.ReadFile("testdata/homes.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cm, err := rt.Compile(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := rt.Instantiate(ctx, cm, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := inst.Function("run").CallWithOptions(ctx, o, n)
-	return rt, inst, res, err
+	return runTierProgram(t, tier, "testdata/homes.wasm", "run", o, n)
 }
 
 func homesObservable(inst *Instance, res []uint64) string {

@@ -10,11 +10,13 @@ import (
 	"github.com/ferryvm/ferry/internal/snapshot"
 )
 
-// runCkptTier is runCkpt on a runtime of the given tier.
-func runCkptTier(t testing.TB, tier Tier, n, pages uint64, o CallOptions) (*Runtime, *Instance, []uint64, error) {
+// runTierProgram instantiates the module in file on a new runtime of the
+// given tier and calls its export fn with args and o: the start of every
+// comparison of the tiers below.
+func runTierProgram(t testing.TB, tier Tier, file, fn string, o CallOptions, args ...uint64) (*Runtime, *Instance, []uint64, error) {
 	ctx := context.Background()
 	rt := NewRuntime(NewRuntimeConfig().WithTier(tier))
-	b, err := os.ReadFile("testdata/ckpt.wasm")
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,8 +28,13 @@ func runCkptTier(t testing.TB, tier Tier, n, pages uint64, o CallOptions) (*Runt
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := inst.Function("run").CallWithOptions(ctx, o, n, pages)
+	res, err := inst.Function(fn).CallWithOptions(ctx, o, args...)
 	return rt, inst, res, err
+}
+
+// runCkptTier is runCkpt on a runtime of the given tier.
+func runCkptTier(t testing.TB, tier Tier, n, pages uint64, o CallOptions) (*Runtime, *Instance, []uint64, error) {
+	return runTierProgram(t, tier, "testdata/ckpt.wasm", "run", o, n, pages)
 }
 
 // withoutTimestamp is a checkpoint with its creation time zeroed: the one

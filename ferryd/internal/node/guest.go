@@ -38,6 +38,12 @@ type guest struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	// ops makes one pause-and-resume sequence (a checkpoint, a pre-copy
+	// round's pause, a client's pause or resume) at a time: two of them
+	// interleaved let one resume the program while the other still read
+	// its paused state.
+	ops sync.Mutex
+
 	mu      sync.Mutex
 	state   string
 	paused  *ferry.Paused
@@ -249,7 +255,9 @@ func (g *guest) unpause() error {
 	if g.fenced {
 		return errFenced
 	}
-	if g.state != apiv1.StatePaused && g.state != apiv1.StateMigrating {
+	if g.state != apiv1.StatePaused {
+		// A migrating guest continues only through endMigration, which
+		// makes it paused again first.
 		return fmt.Errorf("the instance is %s, not paused", g.state)
 	}
 	g.state, g.paused = apiv1.StateRunning, nil
@@ -260,6 +268,8 @@ func (g *guest) unpause() error {
 // beginMigration pauses the guest and marks it migrating, which refuses
 // resume requests from clients until the migration decides.
 func (g *guest) beginMigration() (p *ferry.Paused, wasRunning bool, err error) {
+	g.ops.Lock()
+	defer g.ops.Unlock()
 	p, wasRunning, err = g.pause()
 	if err != nil {
 		return nil, wasRunning, err

@@ -436,3 +436,35 @@ func TestMigrateUnresolvedThenResolved(t *testing.T) {
 		t.Fatalf("the source still holds %+v", all)
 	}
 }
+
+// A client's resume used to go through while an instance was migrating
+// (unpause accepted the migrating state), and a checkpoint taken during a
+// pre-copy round's pause could resume the program under the round: one
+// pause-and-resume sequence at a time, and only the migration continues a
+// migrating instance.
+func TestResumeRefusedWhileMigrating(t *testing.T) {
+	tn := startNode(t, sharedPKI(t), nil)
+	runCounter(t, tn, "c")
+	in, err := tn.lookup("c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := in.guest.beginMigration(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := tn.client.Resume(ctx, "c"); !isStatus(err, 409) {
+		t.Fatalf("a migrating instance was resumed: %v", err)
+	}
+	if _, err := tn.client.Checkpoint(ctx, "c", false); err != nil {
+		t.Fatalf("checkpoint while migrating: %v", err)
+	}
+	if got, _ := tn.client.Get(ctx, "c"); got.State != apiv1.StateMigrating {
+		t.Fatalf("after a checkpoint the migrating instance is %s", got.State)
+	}
+	if err := in.guest.endMigration(true); err != nil {
+		t.Fatal(err)
+	}
+	before := lines(tn.stdout(t, "c"))
+	waitFor(t, 10*time.Second, "the counter to continue", func() bool { return lines(tn.stdout(t, "c")) > before })
+}

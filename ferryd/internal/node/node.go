@@ -451,7 +451,10 @@ func (n *Node) Pause(name string) (apiv1.Instance, error) {
 	if err != nil {
 		return apiv1.Instance{}, err
 	}
-	if _, _, err := in.guest.pause(); err != nil {
+	in.guest.ops.Lock()
+	_, _, err = in.guest.pause()
+	in.guest.ops.Unlock()
+	if err != nil {
 		return apiv1.Instance{}, fmt.Errorf("%w: %v", errConflict, err)
 	}
 	return n.describe(in), nil
@@ -463,7 +466,10 @@ func (n *Node) Resume(name string) (apiv1.Instance, error) {
 	if err != nil {
 		return apiv1.Instance{}, err
 	}
-	if err := in.guest.unpause(); err != nil {
+	in.guest.ops.Lock()
+	err = in.guest.unpause()
+	in.guest.ops.Unlock()
+	if err != nil {
 		return apiv1.Instance{}, fmt.Errorf("%w: %v", errConflict, err)
 	}
 	return n.describe(in), nil
@@ -507,6 +513,8 @@ func checkpointConfig(g *guest) ferry.CheckpointConfig {
 // withPaused runs f on the instance paused at a pause point, then lets
 // a running instance continue (unless exit: then it stops).
 func (n *Node) withPaused(in *instance, exit bool, f func(*ferry.Paused) error) error {
+	in.guest.ops.Lock()
+	defer in.guest.ops.Unlock()
 	p, wasRunning, err := in.guest.pause()
 	if err != nil {
 		return fmt.Errorf("%w: %v", errConflict, err)

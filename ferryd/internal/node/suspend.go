@@ -52,6 +52,8 @@ func (n *Node) suspend(in *instance) (bool, error) {
 	if fenced || (state != apiv1.StateRunning && state != apiv1.StatePaused) {
 		return false, nil
 	}
+	g.ops.Lock()
+	defer g.ops.Unlock()
 	p, wasRunning, err := g.pause()
 	if err != nil || p == nil {
 		return false, err

@@ -17,9 +17,15 @@ import (
 
 // runCkpt calls ckpt.wasm's run(n, pages) with opts on a fresh instance.
 func runCkpt(t testing.TB, n, pages uint64, o CallOptions) (*Runtime, *Instance, []uint64, error) {
+	return runProgram(t, NewRuntimeConfig(), "testdata/ckpt.wasm", "run", o, n, pages)
+}
+
+// runProgram instantiates the module in file on a new runtime of cfg and
+// calls its export fn with args and o.
+func runProgram(t testing.TB, cfg RuntimeConfig, file, fn string, o CallOptions, args ...uint64) (*Runtime, *Instance, []uint64, error) {
 	ctx := context.Background()
-	rt := NewRuntime(NewRuntimeConfig())
-	b, err := os.ReadFile("testdata/ckpt.wasm")
+	rt := NewRuntime(cfg)
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +37,7 @@ func runCkpt(t testing.TB, n, pages uint64, o CallOptions) (*Runtime, *Instance,
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := inst.Function("run").CallWithOptions(ctx, o, n, pages)
+	res, err := inst.Function(fn).CallWithOptions(ctx, o, args...)
 	return rt, inst, res, err
 }
 

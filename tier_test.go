@@ -4,32 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"testing"
 
 	"github.com/ferryvm/ferry/internal/snapshot"
 )
 
-// runTierProgram instantiates the module in file on a new runtime of the
-// given tier and calls its export fn with args and o: the start of every
-// comparison of the tiers below.
+// runTierProgram is runProgram on a runtime of the given tier: the start
+// of every comparison of the tiers below.
 func runTierProgram(t testing.TB, tier Tier, file, fn string, o CallOptions, args ...uint64) (*Runtime, *Instance, []uint64, error) {
-	ctx := context.Background()
-	rt := NewRuntime(NewRuntimeConfig().WithTier(tier))
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cm, err := rt.Compile(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := rt.Instantiate(ctx, cm, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := inst.Function(fn).CallWithOptions(ctx, o, args...)
-	return rt, inst, res, err
+	return runProgram(t, NewRuntimeConfig().WithTier(tier), file, fn, o, args...)
 }
 
 // runCkptTier is runCkpt on a runtime of the given tier.
